@@ -1,0 +1,105 @@
+# ember — one Makefile, one build folder.  `make` builds libember.a, libember.so
+# and the ember CLI; `make test` runs every cmocka suite; `make sanitize` runs
+# them again under ASan+UBSan.  Add a .c file to a layer folder and it is built:
+# sources are found by wildcard, ISA variants by their suffix.
+CC      ?= cc
+BUILD   ?= build
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -fopenmp -Iinclude -I.
+LDLIBS  += -lm -fopenmp
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+ARCH := $(shell uname -m)
+# LAYERS / TOOLS_DIRS can be narrowed to build one layer while others are mid-edit:
+#   make BUILD=build-tok LAYERS=tokenizer TOOLS_DIRS= build-tok/tests/test_tokenizer
+LAYERS ?= kernels tokenizer model index
+TOOLS_DIRS ?= tools
+ALL_LIB_SRC := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
+ifeq ($(filter x86_64 i686 i386 amd64,$(ARCH)),)
+# non-x86: drop x86 ISA files; NEON files build only on arm64
+LIB_SRC := $(filter-out %_avx2.c %_avx512.c %_vnni.c,$(ALL_LIB_SRC))
+ifneq ($(ARCH),aarch64)
+LIB_SRC := $(filter-out %_neon.c,$(LIB_SRC))
+endif
+else
+LIB_SRC := $(filter-out %_neon.c,$(ALL_LIB_SRC))
+endif
+
+# per-ISA flags, chosen by file suffix; the dispatch table decides at run time
+ISA_avx2   := -mavx2 -mfma -mf16c
+ISA_avx512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c
+ISA_vnni   := $(ISA_avx512) -mavx512vnni -mavx512vpopcntdq
+isa_flags = $(if $(filter %_avx2.c,$1),$(ISA_avx2),$(if $(filter %_avx512.c,$1),$(ISA_avx512),$(if $(filter %_vnni.c,$1),$(ISA_vnni))))
+
+TOOLS_MAIN  := tools/main.c
+TOOLS_GEN   := $(wildcard tools/gen_*.c)
+TOOLS_EX    := $(wildcard tools/example_*.c)
+TOOLS_SRC   := $(filter-out $(TOOLS_MAIN) $(TOOLS_GEN) $(TOOLS_EX),$(foreach d,$(TOOLS_DIRS),$(wildcard $(d)/*.c)))
+TEST_SRC    := $(wildcard tests/test_*.c)
+TEST_HELPER := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+BENCH_SRC   := $(wildcard bench/bench_*.c)
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+TOOLS_OBJ := $(TOOLS_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_HELPER_OBJ := $(TEST_HELPER:%.c=$(BUILD)/obj/%.o)
+TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+GEN_BIN   := $(TOOLS_GEN:tools/%.c=$(BUILD)/%)
+EX_BIN    := $(TOOLS_EX:tools/%.c=$(BUILD)/%)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all test sanitize clean demo bench bench-index check-deps
+all: $(BUILD)/libember.a $(BUILD)/libember.so $(BUILD)/ember ember $(GEN_BIN) $(EX_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(call isa_flags,$<) -MMD -MP -c $< -o $@
+
+$(BUILD)/libember.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libember.so: $(LIB_OBJ)
+	$(CC) -shared -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libembertools.a: $(TOOLS_OBJ)
+	@rm -f $@
+	ar rcs $@ $^ $(if $(TOOLS_OBJ),,)
+
+$(BUILD)/ember: $(BUILD)/obj/tools/main.o $(BUILD)/libembertools.a $(BUILD)/libember.a
+	$(CC) -o $@ $^ $(LDLIBS)
+
+# convenience link at the top so README commands read `./ember ...`
+ember: $(BUILD)/ember
+	@ln -sf $(BUILD)/ember ember
+
+$(BUILD)/%: tools/%.c $(BUILD)/libembertools.a $(BUILD)/libember.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+$(BUILD)/tests/%: tests/%.c $(TEST_HELPER_OBJ) $(BUILD)/libembertools.a $(BUILD)/libember.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libembertools.a $(BUILD)/libember.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(BENCH_LIBS)
+
+check-deps:
+	@sh tools/check_deps.sh
+
+# Every suite runs even if one fails; the exit status says whether all passed.
+test: check-deps all $(TEST_BIN)
+	@sh tests/run_all.sh $(TEST_BIN)
+
+sanitize:
+	$(MAKE) BUILD=build-san CFLAGS="$(SAN_FLAGS)" test
+
+demo: all
+	@sh tools/demo.sh
+
+clean:
+	rm -rf build build-san ember
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

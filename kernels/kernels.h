@@ -1,0 +1,81 @@
+/* kernels — the numeric layer: one scalar reference per kernel, ISA variants
+ * beside it (*_avx2.c, *_avx512.c, *_vnni.c, *_neon.c), chosen once through a
+ * dispatch table filled from CPUID.  Includes nothing else of ember's.
+ *
+ * Layout conventions: row-major, explicit leading dimensions (in floats).
+ * Linear weights are stored as HuggingFace/torch keep them, W[N][K]
+ * (out_features x in_features), and are never copied or re-laid out in place:
+ * GEMM packs the blocks it needs into caller-supplied scratch.
+ *
+ * Determinism: every kernel gives bit-identical output for any thread count
+ * (the reduction order of each output element never depends on threads). */
+#ifndef EMBER_KERNELS_H
+#define EMBER_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    KERN_ISA_SCALAR = 0,
+    KERN_ISA_AVX2   = 1, /* AVX2 + FMA + F16C */
+    KERN_ISA_AVX512 = 2, /* AVX-512 F/BW/VL/DQ */
+    KERN_ISA_COUNT
+} kern_isa;
+
+/* Storage type of a weight matrix; GEMM widens to f32 while packing. */
+typedef enum { KERN_W_F32 = 0, KERN_W_F16 = 1, KERN_W_BF16 = 2 } kern_wtype;
+
+typedef struct kern_ops {
+    kern_isa isa;
+    const char *name; /* "scalar", "avx2", "avx512" */
+
+    /* C[M][N] = A[M][K] . W[N][K]^T (+ bias[N] when bias != NULL).
+     * W holds elements of type wt (f32, f16 or bf16), row stride ldw elements.
+     * A row stride lda, C row stride ldc (floats).
+     * `pack` is scratch of kern_gemm_scratch_floats(n_threads) floats, 64-byte
+     * aligned; `n_threads` >= 1 OpenMP threads are used inside (called from
+     * serial code). */
+    void (*gemm_f32)(int M, int N, int K, const float *A, int lda,
+                     const void *W, kern_wtype wt, int ldw, const float *bias,
+                     float *C, int ldc, float *pack, int n_threads);
+
+    /* x[i] = LayerNorm(x[i] + r[i]) * gamma + beta over n floats, in place;
+     * r may be NULL.  Mean and variance over n, biased variance, eps inside sqrt. */
+    void (*layernorm_f32)(float *x, const float *r, const float *gamma,
+                          const float *beta, int n, float eps);
+
+    /* x = x * 0.5 * (1 + erf(x / sqrt 2)) in place (exact GELU, |err| <= 1e-7 rel). */
+    void (*gelu_f32)(float *x, size_t n);
+
+    /* Scaled dot-product attention for ONE head of ONE sequence, no padding:
+     * out[i] = sum_j softmax_j(scale * q[i].k[j]) v[j], i,j < L, vectors of d.
+     * q/k/v/out rows have strides ldq/ldk/ldv/ldo (floats).  `scratch` holds
+     * kern_attention_scratch_floats(L) floats. Single-threaded (the caller
+     * spreads heads and sequences over threads). */
+    void (*attention_f32)(int L, int d, float scale,
+                          const float *q, int ldq, const float *k, int ldk,
+                          const float *v, int ldv, float *out, int ldo,
+                          float *scratch);
+
+    /* sum a[i]*b[i]; and simple vector helpers used by pooling/heads. */
+    float (*dot_f32)(const float *a, const float *b, size_t n);
+} kern_ops;
+
+/* Best table for this CPU, or the one forced by EMBER_ISA=scalar|avx2|avx512
+ * (falls back to the best supported one, with a warning on stderr, if the
+ * forced ISA is not supported).  Chosen once, thread-safe, never NULL. */
+const kern_ops *kern_ops_get(void);
+/* The table for one ISA, or NULL if this build or this CPU lacks it. */
+const kern_ops *kern_ops_for(kern_isa isa);
+/* Whether the CPU (and OS) support an ISA. */
+int kern_cpu_has(kern_isa isa);
+
+size_t kern_gemm_scratch_floats(int n_threads);
+size_t kern_attention_scratch_floats(int L);
+
+/* fp16 / bf16 conversions (scalar; used by the converter and loaders). */
+float    kern_f16_to_f32(uint16_t h);
+uint16_t kern_f32_to_f16(float f);
+float    kern_bf16_to_f32(uint16_t h);
+uint16_t kern_f32_to_bf16(float f);
+#endif

@@ -1,0 +1,40 @@
+/* Shared pieces of the ember subcommands: reading inputs (lines or JSONL),
+ * writing JSON numbers and strings, the progress bar, option parsing helpers. */
+#ifndef EMBER_TOOLS_CLI_COMMON_H
+#define EMBER_TOOLS_CLI_COMMON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef enum { CLI_IN_LINES = 0, CLI_IN_JSONL = 1 } cli_input_format;
+
+/* All inputs of a run.  text[i] / text_len[i]; pair[i] is NULL when absent. */
+typedef struct {
+    int n, cap;
+    char **text, **pair;
+    size_t *text_len, *pair_len;
+} cli_inputs;
+
+/* Reads every input from path ("-" or NULL = stdin).  Lines: one text per
+ * line, trailing \r\n stripped.  JSONL: one object per line with "text"
+ * (string, required) and optional "text_pair" (string or null).  Returns 0,
+ * or -1 after printing "ember: <where>: <why>" to stderr. */
+int cli_inputs_read(const char *path, cli_input_format fmt, cli_inputs *in);
+void cli_inputs_free(cli_inputs *in);
+int cli_parse_input_format(const char *s, cli_input_format *fmt);
+
+void cli_json_string(FILE *f, const char *s, size_t len);
+void cli_json_float(FILE *f, float v);
+
+/* Progress on stderr, only when stderr is a terminal and total is large enough. */
+typedef struct { int enabled; long total; double t0; const char *what; } cli_progress;
+void cli_progress_start(cli_progress *p, const char *what, long total);
+void cli_progress_update(cli_progress *p, long done);
+void cli_progress_end(cli_progress *p);
+
+double cli_now(void);
+/* Parses a positive int option value; prints an error and returns -1 if bad. */
+int cli_parse_int(const char *opt, const char *v, int lo, int hi, int *out);
+/* Sets threads (0 = default) and applies --isa by setting EMBER_ISA. */
+int cli_err(const char *fmt, ...);
+#endif
