@@ -6,7 +6,8 @@ CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -fopenmp -Iinclude -I.
+# required flags are appended even when CFLAGS is given on the command line
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -fopenmp -Iinclude -I.
 LDLIBS  += -lm -fopenmp
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -56,18 +57,20 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CFLAGS) $(call isa_flags,$<) -MMD -MP -c $< -o $@
 
 $(BUILD)/libember.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/libember.so: $(LIB_OBJ)
-	$(CC) -shared -o $@ $^ $(LDLIBS)
+	$(CC) -shared -o $@ $(LIB_OBJ) $(LDLIBS)
 
 $(BUILD)/libembertools.a: $(TOOLS_OBJ)
+	@mkdir -p $(dir $@)
 	@rm -f $@
-	ar rcs $@ $^ $(if $(TOOLS_OBJ),,)
+	ar rcs $@ $(TOOLS_OBJ)
 
 $(BUILD)/ember: $(BUILD)/obj/tools/main.o $(BUILD)/libembertools.a $(BUILD)/libember.a
-	$(CC) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # convenience link at the top so README commands read `./ember ...`
 ember: $(BUILD)/ember
@@ -75,16 +78,16 @@ ember: $(BUILD)/ember
 
 $(BUILD)/%: tools/%.c $(BUILD)/libembertools.a $(BUILD)/libember.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 $(BUILD)/tests/%: tests/%.c $(TEST_HELPER_OBJ) $(BUILD)/libembertools.a $(BUILD)/libember.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $(filter %.c %.o %.a,$^) $(CMOCKA_LIBS) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libembertools.a $(BUILD)/libember.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(BENCH_LIBS)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS) $(BENCH_LIBS)
 
 check-deps:
 	@sh tools/check_deps.sh
@@ -94,7 +97,7 @@ test: check-deps all $(TEST_BIN)
 	@sh tests/run_all.sh $(TEST_BIN)
 
 sanitize:
-	$(MAKE) BUILD=build-san CFLAGS="$(SAN_FLAGS)" test
+	$(MAKE) BUILD=build-san CFLAGS="$(SAN_FLAGS)" LDLIBS="-lm -fopenmp -fsanitize=address,undefined" test
 
 demo: all
 	@sh tools/demo.sh

@@ -1,0 +1,36 @@
+#include "tests/fixtures.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int fixture_path(char *buf, size_t cap, const char *rel)
+{
+    const char *root = getenv("EMBER_FIXTURES");
+    if (!root || !*root) root = "../shared/fixtures";
+    snprintf(buf, cap, "%s/%s", root, rel);
+    if (access(buf, R_OK) == 0) return 1;
+    fprintf(stderr, "SKIP: fixture %s not found (set EMBER_FIXTURES to the shared fixtures folder)\n", buf);
+    return 0;
+}
+
+static char tmpdir[256];
+
+static void tmpdir_cleanup(void)
+{
+    if (!tmpdir[0]) return;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", tmpdir);
+}
+
+const char *test_tmpdir(void)
+{
+    if (!tmpdir[0]) {
+        snprintf(tmpdir, sizeof tmpdir, "%s/ember-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        if (!mkdtemp(tmpdir)) { tmpdir[0] = '\0'; return NULL; }
+        atexit(tmpdir_cleanup);
+    }
+    return tmpdir;
+}

@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""Generate tokenizer/unicode_tables.c and .h from the Unicode Character Database.
+
+Reads Debian's unicode-data files (/usr/share/unicode/*.txt; python3 stdlib only)
+and writes compact sorted tables that tokenizer/unicode.c searches:
+  * uni_prop_ranges: runs of code points sharing the same property bits
+    (whitespace, control-to-remove, punctuation, nonspacing mark, CJK, unassigned)
+  * uni_lower: full lowercase (UnicodeData simple + SpecialCasing unconditional)
+  * uni_decomp: full (recursive) canonical decomposition, Hangul excluded
+    (done algorithmically in C)
+  * uni_ccc_ranges: canonical combining class runs
+  * uni_comp: canonical composition pairs (primary composites) for NFC
+
+Usage: python3 tools/gen_unicode_tables.py [UCD_DIR] [OUT_DIR]
+"""
+import os
+import sys
+
+UCD = sys.argv[1] if len(sys.argv) > 1 else "/usr/share/unicode"
+OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "tokenizer")
+
+P_WS, P_CTRL, P_PUNCT, P_MN, P_CJK, P_UNASSIGNED = 1, 2, 4, 8, 16, 32
+MAXCP = 0x110000
+
+
+def read_lines(name):
+    with open(os.path.join(UCD, name), encoding="utf-8") as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                yield line
+
+
+def parse_unicode_data():
+    cat, ccc, dec, lower = {}, {}, {}, {}
+    first = None
+    for line in read_lines("UnicodeData.txt"):
+        fl = line.split(";")
+        cp = int(fl[0], 16)
+        name, gc = fl[1], fl[2]
+        if name.endswith(", First>"):
+            first = cp
+            continue
+        if name.endswith(", Last>"):
+            for c in range(first, cp + 1):
+                cat[c] = gc
+                if fl[3] != "0":
+                    ccc[c] = int(fl[3])
+            continue
+        cat[cp] = gc
+        if fl[3] != "0":
+            ccc[cp] = int(fl[3])
+        if fl[5] and not fl[5].startswith("<"):
+            dec[cp] = [int(x, 16) for x in fl[5].split()]
+        if fl[13]:
+            lower[cp] = [int(fl[13], 16)]
+    return cat, ccc, dec, lower
+
+
+def parse_white_space():
+    ws = set()
+    for line in read_lines("PropList.txt"):
+        rng, prop = [x.strip() for x in line.split(";")[:2]]
+        if prop != "White_Space":
+            continue
+        a, _, b = rng.partition("..")
+        for c in range(int(a, 16), int(b or a, 16) + 1):
+            ws.add(c)
+    return ws
+
+
+def parse_special_lower(lower):
+    for line in read_lines("SpecialCasing.txt"):
+        fl = [x.strip() for x in line.split(";")]
+        if len(fl) > 5 and fl[4]:
+            continue  # conditional (language or context): not applied
+        cp = int(fl[0], 16)
+        low = [int(x, 16) for x in fl[1].split()]
+        if low != [cp]:
+            lower[cp] = low
+
+
+def parse_exclusions():
+    ex = set()
+    for line in read_lines("DerivedNormalizationProps.txt"):
+        fl = [x.strip() for x in line.split(";")]
+        if fl[1] != "Full_Composition_Exclusion":
+            continue
+        a, _, b = fl[0].partition("..")
+        for c in range(int(a, 16), int(b or a, 16) + 1):
+            ex.add(c)
+    return ex
+
+
+# HF tokenizers BertNormalizer::is_chinese_char (same as Google BERT).
+CJK_RANGES = [(0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF),
+              (0x2A700, 0x2B73F), (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF),
+              (0xF900, 0xFAFF), (0x2F800, 0x2FA1F)]
+
+
+def props(cat, ws):
+    p = [0] * MAXCP
+    for c in range(MAXCP):
+        gc = cat.get(c, "Cn")
+        v = 0
+        if c in ws:
+            v |= P_WS
+        if gc in ("Cc", "Cf", "Co", "Cs") and c not in (9, 10, 13):
+            v |= P_CTRL
+        if gc.startswith("P") or (c < 128 and chr(c) in
+                                  "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"):
+            v |= P_PUNCT
+        if gc == "Mn":
+            v |= P_MN
+        if gc == "Cn":
+            v |= P_UNASSIGNED
+        p[c] = v
+    for a, b in CJK_RANGES:
+        for c in range(a, b + 1):
+            p[c] |= P_CJK
+    return p
+
+
+def runs(values, skip_zero=True):
+    out = []
+    start = 0
+    for c in range(1, MAXCP + 1):
+        if c == MAXCP or values[c] != values[start]:
+            if values[start] or not skip_zero:
+                out.append((start, c - 1, values[start]))
+            start = c
+    return out
+
+
+def full_decomp(c, dec):
+    if c not in dec:
+        return [c]
+    r = []
+    for d in dec[c]:
+        r.extend(full_decomp(d, dec))
+    return r
+
+
+def canonical_order(seq, ccc):
+    seq = list(seq)
+    # stable bubble sort of non-starter runs by ccc (canonical ordering)
+    for i in range(len(seq)):
+        for j in range(len(seq) - 1 - i):
+            a, b = ccc.get(seq[j], 0), ccc.get(seq[j + 1], 0)
+            if a > b > 0:
+                seq[j], seq[j + 1] = seq[j + 1], seq[j]
+    return seq
+
+
+def main():
+    cat, ccc, dec, lower = parse_unicode_data()
+    ws = parse_white_space()
+    parse_special_lower(lower)
+    excl = parse_exclusions()
+    version = "unknown"
+    with open(os.path.join(UCD, "ReadMe.txt"), encoding="utf-8") as f:
+        for line in f:
+            if "Version" in line or "Date:" in line:
+                version = line.strip("# \n")
+                break
+    derived_age = os.path.join(UCD, "DerivedAge.txt")
+    if os.path.exists(derived_age):
+        with open(derived_age, encoding="utf-8") as f:
+            version = f.readline().strip("# \n")
+
+    prop_runs = runs(props(cat, ws))
+    ccc_vals = [0] * MAXCP
+    for c, v in ccc.items():
+        ccc_vals[c] = v
+    ccc_runs = runs(ccc_vals)
+
+    lower_items = sorted((c, l) for c, l in lower.items() if l != [c])
+    assert all(len(l) <= 3 for _, l in lower_items)
+
+    decomp_items = []
+    pool = []
+    for c in sorted(dec):
+        if 0xAC00 <= c <= 0xD7A3:
+            continue
+        d = canonical_order(full_decomp(c, dec), ccc)
+        decomp_items.append((c, len(pool), len(d)))
+        pool.extend(d)
+    assert max(n for _, _, n in decomp_items) < 256 and len(pool) < 65536
+
+    comp = []
+    for c, d in dec.items():
+        if len(d) == 2 and c not in excl:
+            comp.append((d[0], d[1], c))
+    comp.sort()
+
+    h = os.path.join(OUT, "unicode_tables.h")
+    with open(h, "w") as f:
+        f.write(f"""/* Generated by tools/gen_unicode_tables.py from the Unicode Character
+ * Database ({version}).  Do not edit by hand. */
+#ifndef EMBER_UNICODE_TABLES_H
+#define EMBER_UNICODE_TABLES_H
+#include <stdint.h>
+
+enum {{
+    UNI_WS = {P_WS},         /* White_Space (Rust char::is_whitespace) */
+    UNI_CTRL = {P_CTRL},       /* Cc Cf Co Cs except tab, LF, CR (HF is_control) */
+    UNI_PUNCT = {P_PUNCT},      /* P* or ASCII punctuation (HF is_bert_punc) */
+    UNI_MN = {P_MN},         /* Mn: dropped by accent stripping */
+    UNI_CJK = {P_CJK},       /* HF BertNormalizer is_chinese_char ranges */
+    UNI_UNASSIGNED = {P_UNASSIGNED} /* Cn */
+}};
+
+typedef struct {{ uint32_t lo, hi; uint8_t v; }} uni_range;
+typedef struct {{ uint32_t cp; uint32_t to[3]; }} uni_lower_entry;
+typedef struct {{ uint32_t cp; uint16_t off; uint8_t len; }} uni_decomp_entry;
+typedef struct {{ uint32_t a, b, c; }} uni_comp_entry;
+
+extern const uni_range uni_prop_ranges[];
+extern const int uni_prop_count;
+extern const uni_range uni_ccc_ranges[];
+extern const int uni_ccc_count;
+extern const uni_lower_entry uni_lower[];
+extern const int uni_lower_count;
+extern const uni_decomp_entry uni_decomp[];
+extern const int uni_decomp_count;
+extern const uint32_t uni_decomp_pool[];
+extern const uni_comp_entry uni_comp[];
+extern const int uni_comp_count;
+
+#endif
+""")
+
+    def rows(items, fmt, per):
+        out = []
+        for i in range(0, len(items), per):
+            out.append("    " + " ".join(fmt(x) for x in items[i:i + per]))
+        return "\n".join(out)
+
+    cfile = os.path.join(OUT, "unicode_tables.c")
+    with open(cfile, "w") as f:
+        f.write(f"/* Generated by tools/gen_unicode_tables.py from the Unicode "
+                f"Character\n * Database ({version}).  Do not edit by hand. */\n"
+                '#include "tokenizer/unicode_tables.h"\n\n')
+        f.write("const uni_range uni_prop_ranges[] = {\n")
+        f.write(rows(prop_runs, lambda r: "{0x%X,0x%X,%d}," % r, 4))
+        f.write(f"\n}};\nconst int uni_prop_count = {len(prop_runs)};\n\n")
+        f.write("const uni_range uni_ccc_ranges[] = {\n")
+        f.write(rows(ccc_runs, lambda r: "{0x%X,0x%X,%d}," % r, 4))
+        f.write(f"\n}};\nconst int uni_ccc_count = {len(ccc_runs)};\n\n")
+        f.write("const uni_lower_entry uni_lower[] = {\n")
+        f.write(rows(lower_items, lambda e: "{0x%X,{%s}}," % (
+            e[0], ",".join("0x%X" % x for x in (e[1] + [0, 0])[:3])), 3))
+        f.write(f"\n}};\nconst int uni_lower_count = {len(lower_items)};\n\n")
+        f.write("const uni_decomp_entry uni_decomp[] = {\n")
+        f.write(rows(decomp_items, lambda e: "{0x%X,%d,%d}," % e, 5))
+        f.write(f"\n}};\nconst int uni_decomp_count = {len(decomp_items)};\n\n")
+        f.write("const uint32_t uni_decomp_pool[] = {\n")
+        f.write(rows(pool, lambda x: "0x%X," % x, 10))
+        f.write("\n};\n\n")
+        f.write("const uni_comp_entry uni_comp[] = {\n")
+        f.write(rows(comp, lambda e: "{0x%X,0x%X,0x%X}," % e, 3))
+        f.write(f"\n}};\nconst int uni_comp_count = {len(comp)};\n")
+
+
+if __name__ == "__main__":
+    main()
