@@ -1,0 +1,60 @@
+/* The one-time dispatch table: best ISA for this CPU, or EMBER_ISA's choice. */
+#include "kernels/kernels_internal.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const kern_ops *chosen; /* written once under pthread_once */
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+const kern_ops *kern_ops_for(kern_isa isa)
+{
+    if (!kern_cpu_has(isa)) return NULL;
+    switch (isa) {
+    case KERN_ISA_SCALAR: return &kern_ops_scalar;
+#if defined(__x86_64__)
+    case KERN_ISA_AVX2: return &kern_ops_avx2;
+    case KERN_ISA_AVX512: return &kern_ops_avx512;
+#endif
+    default: return NULL;
+    }
+}
+
+static void choose(void)
+{
+    const char *want = getenv("EMBER_ISA");
+    for (int i = KERN_ISA_COUNT - 1; i >= 0 && !chosen; i--) chosen = kern_ops_for((kern_isa)i);
+    if (want && *want) {
+        static const char *names[KERN_ISA_COUNT] = {"scalar", "avx2", "avx512"};
+        for (int i = 0; i < KERN_ISA_COUNT; i++)
+            if (strcmp(want, names[i]) == 0) {
+                const kern_ops *k = kern_ops_for((kern_isa)i);
+                if (k) chosen = k;
+                else fprintf(stderr, "ember: EMBER_ISA=%s is not supported on this CPU; using %s\n", want, chosen->name);
+                return;
+            }
+        fprintf(stderr, "ember: unknown EMBER_ISA=%s (scalar, avx2, avx512); using %s\n", want, chosen->name);
+    }
+}
+
+const kern_ops *kern_ops_get(void)
+{
+    pthread_once(&once, choose);
+    return chosen;
+}
+
+size_t kern_gemm_scratch_floats(int n_threads)
+{
+    if (n_threads < 1) n_threads = 1;
+    /* per thread: the packed W block and one packed A micro-panel (<= 16 rows) */
+    return (size_t)n_threads * ((size_t)KERN_GEMM_KC * KERN_GEMM_NC + (size_t)KERN_GEMM_KC * 16 + 64);
+}
+
+size_t kern_attention_scratch_floats(int L)
+{
+    if (L < 1) L = 1;
+    /* one row of scores, and K transposed (heads of up to KERN_ATTN_MAXD dims) */
+    return (size_t)L + (size_t)L * KERN_ATTN_MAXD + 64;
+}

@@ -1,0 +1,38 @@
+/* Shared between the kernel files only: block sizes, weight widening, the
+ * per-ISA tables. */
+#ifndef EMBER_KERNELS_INTERNAL_H
+#define EMBER_KERNELS_INTERNAL_H
+
+#include "kernels/kernels.h"
+
+/* GEMM blocking: a thread packs a KC x NC block of W (256 KB) and sweeps
+ * every row of A over it, MR rows (packed, zero-padded) at a time. */
+#define KERN_GEMM_KC 256
+#define KERN_GEMM_NC 256
+/* attention keeps K transposed in scratch for heads up to this size */
+#define KERN_ATTN_MAXD 256
+
+static inline float kern_w_at(const void *W, kern_wtype wt, size_t i)
+{
+    switch (wt) {
+    case KERN_W_F16: return kern_f16_to_f32(((const uint16_t *)W)[i]);
+    case KERN_W_BF16: return kern_bf16_to_f32(((const uint16_t *)W)[i]);
+    default: return ((const float *)W)[i];
+    }
+}
+
+extern const kern_ops kern_ops_scalar;
+#if defined(__x86_64__)
+extern const kern_ops kern_ops_avx2;
+extern const kern_ops kern_ops_avx512;
+#endif
+
+/* scalar references, also used by the SIMD tables for tails */
+void gemm_f32_ref(int M, int N, int K, const float *A, int lda, const void *W, kern_wtype wt,
+                  int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads);
+void layernorm_f32_ref(float *x, const float *r, const float *g, const float *b, int n, float eps);
+void gelu_f32_ref(float *x, size_t n);
+void attention_f32_ref(int L, int d, float scale, const float *q, int ldq, const float *k, int ldk,
+                       const float *v, int ldv, float *out, int ldo, float *scratch);
+float dot_f32_ref(const float *a, const float *b, size_t n);
+#endif

@@ -1,0 +1,300 @@
+/* Every SIMD kernel, written once against the vector vocabulary of the ISA
+ * file that includes this (vec_avx2.h or vec_avx512.h), in the ggml manner.
+ * Included only by kernels/simd_<isa>.c. */
+#include "kernels/kernels_internal.h"
+
+#include <math.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define NR (2 * VL)
+#define CAT2(a, b) a##b
+#define CAT(a, b) CAT2(a, b)
+#define FN(name) CAT(name, CAT(_, KERN_ISA_ID))
+
+/* e^x, about 1 ulp on [-87, 88]; larger inputs saturate, smaller give 0. */
+static inline vf vexp(vf x)
+{
+    x = vf_min(vf_max(x, vf_set1(-87.3f)), vf_set1(88.3f));
+    vf n = vf_round(vf_mul(x, vf_set1(1.44269504088896341f)));
+    vf r = vf_fnma(n, vf_set1(0.693359375f), x);
+    r = vf_fnma(n, vf_set1(-2.12194440e-4f), r);
+    vf p = vf_set1(1.9875691500e-4f);
+    p = vf_fma(p, r, vf_set1(1.3981999507e-3f));
+    p = vf_fma(p, r, vf_set1(8.3334519073e-3f));
+    p = vf_fma(p, r, vf_set1(4.1665795894e-2f));
+    p = vf_fma(p, r, vf_set1(1.6666665459e-1f));
+    p = vf_fma(p, r, vf_set1(5.0000001201e-1f));
+    p = vf_fma(vf_mul(p, r), r, vf_add(r, vf_set1(1.0f)));
+    /* split 2^n in two so n = 128 (x near 88.3) does not overflow the exponent */
+    vf h = vf_round(vf_mul(n, vf_set1(0.5f)));
+    return vf_mul(vf_mul(p, vf_pow2i(h)), vf_pow2i(vf_sub(n, h)));
+}
+
+/* GELU(x) = x * Phi(x), Phi from erf by Abramowitz & Stegun 7.1.26
+ * (|error| <= 1.5e-7 on erf), written so that Phi of large negative x keeps
+ * its relative accuracy: Phi(x) = 0.5 * erfc(|x|/sqrt2) for x < 0. */
+static inline vf vgelu(vf x)
+{
+    vf z = vf_mul(vf_abs(x), vf_set1(0.70710678118654752f));
+    vf t = vf_div(vf_set1(1.0f), vf_fma(z, vf_set1(0.3275911f), vf_set1(1.0f)));
+    vf p = vf_set1(1.061405429f);
+    p = vf_fma(p, t, vf_set1(-1.453152027f));
+    p = vf_fma(p, t, vf_set1(1.421413741f));
+    p = vf_fma(p, t, vf_set1(-0.284496736f));
+    p = vf_fma(p, t, vf_set1(0.254829592f));
+    vf half_erfc = vf_mul(vf_mul(vf_mul(p, t), vexp(vf_mul(vf_sub(vf_zero(), z), z))), vf_set1(0.5f));
+    /* x >= 0: 1 - half_erfc ; x < 0: half_erfc */
+    vf signed_part = vf_copysign(vf_sub(vf_set1(0.5f), half_erfc), x);
+    return vf_mul(x, vf_add(vf_set1(0.5f), signed_part));
+}
+
+static void FN(gelu)(float *x, size_t n)
+{
+    size_t i = 0;
+    for (; i + VL <= n; i += VL) vf_store(x + i, vgelu(vf_load(x + i)));
+    if (i < n) vf_store_n(x + i, vgelu(vf_load_n(x + i, (int)(n - i))), (int)(n - i));
+}
+
+static float FN(dot)(const float *a, const float *b, size_t n)
+{
+    vf acc0 = vf_zero(), acc1 = vf_zero();
+    size_t i = 0;
+    for (; i + 2 * VL <= n; i += 2 * VL) {
+        acc0 = vf_fma(vf_load(a + i), vf_load(b + i), acc0);
+        acc1 = vf_fma(vf_load(a + i + VL), vf_load(b + i + VL), acc1);
+    }
+    for (; i + VL <= n; i += VL) acc0 = vf_fma(vf_load(a + i), vf_load(b + i), acc0);
+    if (i < n) acc1 = vf_fma(vf_load_n(a + i, (int)(n - i)), vf_load_n(b + i, (int)(n - i)), acc1);
+    return vf_hsum(vf_add(acc0, acc1));
+}
+
+static void FN(layernorm)(float *x, const float *r, const float *g, const float *b, int n, float eps)
+{
+    vf s = vf_zero();
+    int i = 0;
+    for (; i + VL <= n; i += VL) {
+        vf v = vf_load(x + i);
+        if (r) { v = vf_add(v, vf_load(r + i)); vf_store(x + i, v); }
+        s = vf_add(s, v);
+    }
+    if (i < n) {
+        int t = n - i;
+        vf v = vf_load_n(x + i, t);
+        if (r) { v = vf_add(v, vf_load_n(r + i, t)); vf_store_n(x + i, v, t); }
+        s = vf_add(s, v);
+    }
+    float mean = vf_hsum(s) / (float)n;
+    vf m = vf_set1(mean), q = vf_zero();
+    for (i = 0; i + VL <= n; i += VL) { vf d = vf_sub(vf_load(x + i), m); q = vf_fma(d, d, q); }
+    if (i < n) {
+        /* pad the tail with the mean so padded lanes add nothing */
+        float tmp[VL];
+        for (int j = 0; j < VL; j++) tmp[j] = i + j < n ? x[i + j] : mean;
+        vf d = vf_sub(vf_load(tmp), m);
+        q = vf_fma(d, d, q);
+    }
+    float var = vf_hsum(q) / (float)n;
+    vf inv = vf_set1(1.0f / sqrtf(var + eps));
+    for (i = 0; i + VL <= n; i += VL)
+        vf_store(x + i, vf_fma(vf_mul(vf_sub(vf_load(x + i), m), inv), vf_load(g + i), vf_load(b + i)));
+    if (i < n) {
+        int t = n - i;
+        vf v = vf_fma(vf_mul(vf_sub(vf_load_n(x + i, t), m), inv), vf_load_n(g + i, t), vf_load_n(b + i, t));
+        vf_store_n(x + i, v, t);
+    }
+}
+
+/* One head: scores against K kept transposed (kt[c][j]) so the inner loop is
+ * FMAs over keys, a vectorised softmax, then out = P.V with FMAs over dims. */
+static void FN(attention)(int L, int d, float scale, const float *q, int ldq, const float *k, int ldk,
+                          const float *v, int ldv, float *out, int ldo, float *scratch)
+{
+    if (d > KERN_ATTN_MAXD) { attention_f32_ref(L, d, scale, q, ldq, k, ldk, v, ldv, out, ldo, scratch); return; }
+    float *s = scratch, *kt = scratch + L + 16;
+    for (int j = 0; j < L; j++)
+        for (int c = 0; c < d; c++) kt[(size_t)c * L + j] = k[(size_t)j * ldk + c];
+    const int Lv = L - L % VL, tl = L - Lv;
+    for (int i = 0; i < L; i++) {
+        const float *qi = q + (size_t)i * ldq;
+        for (int j = 0; j < Lv; j += VL) {
+            vf acc = vf_zero();
+            for (int c = 0; c < d; c++) acc = vf_fma(vf_set1(qi[c]), vf_load(kt + (size_t)c * L + j), acc);
+            vf_store(s + j, vf_mul(acc, vf_set1(scale)));
+        }
+        if (tl) {
+            vf acc = vf_zero();
+            for (int c = 0; c < d; c++) acc = vf_fma(vf_set1(qi[c]), vf_load_n(kt + (size_t)c * L + Lv, tl), acc);
+            vf_store_n(s + Lv, vf_mul(acc, vf_set1(scale)), tl);
+        }
+        float mx = -INFINITY;
+        for (int j = 0; j < L; j++) mx = s[j] > mx ? s[j] : mx;
+        vf vm = vf_set1(mx), sum = vf_zero();
+        for (int j = 0; j < Lv; j += VL) {
+            vf e = vexp(vf_sub(vf_load(s + j), vm));
+            vf_store(s + j, e);
+            sum = vf_add(sum, e);
+        }
+        float total = vf_hsum(sum);
+        for (int j = Lv; j < L; j++) {
+            float e[VL];
+            vf_store(e, vexp(vf_set1(s[j] - mx)));
+            s[j] = e[0];
+            total += e[0];
+        }
+        vf inv = vf_set1(1.0f / total);
+        float *oi = out + (size_t)i * ldo;
+        int c = 0;
+        for (; c + VL <= d; c += VL) {
+            vf acc = vf_zero();
+            for (int j = 0; j < L; j++) acc = vf_fma(vf_set1(s[j]), vf_load(v + (size_t)j * ldv + c), acc);
+            vf_store(oi + c, vf_mul(acc, inv));
+        }
+        if (c < d) {
+            vf acc = vf_zero();
+            for (int j = 0; j < L; j++) acc = vf_fma(vf_set1(s[j]), vf_load_n(v + (size_t)j * ldv + c, d - c), acc);
+            vf_store_n(oi + c, vf_mul(acc, inv), d - c);
+        }
+    }
+}
+
+/* ---- GEMM: C = A . W^T + bias, W (N, K) of type wt ---------------------- */
+
+/* Widens row segment W[n][k0 .. k0+kk) into dst. */
+static void w_row(const void *W, kern_wtype wt, int ldw, int n, int k0, int kk, float *dst)
+{
+    size_t base = (size_t)n * ldw + k0;
+    int k = 0;
+    if (wt == KERN_W_F32) { memcpy(dst, (const float *)W + base, (size_t)kk * sizeof(float)); return; }
+    const uint16_t *src = (const uint16_t *)W + base;
+    if (wt == KERN_W_F16) for (; k + VL <= kk; k += VL) vf_store(dst + k, vf_from_f16(src + k));
+    else for (; k + VL <= kk; k += VL) vf_store(dst + k, vf_from_bf16(src + k));
+    for (; k < kk; k++) dst[k] = wt == KERN_W_F16 ? kern_f16_to_f32(src[k]) : kern_bf16_to_f32(src[k]);
+}
+
+/* Packs W rows n0 .. n0+nn, columns k0 .. k0+kk into NR-wide panels:
+ * dst[p][k][j] = W[n0 + p*NR + j][k0 + k], zero past nn. */
+static void pack_w(const void *W, kern_wtype wt, int ldw, int n0, int nn, int k0, int kk, float *dst, float *row)
+{
+    int panels = (nn + NR - 1) / NR;
+    for (int p = 0; p < panels; p++) {
+        float *d = dst + (size_t)p * kk * NR;
+        for (int j = 0; j < NR; j++) {
+            int n = p * NR + j;
+            if (n < nn) {
+                w_row(W, wt, ldw, n0 + n, k0, kk, row);
+                for (int k = 0; k < kk; k++) d[(size_t)k * NR + j] = row[k];
+            } else {
+                for (int k = 0; k < kk; k++) d[(size_t)k * NR + j] = 0.0f;
+            }
+        }
+    }
+}
+
+/* A rows m0 .. m0+mm (mm <= MR), columns k0 .. k0+kk -> ap[k][i], zero rows past mm. */
+static void pack_a(const float *A, int lda, int m0, int mm, int k0, int kk, float *ap)
+{
+    for (int i = 0; i < GEMM_MR; i++) {
+        if (i < mm) {
+            const float *a = A + (size_t)(m0 + i) * lda + k0;
+            for (int k = 0; k < kk; k++) ap[(size_t)k * GEMM_MR + i] = a[k];
+        } else {
+            for (int k = 0; k < kk; k++) ap[(size_t)k * GEMM_MR + i] = 0.0f;
+        }
+    }
+}
+
+/* ct[MR][NR] = ap (kk x MR) . bp (kk x NR): the register-blocked core. */
+static void ukernel(int kk, const float *ap, const float *bp, float *ct)
+{
+    vf c0[GEMM_MR], c1[GEMM_MR];
+#pragma GCC unroll 16
+    for (int i = 0; i < GEMM_MR; i++) { c0[i] = vf_zero(); c1[i] = vf_zero(); }
+    for (int k = 0; k < kk; k++) {
+        vf b0 = vf_load(bp), b1 = vf_load(bp + VL);
+#pragma GCC unroll 16
+        for (int i = 0; i < GEMM_MR; i++) {
+            vf a = vf_set1(ap[i]);
+            c0[i] = vf_fma(a, b0, c0[i]);
+            c1[i] = vf_fma(a, b1, c1[i]);
+        }
+        ap += GEMM_MR;
+        bp += NR;
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < GEMM_MR; i++) { vf_store(ct + i * NR, c0[i]); vf_store(ct + i * NR + VL, c1[i]); }
+}
+
+static void gemm_cols(int M, int K, const float *A, int lda, const void *W, kern_wtype wt, int ldw,
+                      const float *bias, float *C, int ldc, int n_begin, int n_end, float *pack)
+{
+    float *wp = pack, *ap = pack + (size_t)KERN_GEMM_KC * KERN_GEMM_NC;
+    float ct[GEMM_MR * NR] __attribute__((aligned(64)));
+    float row[KERN_GEMM_KC];
+    for (int n0 = n_begin; n0 < n_end; n0 += KERN_GEMM_NC) {
+        int nn = n_end - n0 < KERN_GEMM_NC ? n_end - n0 : KERN_GEMM_NC;
+        for (int k0 = 0; k0 < K; k0 += KERN_GEMM_KC) {
+            int kk = K - k0 < KERN_GEMM_KC ? K - k0 : KERN_GEMM_KC;
+            pack_w(W, wt, ldw, n0, nn, k0, kk, wp, row);
+            for (int m0 = 0; m0 < M; m0 += GEMM_MR) {
+                int mm = M - m0 < GEMM_MR ? M - m0 : GEMM_MR;
+                pack_a(A, lda, m0, mm, k0, kk, ap);
+                for (int p = 0; p * NR < nn; p++) {
+                    int jn = nn - p * NR < NR ? nn - p * NR : NR;
+                    ukernel(kk, ap, wp + (size_t)p * kk * NR, ct);
+                    for (int i = 0; i < mm; i++) {
+                        float *c = C + (size_t)(m0 + i) * ldc + n0 + p * NR;
+                        const float *t = ct + i * NR;
+                        if (k0 == 0) {
+                            const float *bb = bias ? bias + n0 + p * NR : NULL;
+                            for (int j = 0; j < jn; j++) c[j] = bb ? t[j] + bb[j] : t[j];
+                        } else {
+                            for (int j = 0; j < jn; j++) c[j] += t[j];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W, kern_wtype wt,
+                     int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads)
+{
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) { /* empty sum: bias or zero */
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) C[(size_t)m * ldc + n] = bias ? bias[n] : 0.0f;
+        return;
+    }
+    const size_t per_thread = kern_gemm_scratch_floats(1);
+    const int panels = (N + NR - 1) / NR;
+    int nt = n_threads < 1 ? 1 : n_threads;
+    if (nt > panels) nt = panels;
+    if (nt == 1) { gemm_cols(M, K, A, lda, W, wt, ldw, bias, C, ldc, 0, N, pack); return; }
+    /* threads own disjoint column ranges: each element is computed the same
+     * way whatever the thread count */
+    #pragma omp parallel num_threads(nt)
+    {
+        int t = 0, T = 1;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+        T = omp_get_num_threads();
+#endif
+        int p0 = (int)((long)panels * t / T), p1 = (int)((long)panels * (t + 1) / T);
+        int nb = p0 * NR, ne = p1 * NR < N ? p1 * NR : N;
+        if (nb < ne) gemm_cols(M, K, A, lda, W, wt, ldw, bias, C, ldc, nb, ne, pack + (size_t)t * per_thread);
+    }
+}
+
+const kern_ops KERN_OPS_NAME = {
+    .isa = KERN_ISA_ID,
+    .name = KERN_ISA_STR,
+    .gemm_f32 = FN(gemm),
+    .layernorm_f32 = FN(layernorm),
+    .gelu_f32 = FN(gelu),
+    .attention_f32 = FN(attention),
+    .dot_f32 = FN(dot),
+};

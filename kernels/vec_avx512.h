@@ -1,0 +1,40 @@
+/* The AVX-512 vector vocabulary that kernels/simd_body.h is written against. */
+#include <immintrin.h>
+#include <stdint.h>
+
+#define VL 16
+#define GEMM_MR 12
+typedef __m512 vf;
+typedef __m512i vi;
+#define vf_load(p) _mm512_loadu_ps(p)
+#define vf_store(p, v) _mm512_storeu_ps(p, v)
+#define vf_set1(x) _mm512_set1_ps(x)
+#define vf_zero() _mm512_setzero_ps()
+#define vf_fma(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define vf_fnma(a, b, c) _mm512_fnmadd_ps(a, b, c)
+#define vf_add(a, b) _mm512_add_ps(a, b)
+#define vf_sub(a, b) _mm512_sub_ps(a, b)
+#define vf_mul(a, b) _mm512_mul_ps(a, b)
+#define vf_div(a, b) _mm512_div_ps(a, b)
+#define vf_max(a, b) _mm512_max_ps(a, b)
+#define vf_min(a, b) _mm512_min_ps(a, b)
+#define vf_abs(a) _mm512_abs_ps(a)
+#define vf_hsum(v) _mm512_reduce_add_ps(v)
+#define vf_hmax(v) _mm512_reduce_max_ps(v)
+#define vf_round(x) _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+/* 2^n for integral-valued float n in [-126, 127] */
+#define vf_pow2i(n) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23))
+/* copysign(a, sign of s) for a >= 0 */
+#define vf_copysign(a, s) _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a), _mm512_and_si512(_mm512_castps_si512(s), _mm512_set1_epi32((int)0x80000000))))
+static inline __mmask16 vf_mask_n(int n) { return (__mmask16)((1u << n) - 1u); }
+#define vf_load_n(p, n) _mm512_maskz_loadu_ps(vf_mask_n(n), p)
+#define vf_store_n(p, v, n) _mm512_mask_storeu_ps(p, vf_mask_n(n), v)
+/* 8 or 16 halves -> floats */
+static inline vf vf_from_f16(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
+static inline vf vf_from_bf16(const uint16_t *p)
+{
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16));
+}
+#define KERN_OPS_NAME kern_ops_avx512
+#define KERN_ISA_ID KERN_ISA_AVX512
+#define KERN_ISA_STR "avx512"

@@ -1,0 +1,238 @@
+/* Every kernel of every ISA this CPU has, against the scalar reference. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static float frand(void) /* uniform in [-1, 1) */
+{
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return (float)((rng >> 40) * (1.0 / 8388608.0)) - 1.0f;
+}
+
+static float *falloc(size_t n)
+{
+    float *p = NULL;
+    assert_int_equal(posix_memalign((void **)&p, 64, (n ? n : 1) * sizeof(float)), 0);
+    return p;
+}
+
+static void test_dispatch(void **s)
+{
+    (void)s;
+    const kern_ops *k = kern_ops_get();
+    assert_non_null(k);
+    assert_true(k == kern_ops_get());
+    assert_non_null(kern_ops_for(KERN_ISA_SCALAR));
+    for (int i = 0; i < KERN_ISA_COUNT; i++) {
+        const kern_ops *o = kern_ops_for((kern_isa)i);
+        if (o) { assert_int_equal(o->isa, i); assert_true(kern_cpu_has((kern_isa)i)); }
+        printf("isa %d: %s\n", i, o ? o->name : "not supported here");
+    }
+}
+
+static void check_gemm(const kern_ops *k, int M, int N, int K, int pad, kern_wtype wt, int with_bias)
+{
+    const kern_ops *ref = kern_ops_for(KERN_ISA_SCALAR);
+    int lda = K + pad, ldw = K + pad, ldc = N + pad;
+    float *A = falloc((size_t)M * lda), *Wf = falloc((size_t)N * ldw), *bias = falloc((size_t)N);
+    uint16_t *Wh = malloc((size_t)N * ldw * sizeof(uint16_t) + 2);
+    float *C1 = falloc((size_t)M * ldc), *C2 = falloc((size_t)M * ldc), *C3 = falloc((size_t)M * ldc);
+    float *pack = falloc(kern_gemm_scratch_floats(2));
+    for (size_t i = 0; i < (size_t)M * lda; i++) A[i] = frand();
+    for (size_t i = 0; i < (size_t)N * ldw; i++) {
+        float w = frand();
+        if (wt == KERN_W_F16) Wh[i] = kern_f32_to_f16(w);
+        if (wt == KERN_W_BF16) Wh[i] = kern_f32_to_bf16(w);
+        Wf[i] = w;
+    }
+    for (int i = 0; i < N; i++) bias[i] = frand();
+    for (size_t i = 0; i < (size_t)M * ldc; i++) C1[i] = C2[i] = C3[i] = 12345.0f; /* sentinels in the padding */
+    const void *W = wt == KERN_W_F32 ? (const void *)Wf : (const void *)Wh;
+    const float *b = with_bias ? bias : NULL;
+    ref->gemm_f32(M, N, K, A, lda, W, wt, ldw, b, C1, ldc, pack, 1);
+    k->gemm_f32(M, N, K, A, lda, W, wt, ldw, b, C2, ldc, pack, 1);
+    k->gemm_f32(M, N, K, A, lda, W, wt, ldw, b, C3, ldc, pack, 2);
+    double tol = 2e-6 * sqrt((double)K) + 1e-6;
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < ldc; n++) {
+            size_t i = (size_t)m * ldc + n;
+            if (n >= N) { /* never written */
+                assert_true(C2[i] == 12345.0f && C3[i] == 12345.0f);
+                continue;
+            }
+            if (fabs(C1[i] - C2[i]) > tol)
+                fail_msg("%s gemm M%d N%d K%d wt%d bias%d: C[%d][%d] = %.7g, ref %.7g", k->name, M, N, K, wt,
+                         with_bias, m, n, C2[i], C1[i]);
+            if (memcmp(&C2[i], &C3[i], sizeof(float)) != 0)
+                fail_msg("%s gemm M%d N%d K%d: 2 threads differ from 1 at [%d][%d]", k->name, M, N, K, m, n);
+        }
+    free(A); free(Wf); free(Wh); free(bias); free(C1); free(C2); free(C3); free(pack);
+}
+
+static void test_gemm(void **s)
+{
+    (void)s;
+    static const int sizes[] = {1, 3, 7, 16, 17, 33, 65, 100, 385};
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        for (int a = 0; a < 9; a++)
+            for (int b = 0; b < 9; b += 2)
+                for (int c = 0; c < 9; c += 3) {
+                    int M = sizes[a], N = sizes[b], K = sizes[c];
+                    check_gemm(k, M, N, K, (a + b) % 3, (kern_wtype)((a + c) % 3), (b / 2) % 2);
+                }
+        /* model-like shapes crossing the KC and NC blocks */
+        check_gemm(k, 33, 600, 520, 0, KERN_W_F32, 1);
+        check_gemm(k, 16, 384, 1536, 0, KERN_W_F16, 1);
+    }
+}
+
+static void test_gelu(void **s)
+{
+    (void)s;
+    const int n = 200003;
+    float *x = falloc(n), *y = falloc(n);
+    for (int i = 0; i < n; i++) x[i] = -10.0f + 20.0f * (float)i / (n - 1);
+    x[0] = -88.0f; x[1] = 88.0f; x[2] = 0.0f; x[3] = -0.0f; x[4] = 1e-30f; x[5] = -1e30f; x[6] = 1e30f;
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        for (int len = 1; len <= 40; len++) { /* every tail length */
+            memcpy(y, x + 1000, (size_t)len * sizeof(float));
+            k->gelu_f32(y, (size_t)len);
+            for (int i = 0; i < len; i++) {
+                double xv = x[1000 + i], want = 0.5 * xv * (1.0 + erf(xv / sqrt(2.0)));
+                assert_true(fabs(y[i] - want) <= 2e-7 * (1.0 + fabs(xv)));
+            }
+        }
+        memcpy(y, x, (size_t)n * sizeof(float));
+        k->gelu_f32(y, (size_t)n);
+        double worst = 0;
+        for (int i = 0; i < n; i++) {
+            double xv = x[i], want = 0.5 * xv * (1.0 + erf(xv / sqrt(2.0)));
+            double err = fabs(y[i] - want);
+            if (isinf(want) || fabs(xv) > 1e20) { assert_true(fabs(xv) < 1e20 || (xv > 0 ? y[i] == (float)xv : y[i] == 0.0f)); continue; }
+            if (!(err <= 2e-7 * (1.0 + fabs(xv)))) fail_msg("%s gelu(%.9g) = %.9g, want %.9g", k->name, xv, y[i], want);
+            if (err > worst) worst = err;
+        }
+        printf("%s gelu: worst |err| %.3g over [-10, 10]\n", k->name, worst);
+    }
+    free(x); free(y);
+}
+
+static void test_layernorm_dot(void **s)
+{
+    (void)s;
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        for (int n = 1; n <= 1100; n += (n < 70 ? 1 : 97)) {
+            float *x = falloc(n), *r = falloc(n), *g = falloc(n), *b = falloc(n), *y = falloc(n);
+            for (int i = 0; i < n; i++) { x[i] = 3.0f + frand(); r[i] = frand(); g[i] = 1 + frand() * 0.1f; b[i] = frand() * 0.1f; }
+            for (int with_r = 0; with_r < 2; with_r++) {
+                memcpy(y, x, (size_t)n * sizeof(float));
+                k->layernorm_f32(y, with_r ? r : NULL, g, b, n, 1e-12f);
+                double mean = 0, var = 0;
+                for (int i = 0; i < n; i++) mean += x[i] + (with_r ? r[i] : 0);
+                mean /= n;
+                for (int i = 0; i < n; i++) { double d = x[i] + (with_r ? r[i] : 0) - mean; var += d * d; }
+                var /= n;
+                for (int i = 0; i < n; i++) {
+                    double want = (x[i] + (with_r ? r[i] : 0) - mean) / sqrt(var + 1e-12) * g[i] + b[i];
+                    if (n == 1) want = b[i];
+                    if (fabs(y[i] - want) > 2e-5) fail_msg("%s layernorm n=%d i=%d: %.7g vs %.7g", k->name, n, i, y[i], want);
+                }
+            }
+            double d = 0;
+            for (int i = 0; i < n; i++) d += (double)x[i] * r[i];
+            assert_true(fabs(k->dot_f32(x, r, (size_t)n) - d) <= 1e-5 * sqrt((double)n) * 4);
+            free(x); free(r); free(g); free(b); free(y);
+        }
+    }
+}
+
+static void test_attention(void **s)
+{
+    (void)s;
+    static const int Ls[] = {1, 2, 5, 17, 64, 129}, ds[] = {16, 32, 64, 24};
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        for (int a = 0; a < 6; a++)
+            for (int c = 0; c < 4; c++) {
+                int L = Ls[a], d = ds[c], ld = 3 * d + 5;
+                float *qkv = falloc((size_t)L * ld), *out = falloc((size_t)L * (d + 3));
+                float *scr = falloc(kern_attention_scratch_floats(L));
+                for (size_t i = 0; i < (size_t)L * ld; i++) qkv[i] = 2.0f * frand();
+                float scale = 1.0f / sqrtf((float)d);
+                k->attention_f32(L, d, scale, qkv, ld, qkv + d, ld, qkv + 2 * d, ld, out, d + 3, scr);
+                for (int i = 0; i < L; i++) {
+                    double sc[200], mx = -1e300, sum = 0;
+                    for (int j = 0; j < L; j++) {
+                        double dd = 0;
+                        for (int e = 0; e < d; e++) dd += (double)qkv[(size_t)i * ld + e] * qkv[(size_t)j * ld + d + e];
+                        sc[j] = dd * scale;
+                        if (sc[j] > mx) mx = sc[j];
+                    }
+                    for (int j = 0; j < L; j++) { sc[j] = exp(sc[j] - mx); sum += sc[j]; }
+                    for (int e = 0; e < d; e++) {
+                        double want = 0;
+                        for (int j = 0; j < L; j++) want += sc[j] / sum * qkv[(size_t)j * ld + 2 * d + e];
+                        double got = out[(size_t)i * (d + 3) + e];
+                        if (fabs(got - want) > 2e-6) fail_msg("%s attention L%d d%d [%d][%d]: %.7g vs %.7g", k->name, L, d, i, e, got, want);
+                    }
+                }
+                free(qkv); free(out); free(scr);
+            }
+    }
+}
+
+static void test_half(void **s)
+{
+    (void)s;
+    assert_int_equal(kern_f32_to_f16(1.0f), 0x3c00);
+    assert_int_equal(kern_f32_to_f16(-2.0f), 0xc000);
+    assert_int_equal(kern_f32_to_f16(65504.0f), 0x7bff);
+    assert_int_equal(kern_f32_to_f16(65520.0f), 0x7c00);       /* rounds to inf */
+    assert_int_equal(kern_f32_to_f16(INFINITY), 0x7c00);
+    assert_true((kern_f32_to_f16(NAN) & 0x7fff) > 0x7c00);
+    assert_int_equal(kern_f32_to_f16(5.9604645e-8f), 0x0001); /* smallest subnormal */
+    assert_int_equal(kern_f32_to_f16(2.9802322e-8f), 0x0000); /* tie rounds to even (0) */
+    assert_int_equal(kern_f32_to_f16(1.0f + 1.0f / 2048), 0x3c00); /* tie to even */
+    assert_int_equal(kern_f32_to_f16(1.0f + 3.0f / 2048), 0x3c02);
+    assert_true(kern_f16_to_f32(0x0001) == 5.9604645e-8f);
+    assert_true(isinf(kern_f16_to_f32(0xfc00)) && kern_f16_to_f32(0xfc00) < 0);
+    /* every half round-trips */
+    for (uint32_t h = 0; h < 65536; h++) {
+        if ((h & 0x7c00) == 0x7c00 && (h & 0x3ff)) continue; /* nan payloads */
+        assert_int_equal(kern_f32_to_f16(kern_f16_to_f32((uint16_t)h)), h);
+    }
+    assert_int_equal(kern_f32_to_bf16(1.0f), 0x3f80);
+    assert_int_equal(kern_f32_to_bf16(1.00390625f), 0x3f80); /* tie to even */
+    assert_true(kern_bf16_to_f32(kern_f32_to_bf16(3.140625f)) == 3.140625f);
+    assert_true(isnan(kern_bf16_to_f32(kern_f32_to_bf16(NAN))));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dispatch),
+        cmocka_unit_test(test_half),
+        cmocka_unit_test(test_gemm),
+        cmocka_unit_test(test_gelu),
+        cmocka_unit_test(test_layernorm_dot),
+        cmocka_unit_test(test_attention),
+    };
+    return cmocka_run_group_tests_name("kernels", tests, NULL, NULL);
+}
