@@ -1,0 +1,146 @@
+/* BERT encoder forward pass, post-LayerNorm, exact GELU.  Reads top to bottom:
+ * embeddings -> n_layers x (self-attention, add & norm, FFN, add & norm). */
+#include "model/bert.h"
+
+#include <math.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static size_t round64(size_t n) { return (n + 15) & ~(size_t)15; } /* floats -> 64 B */
+
+size_t bert_scratch_floats(const bert_weights *w, int max_rows, int max_len, int n_threads)
+{
+    size_t rows = (size_t)max_rows, H = (size_t)w->hidden;
+    size_t wide = (size_t)w->ffn > 3 * H ? (size_t)w->ffn : 3 * H;
+    return 3 * round64(rows * H) + round64(rows * wide) +
+           round64(kern_gemm_scratch_floats(n_threads)) +
+           (size_t)n_threads * round64(kern_attention_scratch_floats(max_len));
+}
+
+void bert_scratch_init(bert_scratch *s, const bert_weights *w, float *block,
+                       int max_rows, int max_len, int n_threads)
+{
+    size_t rows = (size_t)max_rows, H = (size_t)w->hidden;
+    size_t wide = (size_t)w->ffn > 3 * H ? (size_t)w->ffn : 3 * H;
+    float *p = block;
+    s->x = p;   p += round64(rows * H);
+    s->h = p;   p += round64(rows * H);
+    s->ctx = p; p += round64(rows * H);
+    s->u = p;   p += round64(rows * wide);
+    s->gemm_pack = p; p += round64(kern_gemm_scratch_floats(n_threads));
+    s->attn = p;
+    s->attn_stride = round64(kern_attention_scratch_floats(max_len));
+    s->max_rows = max_rows;
+    s->max_len = max_len;
+    s->n_threads = n_threads;
+}
+
+/* Copies row r of an embedding table, widening f16/bf16, and adds it to dst. */
+static void embd_row_add(const bert_mat *m, int r, float *dst, int add)
+{
+    int n = m->cols;
+    if (m->wt == KERN_W_F32) {
+        const float *src = (const float *)m->w + (size_t)r * n;
+        if (add) for (int i = 0; i < n; i++) dst[i] += src[i];
+        else memcpy(dst, src, (size_t)n * sizeof(float));
+        return;
+    }
+    const uint16_t *src = (const uint16_t *)m->w + (size_t)r * n;
+    for (int i = 0; i < n; i++) {
+        float v = m->wt == KERN_W_F16 ? kern_f16_to_f32(src[i]) : kern_bf16_to_f32(src[i]);
+        dst[i] = add ? dst[i] + v : v;
+    }
+}
+
+static void linear(const kern_ops *k, bert_scratch *s, int M, const float *A, int lda,
+                   const bert_mat *W, const float *b, float *C, int ldc)
+{
+    k->gemm_f32(M, W->rows, W->cols, A, lda, W->w, W->wt, W->cols, b, C, ldc,
+                s->gemm_pack, s->n_threads);
+}
+
+static void norm_rows(const kern_ops *k, int nt, float *x, const float *r, const float *g,
+                      const float *b, int rows, int H, float eps)
+{
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (int i = 0; i < rows; i++)
+        k->layernorm_f32(x + (size_t)i * H, r ? r + (size_t)i * H : NULL, g, b, H, eps);
+}
+
+const float *bert_forward(const bert_weights *w, const kern_ops *k, bert_scratch *s,
+                          const int32_t *ids, const int32_t *type_ids,
+                          const int32_t *pos_ids, const int *off, int n_seq)
+{
+    const int H = w->hidden, F = w->ffn, nh = w->n_heads, hd = H / nh;
+    const int rows = off[n_seq], nt = s->n_threads;
+    const float scale = 1.0f / sqrtf((float)hd);
+    float *x = s->x, *h = s->h, *ctx = s->ctx, *u = s->u;
+
+    /* embeddings: word + position + token type, then LayerNorm */
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (int t = 0; t < rows; t++) {
+        float *xt = x + (size_t)t * H;
+        embd_row_add(&w->tok_embd, ids[t], xt, 0);
+        embd_row_add(&w->pos_embd, pos_ids[t], xt, 1);
+        if (w->type_embd.rows > 0) embd_row_add(&w->type_embd, type_ids[t], xt, 1);
+        k->layernorm_f32(xt, NULL, w->embd_norm_g, w->embd_norm_b, H, w->eps);
+    }
+
+    for (int l = 0; l < w->n_layers; l++) {
+        const bert_layer *L = &w->layers[l];
+        /* q, k, v side by side in u: row t = [q | k | v] */
+        float *q = u, *kk = u + H, *v = u + 2 * H;
+        linear(k, s, rows, x, H, &L->q, L->bq, q, 3 * H);
+        linear(k, s, rows, x, H, &L->k, L->bk, kk, 3 * H);
+        linear(k, s, rows, x, H, &L->v, L->bv, v, 3 * H);
+
+        /* one (sequence, head) pair per task: each output written by one thread */
+        int tasks = n_seq * nh;
+        #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+        for (int task = 0; task < tasks; task++) {
+            int sq = task / nh, hh = task % nh;
+            int r0 = off[sq], len = off[sq + 1] - off[sq];
+            int tid = 0;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#endif
+            size_t o = (size_t)r0 * 3 * H + (size_t)hh * hd;
+            k->attention_f32(len, hd, scale, q + o, 3 * H, kk + o, 3 * H, v + o, 3 * H,
+                             ctx + (size_t)r0 * H + (size_t)hh * hd, H,
+                             s->attn + (size_t)tid * s->attn_stride);
+        }
+
+        linear(k, s, rows, ctx, H, &L->o, L->bo, h, H);
+        norm_rows(k, nt, h, x, L->attn_norm_g, L->attn_norm_b, rows, H, w->eps);
+
+        linear(k, s, rows, h, H, &L->up, L->bup, u, F);
+        #pragma omp parallel for num_threads(nt) schedule(static)
+        for (int t = 0; t < rows; t++) k->gelu_f32(u + (size_t)t * F, (size_t)F);
+        linear(k, s, rows, u, F, &L->down, L->bdown, x, H);
+        norm_rows(k, nt, x, h, L->out_norm_g, L->out_norm_b, rows, H, w->eps);
+    }
+    return x;
+}
+
+static float mat_row_dot(const kern_ops *k, const bert_mat *m, int r, const float *v, float *tmp)
+{
+    if (m->wt == KERN_W_F32) return k->dot_f32((const float *)m->w + (size_t)r * m->cols, v, (size_t)m->cols);
+    embd_row_add(m, r, tmp, 0);
+    return k->dot_f32(tmp, v, (size_t)m->cols);
+}
+
+/* tmp: 2 * hidden floats */
+float bert_rank_head(const bert_weights *w, const kern_ops *k, const float *h0, float *tmp)
+{
+    const int H = w->hidden;
+    const float *in = h0;
+    float *t = tmp, *row = tmp + H;
+    if (w->cls.w) {
+        for (int i = 0; i < w->cls.rows; i++)
+            t[i] = tanhf(mat_row_dot(k, &w->cls, i, h0, row) + (w->cls_b ? w->cls_b[i] : 0.0f));
+        in = t;
+    }
+    return mat_row_dot(k, &w->cls_out, 0, in, row) + (w->cls_out_b ? w->cls_out_b[0] : 0.0f);
+}

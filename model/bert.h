@@ -1,0 +1,63 @@
+/* BERT-family encoder (BERT, XLM-RoBERTa after conversion): weights as views
+ * into the mmapped GGUF file, and the forward pass over a packed batch of
+ * sequences (no padding: sequence i occupies rows off[i] .. off[i+1]-1). */
+#ifndef EMBER_MODEL_BERT_H
+#define EMBER_MODEL_BERT_H
+
+#include "kernels/kernels.h"
+
+typedef struct {
+    const void *w;   /* (rows, cols) row-major, element type wt */
+    kern_wtype wt;
+    int rows, cols;
+} bert_mat;
+
+typedef struct {
+    bert_mat q, k, v, o;        /* (hidden, hidden) each */
+    const float *bq, *bk, *bv, *bo; /* (hidden) */
+    const float *attn_norm_g, *attn_norm_b; /* (hidden) post-attention LayerNorm */
+    bert_mat up;                /* (ffn, hidden) */
+    const float *bup;           /* (ffn) */
+    bert_mat down;              /* (hidden, ffn) */
+    const float *bdown;         /* (hidden) */
+    const float *out_norm_g, *out_norm_b; /* (hidden) post-FFN LayerNorm */
+} bert_layer;
+
+typedef struct {
+    int hidden, n_layers, n_heads, ffn, n_ctx, n_vocab, n_types;
+    float eps;
+    bert_mat tok_embd;          /* (vocab, hidden) */
+    bert_mat pos_embd;          /* (n_ctx, hidden) */
+    bert_mat type_embd;         /* (n_types, hidden), may have 0 rows */
+    const float *embd_norm_g, *embd_norm_b; /* (hidden) */
+    bert_layer *layers;         /* (n_layers) */
+    /* classification head (rerankers): logit = out . tanh(cls . h0 + cls_b) + out_b;
+     * cls may be absent (then logit = out . h0 + out_b) */
+    bert_mat cls;  const float *cls_b;  /* (hidden, hidden) */
+    bert_mat cls_out; const float *cls_out_b; /* (1.., hidden) */
+} bert_weights;
+
+/* Scratch for one forward pass over at most max_rows tokens in sequences of
+ * at most max_len tokens, with n_threads threads.  Sizes in floats. */
+typedef struct {
+    float *x, *h, *ctx, *u;     /* (rows, hidden) x3, (rows, max(ffn, 3 hidden)) */
+    float *gemm_pack;           /* kern_gemm_scratch_floats(n_threads) */
+    float *attn;                /* n_threads * kern_attention_scratch_floats(max_len) */
+    size_t attn_stride;
+    int max_rows, max_len, n_threads;
+} bert_scratch;
+
+size_t bert_scratch_floats(const bert_weights *w, int max_rows, int max_len, int n_threads);
+/* Carves the scratch out of one 64-byte aligned block of bert_scratch_floats floats. */
+void bert_scratch_init(bert_scratch *s, const bert_weights *w, float *block,
+                       int max_rows, int max_len, int n_threads);
+
+/* Runs the encoder.  ids/type_ids/pos_ids: (n_rows) packed; off: (n_seq + 1)
+ * row offsets.  Returns the final hidden states (n_rows, hidden) in scratch. */
+const float *bert_forward(const bert_weights *w, const kern_ops *k, bert_scratch *s,
+                          const int32_t *ids, const int32_t *type_ids,
+                          const int32_t *pos_ids, const int *off, int n_seq);
+
+/* Reranker head on the first token of one sequence. */
+float bert_rank_head(const bert_weights *w, const kern_ops *k, const float *h0, float *tmp);
+#endif

@@ -1,0 +1,158 @@
+/* ember_embed / ember_rerank / ember_tokenize: tokenize into a packed chunk,
+ * run the encoder when the chunk is full, pool or score each sequence. */
+#include "model/model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define FAIL(c, st, ...) (snprintf((c)->err, sizeof (c)->err, __VA_ARGS__), (st))
+
+float ember_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+void ember_l2_normalize(float *v, int n)
+{
+    double ss = 0.0;
+    for (int i = 0; i < n; i++) ss += (double)v[i] * v[i];
+    if (ss <= 0.0) return;
+    float inv = (float)(1.0 / sqrt(ss));
+    for (int i = 0; i < n; i++) v[i] *= inv;
+}
+
+/* Tokenizes one input into c->tok_ids / tok_types; count or -1 (message set). */
+static int tokenize_one(ember_ctx *c, const char *a, size_t alen, const char *b, size_t blen, int idx)
+{
+    char why[256];
+    int n = tok_encode(c->m->wp, &c->m->tpl, a, alen, b, blen, 1, c->max_tokens,
+                       c->tok_ids, c->tok_types, c->max_tokens, why, sizeof why);
+    if (n < 0) snprintf(c->err, sizeof c->err, "input %d: %s", idx, why);
+    return n;
+}
+
+static void stage(ember_ctx *c, int *n_seq, int n_tok)
+{
+    int r0 = c->off[*n_seq];
+    for (int t = 0; t < n_tok; t++) {
+        c->ids[r0 + t] = c->tok_ids[t];
+        c->type_ids[r0 + t] = c->tok_types[t] < c->m->w.n_types ? c->tok_types[t] : 0;
+        c->pos_ids[r0 + t] = t;
+    }
+    (*n_seq)++;
+    c->off[*n_seq] = r0 + n_tok;
+}
+
+static int check_ids(ember_ctx *c, int n_tok, int idx)
+{
+    for (int t = 0; t < n_tok; t++)
+        if (c->tok_ids[t] < 0 || c->tok_ids[t] >= c->m->w.n_vocab)
+            return FAIL(c, -1, "input %d: token id %d outside the embedding table", idx, c->tok_ids[t]);
+    return 0;
+}
+
+static void pool(const ember_ctx *c, const float *hs, int n_seq, int flags, float *out)
+{
+    const int H = c->m->w.hidden;
+    for (int s = 0; s < n_seq; s++) {
+        int r0 = c->off[s], len = c->off[s + 1] - r0;
+        float *o = out + (size_t)s * H;
+        switch (c->m->pooling) {
+        case EMBER_POOL_CLS:
+            memcpy(o, hs + (size_t)r0 * H, (size_t)H * sizeof(float));
+            break;
+        case EMBER_POOL_LAST:
+            memcpy(o, hs + (size_t)(r0 + len - 1) * H, (size_t)H * sizeof(float));
+            break;
+        default: /* mean over every real token, [CLS] and [SEP] included */
+            for (int i = 0; i < H; i++) {
+                double acc = 0.0;
+                for (int t = 0; t < len; t++) acc += hs[(size_t)(r0 + t) * H + i];
+                o[i] = (float)(acc / len);
+            }
+        }
+        if (c->m->normalize && !(flags & EMBER_EMBED_NO_NORMALIZE)) ember_l2_normalize(o, H);
+    }
+}
+
+static ember_status need_weights(ember_ctx *c, ember_kind kind)
+{
+    if (!c->m->has_weights)
+        return FAIL(c, EMBER_ERR_UNSUPPORTED, "this model file holds only a vocabulary (tokenization only)");
+    if (c->m->kind != kind)
+        return FAIL(c, EMBER_ERR_UNSUPPORTED, kind == EMBER_KIND_EMBEDDER
+                    ? "this model is a cross-encoder (reranker); use rerank, not embed"
+                    : "this model is an embedder (bi-encoder); use embed, not rerank");
+    return EMBER_OK;
+}
+
+ember_status ember_embed(ember_ctx *c, const char *const *texts, const size_t *lens,
+                         int n, int flags, float *out)
+{
+    if (!c) return EMBER_ERR_ARG;
+    if (n < 0 || (n > 0 && (!texts || !out))) return FAIL(c, EMBER_ERR_ARG, "embed: bad arguments (n %d)", n);
+    ember_status st = need_weights(c, EMBER_KIND_EMBEDDER);
+    if (st) return st;
+    const int H = c->m->w.hidden;
+    int n_seq = 0, first = 0;
+    c->off[0] = 0;
+    for (int i = 0; i <= n; i++) {
+        int n_tok = 0;
+        if (i < n) {
+            if (!texts[i]) return FAIL(c, EMBER_ERR_ARG, "input %d is NULL", i);
+            n_tok = tokenize_one(c, texts[i], lens ? lens[i] : strlen(texts[i]), NULL, 0, i);
+            if (n_tok < 0) return EMBER_ERR_TEXT;
+            if (check_ids(c, n_tok, i)) return EMBER_ERR_FORMAT;
+        }
+        if (n_seq > 0 && (i == n || n_seq == c->max_batch || c->off[n_seq] + n_tok > c->max_rows)) {
+            const float *hs = bert_forward(&c->m->w, c->k, &c->s, c->ids, c->type_ids, c->pos_ids, c->off, n_seq);
+            pool(c, hs, n_seq, flags, out + (size_t)first * H);
+            first += n_seq;
+            n_seq = 0;
+        }
+        if (i < n) stage(c, &n_seq, n_tok);
+    }
+    return EMBER_OK;
+}
+
+ember_status ember_rerank(ember_ctx *c, const char *query, size_t query_len,
+                          const char *const *docs, const size_t *doc_lens, int n, float *logits)
+{
+    if (!c) return EMBER_ERR_ARG;
+    if (!query || n < 0 || (n > 0 && (!docs || !logits))) return FAIL(c, EMBER_ERR_ARG, "rerank: bad arguments");
+    ember_status st = need_weights(c, EMBER_KIND_RERANKER);
+    if (st) return st;
+    const int H = c->m->w.hidden;
+    int n_seq = 0, first = 0;
+    c->off[0] = 0;
+    for (int i = 0; i <= n; i++) {
+        int n_tok = 0;
+        if (i < n) {
+            if (!docs[i]) return FAIL(c, EMBER_ERR_ARG, "document %d is NULL", i);
+            n_tok = tokenize_one(c, query, query_len, docs[i], doc_lens ? doc_lens[i] : strlen(docs[i]), i);
+            if (n_tok < 0) return EMBER_ERR_TEXT;
+            if (check_ids(c, n_tok, i)) return EMBER_ERR_FORMAT;
+        }
+        if (n_seq > 0 && (i == n || n_seq == c->max_batch || c->off[n_seq] + n_tok > c->max_rows)) {
+            const float *hs = bert_forward(&c->m->w, c->k, &c->s, c->ids, c->type_ids, c->pos_ids, c->off, n_seq);
+            for (int s = 0; s < n_seq; s++)
+                logits[first + s] = bert_rank_head(&c->m->w, c->k, hs + (size_t)c->off[s] * H, c->head_tmp);
+            first += n_seq;
+            n_seq = 0;
+        }
+        if (i < n) stage(c, &n_seq, n_tok);
+    }
+    return EMBER_OK;
+}
+
+ember_status ember_tokenize(ember_ctx *c, const char *text, size_t len, const char *pair,
+                            size_t pair_len, int add_special, int max_length,
+                            int32_t *ids, int32_t *type_ids, int cap, int *n_out)
+{
+    if (!c) return EMBER_ERR_ARG;
+    if (!text || !ids || cap < 0 || max_length < 0 || !n_out) return FAIL(c, EMBER_ERR_ARG, "tokenize: bad arguments");
+    char why[256];
+    int n = tok_encode(c->m->wp, &c->m->tpl, text, len, pair, pair_len, add_special, max_length,
+                       ids, type_ids, cap, why, sizeof why);
+    if (n < 0) return FAIL(c, strstr(why, "too small") ? EMBER_ERR_LIMIT : EMBER_ERR_TEXT, "%s", why);
+    *n_out = n;
+    return EMBER_OK;
+}

@@ -1,0 +1,48 @@
+/* Internal view of a loaded model and of a context (the public handles). */
+#ifndef EMBER_MODEL_MODEL_H
+#define EMBER_MODEL_MODEL_H
+
+#include "ember.h"
+#include "model/bert.h"
+#include "model/gguf.h"
+#include "tokenizer/wordpiece.h"
+#include "tokenizer/encode.h"
+
+#define EMBER_ERR_LEN 512
+
+struct ember_model {
+    gguf_file *gguf;
+    int has_weights;            /* 0: vocab-only file, tokenization only */
+    bert_weights w;
+    ember_kind kind;
+    ember_pooling pooling;
+    int normalize;
+    int max_tokens;             /* truncation length, specials included */
+    wordpiece *wp;
+    tok_template tpl;
+    int32_t pad_id;
+    char arch[32], name[128], wtype[8];
+    uint64_t file_bytes;
+};
+
+struct ember_ctx {
+    const ember_model *m;
+    const kern_ops *k;
+    int max_batch, max_tokens, max_rows, n_threads;
+    bert_scratch s;
+    float *block;               /* the one scratch allocation (aligned) */
+    size_t block_bytes;
+    /* token staging for one chunk: (max_rows) each, and (max_batch + 1) offsets */
+    int32_t *ids, *type_ids, *pos_ids;
+    int *off;
+    int32_t *tok_ids, *tok_types; /* one text's tokens (max_tokens) */
+    float *head_tmp;            /* 2 * hidden */
+    size_t bytes;
+    char err[EMBER_ERR_LEN];
+};
+
+/* Fills m->w from the GGUF tensors; 0 ok, -1 with a message. */
+int model_bert_bind(ember_model *m, char *err, size_t errlen);
+/* Builds m->wp and m->tpl from tokenizer.ggml.* / ember.tokenizer.* keys. */
+int model_tokenizer_bind(ember_model *m, char *err, size_t errlen);
+#endif
