@@ -1,0 +1,128 @@
+#include "tests/synth_model.h"
+#include "model/gguf.h"
+#include "kernels/kernels.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+synth_opts synth_defaults(void)
+{
+    synth_opts o = { .hidden = 32, .layers = 2, .heads = 4, .ffn = 64, .ctx = 64, .wtype = GGML_TYPE_F32, .pooling = 1 };
+    return o;
+}
+
+static uint64_t st;
+static float rnd(float scale)
+{
+    st ^= st << 13; st ^= st >> 7; st ^= st << 17;
+    return scale * ((float)((st >> 40) * (1.0 / 8388608.0)) - 1.0f);
+}
+
+static const char *WORDS[] = {
+    "the", "a", "of", "and", "to", "in", "is", "it", "paris", "france", "capital", "city", "hello", "world",
+    "quick", "brown", "fox", "dog", "lazy", "over", "jumps", "what", "cat", "sat", "on", "mat", "day", "night",
+};
+
+int synth_bert_write(const char *path, const synth_opts *o)
+{
+    gguf_writer *w = gguf_writer_new();
+    if (!w) return -1;
+    st = 88172645463325252ull; /* same weights for every variant */
+    /* vocabulary in llama.cpp's convention */
+    const char *toks[200];
+    char store[200][16];
+    int nt = 0;
+    const char *spec[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+    for (int i = 0; i < 5; i++) toks[nt++] = spec[i];
+    for (size_t i = 0; i < sizeof WORDS / sizeof *WORDS; i++) { snprintf(store[nt], 16, "\xe2\x96\x81%s", WORDS[i]); toks[nt] = store[nt]; nt++; }
+    for (char c = 'a'; c <= 'z'; c++) { snprintf(store[nt], 16, "\xe2\x96\x81%c", c); toks[nt] = store[nt]; nt++; }
+    for (char c = 'a'; c <= 'z'; c++) { snprintf(store[nt], 16, "%c", c); toks[nt] = store[nt]; nt++; }
+    const char *punct = ".,?!";
+    for (int i = 0; punct[i]; i++) { snprintf(store[nt], 16, "\xe2\x96\x81%c", punct[i]); toks[nt] = store[nt]; nt++; }
+    int n_vocab = nt;
+    int32_t types[200];
+    for (int i = 0; i < nt; i++) types[i] = i < 5 ? 3 : 1;
+    int tok_count = nt + (o->extra_vocab_tokens ? 3 : 0);
+    for (int i = nt; i < tok_count; i++) { snprintf(store[i], 16, "\xe2\x96\x81zz%d", i); toks[i] = store[i]; types[i] = 1; }
+
+    const int H = o->hidden, F = o->ffn;
+    gguf_writer_set_str(w, "general.architecture", o->arch ? o->arch : "bert", strlen(o->arch ? o->arch : "bert"));
+    gguf_writer_set_str(w, "general.name", "synthetic", 9);
+    gguf_writer_set_u32(w, "bert.context_length", (uint32_t)o->ctx);
+    gguf_writer_set_u32(w, "bert.embedding_length", (uint32_t)H);
+    gguf_writer_set_u32(w, "bert.feed_forward_length", (uint32_t)F);
+    gguf_writer_set_u32(w, "bert.block_count", (uint32_t)o->layers);
+    gguf_writer_set_u32(w, "bert.attention.head_count", (uint32_t)o->heads);
+    gguf_writer_set_f32(w, "bert.attention.layer_norm_epsilon", 1e-12f);
+    gguf_writer_set_u32(w, "bert.pooling_type", o->rank ? 4 : o->pooling);
+    gguf_writer_set_str(w, "tokenizer.ggml.model", "bert", 4);
+    gguf_writer_set_str_arr(w, "tokenizer.ggml.tokens", toks, NULL, (uint64_t)tok_count);
+    gguf_writer_set_arr(w, "tokenizer.ggml.token_type", GGUF_TYPE_INT32, types, (uint64_t)tok_count);
+    gguf_writer_set_u32(w, "tokenizer.ggml.unknown_token_id", 1);
+    gguf_writer_set_u32(w, "tokenizer.ggml.cls_token_id", 2);
+    gguf_writer_set_u32(w, "tokenizer.ggml.seperator_token_id", 3);
+    gguf_writer_set_u32(w, "tokenizer.ggml.padding_token_id", 0);
+    if (o->bad_template) {
+        int32_t t[3] = {2, -1, 5000}, ty[3] = {0, 0, 0};
+        gguf_writer_set_arr(w, "ember.tokenizer.template_single", GGUF_TYPE_INT32, t, 3);
+        gguf_writer_set_arr(w, "ember.tokenizer.template_single_types", GGUF_TYPE_INT32, ty, 3);
+    }
+
+    struct { char name[64]; int rows, cols; } mats[64];
+    int nm = 0;
+#define MAT(n, r, c) do { snprintf(mats[nm].name, 64, "%s", n); mats[nm].rows = r; mats[nm].cols = c; nm++; } while (0)
+    MAT("token_embd.weight", n_vocab, H);
+    MAT("position_embd.weight", o->ctx, H);
+    MAT("token_types.weight", 2, H);
+    MAT("token_embd_norm.weight", 0, H);
+    MAT("token_embd_norm.bias", 0, H);
+    char nmb[64];
+    for (int l = 0; l < o->layers; l++) {
+        const char *m2[] = {"attn_q", "attn_k", "attn_v", "attn_output"};
+        for (int i = 0; i < 4; i++) {
+            snprintf(nmb, 64, "blk.%d.%s.weight", l, m2[i]); MAT(nmb, H, H);
+            snprintf(nmb, 64, "blk.%d.%s.bias", l, m2[i]); MAT(nmb, 0, H);
+        }
+        snprintf(nmb, 64, "blk.%d.ffn_up.weight", l); MAT(nmb, F, H);
+        snprintf(nmb, 64, "blk.%d.ffn_up.bias", l); MAT(nmb, 0, F);
+        snprintf(nmb, 64, "blk.%d.ffn_down.weight", l); MAT(nmb, H, F);
+        snprintf(nmb, 64, "blk.%d.ffn_down.bias", l); MAT(nmb, 0, H);
+        const char *ns[] = {"attn_output_norm", "layer_output_norm"};
+        for (int i = 0; i < 2; i++) {
+            snprintf(nmb, 64, "blk.%d.%s.weight", l, ns[i]); MAT(nmb, 0, H);
+            snprintf(nmb, 64, "blk.%d.%s.bias", l, ns[i]); MAT(nmb, 0, H);
+        }
+    }
+    if (o->rank) {
+        MAT("cls.weight", H, H); MAT("cls.bias", 0, H);
+        MAT("cls.output.weight", 1, H); MAT("cls.output.bias", 0, 1);
+    }
+    for (int i = 0; i < nm; i++) {
+        if (o->drop_tensor && strcmp(o->drop_tensor, mats[i].name) == 0) continue;
+        int rows = mats[i].rows, cols = mats[i].cols;
+        if (o->bad_shape && strcmp(o->bad_shape, mats[i].name) == 0) cols += 1;
+        size_t n = (size_t)(rows ? rows : 1) * cols;
+        int is_norm_w = strstr(mats[i].name, "norm.weight") != NULL;
+        float *d = malloc(n * sizeof(float));
+        for (size_t j = 0; j < n; j++) d[j] = is_norm_w ? 1.0f + rnd(0.1f) : rnd(0.5f);
+        uint64_t ne[2] = { (uint64_t)cols, (uint64_t)rows };
+        uint32_t t = GGML_TYPE_F32;
+        if (rows && o->wtype != GGML_TYPE_F32) t = o->wtype;
+        if (!rows && o->f16_norm && is_norm_w) t = GGML_TYPE_F16;
+        if (t != GGML_TYPE_F32) {
+            uint16_t *h = malloc(n * sizeof(uint16_t));
+            for (size_t j = 0; j < n; j++) h[j] = t == GGML_TYPE_F16 ? kern_f32_to_f16(d[j]) : kern_f32_to_bf16(d[j]);
+            gguf_writer_add_tensor(w, mats[i].name, t, rows ? 2 : 1, ne, h, 1);
+            free(h);
+        } else {
+            gguf_writer_add_tensor(w, mats[i].name, t, rows ? 2 : 1, ne, d, 1);
+        }
+        free(d);
+    }
+    char err[256];
+    int rc = gguf_writer_write(w, path, err, sizeof err);
+    if (rc) fprintf(stderr, "synth_bert_write: %s\n", err);
+    gguf_writer_free(w);
+    return rc;
+}

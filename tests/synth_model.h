@@ -1,0 +1,23 @@
+/* Tiny random BERT models written straight to GGUF, for tests that must not
+ * depend on the fixtures, and deliberately broken variants of them. */
+#ifndef EMBER_TESTS_SYNTH_MODEL_H
+#define EMBER_TESTS_SYNTH_MODEL_H
+#include <stdint.h>
+
+typedef struct {
+    int hidden, layers, heads, ffn, ctx, rank; /* rank: cross-encoder head */
+    uint32_t wtype;            /* GGML_TYPE_F32 / F16 / BF16 for matrices */
+    const char *arch;          /* default "bert" */
+    const char *drop_tensor;   /* leave this tensor out */
+    const char *bad_shape;     /* give this tensor a wrong shape */
+    int f16_norm;              /* store a LayerNorm weight as f16 (invalid) */
+    uint32_t pooling;          /* default 1 (mean), 4 if rank */
+    int bad_template;          /* template id beyond the vocabulary */
+    int extra_vocab_tokens;    /* tokenizer has more tokens than token_embd rows */
+} synth_opts;
+
+synth_opts synth_defaults(void);
+/* 0 ok, -1 on write failure.  The vocabulary is ~120 tokens of lowercase
+ * words and letters, [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4. */
+int synth_bert_write(const char *path, const synth_opts *o);
+#endif
