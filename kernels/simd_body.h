@@ -206,12 +206,35 @@ static void pack_a(const float *A, int lda, int m0, int mm, int k0, int kk, floa
     }
 }
 
-/* ct[MR][NR] = ap (kk x MR) . bp (kk x NR): the register-blocked core. */
-static void ukernel(int kk, const float *ap, const float *bp, float *ct)
+static inline int clampv(int n) { return n < 0 ? 0 : n > VL ? VL : n; }
+
+/* C[mm][jn] (+)= ap (kk x MR) . bp (kk x NR): the register-blocked core.
+ * The first K block starts the sums from the bias (or zero), later blocks
+ * from C itself; rows >= mm and columns >= jn are neither read nor written. */
+static void ukernel(int kk, const float *ap, const float *bp, float *c, int ldc, int mm, int jn,
+                    const float *bias, int first)
 {
     vf c0[GEMM_MR], c1[GEMM_MR];
+    const int j0 = clampv(jn), j1 = clampv(jn - VL);
+    if (first) {
+        vf b0 = bias ? vf_load_n(bias, j0) : vf_zero(), b1 = bias ? vf_load_n(bias + VL, j1) : vf_zero();
 #pragma GCC unroll 16
-    for (int i = 0; i < GEMM_MR; i++) { c0[i] = vf_zero(); c1[i] = vf_zero(); }
+        for (int i = 0; i < GEMM_MR; i++) { c0[i] = b0; c1[i] = b1; }
+    } else if (jn == NR) {
+#pragma GCC unroll 16
+        for (int i = 0; i < GEMM_MR; i++) {
+            const float *ci = c + (size_t)(i < mm ? i : 0) * ldc;
+            c0[i] = vf_load(ci);
+            c1[i] = vf_load(ci + VL);
+        }
+    } else {
+#pragma GCC unroll 16
+        for (int i = 0; i < GEMM_MR; i++) {
+            const float *ci = c + (size_t)(i < mm ? i : 0) * ldc;
+            c0[i] = vf_load_n(ci, j0);
+            c1[i] = vf_load_n(ci + VL, j1);
+        }
+    }
     for (int k = 0; k < kk; k++) {
         vf b0 = vf_load(bp), b1 = vf_load(bp + VL);
 #pragma GCC unroll 16
@@ -223,15 +246,21 @@ static void ukernel(int kk, const float *ap, const float *bp, float *ct)
         ap += GEMM_MR;
         bp += NR;
     }
+    if (jn == NR) {
 #pragma GCC unroll 16
-    for (int i = 0; i < GEMM_MR; i++) { vf_store(ct + i * NR, c0[i]); vf_store(ct + i * NR + VL, c1[i]); }
+        for (int i = 0; i < GEMM_MR; i++)
+            if (i < mm) { vf_store(c + (size_t)i * ldc, c0[i]); vf_store(c + (size_t)i * ldc + VL, c1[i]); }
+    } else {
+#pragma GCC unroll 16
+        for (int i = 0; i < GEMM_MR; i++)
+            if (i < mm) { vf_store_n(c + (size_t)i * ldc, c0[i], j0); vf_store_n(c + (size_t)i * ldc + VL, c1[i], j1); }
+    }
 }
 
 static void gemm_cols(int M, int K, const float *A, int lda, const void *W, kern_wtype wt, int ldw,
                       const float *bias, float *C, int ldc, int n_begin, int n_end, float *pack)
 {
     float *wp = pack, *ap = pack + (size_t)KERN_GEMM_KC * KERN_GEMM_NC;
-    float ct[GEMM_MR * NR] __attribute__((aligned(64)));
     float row[KERN_GEMM_KC];
     for (int n0 = n_begin; n0 < n_end; n0 += KERN_GEMM_NC) {
         int nn = n_end - n0 < KERN_GEMM_NC ? n_end - n0 : KERN_GEMM_NC;
@@ -243,17 +272,8 @@ static void gemm_cols(int M, int K, const float *A, int lda, const void *W, kern
                 pack_a(A, lda, m0, mm, k0, kk, ap);
                 for (int p = 0; p * NR < nn; p++) {
                     int jn = nn - p * NR < NR ? nn - p * NR : NR;
-                    ukernel(kk, ap, wp + (size_t)p * kk * NR, ct);
-                    for (int i = 0; i < mm; i++) {
-                        float *c = C + (size_t)(m0 + i) * ldc + n0 + p * NR;
-                        const float *t = ct + i * NR;
-                        if (k0 == 0) {
-                            const float *bb = bias ? bias + n0 + p * NR : NULL;
-                            for (int j = 0; j < jn; j++) c[j] = bb ? t[j] + bb[j] : t[j];
-                        } else {
-                            for (int j = 0; j < jn; j++) c[j] += t[j];
-                        }
-                    }
+                    ukernel(kk, ap, wp + (size_t)p * kk * NR, C + (size_t)m0 * ldc + n0 + p * NR, ldc, mm, jn,
+                            bias ? bias + n0 + p * NR : NULL, k0 == 0);
                 }
             }
         }
