@@ -280,6 +280,63 @@ static void gemm_cols(int M, int K, const float *A, int lda, const void *W, kern
     }
 }
 
+/* Small M (a short query): packing W would cost as much as the product, so
+ * read W rows in place and form 4x4 blocks of dot products. */
+#define SMALL_M 16
+
+static inline vf w_vec(const void *W, kern_wtype wt, size_t i)
+{
+    if (wt == KERN_W_F32) return vf_load((const float *)W + i);
+    return wt == KERN_W_F16 ? vf_from_f16((const uint16_t *)W + i) : vf_from_bf16((const uint16_t *)W + i);
+}
+
+static inline vf w_vec_n(const void *W, kern_wtype wt, size_t i, int n)
+{
+    if (wt == KERN_W_F32) return vf_load_n((const float *)W + i, n);
+    float t[VL];
+    for (int j = 0; j < VL; j++) t[j] = j < n ? kern_w_at(W, wt, i + j) : 0.0f;
+    return vf_load(t);
+}
+
+static void gemm_small(int M, int K, const float *A, int lda, const void *W, kern_wtype wt, int ldw,
+                       const float *bias, float *C, int ldc, int n_begin, int n_end)
+{
+    const int Kv = K - K % VL, kt = K - Kv;
+    for (int n0 = n_begin; n0 < n_end; n0 += 4) {
+        int nn = n_end - n0 < 4 ? n_end - n0 : 4;
+        for (int m0 = 0; m0 < M; m0 += 4) {
+            int mm = M - m0 < 4 ? M - m0 : 4;
+            vf acc[4][4];
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) acc[i][j] = vf_zero();
+            const float *a[4];
+            size_t w[4];
+            for (int i = 0; i < 4; i++) a[i] = A + (size_t)(m0 + (i < mm ? i : 0)) * lda;
+            for (int j = 0; j < 4; j++) w[j] = (size_t)(n0 + (j < nn ? j : 0)) * ldw;
+            for (int k = 0; k < Kv; k += VL) {
+                vf wv[4], av[4];
+#pragma GCC unroll 4
+                for (int j = 0; j < 4; j++) wv[j] = w_vec(W, wt, w[j] + k);
+#pragma GCC unroll 4
+                for (int i = 0; i < 4; i++) av[i] = vf_load(a[i] + k);
+#pragma GCC unroll 4
+                for (int i = 0; i < 4; i++)
+#pragma GCC unroll 4
+                    for (int j = 0; j < 4; j++) acc[i][j] = vf_fma(av[i], wv[j], acc[i][j]);
+            }
+            if (kt) {
+                for (int j = 0; j < 4; j++) {
+                    vf wv = w_vec_n(W, wt, w[j] + Kv, kt);
+                    for (int i = 0; i < 4; i++) acc[i][j] = vf_fma(vf_load_n(a[i] + Kv, kt), wv, acc[i][j]);
+                }
+            }
+            for (int i = 0; i < mm; i++)
+                for (int j = 0; j < nn; j++)
+                    C[(size_t)(m0 + i) * ldc + n0 + j] = vf_hsum(acc[i][j]) + (bias ? bias[n0 + j] : 0.0f);
+        }
+    }
+}
+
 static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W, kern_wtype wt,
                      int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads)
 {
@@ -287,6 +344,18 @@ static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W
     if (K <= 0) { /* empty sum: bias or zero */
         for (int m = 0; m < M; m++)
             for (int n = 0; n < N; n++) C[(size_t)m * ldc + n] = bias ? bias[n] : 0.0f;
+        return;
+    }
+    if (M <= SMALL_M) {
+        /* blocks of 4 columns over the threads; each element computed alike */
+        int blocks = (N + 3) / 4, nt = n_threads < 1 ? 1 : n_threads;
+        if (nt > blocks) nt = blocks;
+        #pragma omp parallel for num_threads(nt) schedule(static)
+        for (int t = 0; t < nt; t++) {
+            int b0 = (int)((long)blocks * t / nt), b1 = (int)((long)blocks * (t + 1) / nt);
+            int ne = b1 * 4 < N ? b1 * 4 : N;
+            if (b0 * 4 < ne) gemm_small(M, K, A, lda, W, wt, ldw, bias, C, ldc, b0 * 4, ne);
+        }
         return;
     }
     const size_t per_thread = kern_gemm_scratch_floats(1);
