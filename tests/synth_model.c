@@ -69,9 +69,9 @@ int synth_bert_write(const char *path, const synth_opts *o)
         gguf_writer_set_arr(w, "ember.tokenizer.template_single_types", GGUF_TYPE_INT32, ty, 3);
     }
 
-    struct { char name[64]; int rows, cols; } mats[64];
+    struct { char name[64]; int rows, cols; } mats[512];
     int nm = 0;
-#define MAT(n, r, c) do { snprintf(mats[nm].name, 64, "%s", n); mats[nm].rows = r; mats[nm].cols = c; nm++; } while (0)
+#define MAT(n, r, c) do { if (nm >= 512) return -1; snprintf(mats[nm].name, 64, "%s", n); mats[nm].rows = r; mats[nm].cols = c; nm++; } while (0)
     MAT("token_embd.weight", n_vocab, H);
     MAT("position_embd.weight", o->ctx, H);
     MAT("token_types.weight", 2, H);
