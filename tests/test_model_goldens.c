@@ -1,0 +1,346 @@
+/* Golden tests of the BERT forward pass: convert each fixture checkpoint with
+ * the real converter, run text through ember's tokenizer and encoder on every
+ * ISA path the CPU has and on 1 and 2 threads, and compare with the float64
+ * goldens within the tolerances of each fixture's SOURCE.md. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ember.h"
+#include "model/model.h"
+#include "tests/fixtures.h"
+#include "tools/commands.h"
+#include "tools/json.h"
+
+#define TOL_EMBED 1e-5   /* normalised embeddings */
+#define TOL_EMBED_RAW 1e-4
+#define TOL_LOGIT 2e-5
+#define TOL_SCORE 1e-5
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
+    fclose(f);
+    if (buf) { buf[n] = '\0'; *len = (size_t)n; }
+    return buf;
+}
+
+/* Converts fixtures/models/<name> into the test's temp dir; NULL (skipped) without fixtures. */
+static const char *converted(const char *name, const char *dtype)
+{
+    static char out[8][1024];
+    static int used;
+    char src[1024];
+    char rel[256];
+    snprintf(rel, sizeof rel, "models/%s/config.json", name);
+    if (!fixture_path(src, sizeof src, rel)) return NULL;
+    *strrchr(src, '/') = '\0';
+    char *o = out[used++ % 8];
+    snprintf(o, 1024, "%s/%s-%s.gguf", test_tmpdir(), name, dtype);
+    char *argv[] = { "convert", src, o, "--dtype", (char *)dtype, NULL };
+    int rc = cmd_convert(5, argv);
+    if (rc != 0) fail_msg("ember convert %s failed (exit %d)", name, rc);
+    return o;
+}
+
+typedef struct { json_value **rows; int n; char *buf; } goldens;
+
+static int goldens_load(goldens *g, const char *model, const char *file)
+{
+    char path[1024], rel[256];
+    snprintf(rel, sizeof rel, "models/%s/%s", model, file);
+    memset(g, 0, sizeof *g);
+    if (!fixture_path(path, sizeof path, rel)) return 0;
+    size_t len;
+    g->buf = slurp(path, &len);
+    assert_non_null(g->buf);
+    g->rows = calloc(256, sizeof *g->rows);
+    char *p = g->buf, err[256];
+    while (*p && g->n < 256) {
+        char *e = strchr(p, '\n');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l > 0) {
+            g->rows[g->n] = json_parse(p, l, err, sizeof err);
+            if (!g->rows[g->n]) fail_msg("%s line %d: %s", path, g->n + 1, err);
+            g->n++;
+        }
+        if (!e) break;
+        p = e + 1;
+    }
+    return 1;
+}
+
+static void goldens_free(goldens *g)
+{
+    for (int i = 0; i < g->n; i++) json_free(g->rows[i]);
+    free(g->rows);
+    free(g->buf);
+}
+
+static const char *str_of(const json_value *v, size_t *len)
+{
+    assert_non_null(v);
+    assert_int_equal(json_type_of(v), JSON_STRING);
+    return json_string(v, len);
+}
+
+/* Checks ember's tokenization of (a, b) against the golden ids / type ids. */
+static void check_ids(ember_ctx *c, const char *id, const char *a, size_t al, const char *b, size_t bl,
+                      int max_len, const json_value *ids, const json_value *types)
+{
+    int32_t got[1024], gt[1024];
+    int n = 0;
+    ember_status st = ember_tokenize(c, a, al, b, bl, 1, max_len, got, gt, 1024, &n);
+    if (st != EMBER_OK) fail_msg("%s: tokenize failed: %s", id, ember_ctx_error(c));
+    if ((size_t)n != json_array_len(ids)) fail_msg("%s: %d tokens, golden has %zu", id, n, json_array_len(ids));
+    for (int i = 0; i < n; i++) {
+        if (got[i] != (int32_t)json_number(json_array_at(ids, (size_t)i)))
+            fail_msg("%s: token %d is %d, golden %d", id, i, got[i], (int)json_number(json_array_at(ids, (size_t)i)));
+        if (types && gt[i] != (int32_t)json_number(json_array_at(types, (size_t)i)))
+            fail_msg("%s: type id %d is %d, golden %d", id, i, gt[i], (int)json_number(json_array_at(types, (size_t)i)));
+    }
+}
+
+static double max_diff(const float *got, const json_value *want, int n)
+{
+    assert_int_equal(json_array_len(want), (size_t)n);
+    double m = 0;
+    for (int i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - json_number(json_array_at(want, (size_t)i)));
+        if (d > m || d != d) m = d != d ? INFINITY : d;
+    }
+    return m;
+}
+
+/* Every context we test: each supported ISA x {1, 2} threads. */
+typedef struct { ember_ctx *c; const char *what; } variant;
+
+static int make_variants(const ember_model *m, variant *v, char names[][32])
+{
+    int n = 0;
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        for (int t = 1; t <= 2; t++) {
+            ember_ctx_params p = ember_ctx_default_params();
+            p.n_threads = t;
+            p.max_batch = 8;
+            char err[512];
+            v[n].c = ember_ctx_create(m, &p, err, sizeof err);
+            if (!v[n].c) fail_msg("context: %s", err);
+            v[n].c->k = k; /* tests may pin the kernel table */
+            snprintf(names[n], 32, "%s/%dt", k->name, t);
+            v[n].what = names[n];
+            n++;
+        }
+    }
+    return n;
+}
+
+static void run_embed_goldens(const char *dtype, double tol_scale)
+{
+    const char *gguf = converted("minilm-embed-tiny", dtype);
+    if (!gguf) { skip(); return; }
+    char err[512];
+    ember_model *m = ember_model_load(gguf, err, sizeof err);
+    if (!m) fail_msg("load: %s", err);
+    ember_model_info info;
+    ember_model_get_info(m, &info);
+    assert_int_equal(info.kind, EMBER_KIND_EMBEDDER);
+    assert_int_equal(info.max_tokens, 256);
+    const int H = info.dim;
+    goldens g;
+    assert_true(goldens_load(&g, "minilm-embed-tiny", "goldens.jsonl"));
+    variant v[8];
+    char names[8][32];
+    int nv = make_variants(m, v, names);
+    float *out = malloc(16 * (size_t)H * sizeof(float)), *first = malloc(16 * (size_t)H * sizeof(float));
+    float *raw = malloc(16 * (size_t)H * sizeof(float));
+    double worst = 0, worst_raw = 0;
+    int cases = 0;
+    for (int r = 0; r < g.n; r++) {
+        const json_value *row = g.rows[r];
+        size_t kl;
+        const char *kind = str_of(json_object_get(row, "kind"), &kl);
+        const char *id = str_of(json_object_get(row, "id"), &kl);
+        int batch = strcmp(kind, "batch") == 0;
+        const json_value *texts = batch ? json_object_get(row, "texts") : NULL;
+        int nt = batch ? (int)json_array_len(texts) : 1;
+        assert_true(nt <= 16);
+        const char *tx[16];
+        size_t tl[16];
+        for (int i = 0; i < nt; i++) tx[i] = str_of(batch ? json_array_at(texts, (size_t)i) : json_object_get(row, "text"), &tl[i]);
+        int max_len = (int)json_number(json_object_get(row, "max_length"));
+        for (int i = 0; i < nt; i++) {
+            const json_value *ids = json_object_get(row, "input_ids"), *tys = json_object_get(row, "token_type_ids");
+            if (batch) {
+                /* golden rows are padded: compare the unpadded prefix */
+                const json_value *mask = json_array_at(json_object_get(row, "attention_mask"), (size_t)i);
+                int32_t got[1024], gt[1024];
+                int n = 0, want = 0;
+                for (size_t t = 0; t < json_array_len(mask); t++) want += json_number(json_array_at(mask, t)) != 0;
+                assert_int_equal(ember_tokenize(v[0].c, tx[i], tl[i], NULL, 0, 1, max_len, got, gt, 1024, &n), EMBER_OK);
+                if (n != want) fail_msg("%s row %d: %d tokens, golden %d", id, i, n, want);
+                for (int t = 0; t < n; t++)
+                    assert_int_equal(got[t], (int)json_number(json_array_at(json_array_at(ids, (size_t)i), (size_t)t)));
+            } else {
+                check_ids(v[0].c, id, tx[i], tl[i], NULL, 0, max_len, ids, tys);
+            }
+        }
+        for (int k = 0; k < nv; k++) {
+            if (ember_embed(v[k].c, tx, tl, nt, 0, out) != EMBER_OK) fail_msg("%s: %s", id, ember_ctx_error(v[k].c));
+            if (ember_embed(v[k].c, tx, tl, nt, EMBER_EMBED_NO_NORMALIZE, raw) != EMBER_OK) fail_msg("%s: %s", id, ember_ctx_error(v[k].c));
+            for (int i = 0; i < nt; i++) {
+                const json_value *wn = json_object_get(row, "embedding_normalized");
+                const json_value *wr = json_object_get(row, "embedding");
+                if (batch) { wn = json_array_at(wn, (size_t)i); wr = json_array_at(wr, (size_t)i); }
+                double d = max_diff(out + (size_t)i * H, wn, H), dr = max_diff(raw + (size_t)i * H, wr, H);
+                if (d > TOL_EMBED * tol_scale || dr > TOL_EMBED_RAW * tol_scale)
+                    fail_msg("%s row %d on %s: max |diff| %.3g normalised, %.3g raw (tolerance %.1g / %.1g)",
+                             id, i, v[k].what, d, dr, TOL_EMBED * tol_scale, TOL_EMBED_RAW * tol_scale);
+                if (d > worst) worst = d;
+                if (dr > worst_raw) worst_raw = dr;
+            }
+            /* same ISA on 1 and 2 threads: bit-identical */
+            if (k % 2 == 0) memcpy(first, out, (size_t)nt * H * sizeof(float));
+            else if (memcmp(first, out, (size_t)nt * H * sizeof(float)) != 0)
+                fail_msg("%s: %s differs from the 1-thread result", id, v[k].what);
+        }
+        cases++;
+    }
+    printf("minilm-embed-tiny (%s): %d cases x %d variants, worst |diff| %.2g normalised, %.2g raw\n",
+           dtype, cases, nv, worst, worst_raw);
+    assert_int_equal(cases, 40);
+
+    /* Matryoshka: first 32 / 16 dims of the raw embedding, re-normalised */
+    goldens gm;
+    if (goldens_load(&gm, "minilm-embed-tiny", "goldens-matryoshka.jsonl")) {
+        for (int r = 0; r < gm.n; r++) {
+            size_t tl0;
+            const char *t = str_of(json_object_get(gm.rows[r], "text"), &tl0);
+            assert_int_equal(ember_embed(v[0].c, &t, &tl0, 1, EMBER_EMBED_NO_NORMALIZE, raw), EMBER_OK);
+            for (int dims = 32; dims >= 16; dims /= 2) {
+                memcpy(out, raw, (size_t)dims * sizeof(float));
+                ember_l2_normalize(out, dims);
+                double d = max_diff(out, json_object_get(gm.rows[r], dims == 32 ? "embedding_32" : "embedding_16"), dims);
+                if (d > TOL_EMBED * tol_scale) fail_msg("matryoshka row %d dims %d: |diff| %.3g", r, dims, d);
+            }
+        }
+        goldens_free(&gm);
+    }
+    for (int k = 0; k < nv; k++) ember_ctx_free(v[k].c);
+    free(out); free(first); free(raw);
+    goldens_free(&g);
+    ember_model_free(m);
+}
+
+static void run_cross_goldens(const char *model, const char *dtype, double tol_scale)
+{
+    const char *gguf = converted(model, dtype);
+    if (!gguf) { skip(); return; }
+    char err[512];
+    ember_model *m = ember_model_load(gguf, err, sizeof err);
+    if (!m) fail_msg("load: %s", err);
+    ember_model_info info;
+    ember_model_get_info(m, &info);
+    assert_int_equal(info.kind, EMBER_KIND_RERANKER);
+    goldens g;
+    assert_true(goldens_load(&g, model, "goldens.jsonl"));
+    variant v[8];
+    char names[8][32];
+    int nv = make_variants(m, v, names);
+    double worst = 0;
+    int cases = 0;
+    for (int r = 0; r < g.n; r++) {
+        const json_value *row = g.rows[r];
+        size_t kl;
+        const char *kind = str_of(json_object_get(row, "kind"), &kl);
+        const char *id = str_of(json_object_get(row, "id"), &kl);
+        int batch = strcmp(kind, "batch") == 0;
+        const json_value *pairs = batch ? json_object_get(row, "pairs") : NULL;
+        int np = batch ? (int)json_array_len(pairs) : 1;
+        assert_true(np <= 16);
+        int max_len = (int)json_number(json_object_get(row, "max_length"));
+        for (int i = 0; i < np; i++) {
+            size_t ql, dl;
+            const char *q = str_of(batch ? json_array_at(json_array_at(pairs, (size_t)i), 0) : json_object_get(row, "query"), &ql);
+            const char *d = str_of(batch ? json_array_at(json_array_at(pairs, (size_t)i), 1) : json_object_get(row, "document"), &dl);
+            if (!batch)
+                check_ids(v[0].c, id, q, ql, d, dl, max_len, json_object_get(row, "input_ids"), json_object_get(row, "token_type_ids"));
+            for (int k = 0; k < nv; k++) {
+                float logit, again;
+                if (ember_rerank(v[k].c, q, ql, &d, &dl, 1, &logit) != EMBER_OK) fail_msg("%s: %s", id, ember_ctx_error(v[k].c));
+                const json_value *wl = json_object_get(row, "logits"), *ws = json_object_get(row, "score_sigmoid");
+                if (batch) { wl = json_array_at(wl, (size_t)i); ws = json_array_at(ws, (size_t)i); }
+                double dlg = fabs(logit - json_number(json_array_at(wl, 0)));
+                double dsc = fabs(ember_sigmoid(logit) - json_number(json_array_at(ws, 0)));
+                if (dlg > TOL_LOGIT * tol_scale || dsc > TOL_SCORE * tol_scale)
+                    fail_msg("%s pair %d on %s: |diff| logit %.3g, score %.3g", id, i, v[k].what, dlg, dsc);
+                if (dlg > worst) worst = dlg;
+                if (k % 2 == 1) {
+                    assert_int_equal(ember_rerank(v[k - 1].c, q, ql, &d, &dl, 1, &again), EMBER_OK);
+                    if (memcmp(&again, &logit, sizeof logit) != 0) fail_msg("%s: %s differs from 1 thread", id, v[k].what);
+                }
+            }
+        }
+        cases++;
+    }
+    printf("%s (%s): %d cases x %d variants, worst |diff| logit %.2g\n", model, dtype, cases, nv, worst);
+    assert_int_equal(cases, 39);
+    for (int k = 0; k < nv; k++) ember_ctx_free(v[k].c);
+    goldens_free(&g);
+    ember_model_free(m);
+}
+
+/* One batched call must equal per-text calls (padding never leaks). */
+static void test_batch_equals_single(void **state)
+{
+    (void)state;
+    const char *gguf = converted("minilm-embed-tiny", "f32");
+    if (!gguf) { skip(); return; }
+    char err[512];
+    ember_model *m = ember_model_load(gguf, err, sizeof err);
+    assert_non_null(m);
+    ember_ctx_params p = ember_ctx_default_params();
+    p.max_batch = 3; /* forces several chunks */
+    ember_ctx *c = ember_ctx_create(m, &p, err, sizeof err);
+    assert_non_null(c);
+    const char *t[7] = { "a", "Hello world", "", "The quick brown fox jumps over the lazy dog.",
+                         "[CLS] [SEP]", "naïve café", "x y z" };
+    float all[7 * 64], one[64];
+    assert_int_equal(ember_embed(c, t, NULL, 7, 0, all), EMBER_OK);
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(ember_embed(c, &t[i], NULL, 1, 0, one), EMBER_OK);
+        for (int j = 0; j < 64; j++) assert_float_equal(one[j], all[i * 64 + j], 1e-6);
+    }
+    ember_ctx_free(c);
+    ember_model_free(m);
+}
+
+static void test_embed_goldens_f32(void **s) { (void)s; run_embed_goldens("f32", 1.0); }
+static void test_cross_goldens_f32(void **s) { (void)s; run_cross_goldens("minilm-cross-tiny", "f32", 1.0); }
+static void test_xlmr_goldens_f32(void **s) { (void)s; run_cross_goldens("xlmr-cross-tiny", "f32", 1.0); }
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_embed_goldens_f32),
+        cmocka_unit_test(test_cross_goldens_f32),
+        cmocka_unit_test(test_xlmr_goldens_f32),
+        cmocka_unit_test(test_batch_equals_single),
+    };
+    return cmocka_run_group_tests_name("model_goldens", tests, NULL, NULL);
+}

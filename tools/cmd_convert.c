@@ -1,0 +1,67 @@
+/* `ember convert <hf_dir> <out.gguf> [--dtype f32|f16] [--vocab-only]` */
+#include "tools/convert.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/commands.h"
+
+static const char *pool_name(uint32_t p)
+{
+    static const char *n[] = {"none", "mean", "cls", "last", "rank"};
+    return p < 5 ? n[p] : "?";
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: ember convert <hf_dir> <out.gguf> [--dtype f32|f16] [--vocab-only]\n"
+            "\n"
+            "Converts a HuggingFace checkpoint folder (config.json, model.safetensors or a sharded\n"
+            "model.safetensors.index.json, tokenizer.json or vocab.txt, sentence-transformers files)\n"
+            "to GGUF.  Supported: BertModel, BertForSequenceClassification, XLMRobertaModel,\n"
+            "XLMRobertaForSequenceClassification with a WordPiece tokenizer.\n"
+            "\n"
+            "  --dtype f32|f16  weight matrices as f32 (default) or f16; vectors stay f32\n"
+            "  --vocab-only     write only the tokenizer (no weights)\n"
+            "  -h, --help       this text\n");
+}
+
+int cmd_convert(int argc, char **argv)
+{
+    convert_options opt = {0};
+    const char *pos[2] = {0};
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { usage(stdout); return 0; }
+        if (strcmp(a, "--vocab-only") == 0) { opt.vocab_only = 1; continue; }
+        if (strcmp(a, "--dtype") == 0 || strncmp(a, "--dtype=", 8) == 0) {
+            const char *v = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v) { fprintf(stderr, "ember convert: --dtype needs a value (f32 or f16)\n"); return 2; }
+            if (strcmp(v, "f32") == 0) opt.dtype = CONVERT_F32;
+            else if (strcmp(v, "f16") == 0) opt.dtype = CONVERT_F16;
+            else { fprintf(stderr, "ember convert: --dtype %s: expected f32 or f16\n", v); return 2; }
+            continue;
+        }
+        if (a[0] == '-' && a[1]) { fprintf(stderr, "ember convert: unknown option %s\n", a); usage(stderr); return 2; }
+        if (npos == 2) { fprintf(stderr, "ember convert: too many arguments\n"); usage(stderr); return 2; }
+        pos[npos++] = a;
+    }
+    if (npos != 2) { usage(stderr); return 2; }
+    opt.hf_dir = pos[0];
+    opt.out_path = pos[1];
+    char err[1024];
+    convert_summary s;
+    if (convert_hf_to_gguf(&opt, &s, err, sizeof err) != 0) {
+        fprintf(stderr, "ember convert: %s\n", err);
+        return 1;
+    }
+    if (opt.vocab_only)
+        printf("wrote %s: %s tokenizer only, %u tokens\n", opt.out_path, s.arch, s.n_vocab);
+    else
+        printf("wrote %s: %s, %u tensors, %llu parameters (%s), %u tokens, pooling %s%s, max_seq_length %u\n", opt.out_path,
+               s.arch, s.n_tensors, (unsigned long long)s.n_params, opt.dtype == CONVERT_F16 ? "f16" : "f32", s.n_vocab,
+               pool_name(s.pooling), s.normalize ? " + normalize" : "", s.max_seq_length);
+    return 0;
+}

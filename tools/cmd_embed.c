@@ -1,0 +1,142 @@
+/* ember embed: texts in, one embedding per text out (JSONL, .npy or raw f32). */
+#include "ember.h"
+#include "tools/cli_common.h"
+#include "tools/commands.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *USAGE =
+    "usage: ember embed -m MODEL.gguf [-i FILE|-] [options]\n"
+    "\n"
+    "Embeds one text per input line (or per JSONL record with a \"text\" field)\n"
+    "and writes one vector per text, in input order.\n"
+    "\n"
+    "  -m, --model FILE        embedding model (GGUF, from `ember convert`)\n"
+    "  -i, --input FILE        input file, '-' for stdin (default)\n"
+    "      --input-format F    lines (default) | jsonl\n"
+    "  -o, --output FILE       output file (default stdout)\n"
+    "      --format F          jsonl (default): {\"index\": i, \"embedding\": [...]}\n"
+    "                          npy: NumPy float32 array (n, dim); f32: raw little-endian floats\n"
+    "      --no-normalize      skip L2 normalisation\n"
+    "      --dims N            Matryoshka: keep the first N dimensions (re-normalised)\n"
+    "      --batch N           texts per forward pass (default 32)\n"
+    "      --max-length N      truncate texts to N tokens (default: the model's)\n"
+    "  -t, --threads N         threads (default: EMBER_THREADS or all cores)\n"
+    "  -h, --help              this text\n";
+
+static void write_npy_header(FILE *f, int n, int d)
+{
+    char hdr[128];
+    int len = snprintf(hdr, sizeof hdr, "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", n, d);
+    int total = 10 + len + 1, pad = (64 - total % 64) % 64;
+    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+    uint16_t hl = (uint16_t)(len + pad + 1);
+    unsigned char b[2] = { (unsigned char)(hl & 0xff), (unsigned char)(hl >> 8) };
+    fwrite(b, 1, 2, f);
+    fwrite(hdr, 1, (size_t)len, f);
+    for (int i = 0; i < pad; i++) fputc(' ', f);
+    fputc('\n', f);
+}
+
+int cmd_embed(int argc, char **argv)
+{
+    const char *model = NULL, *input = "-", *output = NULL, *format = "jsonl";
+    cli_input_format ifmt = CLI_IN_LINES;
+    int normalize = 1, batch = 32, threads = 0, dims = 0, max_len = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(USAGE, stdout); return 0; }
+        else if (!strcmp(a, "-m") || !strcmp(a, "--model")) { if (!v) goto missing; model = v; i++; }
+        else if (!strcmp(a, "-i") || !strcmp(a, "--input")) { if (!v) goto missing; input = v; i++; }
+        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) { if (!v) goto missing; output = v; i++; }
+        else if (!strcmp(a, "--input-format")) { if (cli_parse_input_format(v, &ifmt)) return 2; i++; }
+        else if (!strcmp(a, "--format")) { if (!v) goto missing; format = v; i++; }
+        else if (!strcmp(a, "--no-normalize")) normalize = 0;
+        else if (!strcmp(a, "--dims")) { if (cli_parse_int(a, v, 1, 1 << 20, &dims)) return 2; i++; }
+        else if (!strcmp(a, "--batch")) { if (cli_parse_int(a, v, 1, 4096, &batch)) return 2; i++; }
+        else if (!strcmp(a, "--max-length")) { if (cli_parse_int(a, v, 1, 1 << 20, &max_len)) return 2; i++; }
+        else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { if (cli_parse_int(a, v, 1, 1024, &threads)) return 2; i++; }
+        else { cli_err("embed: unknown option '%s' (see ember embed --help)", a); return 2; }
+        continue;
+    missing:
+        cli_err("embed: %s needs a value", a);
+        return 2;
+    }
+    if (!model) { cli_err("embed: -m MODEL.gguf is required (see ember embed --help)"); return 2; }
+    if (strcmp(format, "jsonl") && strcmp(format, "npy") && strcmp(format, "f32")) {
+        cli_err("embed: --format must be jsonl, npy or f32");
+        return 2;
+    }
+
+    char err[512];
+    int rc = 1;
+    ember_model *m = ember_model_load(model, err, sizeof err);
+    if (!m) { cli_err("%s", err); return 1; }
+    ember_model_info info;
+    ember_model_get_info(m, &info);
+    if (info.kind != EMBER_KIND_EMBEDDER) {
+        cli_err("embed: %s is not an embedding model (it is a %s)", model,
+                info.kind == EMBER_KIND_RERANKER ? "cross-encoder; use ember rerank" : "vocabulary-only file");
+        ember_model_free(m);
+        return 1;
+    }
+    if (dims > info.dim) { cli_err("embed: --dims %d exceeds the model's %d dimensions", dims, info.dim); ember_model_free(m); return 2; }
+    int d_out = dims ? dims : info.dim;
+
+    ember_ctx_params p = ember_ctx_default_params();
+    p.max_batch = batch;
+    p.max_tokens = max_len;
+    p.n_threads = threads;
+    ember_ctx *c = ember_ctx_create(m, &p, err, sizeof err);
+    cli_inputs in;
+    float *vec = NULL;
+    FILE *out = stdout;
+    if (!c) { cli_err("%s", err); ember_model_free(m); return 1; }
+    if (cli_inputs_read(input, ifmt, &in) != 0) goto done_ctx;
+    for (int i = 0; i < in.n; i++)
+        if (in.pair[i]) { cli_err("embed: input %d has a text_pair; pairs are for ember rerank/tokenize", i); goto done_in; }
+    if (output && !(out = fopen(output, "wb"))) { cli_err("cannot write %s", output); out = stdout; goto done_in; }
+    vec = malloc((size_t)batch * (size_t)info.dim * sizeof(float));
+    if (!vec) { cli_err("out of memory"); goto done_in; }
+
+    if (!strcmp(format, "npy")) write_npy_header(out, in.n, d_out);
+    cli_progress prog;
+    cli_progress_start(&prog, "embed", in.n);
+    double t0 = cli_now();
+    for (int i0 = 0; i0 < in.n; i0 += batch) {
+        int nb = in.n - i0 < batch ? in.n - i0 : batch;
+        ember_status st = ember_embed(c, (const char *const *)in.text + i0, in.text_len + i0, nb,
+                                      normalize ? 0 : EMBER_EMBED_NO_NORMALIZE, vec);
+        if (st != EMBER_OK) { cli_progress_end(&prog); cli_err("embed: %s (batch at input %d)", ember_ctx_error(c), i0); goto done_in; }
+        for (int j = 0; j < nb; j++) {
+            float *v = vec + (size_t)j * info.dim;
+            if (dims && normalize) ember_l2_normalize(v, d_out);
+            if (!strcmp(format, "jsonl")) {
+                fprintf(out, "{\"index\": %d, \"embedding\": [", i0 + j);
+                for (int k = 0; k < d_out; k++) {
+                    if (k) fputs(", ", out);
+                    cli_json_float(out, v[k]);
+                }
+                fputs("]}\n", out);
+            } else {
+                fwrite(v, sizeof(float), (size_t)d_out, out);
+            }
+        }
+        cli_progress_update(&prog, i0 + nb);
+    }
+    cli_progress_end(&prog);
+    if (getenv("EMBER_VERBOSE"))
+        fprintf(stderr, "ember: embedded %d texts in %.3f s (%d threads)\n", in.n, cli_now() - t0, ember_ctx_threads(c));
+    if (fflush(out) != 0 || ferror(out)) { cli_err("embed: error writing output"); goto done_in; }
+    rc = 0;
+done_in:
+    if (out != stdout) fclose(out);
+    free(vec);
+    cli_inputs_free(&in);
+done_ctx:
+    ember_ctx_free(c);
+    ember_model_free(m);
+    return rc;
+}

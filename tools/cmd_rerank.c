@@ -1,0 +1,119 @@
+/* ember rerank: score (query, document) pairs with a cross-encoder. */
+#include "ember.h"
+#include "tools/cli_common.h"
+#include "tools/commands.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *USAGE =
+    "usage: ember rerank -m CROSS.gguf -q QUERY [-i FILE|-] [options]\n"
+    "\n"
+    "Scores the query against one document per input line (or per JSONL record\n"
+    "with a \"text\" field).  Writes {\"index\": i, \"logit\": x, \"score\": sigmoid(x)}\n"
+    "per document, in input order, or the best N by score with --top N.\n"
+    "\n"
+    "  -m, --model FILE        cross-encoder model (GGUF, from `ember convert`)\n"
+    "  -q, --query TEXT        the query\n"
+    "  -i, --input FILE        documents, '-' for stdin (default)\n"
+    "      --input-format F    lines (default) | jsonl\n"
+    "      --top N             print only the N best, sorted by score\n"
+    "      --batch N           pairs per forward pass (default 32)\n"
+    "      --max-length N      truncate pairs to N tokens (default: the model's)\n"
+    "  -t, --threads N         threads (default: EMBER_THREADS or all cores)\n"
+    "  -h, --help              this text\n";
+
+typedef struct { int index; float logit; } scored;
+
+static int by_score_desc(const void *a, const void *b)
+{
+    const scored *x = a, *y = b;
+    if (x->logit != y->logit) return x->logit < y->logit ? 1 : -1;
+    return x->index - y->index; /* stable: ties keep input order */
+}
+
+int cmd_rerank(int argc, char **argv)
+{
+    const char *model = NULL, *input = "-", *query = NULL;
+    cli_input_format ifmt = CLI_IN_LINES;
+    int top = 0, batch = 32, threads = 0, max_len = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(USAGE, stdout); return 0; }
+        else if (!strcmp(a, "-m") || !strcmp(a, "--model")) { if (!v) goto missing; model = v; i++; }
+        else if (!strcmp(a, "-q") || !strcmp(a, "--query")) { if (!v) goto missing; query = v; i++; }
+        else if (!strcmp(a, "-i") || !strcmp(a, "--input")) { if (!v) goto missing; input = v; i++; }
+        else if (!strcmp(a, "--input-format")) { if (cli_parse_input_format(v, &ifmt)) return 2; i++; }
+        else if (!strcmp(a, "--top")) { if (cli_parse_int(a, v, 1, 1 << 30, &top)) return 2; i++; }
+        else if (!strcmp(a, "--batch")) { if (cli_parse_int(a, v, 1, 4096, &batch)) return 2; i++; }
+        else if (!strcmp(a, "--max-length")) { if (cli_parse_int(a, v, 1, 1 << 20, &max_len)) return 2; i++; }
+        else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { if (cli_parse_int(a, v, 1, 1024, &threads)) return 2; i++; }
+        else { cli_err("rerank: unknown option '%s' (see ember rerank --help)", a); return 2; }
+        continue;
+    missing:
+        cli_err("rerank: %s needs a value", a);
+        return 2;
+    }
+    if (!model || !query) { cli_err("rerank: -m MODEL.gguf and -q QUERY are required (see ember rerank --help)"); return 2; }
+
+    char err[512];
+    int rc = 1;
+    ember_model *m = ember_model_load(model, err, sizeof err);
+    if (!m) { cli_err("%s", err); return 1; }
+    ember_model_info info;
+    ember_model_get_info(m, &info);
+    if (info.kind != EMBER_KIND_RERANKER) {
+        cli_err("rerank: %s is not a cross-encoder (it is %s)", model,
+                info.kind == EMBER_KIND_EMBEDDER ? "an embedding model; use ember embed" : "a vocabulary-only file");
+        ember_model_free(m);
+        return 1;
+    }
+    ember_ctx_params p = ember_ctx_default_params();
+    p.max_batch = batch;
+    p.max_tokens = max_len;
+    p.n_threads = threads;
+    ember_ctx *c = ember_ctx_create(m, &p, err, sizeof err);
+    cli_inputs in;
+    scored *res = NULL;
+    float *logits = NULL;
+    if (!c) { cli_err("%s", err); ember_model_free(m); return 1; }
+    if (cli_inputs_read(input, ifmt, &in) != 0) goto done_ctx;
+    res = malloc(((size_t)in.n + 1) * sizeof *res);
+    logits = malloc(((size_t)batch) * sizeof *logits);
+    if (!res || !logits) { cli_err("out of memory"); goto done_in; }
+
+    cli_progress prog;
+    cli_progress_start(&prog, "rerank", in.n);
+    for (int i0 = 0; i0 < in.n; i0 += batch) {
+        int nb = in.n - i0 < batch ? in.n - i0 : batch;
+        if (ember_rerank(c, query, strlen(query), (const char *const *)in.text + i0, in.text_len + i0, nb, logits) != EMBER_OK) {
+            cli_progress_end(&prog);
+            cli_err("rerank: %s (batch at document %d)", ember_ctx_error(c), i0);
+            goto done_in;
+        }
+        for (int j = 0; j < nb; j++) { res[i0 + j].index = i0 + j; res[i0 + j].logit = logits[j]; }
+        cli_progress_update(&prog, i0 + nb);
+    }
+    cli_progress_end(&prog);
+    int shown = in.n;
+    if (top) {
+        qsort(res, (size_t)in.n, sizeof *res, by_score_desc);
+        if (top < shown) shown = top;
+    }
+    for (int i = 0; i < shown; i++) {
+        printf("{\"index\": %d, \"logit\": ", res[i].index);
+        cli_json_float(stdout, res[i].logit);
+        fputs(", \"score\": ", stdout);
+        cli_json_float(stdout, ember_sigmoid(res[i].logit));
+        fputs("}\n", stdout);
+    }
+    if (fflush(stdout) != 0) { cli_err("rerank: error writing output"); goto done_in; }
+    rc = 0;
+done_in:
+    free(res); free(logits);
+    cli_inputs_free(&in);
+done_ctx:
+    ember_ctx_free(c);
+    ember_model_free(m);
+    return rc;
+}

@@ -1,0 +1,30 @@
+/* HuggingFace checkpoint folder -> GGUF (llama.cpp "bert" conventions plus
+ * ember.* keys for what llama.cpp does not record: normalizer flags, the
+ * post-processor template, pooling/normalize of sentence-transformers).
+ * Supported: BertModel, BertForSequenceClassification, XLMRobertaModel,
+ * XLMRobertaForSequenceClassification with a WordPiece tokenizer. */
+#ifndef EMBER_TOOLS_CONVERT_H
+#define EMBER_TOOLS_CONVERT_H
+#include <stddef.h>
+#include <stdint.h>
+
+enum { CONVERT_F32 = 0, CONVERT_F16 = 1 };
+
+typedef struct {
+    const char *hf_dir;
+    const char *out_path;
+    int dtype;       /* CONVERT_F32 / CONVERT_F16 (2-D matrices only) */
+    int vocab_only;  /* general.architecture + tokenizer keys, no tensors */
+} convert_options;
+
+/* What was written (for the CLI summary). */
+typedef struct {
+    char arch[64];          /* HF architecture */
+    uint32_t n_tensors, n_vocab, pooling, max_seq_length;
+    uint64_t n_params;
+    int normalize;
+} convert_summary;
+
+/* 0 ok, -1 error (message in err names the file / key / tensor). */
+int convert_hf_to_gguf(const convert_options *opt, convert_summary *sum, char *err, size_t errlen);
+#endif

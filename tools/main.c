@@ -1,0 +1,36 @@
+/* ember — command-line entry point: dispatches to one subcommand. */
+#include "ember.h"
+#include "tools/commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *USAGE =
+    "ember " EMBER_VERSION " — text embeddings, reranking and vector search in C\n"
+    "\n"
+    "usage: ember <command> [options]   (ember <command> --help for details)\n"
+    "\n"
+    "  convert   HuggingFace checkpoint folder -> GGUF model file\n"
+    "  info      describe a GGUF model file\n"
+    "  tokenize  text -> token ids, as the model's HuggingFace tokenizer\n"
+    "  embed     texts -> embeddings (JSONL, .npy or raw f32)\n"
+    "  rerank    score documents against a query with a cross-encoder\n"
+    "\n"
+    "Environment: EMBER_THREADS (threads), EMBER_ISA=scalar|avx2|avx512 (force a kernel path).\n";
+
+int main(int argc, char **argv)
+{
+    static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
+        {"convert", cmd_convert}, {"info", cmd_info}, {"tokenize", cmd_tokenize},
+        {"embed", cmd_embed}, {"rerank", cmd_rerank},
+    };
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) { puts("ember " EMBER_VERSION); return 0; }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "ember: unknown command '%s'\n\n%s", argv[1], USAGE);
+    return 2;
+}
