@@ -5,10 +5,10 @@
 
 #include "kernels/kernels.h"
 
-/* GEMM blocking: a thread packs a KC x NC block of W (256 KB) and sweeps
+/* GEMM blocking: a thread packs a KC x NC block of W (768 KB, fits L2) and sweeps
  * every row of A over it, MR rows (packed, zero-padded) at a time. */
 #define KERN_GEMM_KC 256
-#define KERN_GEMM_NC 256
+#define KERN_GEMM_NC 768
 /* attention keeps K transposed in scratch for heads up to this size */
 #define KERN_ATTN_MAXD 256
 

@@ -1,0 +1,110 @@
+/* GEMM: ember's kernels (each ISA) vs OpenBLAS cblas_sgemm on the model's
+ * shapes, C = A . W^T, 1 and 2 threads, and as a fraction of this core's FMA
+ * peak (measured here by an FMA-throughput loop).  Prints a markdown table.
+ * Built by `make bench` with BENCH_LIBS=-lopenblas. */
+#include "kernels/kernels.h"
+
+#include <cblas.h>
+#include <immintrin.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+void openblas_set_num_threads(int);
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* 16 independent FMA chains: peak single-precision FLOP/s of one core. */
+__attribute__((target("avx512f,fma"))) static double peak_avx512(void)
+{
+    __m512 a[16], b = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+    for (int i = 0; i < 16; i++) a[i] = _mm512_set1_ps((float)i);
+    long n = 20000000;
+    double t = now();
+    for (long k = 0; k < n; k++)
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; i++) a[i] = _mm512_fmadd_ps(a[i], b, c);
+    t = now() - t;
+    float s = 0;
+    for (int i = 0; i < 16; i++) s += _mm512_reduce_add_ps(a[i]);
+    if (s == 12345.0f) printf("?");
+    return 2.0 * 16 * 16 * n / t;
+}
+
+__attribute__((target("avx2,fma"))) static double peak_avx2(void)
+{
+    __m256 a[12], b = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+    for (int i = 0; i < 12; i++) a[i] = _mm256_set1_ps((float)i);
+    long n = 20000000;
+    double t = now();
+    for (long k = 0; k < n; k++)
+#pragma GCC unroll 12
+        for (int i = 0; i < 12; i++) a[i] = _mm256_fmadd_ps(a[i], b, c);
+    t = now() - t;
+    float tmp[8], s = 0;
+    for (int i = 0; i < 12; i++) { _mm256_storeu_ps(tmp, a[i]); s += tmp[0]; }
+    if (s == 12345.0f) printf("?");
+    return 2.0 * 12 * 8 * n / t;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(void)
+{
+    double peak = kern_cpu_has(KERN_ISA_AVX512) ? peak_avx512() : kern_cpu_has(KERN_ISA_AVX2) ? peak_avx2() : 0;
+    static const int MS[] = {16, 4096}, NK[][2] = {{384, 384}, {1152, 384}, {1536, 384}, {384, 1536}};
+    printf("Peak (one core, measured FMA throughput loop, %s): %.1f GFLOP/s; 2 threads: 2x that.  "
+           "GFLOP/s = 2MNK / time; min / median of 7 runs after a warm-up.  Scalar path only at M=16.\n\n",
+           kern_cpu_has(KERN_ISA_AVX512) ? "AVX-512" : "AVX2", peak / 1e9);
+    printf("| M x N x K | threads | ember avx512 | ember avx2 | ember scalar | OpenBLAS | avx512 / OpenBLAS | avx512 %% of peak |\n");
+    printf("|---|---|---|---|---|---|---|---|\n");
+    for (int mi = 0; mi < 2; mi++)
+        for (int s = 0; s < 4; s++) {
+            int M = MS[mi], N = NK[s][0], K = NK[s][1];
+            float *A = malloc(sizeof(float) * (size_t)M * K), *W = malloc(sizeof(float) * (size_t)N * K), *C = malloc(sizeof(float) * (size_t)M * N);
+            for (size_t i = 0; i < (size_t)M * K; i++) A[i] = (float)(i % 7) * 0.1f;
+            for (size_t i = 0; i < (size_t)N * K; i++) W[i] = (float)(i % 5) * 0.1f;
+            float *pack = aligned_alloc(64, ((kern_gemm_scratch_floats(2) * 4 + 63) / 64) * 64);
+            double flops = 2.0 * M * N * K;
+            for (int T = 1; T <= 2; T++) {
+                double med[4] = {0}, mn[4] = {0};
+                for (int e = 0; e < 4; e++) {
+                    const kern_ops *k = e < 3 ? kern_ops_for((kern_isa)(2 - e)) : NULL;
+                    if (e < 3 && (!k || (e == 2 && M > 16))) continue;
+                    double t[7];
+                    for (int r = -1; r < 7; r++) {
+                        double t0 = now();
+                        if (k) k->gemm_f32(M, N, K, A, K, W, KERN_W_F32, K, NULL, C, N, pack, T);
+                        else {
+                            openblas_set_num_threads(T);
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, W, K, 0.0f, C, N);
+                        }
+                        if (r >= 0) t[r] = now() - t0;
+                    }
+                    qsort(t, 7, sizeof *t, cmp);
+                    med[e] = flops / t[3] / 1e9;
+                    mn[e] = flops / t[0] / 1e9;
+                }
+                printf("| %d x %d x %d | %d |", M, N, K, T);
+                for (int e = 0; e < 4; e++)
+                    if (med[e] > 0) printf(" %.1f / %.1f |", mn[e], med[e]);
+                    else printf(" - |");
+                printf(" %.2fx | %.0f%% |\n", med[0] / med[3], peak > 0 ? 100.0 * med[0] / (peak * T / 1e9) : 0.0);
+            }
+            free(A); free(W); free(C); free(pack);
+        }
+    printf("\n(each cell: GFLOP/s from the fastest run / from the median run)\n");
+    return 0;
+}

@@ -1,0 +1,69 @@
+#!/bin/sh
+# make bench: ember vs its own scalar path vs ONNX Runtime on the SAME weights
+# (random-weight models with the real dimensions of all-MiniLM-L6-v2 and
+# ms-marco-MiniLM-L-6-v2, generated and converted the way a user would), and
+# ember's GEMM vs OpenBLAS.  Writes bench/RESULTS.md.
+set -e
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+OUT=$BUILD/bench-out
+MODELS=$BUILD/bench-models
+mkdir -p "$OUT" "$MODELS"
+export OMP_WAIT_POLICY=PASSIVE   # our OpenMP pool and ORT's threads share 2 cores
+FIX=${EMBER_FIXTURES:-../shared/fixtures}
+VOCAB=""
+[ -f "$FIX/tokenizers/bert-uncased/vocab.txt" ] && VOCAB="--vocab-file $FIX/tokenizers/bert-uncased/vocab.txt"
+
+for kind in embed cross; do
+    if [ ! -f "$MODELS/$kind.gguf" ]; then
+        $BUILD/gen_model --kind $kind --out "$MODELS/$kind-hf" $VOCAB --seed 7
+        ./ember convert "$MODELS/$kind-hf" "$MODELS/$kind.gguf" >/dev/null
+    fi
+done
+
+# --- the ONNX Runtime peer (optional) ---
+ORT=1
+if ! /usr/bin/python3 -c "import onnx, numpy" 2>/dev/null; then
+    if [ "$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-onnx python3-numpy >/dev/null || ORT=0
+    else echo "bench: ONNX peer skipped; install it with: sudo apt-get install -y python3-onnx python3-numpy"; ORT=0; fi
+fi
+if [ $ORT = 1 ] && [ ! -d bench/node_modules/onnxruntime-node ]; then
+    (cd bench && npm install --ignore-scripts --no-audit --no-fund >/dev/null 2>&1) || { echo "bench: npm install onnxruntime-node failed; ONNX peer skipped"; ORT=0; }
+fi
+if [ $ORT = 1 ]; then
+    for kind in embed cross; do
+        [ -f "$MODELS/$kind.onnx" ] || /usr/bin/python3 bench/export_onnx.py "$MODELS/$kind-hf" "$MODELS/$kind.onnx"
+    done
+fi
+
+RES=$OUT/results.jsonl
+: > "$RES"
+run_shape() { # kind batch tokens repeats isas
+    kind=$1 B=$2 L=$3 R=$4 isas=$5 extra=""
+    [ $kind = cross ] && extra=--rerank
+    for T in 1 2; do
+        for isa in $isas; do
+            EMBER_ISA=$isa $BUILD/bench/bench_embed "$MODELS/$kind.gguf" $extra --batch $B --tokens $L --threads $T \
+                --repeats $R --ids-out "$OUT/ids.json" --out "$OUT/ember.f32" | sed "s/^{/{\"engine\": \"ember\", \"kind\": \"$kind\", /" >> "$RES"
+            tail -1 "$RES"
+        done
+        if [ $ORT = 1 ]; then
+            node bench/ort_bench.js "$MODELS/$kind.onnx" "$OUT/ids.json" $T $R "$OUT/ort.f32" 2>/dev/null > "$OUT/ort.json"
+            # same weights, same ids: the outputs must agree before a timing counts
+            if ! /usr/bin/python3 bench/compare.py "$OUT/ember.f32" "$OUT/ort.f32" $kind $B > "$OUT/cos.txt"; then
+                echo "bench: ember and ONNX Runtime disagree ($(cat "$OUT/cos.txt")); no figures written"; exit 1
+            fi
+            sed "s/^{/{\"engine\": \"onnxruntime\", \"kind\": \"$kind\", \"isa\": \"ort\", \"check\": \"$(cat "$OUT/cos.txt")\", /" "$OUT/ort.json" >> "$RES"
+            tail -1 "$RES"
+        fi
+    done
+}
+run_shape embed 1 16 30 "avx512 avx2 scalar"
+run_shape embed 32 128 4 "avx512 avx2"
+run_shape embed 32 512 2 "avx512 avx2"
+run_shape cross 100 64 4 "avx512 avx2"
+
+make -s BUILD=$BUILD $BUILD/bench/bench_gemm BENCH_LIBS=-lopenblas >/dev/null 2>&1 && GEMM=1 || GEMM=0
+[ $GEMM = 1 ] && OPENBLAS_NUM_THREADS=2 $BUILD/bench/bench_gemm > "$OUT/gemm.md"
+/usr/bin/python3 bench/report.py "$RES" "$OUT/gemm.md" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)" > bench/RESULTS.md
+cat bench/RESULTS.md
