@@ -49,7 +49,7 @@ GEN_BIN   := $(TOOLS_GEN:tools/%.c=$(BUILD)/%)
 EX_BIN    := $(TOOLS_EX:tools/%.c=$(BUILD)/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test sanitize clean demo bench bench-index check-deps
+.PHONY: all test sanitize clean demo bench check-deps
 all: $(BUILD)/libember.a $(BUILD)/libember.so $(BUILD)/ember ember $(GEN_BIN) $(EX_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -106,3 +106,7 @@ clean:
 	rm -rf build build-san ember
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Benchmarks (not part of `make test`): ember vs scalar, ONNX Runtime, OpenBLAS.
+bench: all $(BUILD)/bench/bench_embed
+	@BUILD=$(BUILD) sh bench/run.sh

@@ -16,7 +16,8 @@ VOCAB=""
 
 for kind in embed cross; do
     if [ ! -f "$MODELS/$kind.gguf" ]; then
-        $BUILD/gen_model --kind $kind --out "$MODELS/$kind-hf" $VOCAB --seed 7
+        # max_seq_length 512 (all-MiniLM-L6-v2 ships 256) so the 32 x 512 shape is not truncated
+        $BUILD/gen_model --kind $kind --out "$MODELS/$kind-hf" $VOCAB --seed 7 --max-seq 512
         ./ember convert "$MODELS/$kind-hf" "$MODELS/$kind.gguf" >/dev/null
     fi
 done

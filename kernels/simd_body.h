@@ -313,8 +313,8 @@ static void gemm_small(int M, int K, const float *A, int lda, const void *W, ker
             size_t w[4];
             for (int i = 0; i < 4; i++) a[i] = A + (size_t)(m0 + (i < mm ? i : 0)) * lda;
             for (int j = 0; j < 4; j++) w[j] = (size_t)(n0 + (j < nn ? j : 0)) * ldw;
-            /* W streams from memory once: fetch the next 4 rows during the first pass */
-            const char *pf = (const char *)W + (size_t)(n0 + 4 < n_end ? n0 + 4 : n0) * ldw * (wt == KERN_W_F32 ? 4 : 2);
+            /* W streams from memory once: fetch rows two blocks ahead during the first pass */
+            const char *pf = (const char *)W + (size_t)(n0 + 8 < n_end ? n0 + 8 : n0) * ldw * (wt == KERN_W_F32 ? 4 : 2);
             const size_t pf_row = (size_t)ldw * (wt == KERN_W_F32 ? 4 : 2);
             for (int k = 0; k < Kv; k += VL) {
                 vf wv[4], av[4];

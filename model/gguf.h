@@ -68,6 +68,9 @@ int gguf_writer_set_i32(gguf_writer *w, const char *key, int32_t v);
 int gguf_writer_set_f32(gguf_writer *w, const char *key, float v);
 int gguf_writer_set_bool(gguf_writer *w, const char *key, int v);
 int gguf_writer_set_str(gguf_writer *w, const char *key, const char *s, size_t len);
+/* Any scalar type (GGUF_TYPE_UINT8 .. FLOAT64 except STRING/ARRAY); v points
+ * at a value of that type's size. */
+int gguf_writer_set_val(gguf_writer *w, const char *key, uint32_t type, const void *v);
 int gguf_writer_set_arr(gguf_writer *w, const char *key, uint32_t elem_type, const void *data, uint64_t n);
 int gguf_writer_set_str_arr(gguf_writer *w, const char *key, const char *const *s, const size_t *lens, uint64_t n);
 /* Adds a tensor; data is copied into the writer when own != 0, else it must

@@ -22,7 +22,11 @@ typedef struct {
     uint64_t *str_off;        /* string arrays: offset of each element from arr_data */
 } gguf_kv;
 
+/* open-addressing name -> index table (slots hold index + 1) */
+typedef struct { uint32_t *slot; uint64_t mask; } name_index;
+
 struct gguf_file {
+    name_index kv_idx, t_idx;
     const unsigned char *map;
     uint64_t size;
     uint32_t version;
@@ -144,11 +148,44 @@ const char *gguf_type_name(uint32_t t)
     }
 }
 
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static int index_init(name_index *ix, uint64_t n)
+{
+    uint64_t cap = 16;
+    while (cap < 2 * n) cap *= 2;
+    ix->slot = calloc(cap, sizeof *ix->slot);
+    ix->mask = cap - 1;
+    return ix->slot ? 0 : -1;
+}
+
+/* Index of name, or -1; names[i] is the i-th name (stride bytes apart). */
+static int64_t index_find(const name_index *ix, const char *name, const void *base, size_t stride)
+{
+    if (!ix->slot) return -1;
+    for (uint64_t h = name_hash(name) & ix->mask;; h = (h + 1) & ix->mask) {
+        uint32_t s = ix->slot[h];
+        if (!s) return -1;
+        const char *cand = *(const char *const *)((const char *)base + (size_t)(s - 1) * stride);
+        if (strcmp(cand, name) == 0) return (int64_t)s - 1;
+    }
+}
+
+static void index_add(name_index *ix, const char *name, uint32_t i)
+{
+    uint64_t h = name_hash(name) & ix->mask;
+    while (ix->slot[h]) h = (h + 1) & ix->mask;
+    ix->slot[h] = i + 1;
+}
+
 static int find_kv(const gguf_file *f, const char *key)
 {
-    for (uint64_t i = 0; i < f->n_kv; i++)
-        if (strcmp(f->kv[i].name, key) == 0) return (int)i;
-    return -1;
+    return (int)index_find(&f->kv_idx, key, f->kv, sizeof *f->kv);
 }
 
 static int by_offset(const void *a, const void *b)
@@ -167,14 +204,18 @@ static int parse(gguf_file *f, char *err, size_t errlen)
         return fail(&c, "bad magic: not a GGUF file (first bytes %02x %02x %02x %02x)", f->map[0], f->map[1], f->map[2], f->map[3]);
     }
     if (rd_u32(&c, &f->version, "version")) return -1;
+    if (f->version == 0x02000000u || f->version == 0x03000000u)
+        return fail(&c, "unsupported GGUF version %u: a big-endian file (ember reads little-endian versions 2 and 3)", f->version);
     if (f->version != 2 && f->version != 3) return fail(&c, "unsupported GGUF version %u (ember reads 2 and 3)", f->version);
     if (rd_u64(&c, &f->n_tensors, "tensor count") || rd_u64(&c, &f->n_kv, "key count")) return -1;
     /* the smallest key-value takes 13 bytes, the smallest tensor info 32 */
     if (f->n_kv > f->size / 13) return fail(&c, "absurd key count %llu for a %llu-byte file", (unsigned long long)f->n_kv, (unsigned long long)f->size);
     if (f->n_tensors > f->size / 32) return fail(&c, "absurd tensor count %llu for a %llu-byte file", (unsigned long long)f->n_tensors, (unsigned long long)f->size);
+    if (f->n_kv > INT32_MAX || f->n_tensors > INT32_MAX) return fail(&c, "absurd key or tensor count");
     f->kv = calloc(f->n_kv ? f->n_kv : 1, sizeof *f->kv);
     f->tensors = calloc(f->n_tensors ? f->n_tensors : 1, sizeof *f->tensors);
-    if (!f->kv || !f->tensors) return fail(&c, "out of memory");
+    if (!f->kv || !f->tensors || index_init(&f->kv_idx, f->n_kv) || index_init(&f->t_idx, f->n_tensors))
+        return fail(&c, "out of memory");
 
     for (uint64_t i = 0; i < f->n_kv; i++) {
         const unsigned char *k;
@@ -187,8 +228,8 @@ static int parse(gguf_file *f, char *err, size_t errlen)
         if (!kv->name) return fail(&c, "out of memory");
         memcpy(kv->name, k, klen);
         kv->name[klen] = '\0';
-        for (uint64_t j = 0; j < i; j++)
-            if (strcmp(f->kv[j].name, kv->name) == 0) return fail(&c, "duplicate key %s", kv->name);
+        if (find_kv(f, kv->name) >= 0) return fail(&c, "duplicate key %s", kv->name);
+        index_add(&f->kv_idx, kv->name, (uint32_t)i);
         if (rd_u32(&c, &kv->type, kv->name)) return -1;
         kv->val = c.p;
         if (skip_value(&c, kv->type, kv, kv->name)) return -1;
@@ -215,8 +256,8 @@ static int parse(gguf_file *f, char *err, size_t errlen)
         memcpy(name, nm, nlen);
         name[nlen] = '\0';
         t->name = name;
-        for (uint64_t j = 0; j < i; j++)
-            if (strcmp(f->tensors[j].name, name) == 0) return fail(&c, "duplicate tensor %s", name);
+        if (index_find(&f->t_idx, name, f->tensors, sizeof *f->tensors) >= 0) return fail(&c, "duplicate tensor %s", name);
+        index_add(&f->t_idx, name, (uint32_t)i);
         if (rd_u32(&c, &t->n_dims, name)) return -1;
         if (t->n_dims < 1 || t->n_dims > GGUF_MAX_DIMS) return fail(&c, "tensor %s has %u dimensions (1..4 allowed)", name, t->n_dims);
         uint64_t count = 1;
@@ -302,6 +343,8 @@ void gguf_close(gguf_file *f)
         for (uint64_t i = 0; i < f->n_tensors; i++) free((void *)f->tensors[i].name);
     free(f->kv);
     free(f->tensors);
+    free(f->kv_idx.slot);
+    free(f->t_idx.slot);
     if (f->map) munmap((void *)f->map, (size_t)f->size);
     free(f);
 }
@@ -405,9 +448,8 @@ uint64_t gguf_kv_arr_len(const gguf_file *f, int i) { return f->kv[i].arr_n; }
 
 const gguf_tensor *gguf_tensor_find(const gguf_file *f, const char *name)
 {
-    for (uint64_t i = 0; i < f->n_tensors; i++)
-        if (strcmp(f->tensors[i].name, name) == 0) return &f->tensors[i];
-    return NULL;
+    int64_t i = index_find(&f->t_idx, name, f->tensors, sizeof *f->tensors);
+    return i < 0 ? NULL : &f->tensors[i];
 }
 
 uint64_t gguf_n_tensors(const gguf_file *f) { return f->n_tensors; }

@@ -22,7 +22,7 @@ typedef struct { unsigned char *p; size_t len, cap; int oom; } buf;
 
 static void put(buf *b, const void *d, size_t n)
 {
-    if (b->oom) return;
+    if (b->oom || n == 0) return;
     if (b->len + n > b->cap) {
         size_t nc = b->cap ? b->cap : 256;
         while (nc < b->len + n) nc *= 2;
@@ -74,10 +74,19 @@ int gguf_writer_set_f32(gguf_writer *w, const char *key, float v) { buf b = {0};
 int gguf_writer_set_bool(gguf_writer *w, const char *key, int v) { buf b = {0}; unsigned char c = v != 0; put(&b, &c, 1); return add_kv(w, key, GGUF_TYPE_BOOL, &b); }
 int gguf_writer_set_str(gguf_writer *w, const char *key, const char *s, size_t len) { buf b = {0}; put_str(&b, s, len); return add_kv(w, key, GGUF_TYPE_STRING, &b); }
 
+static const uint32_t sz[GGUF_TYPE_COUNT] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
+
+int gguf_writer_set_val(gguf_writer *w, const char *key, uint32_t type, const void *v)
+{
+    if (type >= GGUF_TYPE_COUNT || sz[type] == 0) return -1;
+    buf b = {0};
+    put(&b, v, sz[type]);
+    return add_kv(w, key, type, &b);
+}
+
 int gguf_writer_set_arr(gguf_writer *w, const char *key, uint32_t et, const void *data, uint64_t n)
 {
-    static const uint32_t sz[GGUF_TYPE_COUNT] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
-    if (et >= GGUF_TYPE_COUNT || sz[et] == 0) return -1;
+    if (et >= GGUF_TYPE_COUNT || sz[et] == 0 || n > SIZE_MAX / 8) return -1;
     buf b = {0};
     put_u32(&b, et);
     put_u64(&b, n);
@@ -110,7 +119,11 @@ int gguf_writer_add_tensor(gguf_writer *w, const char *name, uint32_t type, uint
     }
     wtensor t = { strdup(name), type, n_dims, {1, 1, 1, 1}, data, NULL, es };
     if (!t.name) return -1;
-    for (uint32_t d = 0; d < n_dims; d++) { t.ne[d] = ne[d]; t.nbytes *= ne[d]; }
+    for (uint32_t d = 0; d < n_dims; d++) {
+        if (ne[d] == 0 || t.nbytes > (uint64_t)SIZE_MAX / 2 / ne[d]) { free(t.name); return -1; }
+        t.ne[d] = ne[d];
+        t.nbytes *= ne[d];
+    }
     if (own) {
         t.owned = malloc(t.nbytes ? t.nbytes : 1);
         if (!t.owned) { free(t.name); return -1; }

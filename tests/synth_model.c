@@ -31,20 +31,20 @@ int synth_bert_write(const char *path, const synth_opts *o)
     st = 88172645463325252ull; /* same weights for every variant */
     /* vocabulary in llama.cpp's convention */
     const char *toks[200];
-    char store[200][16];
+    char store[200][32];
     int nt = 0;
     const char *spec[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
     for (int i = 0; i < 5; i++) toks[nt++] = spec[i];
-    for (size_t i = 0; i < sizeof WORDS / sizeof *WORDS; i++) { snprintf(store[nt], 16, "\xe2\x96\x81%s", WORDS[i]); toks[nt] = store[nt]; nt++; }
-    for (char c = 'a'; c <= 'z'; c++) { snprintf(store[nt], 16, "\xe2\x96\x81%c", c); toks[nt] = store[nt]; nt++; }
-    for (char c = 'a'; c <= 'z'; c++) { snprintf(store[nt], 16, "%c", c); toks[nt] = store[nt]; nt++; }
+    for (size_t i = 0; i < sizeof WORDS / sizeof *WORDS; i++) { snprintf(store[nt], 32, "\xe2\x96\x81%s", WORDS[i]); toks[nt] = store[nt]; nt++; }
+    for (char c = 'a'; c <= 'z'; c++) { snprintf(store[nt], 32, "\xe2\x96\x81%c", c); toks[nt] = store[nt]; nt++; }
+    for (char c = 'a'; c <= 'z'; c++) { snprintf(store[nt], 32, "%c", c); toks[nt] = store[nt]; nt++; }
     const char *punct = ".,?!";
-    for (int i = 0; punct[i]; i++) { snprintf(store[nt], 16, "\xe2\x96\x81%c", punct[i]); toks[nt] = store[nt]; nt++; }
+    for (int i = 0; punct[i]; i++) { snprintf(store[nt], 32, "\xe2\x96\x81%c", punct[i]); toks[nt] = store[nt]; nt++; }
     int n_vocab = nt;
     int32_t types[200];
     for (int i = 0; i < nt; i++) types[i] = i < 5 ? 3 : 1;
     int tok_count = nt + (o->extra_vocab_tokens ? 3 : 0);
-    for (int i = nt; i < tok_count; i++) { snprintf(store[i], 16, "\xe2\x96\x81zz%d", i); toks[i] = store[i]; types[i] = 1; }
+    for (int i = nt; i < tok_count; i++) { snprintf(store[i], 32, "\xe2\x96\x81zz%d", i); toks[i] = store[i]; types[i] = 1; }
 
     const int H = o->hidden, F = o->ffn;
     gguf_writer_set_str(w, "general.architecture", o->arch ? o->arch : "bert", strlen(o->arch ? o->arch : "bert"));
