@@ -28,8 +28,8 @@ LIB_SRC := $(filter-out %_neon.c,$(ALL_LIB_SRC))
 endif
 
 # per-ISA flags, chosen by file suffix; the dispatch table decides at run time
-ISA_avx2   := -mavx2 -mfma -mf16c
-ISA_avx512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c
+ISA_avx2   := -mavx2 -mfma -mf16c -mpopcnt
+ISA_avx512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c -mpopcnt
 ISA_vnni   := $(ISA_avx512) -mavx512vnni -mavx512vpopcntdq
 isa_flags = $(if $(filter %_avx2.c,$1),$(ISA_avx2),$(if $(filter %_avx512.c,$1),$(ISA_avx512),$(if $(filter %_vnni.c,$1),$(ISA_vnni))))
 

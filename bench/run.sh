@@ -9,7 +9,9 @@ BUILD=${BUILD:-build}
 OUT=$BUILD/bench-out
 MODELS=$BUILD/bench-models
 mkdir -p "$OUT" "$MODELS"
-export OMP_WAIT_POLICY=PASSIVE   # our OpenMP pool and ORT's threads share 2 cores
+# Each engine runs in its own process, so no two thread pools fight: OpenMP keeps
+# its default wait policy (a short spin, then sleep), as ORT keeps its spinning pool.
+# (OMP_WAIT_POLICY=PASSIVE would cost ember ~60 futex wake-ups per 16-token query.)
 FIX=${EMBER_FIXTURES:-../shared/fixtures}
 VOCAB=""
 [ -f "$FIX/tokenizers/bert-uncased/vocab.txt" ] && VOCAB="--vocab-file $FIX/tokenizers/bert-uncased/vocab.txt"

@@ -59,6 +59,11 @@ typedef struct kern_ops {
 
     /* sum a[i]*b[i]; and simple vector helpers used by pooling/heads. */
     float (*dot_f32)(const float *a, const float *b, size_t n);
+
+    /* Distances for the vector index. */
+    float (*l2sq_f32)(const float *a, const float *b, size_t n);   /* sum (a-b)^2 */
+    float (*dot_f32_i8)(const float *q, const int8_t *x, size_t n); /* sum q[i]*x[i] */
+    uint32_t (*hamming)(const uint64_t *a, const uint64_t *b, size_t n_words);
 } kern_ops;
 
 /* Best table for this CPU, or the one forced by EMBER_ISA=scalar|avx2|avx512

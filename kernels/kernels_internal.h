@@ -35,4 +35,7 @@ void gelu_f32_ref(float *x, size_t n);
 void attention_f32_ref(int L, int d, float scale, const float *q, int ldq, const float *k, int ldk,
                        const float *v, int ldv, float *out, int ldo, float *scratch);
 float dot_f32_ref(const float *a, const float *b, size_t n);
+float l2sq_f32_ref(const float *a, const float *b, size_t n);
+float dot_f32_i8_ref(const float *q, const int8_t *x, size_t n);
+uint32_t hamming_ref(const uint64_t *a, const uint64_t *b, size_t n_words);
 #endif

@@ -29,6 +29,30 @@ float dot_f32_ref(const float *a, const float *b, size_t n)
     return (float)acc;
 }
 
+float l2sq_f32_ref(const float *a, const float *b, size_t n)
+{
+    double acc = 0;
+    for (size_t i = 0; i < n; i++) acc += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    return (float)acc;
+}
+
+float dot_f32_i8_ref(const float *q, const int8_t *x, size_t n)
+{
+    double acc = 0;
+    for (size_t i = 0; i < n; i++) acc += (double)q[i] * x[i];
+    return (float)acc;
+}
+
+uint32_t hamming_ref(const uint64_t *a, const uint64_t *b, size_t n_words)
+{
+    uint32_t d = 0;
+    for (size_t i = 0; i < n_words; i++) {
+        uint64_t x = a[i] ^ b[i];
+        while (x) { x &= x - 1; d++; } /* portable: no popcnt assumed */
+    }
+    return d;
+}
+
 /* scratch: L floats of scores */
 void attention_f32_ref(int L, int d, float scale, const float *q, int ldq, const float *k, int ldk,
                        const float *v, int ldv, float *out, int ldo, float *scratch)
@@ -60,4 +84,7 @@ const kern_ops kern_ops_scalar = {
     .gelu_f32 = gelu_f32_ref,
     .attention_f32 = attention_f32_ref,
     .dot_f32 = dot_f32_ref,
+    .l2sq_f32 = l2sq_f32_ref,
+    .dot_f32_i8 = dot_f32_i8_ref,
+    .hamming = hamming_ref,
 };

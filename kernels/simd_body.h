@@ -71,6 +71,45 @@ static float FN(dot)(const float *a, const float *b, size_t n)
     return vf_hsum(vf_add(acc0, acc1));
 }
 
+static float FN(l2sq)(const float *a, const float *b, size_t n)
+{
+    vf acc0 = vf_zero(), acc1 = vf_zero();
+    size_t i = 0;
+    for (; i + 2 * VL <= n; i += 2 * VL) {
+        vf d0 = vf_sub(vf_load(a + i), vf_load(b + i)), d1 = vf_sub(vf_load(a + i + VL), vf_load(b + i + VL));
+        acc0 = vf_fma(d0, d0, acc0);
+        acc1 = vf_fma(d1, d1, acc1);
+    }
+    for (; i + VL <= n; i += VL) { vf d = vf_sub(vf_load(a + i), vf_load(b + i)); acc0 = vf_fma(d, d, acc0); }
+    if (i < n) { vf d = vf_sub(vf_load_n(a + i, (int)(n - i)), vf_load_n(b + i, (int)(n - i))); acc1 = vf_fma(d, d, acc1); }
+    return vf_hsum(vf_add(acc0, acc1));
+}
+
+static float FN(dot_i8)(const float *q, const int8_t *x, size_t n)
+{
+    vf acc0 = vf_zero(), acc1 = vf_zero();
+    size_t i = 0;
+    for (; i + 2 * VL <= n; i += 2 * VL) {
+        acc0 = vf_fma(vf_load(q + i), vf_from_i8(x + i), acc0);
+        acc1 = vf_fma(vf_load(q + i + VL), vf_from_i8(x + i + VL), acc1);
+    }
+    float tail = 0;
+    for (; i < n; i++) tail += q[i] * x[i];
+    return vf_hsum(vf_add(acc0, acc1)) + tail;
+}
+
+static uint32_t FN(hamming)(const uint64_t *a, const uint64_t *b, size_t n_words)
+{
+    uint64_t d0 = 0, d1 = 0;
+    size_t i = 0;
+    for (; i + 2 <= n_words; i += 2) {
+        d0 += (uint64_t)__builtin_popcountll(a[i] ^ b[i]);
+        d1 += (uint64_t)__builtin_popcountll(a[i + 1] ^ b[i + 1]);
+    }
+    if (i < n_words) d0 += (uint64_t)__builtin_popcountll(a[i] ^ b[i]);
+    return (uint32_t)(d0 + d1);
+}
+
 static void FN(layernorm)(float *x, const float *r, const float *g, const float *b, int n, float eps)
 {
     vf s = vf_zero();
@@ -393,4 +432,7 @@ const kern_ops KERN_OPS_NAME = {
     .gelu_f32 = FN(gelu),
     .attention_f32 = FN(attention),
     .dot_f32 = FN(dot),
+    .l2sq_f32 = FN(l2sq),
+    .dot_f32_i8 = FN(dot_i8),
+    .hamming = FN(hamming),
 };

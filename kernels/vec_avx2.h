@@ -46,6 +46,7 @@ static inline vf vf_from_bf16(const uint16_t *p)
 {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
 }
+static inline vf vf_from_i8(const int8_t *p) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p))); }
 #define KERN_OPS_NAME kern_ops_avx2
 #define KERN_ISA_ID KERN_ISA_AVX2
 #define KERN_ISA_STR "avx2"

@@ -35,6 +35,7 @@ static inline vf vf_from_bf16(const uint16_t *p)
 {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16));
 }
+static inline vf vf_from_i8(const int8_t *p) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)p))); }
 #define KERN_OPS_NAME kern_ops_avx512
 #define KERN_ISA_ID KERN_ISA_AVX512
 #define KERN_ISA_STR "avx512"

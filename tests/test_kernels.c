@@ -198,6 +198,38 @@ static void test_attention(void **s)
     }
 }
 
+static void test_distances(void **s)
+{
+    (void)s;
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        for (int n = 1; n <= 1000; n += (n < 80 ? 1 : 61)) {
+            float *a = falloc(n), *b = falloc(n);
+            int8_t *x = malloc((size_t)n);
+            size_t nw = ((size_t)n + 63) / 64;
+            uint64_t *ba = malloc(nw * 8), *bb = malloc(nw * 8);
+            double l2 = 0, di = 0;
+            uint32_t ham = 0;
+            for (int i = 0; i < n; i++) {
+                a[i] = frand(); b[i] = frand();
+                x[i] = (int8_t)(frand() * 127.9f);
+                l2 += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+                di += (double)a[i] * x[i];
+            }
+            for (size_t w = 0; w < nw; w++) {
+                ba[w] = ((uint64_t)(frand() * 4e9f) << 32) ^ (uint64_t)(frand() * 4e9f);
+                bb[w] = ((uint64_t)(frand() * 4e9f) << 32) ^ (uint64_t)(frand() * 4e9f);
+                for (int bit = 0; bit < 64; bit++) ham += (uint32_t)(((ba[w] ^ bb[w]) >> bit) & 1);
+            }
+            if (fabs(k->l2sq_f32(a, b, (size_t)n) - l2) > 1e-5 * (1 + l2)) fail_msg("%s l2sq n=%d", k->name, n);
+            if (fabs(k->dot_f32_i8(a, x, (size_t)n) - di) > 1e-4 * (1 + fabs(di)) + 1e-3) fail_msg("%s dot_i8 n=%d: %g vs %g", k->name, n, k->dot_f32_i8(a, x, (size_t)n), di);
+            assert_int_equal(k->hamming(ba, bb, nw), ham);
+            free(a); free(b); free(x); free(ba); free(bb);
+        }
+    }
+}
+
 static void test_half(void **s)
 {
     (void)s;
@@ -233,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_gelu),
         cmocka_unit_test(test_layernorm_dot),
         cmocka_unit_test(test_attention),
+        cmocka_unit_test(test_distances),
     };
     return cmocka_run_group_tests_name("kernels", tests, NULL, NULL);
 }
