@@ -1,0 +1,302 @@
+/* The index file: a checksummed header, a section table, and 64-byte aligned
+ * sections each with its own CRC-32.  Written to path.tmp, fsynced, renamed;
+ * opened by mmap and searched straight from the mapping. */
+#include "index/index_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAGIC "EMBERIDX"
+#define VERSION 1
+#define HEADER_SIZE 128
+#define MAX_SECTIONS 16
+
+enum { S_CODES = 1, S_IDS, S_DELETED, S_TEXT_OFF, S_TEXT, S_CALIB, S_NORMS, S_RESCORE, S_LEVELS, S_LINKS0, S_UPPER, S_META };
+static const char *SNAME[] = {"?", "codes", "ids", "deleted", "text offsets", "text", "int8 calibration", "norms",
+                              "rescore vectors", "levels", "layer-0 links", "upper links", "metadata"};
+
+typedef struct {
+    char magic[8];
+    uint32_t version, header_size, type, metric, vec, dim;
+    uint64_t count, n_deleted;
+    uint32_t M, ef_construction, rescore, max_level, entry, n_sections;
+    uint64_t rng, seed;
+    uint8_t reserved[HEADER_SIZE - 8 - 6 * 4 - 2 * 8 - 6 * 4 - 2 * 8 - 4];
+    uint32_t crc; /* of the 124 bytes before it */
+} file_header;
+_Static_assert(sizeof(file_header) == HEADER_SIZE, "header layout");
+
+typedef struct { uint32_t kind, reserved; uint64_t offset, size; uint32_t crc, pad; } file_section;
+
+typedef struct { const void *p; uint64_t size; uint32_t kind; } out_sec;
+
+static uint64_t upper_words(const emb_index *x)
+{
+    uint64_t w = 0;
+    for (size_t i = 0; i < x->n; i++) w += (uint64_t)x->levels[i] * (uint64_t)(x->M + 1);
+    return w;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    while (n) {
+        ssize_t k = write(fd, c, n);
+        if (k < 0) { if (errno == EINTR) continue; return -1; }
+        c += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+int idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
+{
+    char tmp[256];
+    if (!err) { err = tmp; errlen = sizeof tmp; }
+    out_sec sec[MAX_SECTIONS];
+    int ns = 0;
+    uint32_t *upper = NULL;
+    sec[ns++] = (out_sec){ x->codes, (uint64_t)x->n * x->code_bytes, S_CODES };
+    sec[ns++] = (out_sec){ x->ids, (uint64_t)x->n * 8, S_IDS };
+    sec[ns++] = (out_sec){ x->deleted, x->n, S_DELETED };
+    sec[ns++] = (out_sec){ x->text_off, ((uint64_t)x->n + 1) * 8, S_TEXT_OFF };
+    sec[ns++] = (out_sec){ x->text, x->text_len, S_TEXT };
+    float *calib = NULL;
+    if (x->i8_scale) {
+        calib = malloc((size_t)x->dim * 8);
+        if (!calib) return snprintf(err, errlen, "out of memory"), -1;
+        memcpy(calib, x->i8_scale, (size_t)x->dim * 4);
+        memcpy(calib + x->dim, x->i8_offset, (size_t)x->dim * 4);
+        sec[ns++] = (out_sec){ calib, (uint64_t)x->dim * 8, S_CALIB };
+    }
+    if (x->norms) sec[ns++] = (out_sec){ x->norms, (uint64_t)x->n * 4, S_NORMS };
+    if (x->rescore) sec[ns++] = (out_sec){ x->rescore, (uint64_t)x->n * x->dim, S_RESCORE };
+    if (x->type == IDX_HNSW) {
+        uint64_t w = upper_words(x), o = 0;
+        upper = malloc(w ? w * 4 : 4);
+        if (!upper) { free(calib); return snprintf(err, errlen, "out of memory"), -1; }
+        for (size_t i = 0; i < x->n; i++) {
+            size_t c = (size_t)x->levels[i] * (x->M + 1);
+            memcpy(upper + o, x->upper[i], c * 4);
+            o += c;
+        }
+        sec[ns++] = (out_sec){ x->levels, x->n, S_LEVELS };
+        sec[ns++] = (out_sec){ x->links0, (uint64_t)x->n * (x->M0 + 1) * 4, S_LINKS0 };
+        sec[ns++] = (out_sec){ upper, w * 4, S_UPPER };
+    }
+    sec[ns++] = (out_sec){ x->meta, strlen(x->meta), S_META };
+
+    file_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, MAGIC, 8);
+    h.version = VERSION; h.header_size = HEADER_SIZE;
+    h.type = x->type; h.metric = x->metric; h.vec = x->vt; h.dim = (uint32_t)x->dim;
+    h.count = x->n; h.n_deleted = x->n_deleted;
+    h.M = (uint32_t)x->M; h.ef_construction = (uint32_t)x->p.ef_construction; h.rescore = (uint32_t)x->p.rescore;
+    h.max_level = (uint32_t)x->max_level; h.entry = x->entry; h.n_sections = (uint32_t)ns;
+    h.rng = x->rng; h.seed = x->p.seed;
+    h.crc = idx_crc32(0, &h, offsetof(file_header, crc));
+    file_section tab[MAX_SECTIONS];
+    uint64_t off = (HEADER_SIZE + (uint64_t)ns * sizeof(file_section) + 63) / 64 * 64;
+    for (int i = 0; i < ns; i++) {
+        tab[i] = (file_section){ sec[i].kind, 0, off, sec[i].size, sec[i].size ? idx_crc32(0, sec[i].p, sec[i].size) : 0, 0 };
+        off = (off + sec[i].size + 63) / 64 * 64;
+    }
+    char tpath[4096];
+    snprintf(tpath, sizeof tpath, "%s.tmp", path);
+    int fd = open(tpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int bad = fd < 0;
+    static const unsigned char zero[64];
+    uint64_t pos = 0;
+    if (!bad) bad = write_all(fd, &h, sizeof h) || write_all(fd, tab, (size_t)ns * sizeof(file_section));
+    pos = HEADER_SIZE + (uint64_t)ns * sizeof(file_section);
+    for (int i = 0; i < ns && !bad; i++) {
+        bad = write_all(fd, zero, (size_t)(tab[i].offset - pos));
+        if (!bad && sec[i].size) bad = write_all(fd, sec[i].p, (size_t)sec[i].size);
+        pos = tab[i].offset + sec[i].size;
+    }
+    if (!bad) bad = fsync(fd);
+    int e = errno;
+    if (fd >= 0 && close(fd) != 0 && !bad) { bad = 1; e = errno; }
+    if (!bad && rename(tpath, path) != 0) { bad = 1; e = errno; }
+    if (bad) { if (fd >= 0) unlink(tpath); snprintf(err, errlen, "cannot write %s: %s", path, strerror(e)); }
+    free(upper);
+    free(calib);
+    return bad ? -1 : 0;
+}
+
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
+
+emb_index *idx_open(const char *path, char *err, size_t errlen)
+{
+    char tmp[256];
+    if (!err) { err = tmp; errlen = sizeof tmp; }
+    emb_index *x = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno)); return NULL; }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) { close(fd); snprintf(err, errlen, "%s: not a regular file", path); return NULL; }
+    uint64_t size = (uint64_t)st.st_size;
+    if (size < HEADER_SIZE) { close(fd); snprintf(err, errlen, "%s: truncated (%llu bytes, header needs %d)", path, (unsigned long long)size, HEADER_SIZE); return NULL; }
+    void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) { snprintf(err, errlen, "%s: mmap failed: %s", path, strerror(errno)); return NULL; }
+    const unsigned char *base = map;
+    file_header h;
+    memcpy(&h, base, sizeof h);
+    const void *sp[MAX_SECTIONS + 1] = {0};
+    uint64_t ssz[MAX_SECTIONS + 1] = {0};
+    if (memcmp(h.magic, MAGIC, 8) != 0) FAIL("%s: bad magic: not an ember index file", path);
+    if (h.version != VERSION) FAIL("%s: unsupported index version %u (this build reads %d)", path, h.version, VERSION);
+    if (h.crc != idx_crc32(0, &h, offsetof(file_header, crc))) FAIL("%s: header checksum mismatch (corrupt file)", path);
+    if (h.header_size != HEADER_SIZE) FAIL("%s: header size %u", path, h.header_size);
+    if ((h.type != IDX_FLAT && h.type != IDX_HNSW) || h.metric < IDX_IP || h.metric > IDX_HAMMING || h.vec < IDX_F32 || h.vec > IDX_BIN)
+        FAIL("%s: unknown index type %u / metric %u / vector type %u", path, h.type, h.metric, h.vec);
+    if (h.dim < 1 || h.dim > 65536) FAIL("%s: absurd dimension %u", path, h.dim);
+    if (h.count > UINT32_MAX - 1 || h.count > size) FAIL("%s: absurd vector count %llu for a %llu-byte file", path, (unsigned long long)h.count, (unsigned long long)size);
+    if (h.n_deleted > h.count) FAIL("%s: %llu deleted of %llu vectors", path, (unsigned long long)h.n_deleted, (unsigned long long)h.count);
+    if (h.n_sections < 1 || h.n_sections > MAX_SECTIONS) FAIL("%s: %u sections", path, h.n_sections);
+    if (h.type == IDX_HNSW && (h.M < 2 || h.M > 128 || h.max_level > IDX_MAX_LEVEL || (h.count && h.entry >= h.count)))
+        FAIL("%s: HNSW parameters out of range (M %u, max level %u, entry %u)", path, h.M, h.max_level, h.entry);
+    if (HEADER_SIZE + (uint64_t)h.n_sections * sizeof(file_section) > size) FAIL("%s: truncated in the section table", path);
+    idx_params p = idx_default_params();
+    p.M = h.type == IDX_HNSW ? (int)h.M : 16;
+    p.ef_construction = h.ef_construction >= 1 && h.ef_construction <= 100000 ? (int)h.ef_construction : 200;
+    p.rescore = h.rescore != 0;
+    p.seed = h.seed;
+    x = idx_create((idx_type)h.type, (idx_metric)h.metric, (idx_vec)h.vec, (int)h.dim, &p, err, errlen);
+    if (!x) { munmap(map, (size_t)size); return NULL; }
+    free(x->i8_scale); free(x->i8_offset); free(x->text_off);
+    x->i8_scale = x->i8_offset = NULL;
+    x->text_off = NULL;
+    x->map = map;
+    x->map_len = (size_t)size;
+    for (uint32_t i = 0; i < h.n_sections; i++) {
+        file_section s;
+        memcpy(&s, base + HEADER_SIZE + i * sizeof s, sizeof s);
+        if (s.kind < S_CODES || s.kind > S_META) FAIL("%s: unknown section kind %u", path, s.kind);
+        if (sp[s.kind] || ssz[s.kind]) FAIL("%s: duplicate %s section", path, SNAME[s.kind]);
+        if (s.offset % 64 || s.offset > size || s.size > size - s.offset)
+            FAIL("%s: %s section [%llu, +%llu) lies outside the %llu-byte file (truncated?)", path, SNAME[s.kind],
+                 (unsigned long long)s.offset, (unsigned long long)s.size, (unsigned long long)size);
+        if ((s.size ? idx_crc32(0, base + s.offset, s.size) : 0) != s.crc) FAIL("%s: %s section checksum mismatch (corrupt file)", path, SNAME[s.kind]);
+        sp[s.kind] = base + s.offset;
+        ssz[s.kind] = s.size;
+    }
+    uint64_t n = h.count;
+    x->n = x->cap = n;
+    struct { int kind; uint64_t want; int required; } need[] = {
+        {S_CODES, n * x->code_bytes, 1}, {S_IDS, n * 8, 1}, {S_DELETED, n, 1}, {S_TEXT_OFF, (n + 1) * 8, 1},
+        {S_CALIB, (uint64_t)h.dim * 8, h.vec == IDX_I8 || p.rescore}, {S_NORMS, n * 4, h.vec == IDX_I8 && h.metric == IDX_L2},
+        {S_RESCORE, n * h.dim, p.rescore}, {S_LEVELS, n, h.type == IDX_HNSW}, {S_LINKS0, n * (2 * h.M + 1) * 4, h.type == IDX_HNSW},
+    };
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+        if (!need[i].required) continue;
+        if (!sp[need[i].kind] && need[i].want) FAIL("%s: missing %s section", path, SNAME[need[i].kind]);
+        if (ssz[need[i].kind] != need[i].want)
+            FAIL("%s: %s section has %llu bytes, expected %llu", path, SNAME[need[i].kind], (unsigned long long)ssz[need[i].kind], (unsigned long long)need[i].want);
+    }
+    x->codes = (unsigned char *)sp[S_CODES];
+    x->ids = (int64_t *)sp[S_IDS];
+    x->deleted = (uint8_t *)sp[S_DELETED];
+    x->text_off = (uint64_t *)sp[S_TEXT_OFF];
+    x->text = (char *)sp[S_TEXT];
+    x->text_len = ssz[S_TEXT];
+    size_t dead = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (x->deleted[i] > 1) FAIL("%s: bad tombstone byte at vector %llu", path, (unsigned long long)i);
+        dead += x->deleted[i];
+        if (x->text_off[i + 1] < x->text_off[i] || x->text_off[i + 1] > x->text_len) FAIL("%s: text offsets out of order at vector %llu", path, (unsigned long long)i);
+    }
+    if (x->text_off[0] != 0) FAIL("%s: text offsets do not start at 0", path);
+    if (dead != h.n_deleted) FAIL("%s: %zu tombstones but the header says %llu", path, dead, (unsigned long long)h.n_deleted);
+    x->n_deleted = dead;
+    if (sp[S_CALIB]) { x->i8_scale = (float *)sp[S_CALIB]; x->i8_offset = x->i8_scale + h.dim; x->calibrated = 1; }
+    if (h.vec == IDX_I8 && h.metric == IDX_L2) x->norms = (float *)sp[S_NORMS];
+    if (p.rescore) x->rescore = (int8_t *)sp[S_RESCORE];
+    if (sp[S_META]) snprintf(x->meta, sizeof x->meta, "%.*s", (int)(ssz[S_META] < 255 ? ssz[S_META] : 255), (const char *)sp[S_META]);
+    if (h.type == IDX_HNSW) {
+        x->levels = (uint8_t *)sp[S_LEVELS];
+        x->links0 = (uint32_t *)sp[S_LINKS0];
+        x->max_level = (int)h.max_level;
+        x->entry = h.entry;
+        x->rng = h.rng;
+        uint64_t words = 0;
+        for (uint64_t i = 0; i < n; i++) {
+            if (x->levels[i] > IDX_MAX_LEVEL) FAIL("%s: vector %llu has level %u", path, (unsigned long long)i, x->levels[i]);
+            words += (uint64_t)x->levels[i] * (h.M + 1);
+        }
+        if (ssz[S_UPPER] != words * 4) FAIL("%s: upper links section has %llu bytes, expected %llu", path, (unsigned long long)ssz[S_UPPER], (unsigned long long)(words * 4));
+        if (n && x->levels[h.entry] != h.max_level) FAIL("%s: entry point level %u differs from max level %u", path, x->levels[h.entry], h.max_level);
+        x->upper = calloc(n ? n : 1, sizeof(uint32_t *));
+        x->upper_pool = malloc(words ? words * 4 : 4); /* upper layers are small (about n/M nodes): copied */
+        if (!x->upper || !x->upper_pool) FAIL("%s: out of memory", path);
+        memcpy(x->upper_pool, sp[S_UPPER], words * 4);
+        uint64_t o = 0;
+        for (uint64_t i = 0; i < n; i++) {
+            x->upper[i] = x->levels[i] ? x->upper_pool + o : NULL;
+            o += (uint64_t)x->levels[i] * (h.M + 1);
+        }
+        /* every link must point inside the index */
+        for (uint64_t i = 0; i < n; i++)
+            for (int l = 0; l <= x->levels[i]; l++) {
+                const uint32_t *li = l ? x->upper[i] + (size_t)(l - 1) * (h.M + 1) : x->links0 + i * (2 * h.M + 1);
+                uint32_t cap = l ? h.M : 2 * h.M;
+                if (li[0] > cap) FAIL("%s: vector %llu has %u links on level %d (max %u)", path, (unsigned long long)i, li[0], l, cap);
+                for (uint32_t j = 0; j < li[0]; j++)
+                    if (li[1 + j] >= n || x->levels[li[1 + j]] < l)
+                        FAIL("%s: vector %llu links to %u on level %d, which is not there", path, (unsigned long long)i, li[1 + j], l);
+            }
+    }
+    return x;
+fail:
+    if (x) idx_free(x);
+    else munmap(map, (size_t)size);
+    return NULL;
+}
+
+/* Copies a mapped index into memory so it can change. */
+int idx_materialize(emb_index *x, char *err, size_t errlen)
+{
+    if (!x->map) return 0;
+    size_t n = x->n;
+    emb_index c = *x;
+    int bad = 0;
+#define DUP(field, bytes) do { size_t b_ = (bytes); void *p_ = malloc(b_ + 1); if (!p_) bad = 1; else if (x->field && b_) memcpy(p_, x->field, b_); c.field = p_; } while (0)
+    DUP(codes, n * x->code_bytes);
+    DUP(ids, n * 8);
+    DUP(deleted, n);
+    DUP(text_off, (n + 1) * 8);
+    DUP(text, x->text_len);
+    c.text_cap = x->text_len;
+    if (x->i8_scale) { DUP(i8_scale, (size_t)x->dim * 4); DUP(i8_offset, (size_t)x->dim * 4); }
+    if (x->norms) DUP(norms, n * 4);
+    if (x->rescore) DUP(rescore, n * (size_t)x->dim);
+    if (x->type == IDX_HNSW) {
+        DUP(levels, n);
+        DUP(links0, n * (size_t)(x->M0 + 1) * 4);
+        c.upper = calloc(n ? n : 1, sizeof(uint32_t *));
+        if (!c.upper) bad = 1;
+        for (size_t i = 0; i < n && !bad; i++)
+            if (x->levels[i]) {
+                size_t b = (size_t)x->levels[i] * (x->M + 1) * 4;
+                c.upper[i] = malloc(b);
+                if (!c.upper[i]) bad = 1;
+                else memcpy(c.upper[i], x->upper[i], b);
+            }
+    }
+    if (bad) { snprintf(err, errlen, "out of memory loading the index"); return -1; } /* (leaks the partial copy) */
+    munmap(x->map, x->map_len);
+    free(x->upper);
+    free(x->upper_pool);
+    *x = c;
+    x->map = NULL;
+    x->upper_pool = NULL;
+    x->cap = n;
+    return 0;
+}

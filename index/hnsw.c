@@ -1,0 +1,317 @@
+/* HNSW (Malkov & Yashunin), laid out as hnswlib does: layer-0 links of every
+ * node in one array of (2M + 1) uint32 (count, then neighbours), upper layers
+ * per node.  Parallel build: per-node locks around every link list, a global
+ * lock for the entry point, as hnswlib. */
+#include "index/index_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+typedef struct {
+    uint32_t *tag;   /* visited epochs, (n) */
+    uint32_t epoch;
+    idx_hit *cand, *res; /* heaps of capacity ef (res) and growing (cand) */
+    int cand_cap;
+    float *qbuf, *qbuf2;
+    uint32_t *nb;    /* neighbour list copy */
+    idx_hit *sel;    /* (ef) sorted results of a layer */
+} hnsw_scratch;
+
+static inline uint32_t *links_at(const emb_index *x, uint32_t i, int level)
+{
+    if (level == 0) return x->links0 + (size_t)i * (x->M0 + 1);
+    return x->upper[i] + (size_t)(level - 1) * (x->M + 1);
+}
+
+#ifdef _OPENMP
+#define LOCK(x, i) do { if ((x)->locks) omp_set_lock((omp_lock_t *)(x)->locks + (i)); } while (0)
+#define UNLOCK(x, i) do { if ((x)->locks) omp_unset_lock((omp_lock_t *)(x)->locks + (i)); } while (0)
+#else
+#define LOCK(x, i) ((void)0)
+#define UNLOCK(x, i) ((void)0)
+#endif
+
+/* min-heap on d (candidates) */
+static void cand_push(idx_hit *h, int *n, float d, uint32_t i)
+{
+    int j = (*n)++;
+    while (j > 0 && h[(j - 1) / 2].d > d) { h[j] = h[(j - 1) / 2]; j = (j - 1) / 2; }
+    h[j] = (idx_hit){ d, i };
+}
+
+static idx_hit cand_pop(idx_hit *h, int *n)
+{
+    idx_hit top = h[0], last = h[--(*n)];
+    int j = 0;
+    for (;;) {
+        int l = 2 * j + 1, r = l + 1, m = j;
+        float md = last.d;
+        if (l < *n && h[l].d < md) { m = l; md = h[l].d; }
+        if (r < *n && h[r].d < md) m = r;
+        if (m == j) break;
+        h[j] = h[m];
+        j = m;
+    }
+    if (*n > 0) h[j] = last;
+    return top;
+}
+
+static void decode(const emb_index *x, uint32_t i, float *out)
+{
+    const unsigned char *c = x->codes + (size_t)i * x->code_bytes;
+    if (x->vt == IDX_F32) memcpy(out, c, (size_t)x->dim * sizeof(float));
+    else if (x->vt == IDX_I8)
+        for (int d = 0; d < x->dim; d++) out[d] = ((const int8_t *)c)[d] * x->i8_scale[d] + x->i8_offset[d];
+    else
+        for (int d = 0; d < x->dim; d++) out[d] = (((const uint64_t *)c)[d / 64] >> (d % 64)) & 1 ? 1.0f : -1.0f;
+}
+
+/* Copies node i's list at level (under its lock during a build). */
+static int read_links(const emb_index *x, uint32_t i, int level, uint32_t *out)
+{
+    LOCK(x, i);
+    const uint32_t *l = links_at(x, i, level);
+    int n = (int)l[0];
+    memcpy(out, l + 1, (size_t)n * sizeof(uint32_t));
+    UNLOCK(x, i);
+    return n;
+}
+
+/* Best ef nodes at one level from entry ep; results into s->res (max-heap), count returned. */
+static int search_layer(const emb_index *x, const idx_query *q, uint32_t ep, float ep_d, int ef, int level,
+                        hnsw_scratch *s, int skip_deleted_in_results)
+{
+    if (++s->epoch == 0) { memset(s->tag, 0, x->n * sizeof(uint32_t)); s->epoch = 1; }
+    int nc = 0, nr = 0;
+    s->tag[ep] = s->epoch;
+    cand_push(s->cand, &nc, ep_d, ep);
+    if (!(skip_deleted_in_results && x->deleted[ep])) idx_heap_push(s->res, &nr, ef, ep_d, ep);
+    float bound = nr ? s->res[0].d : INFINITY;
+    while (nc > 0) {
+        idx_hit c = cand_pop(s->cand, &nc);
+        if (c.d > bound && nr == ef) break;
+        int m = read_links(x, c.i, level, s->nb);
+        for (int j = 0; j < m; j++) {
+            uint32_t v = s->nb[j];
+            if (s->tag[v] == s->epoch) continue;
+            s->tag[v] = s->epoch;
+            float d = idx_dist(x, q, v);
+            if (nr < ef || d < bound) {
+                if (nc < s->cand_cap) cand_push(s->cand, &nc, d, v);
+                if (!(skip_deleted_in_results && x->deleted[v])) idx_heap_push(s->res, &nr, ef, d, v);
+                bound = nr == ef ? s->res[0].d : INFINITY;
+            }
+        }
+    }
+    return nr;
+}
+
+static uint32_t greedy(const emb_index *x, const idx_query *q, uint32_t ep, float *ep_d, int from, int to, hnsw_scratch *s)
+{
+    for (int level = from; level > to; level--) {
+        int changed = 1;
+        while (changed) {
+            changed = 0;
+            int m = read_links(x, ep, level, s->nb);
+            for (int j = 0; j < m; j++) {
+                float d = idx_dist(x, q, s->nb[j]);
+                if (d < *ep_d) { *ep_d = d; ep = s->nb[j]; changed = 1; }
+            }
+        }
+    }
+    return ep;
+}
+
+/* Algorithm 4 (hnswlib's heuristic): keep a candidate only if it is closer to
+ * the base than to every neighbour kept so far.  cand sorted ascending. */
+static int select_neighbors(const emb_index *x, idx_hit *cand, int n, int M, float *buf)
+{
+    if (n <= M) return n;
+    int kept = 0;
+    for (int i = 0; i < n && kept < M; i++) {
+        idx_query cq;
+        float *qb = buf;
+        decode(x, cand[i].i, qb + idx_query_floats(x));
+        idx_query_prepare(x, qb + idx_query_floats(x), &cq, qb);
+        int good = 1;
+        for (int j = 0; j < kept; j++)
+            if (idx_dist(x, &cq, cand[j].i) < cand[i].d) { good = 0; break; }
+        if (good) cand[kept++] = cand[i];
+    }
+    return kept;
+}
+
+static int scratch_init(const emb_index *x, hnsw_scratch *s, int ef)
+{
+    memset(s, 0, sizeof *s);
+    s->tag = calloc(x->n ? x->n : 1, sizeof(uint32_t));
+    s->cand_cap = ef * 8 + 4096;
+    s->cand = malloc((size_t)s->cand_cap * sizeof(idx_hit));
+    s->res = malloc(((size_t)ef + x->M0 + 2) * sizeof(idx_hit));
+    size_t qf = idx_query_floats(x) + (size_t)x->dim;
+    s->qbuf = malloc(qf * sizeof(float) + 64);
+    s->qbuf2 = malloc(qf * sizeof(float) + 64);
+    s->nb = malloc(((size_t)x->M0 + 2) * sizeof(uint32_t));
+    s->sel = malloc(((size_t)ef + 1) * sizeof(idx_hit));
+    return s->tag && s->cand && s->res && s->qbuf && s->qbuf2 && s->nb && s->sel ? 0 : -1;
+}
+
+static void scratch_free(hnsw_scratch *s)
+{
+    free(s->tag); free(s->cand); free(s->res); free(s->qbuf); free(s->qbuf2); free(s->nb); free(s->sel);
+}
+
+/* Adds `add` as a neighbour of v at level, shrinking v's list by the heuristic when full. */
+static void link_back(emb_index *x, uint32_t v, uint32_t add, float d, int level, hnsw_scratch *s)
+{
+    int cap = level ? x->M : x->M0;
+    LOCK(x, v);
+    uint32_t *l = links_at(x, v, level);
+    int n = (int)l[0];
+    for (int j = 0; j < n; j++) if (l[1 + j] == add) { UNLOCK(x, v); return; }
+    if (n < cap) {
+        l[1 + n] = add;
+        l[0] = (uint32_t)(n + 1);
+        UNLOCK(x, v);
+        return;
+    }
+    /* v's list is full: re-select among its neighbours and the newcomer */
+    idx_query vq;
+    decode(x, v, s->qbuf2 + idx_query_floats(x));
+    idx_query_prepare(x, s->qbuf2 + idx_query_floats(x), &vq, s->qbuf2);
+    idx_hit c[257];
+    int m = 0;
+    for (int j = 0; j < n; j++) c[m++] = (idx_hit){ idx_dist(x, &vq, l[1 + j]), l[1 + j] };
+    c[m++] = (idx_hit){ d, add };
+    idx_hits_sort(c, m);
+    int kept = select_neighbors(x, c, m, cap, s->qbuf2);
+    for (int j = 0; j < kept; j++) l[1 + j] = c[j].i;
+    l[0] = (uint32_t)kept;
+    UNLOCK(x, v);
+}
+
+static void insert_one(emb_index *x, uint32_t i, hnsw_scratch *s, int *global_ready)
+{
+    int level = x->levels[i];
+    idx_query q;
+    decode(x, i, s->qbuf + idx_query_floats(x));
+    idx_query_prepare(x, s->qbuf + idx_query_floats(x), &q, s->qbuf);
+    uint32_t ep;
+    int maxl;
+    #pragma omp critical(hnsw_entry)
+    {
+        ep = x->entry;
+        maxl = x->max_level;
+        if (!*global_ready) { x->entry = i; x->max_level = level; *global_ready = 1; ep = UINT32_MAX; }
+    }
+    if (ep == UINT32_MAX) return; /* the first node */
+    float ep_d = idx_dist(x, &q, ep);
+    ep = greedy(x, &q, ep, &ep_d, maxl, level, s);
+    idx_hit *sel = s->sel;
+    for (int l = level < maxl ? level : maxl; l >= 0; l--) {
+        int nr = search_layer(x, &q, ep, ep_d, x->p.ef_construction, l, s, 0);
+        memcpy(sel, s->res, (size_t)nr * sizeof(idx_hit));
+        idx_hits_sort(sel, nr);
+        ep = sel[0].i;
+        ep_d = sel[0].d;
+        int cap = l ? x->M : x->M0;
+        int m = select_neighbors(x, sel, nr, x->M, s->qbuf2); /* M per layer, as hnswlib */
+        if (m > cap) m = cap;
+        LOCK(x, i);
+        uint32_t *li = links_at(x, i, l);
+        for (int j = 0; j < m; j++) li[1 + j] = sel[j].i;
+        li[0] = (uint32_t)m;
+        UNLOCK(x, i);
+        for (int j = 0; j < m; j++) link_back(x, sel[j].i, i, sel[j].d, l, s);
+    }
+    if (level > maxl) {
+        #pragma omp critical(hnsw_entry)
+        if (level > x->max_level) { x->max_level = level; x->entry = i; }
+    }
+}
+
+int hnsw_insert_range(emb_index *x, size_t first, size_t n, int n_threads, char *err, size_t errlen)
+{
+    /* levels drawn serially from the seeded generator: the same graph shape for any thread count */
+    double mult = 1.0 / log((double)x->M);
+    for (size_t i = first; i < first + n; i++) {
+        x->rng ^= x->rng << 13; x->rng ^= x->rng >> 7; x->rng ^= x->rng << 17;
+        double u = ((x->rng >> 11) + 1) * (1.0 / 9007199254740993.0);
+        int lv = (int)(-log(u) * mult);
+        x->levels[i] = (uint8_t)(lv > IDX_MAX_LEVEL ? IDX_MAX_LEVEL : lv);
+        x->links0[i * (size_t)(x->M0 + 1)] = 0;
+        x->upper[i] = NULL;
+        if (x->levels[i]) {
+            x->upper[i] = calloc((size_t)x->levels[i] * (x->M + 1), sizeof(uint32_t));
+            if (!x->upper[i]) { snprintf(err, errlen, "out of memory"); return -1; }
+        }
+    }
+    int ready = first > 0;
+    if (n_threads < 1) n_threads = 1;
+#ifdef _OPENMP
+    omp_lock_t *locks = malloc(x->n * sizeof(omp_lock_t));
+    if (!locks) { snprintf(err, errlen, "out of memory"); return -1; }
+    for (size_t i = 0; i < x->n; i++) omp_init_lock(&locks[i]);
+    x->locks = n_threads > 1 ? locks : NULL;
+#endif
+    int fail = 0;
+    size_t start = first;
+    if (!ready) { /* the first node alone, so every later insert has an entry */
+        hnsw_scratch s;
+        if (scratch_init(x, &s, x->p.ef_construction) != 0) fail = 1;
+        else insert_one(x, (uint32_t)start++, &s, &ready);
+        scratch_free(&s);
+    }
+    #pragma omp parallel num_threads(n_threads) if (n_threads > 1)
+    {
+        hnsw_scratch s;
+        int ok = scratch_init(x, &s, x->p.ef_construction) == 0;
+        if (!ok) {
+            #pragma omp atomic write
+            fail = 1;
+        }
+        #pragma omp for schedule(dynamic, 64)
+        for (size_t i = start; i < first + n; i++)
+            if (ok) insert_one(x, (uint32_t)i, &s, &ready);
+        scratch_free(&s);
+    }
+#ifdef _OPENMP
+    for (size_t i = 0; i < x->n; i++) omp_destroy_lock(&locks[i]);
+    free(locks);
+    x->locks = NULL;
+#endif
+    if (fail) { snprintf(err, errlen, "out of memory building the graph"); return -1; }
+    return 0;
+}
+
+size_t hnsw_scratch_bytes(const emb_index *x, int ef) { (void)x; (void)ef; return sizeof(hnsw_scratch); }
+
+int hnsw_search(const emb_index *x, const idx_query *q, int k, int ef, uint32_t *out, float *dist, void *scratch)
+{
+    hnsw_scratch *s = scratch;
+    if (x->n == 0) return 0;
+    float ep_d = idx_dist(x, q, x->entry);
+    uint32_t ep = greedy(x, q, x->entry, &ep_d, x->max_level, 0, s);
+    int nr = search_layer(x, q, ep, ep_d, ef, 0, s, 1);
+    idx_hits_sort(s->res, nr);
+    int m = nr < k ? nr : k;
+    for (int i = 0; i < m; i++) { out[i] = s->res[i].i; dist[i] = s->res[i].d; }
+    return m;
+}
+
+/* used by search.c: per-thread search scratch */
+void *hnsw_scratch_new(const emb_index *x, int ef)
+{
+    hnsw_scratch *s = malloc(sizeof *s);
+    if (s && scratch_init(x, s, ef) != 0) { scratch_free(s); free(s); s = NULL; }
+    return s;
+}
+
+void hnsw_scratch_delete(void *p)
+{
+    if (p) { scratch_free(p); free(p); }
+}

@@ -1,0 +1,446 @@
+/* Index storage: vectors in f32, calibrated int8 or sign bits, ids, texts,
+ * tombstones, and the distance of a prepared query to a stored vector. */
+#include "index/index_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
+
+idx_params idx_default_params(void)
+{
+    idx_params p = { .M = 16, .ef_construction = 200, .seed = 42, .rescore = 0 };
+    return p;
+}
+
+idx_search_params idx_default_search_params(void)
+{
+    idx_search_params s = { .ef_search = 0, .rescore_mult = 4 };
+    return s;
+}
+
+const char *idx_type_name(idx_type t) { return t == IDX_FLAT ? "flat" : t == IDX_HNSW ? "hnsw" : "?"; }
+const char *idx_metric_name(idx_metric m)
+{
+    return m == IDX_IP ? "ip" : m == IDX_COSINE ? "cosine" : m == IDX_L2 ? "l2" : m == IDX_HAMMING ? "hamming" : "?";
+}
+const char *idx_vec_name(idx_vec v) { return v == IDX_F32 ? "f32" : v == IDX_I8 ? "int8" : v == IDX_BIN ? "binary" : "?"; }
+
+int idx_parse_names(const char *type, const char *metric, const char *vec, idx_type *t, idx_metric *m,
+                    idx_vec *v, char *err, size_t errlen)
+{
+    if (type) {
+        if (!strcmp(type, "flat")) *t = IDX_FLAT;
+        else if (!strcmp(type, "hnsw")) *t = IDX_HNSW;
+        else if (!strcmp(type, "ivfpq")) return ERR("index type ivfpq is not implemented yet (flat, hnsw)");
+        else return ERR("unknown index type '%s' (flat, hnsw)", type);
+    }
+    if (metric) {
+        if (!strcmp(metric, "ip")) *m = IDX_IP;
+        else if (!strcmp(metric, "cosine")) *m = IDX_COSINE;
+        else if (!strcmp(metric, "l2")) *m = IDX_L2;
+        else if (!strcmp(metric, "hamming")) *m = IDX_HAMMING;
+        else return ERR("unknown metric '%s' (ip, cosine, l2, hamming)", metric);
+    }
+    if (vec) {
+        if (!strcmp(vec, "f32")) *v = IDX_F32;
+        else if (!strcmp(vec, "int8")) *v = IDX_I8;
+        else if (!strcmp(vec, "binary")) *v = IDX_BIN;
+        else return ERR("unknown vector type '%s' (f32, int8, binary)", vec);
+    }
+    return 0;
+}
+
+static size_t code_bytes_of(idx_vec v, int dim)
+{
+    return v == IDX_F32 ? (size_t)dim * 4 : v == IDX_I8 ? (size_t)dim : ((size_t)dim + 63) / 64 * 8;
+}
+
+emb_index *idx_create(idx_type type, idx_metric metric, idx_vec vec, int dim, const idx_params *p,
+                      char *err, size_t errlen)
+{
+    char tmp[256];
+    if (!err) { err = tmp; errlen = sizeof tmp; }
+    idx_params d = idx_default_params();
+    if (!p) p = &d;
+    if (dim < 1 || dim > 65536) { snprintf(err, errlen, "dimension %d out of range (1..65536)", dim); return NULL; }
+    if (type != IDX_FLAT && type != IDX_HNSW) { snprintf(err, errlen, "unknown index type %d", (int)type); return NULL; }
+    if (vec != IDX_F32 && vec != IDX_I8 && vec != IDX_BIN) { snprintf(err, errlen, "unknown vector type %d", (int)vec); return NULL; }
+    if ((metric == IDX_HAMMING) != (vec == IDX_BIN)) {
+        snprintf(err, errlen, "metric %s does not fit %s vectors (binary vectors use hamming, and only they do)", idx_metric_name(metric), idx_vec_name(vec));
+        return NULL;
+    }
+    if (metric < IDX_IP || metric > IDX_HAMMING) { snprintf(err, errlen, "unknown metric %d", (int)metric); return NULL; }
+    if (type == IDX_HNSW && (p->M < 2 || p->M > 128 || p->ef_construction < 1 || p->ef_construction > 100000)) {
+        snprintf(err, errlen, "HNSW parameters out of range (M %d in 2..128, ef_construction %d in 1..100000)", p->M, p->ef_construction);
+        return NULL;
+    }
+    emb_index *x = calloc(1, sizeof *x);
+    if (!x) { snprintf(err, errlen, "out of memory"); return NULL; }
+    x->type = type; x->metric = metric; x->vt = vec; x->dim = dim; x->p = *p;
+    x->p.rescore = vec == IDX_BIN && p->rescore;
+    x->code_bytes = code_bytes_of(vec, dim);
+    x->M = p->M; x->M0 = 2 * p->M;
+    x->rng = p->seed ? p->seed : 42;
+    x->k = kern_ops_get();
+    if (vec == IDX_I8 || x->p.rescore) {
+        x->i8_scale = calloc((size_t)dim, sizeof(float));
+        x->i8_offset = calloc((size_t)dim, sizeof(float));
+        if (!x->i8_scale || !x->i8_offset) { idx_free(x); snprintf(err, errlen, "out of memory"); return NULL; }
+    }
+    x->text_off = calloc(1, sizeof(uint64_t));
+    if (!x->text_off) { idx_free(x); snprintf(err, errlen, "out of memory"); return NULL; }
+    return x;
+}
+
+void idx_free(emb_index *x)
+{
+    if (!x) return;
+    if (x->map) {
+        munmap(x->map, x->map_len);
+    } else {
+        free(x->codes); free(x->rescore); free(x->norms); free(x->i8_scale); free(x->i8_offset);
+        free(x->ids); free(x->deleted); free(x->text_off); free(x->text); free(x->levels); free(x->links0);
+        if (x->upper && !x->upper_pool)
+            for (size_t i = 0; i < x->n; i++) free(x->upper[i]);
+    }
+    free(x->upper);
+    free(x->upper_pool);
+    free(x->hash);
+    free(x);
+}
+
+static void *grow(void *p, size_t n, size_t elem)
+{
+    return realloc(p, (n ? n : 1) * elem);
+}
+
+int idx_reserve(emb_index *x, size_t cap)
+{
+    if (cap <= x->cap) return 0;
+    size_t nc = x->cap ? x->cap : 1024;
+    while (nc < cap) nc *= 2;
+    void *p;
+#define GROW(field, elem) do { if (!(p = grow(x->field, nc, elem))) return -1; x->field = p; } while (0)
+    GROW(codes, x->code_bytes);
+    GROW(ids, sizeof(int64_t));
+    GROW(deleted, 1);
+    GROW(text_off, sizeof(uint64_t) * 2); /* (nc + 1) entries fit in 2 nc */
+    if (x->vt == IDX_I8 && x->metric == IDX_L2) GROW(norms, sizeof(float));
+    if (x->p.rescore) GROW(rescore, (size_t)x->dim);
+    if (x->type == IDX_HNSW) {
+        GROW(levels, 1);
+        GROW(links0, sizeof(uint32_t) * (size_t)(x->M0 + 1));
+        GROW(upper, sizeof(uint32_t *));
+    }
+    x->cap = nc;
+    return 0;
+}
+
+/* sentence-transformers style int8: per-dimension ranges from calibration data */
+static void calibrate(emb_index *x, const float *v, size_t n)
+{
+    for (int d = 0; d < x->dim; d++) {
+        float lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            float f = v[i * x->dim + d];
+            lo = f < lo ? f : lo;
+            hi = f > hi ? f : hi;
+        }
+        if (!(hi > lo)) { hi = lo + 1e-6f; }
+        x->i8_scale[d] = (hi - lo) / 255.0f;
+        x->i8_offset[d] = lo + 128.0f * x->i8_scale[d];
+    }
+    x->calibrated = 1;
+}
+
+static void quantize_i8(const emb_index *x, const float *v, int8_t *q)
+{
+    for (int d = 0; d < x->dim; d++) {
+        float t = roundf((v[d] - x->i8_offset[d]) / x->i8_scale[d]);
+        q[d] = (int8_t)(t < -128 ? -128 : t > 127 ? 127 : t);
+    }
+}
+
+static void pack_bits(int dim, const float *v, uint64_t *bits)
+{
+    memset(bits, 0, ((size_t)dim + 63) / 64 * 8);
+    for (int d = 0; d < dim; d++)
+        if (v[d] > 0) bits[d / 64] |= 1ull << (d % 64); /* bit d%64 of word d/64: sign of component d */
+}
+
+static void l2_normalize(float *v, int n)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++) s += (double)v[i] * v[i];
+    if (s > 0) { float inv = (float)(1 / sqrt(s)); for (int i = 0; i < n; i++) v[i] *= inv; }
+}
+
+static int text_append(emb_index *x, const char *s, size_t len)
+{
+    if (x->text_len + len > x->text_cap) {
+        size_t nc = x->text_cap ? x->text_cap : 65536;
+        while (nc < x->text_len + len) nc *= 2;
+        char *p = realloc(x->text, nc);
+        if (!p) return -1;
+        x->text = p;
+        x->text_cap = nc;
+    }
+    memcpy(x->text + x->text_len, s, len);
+    x->text_len += len;
+    return 0;
+}
+
+int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts, size_t n,
+            int n_threads, char *err, size_t errlen)
+{
+    char tmp[256];
+    if (!err) { err = tmp; errlen = sizeof tmp; }
+    if (n == 0) return 0;
+    if (!vecs || !ids) return ERR("add: vectors and ids are required");
+    if (x->map && idx_materialize(x, err, errlen) != 0) return -1;
+    if (x->n + n > UINT32_MAX - 1) return ERR("add: more than 2^32 vectors");
+    for (size_t i = 0; i < n * (size_t)x->dim; i++)
+        if (!isfinite(vecs[i])) return ERR("add: vector %zu has a non-finite component", i / (size_t)x->dim);
+    if (idx_reserve(x, x->n + n) != 0) return ERR("out of memory growing the index to %zu vectors", x->n + n);
+    if ((x->vt == IDX_I8 || x->p.rescore) && !x->calibrated) calibrate(x, vecs, n);
+    float *v = malloc((size_t)x->dim * sizeof(float));
+    if (!v) return ERR("out of memory");
+    size_t first = x->n;
+    for (size_t i = 0; i < n; i++) {
+        size_t s = first + i;
+        memcpy(v, vecs + i * x->dim, (size_t)x->dim * sizeof(float));
+        if (x->metric == IDX_COSINE) l2_normalize(v, x->dim);
+        unsigned char *c = x->codes + s * x->code_bytes;
+        if (x->vt == IDX_F32) memcpy(c, v, x->code_bytes);
+        else if (x->vt == IDX_I8) {
+            quantize_i8(x, v, (int8_t *)c);
+            if (x->norms) {
+                double nn = 0;
+                for (int d = 0; d < x->dim; d++) { double f = ((int8_t *)c)[d] * x->i8_scale[d] + x->i8_offset[d]; nn += f * f; }
+                x->norms[s] = (float)nn;
+            }
+        } else {
+            pack_bits(x->dim, v, (uint64_t *)c);
+            if (x->p.rescore) quantize_i8(x, v, x->rescore + s * x->dim);
+        }
+        x->ids[s] = ids[i];
+        x->deleted[s] = 0;
+        const char *t = texts ? texts[i] : NULL;
+        if (t && text_append(x, t, strlen(t)) != 0) { free(v); return ERR("out of memory storing texts"); }
+        x->text_off[s + 1] = x->text_len;
+        if (x->type == IDX_HNSW) { x->upper[s] = NULL; x->levels[s] = 0; }
+    }
+    free(v);
+    x->n += n;
+    if (x->type == IDX_HNSW && hnsw_insert_range(x, first, n, n_threads, err, errlen) != 0) return -1;
+    free(x->hash);
+    x->hash = NULL; /* rebuilt lazily */
+    return 0;
+}
+
+static uint64_t mix(uint64_t k)
+{
+    k ^= k >> 33; k *= 0xff51afd7ed558ccdull; k ^= k >> 33; k *= 0xc4ceb9fe1a85ec53ull; k ^= k >> 33;
+    return k;
+}
+
+int idx_hash_build(emb_index *x)
+{
+    size_t cap = 16;
+    while (cap < x->n * 2) cap *= 2;
+    uint32_t *h = calloc(cap, sizeof *h);
+    if (!h) return -1;
+    for (size_t i = 0; i < x->n; i++) {
+        size_t j = mix((uint64_t)x->ids[i]) & (cap - 1);
+        while (h[j]) j = (j + 1) & (cap - 1);
+        h[j] = (uint32_t)i + 1;
+    }
+    free(x->hash);
+    x->hash = h;
+    x->hash_cap = cap;
+    return 0;
+}
+
+/* Last live slot holding id (ids may repeat after re-adds), or -1. */
+long idx_slot_of(const emb_index *x, int64_t id)
+{
+    if (!x->hash) return -1;
+    long best = -1;
+    for (size_t j = mix((uint64_t)id) & (x->hash_cap - 1); x->hash[j]; j = (j + 1) & (x->hash_cap - 1)) {
+        uint32_t s = x->hash[j] - 1;
+        if (x->ids[s] == id && !x->deleted[s] && (long)s > best) best = (long)s;
+    }
+    return best;
+}
+
+int idx_delete(emb_index *x, int64_t id)
+{
+    char err[64];
+    if (x->map && idx_materialize(x, err, sizeof err) != 0) return -1;
+    if (!x->hash && idx_hash_build(x) != 0) return -1;
+    long s = idx_slot_of(x, id);
+    if (s < 0) return -1;
+    x->deleted[s] = 1;
+    x->n_deleted++;
+    return 0;
+}
+
+const char *idx_text(const emb_index *x, int64_t id, size_t *len)
+{
+    emb_index *mx = (emb_index *)x; /* the lookup table is a cache */
+    if (!x->hash && idx_hash_build(mx) != 0) return NULL;
+    long s = idx_slot_of(x, id);
+    if (s < 0 || !x->text) return NULL;
+    *len = (size_t)(x->text_off[s + 1] - x->text_off[s]);
+    return *len ? x->text + x->text_off[s] : NULL;
+}
+
+void idx_set_meta(emb_index *x, const char *meta) { snprintf(x->meta, sizeof x->meta, "%s", meta ? meta : ""); }
+const char *idx_meta(const emb_index *x) { return x->meta; }
+
+void idx_get_info(const emb_index *x, idx_info *in)
+{
+    memset(in, 0, sizeof *in);
+    in->type = x->type; in->metric = x->metric; in->vec = x->vt; in->dim = x->dim;
+    in->count = x->n - x->n_deleted; in->deleted = x->n_deleted;
+    in->M = x->type == IDX_HNSW ? x->M : 0;
+    in->ef_construction = x->type == IDX_HNSW ? x->p.ef_construction : 0;
+    in->rescore = x->p.rescore;
+    size_t b = x->code_bytes + 8 + (x->rescore ? (size_t)x->dim : 0) + (x->norms ? 4 : 0);
+    if (x->type == IDX_HNSW && x->n) {
+        size_t up = 0;
+        for (size_t i = 0; i < x->n; i++) up += x->levels[i];
+        b += (size_t)(x->M0 + 1) * 4 + 1 + up * (size_t)(x->M + 1) * 4 / x->n;
+    }
+    in->bytes_per_vector = b;
+    in->mapped = x->map != NULL;
+}
+
+size_t idx_query_floats(const emb_index *x) { return 2 * (size_t)x->dim + ((size_t)x->dim + 63) / 64 * 2 + 16; }
+
+void idx_query_prepare(const emb_index *x, const float *q, idx_query *qp, float *buf)
+{
+    qp->q = buf;
+    qp->raw = buf + x->dim;
+    qp->bits = (uint64_t *)(void *)(buf + 2 * x->dim + ((2 * x->dim) & 1));
+    memcpy(qp->raw, q, (size_t)x->dim * sizeof(float));
+    if (x->metric == IDX_COSINE) l2_normalize(qp->raw, x->dim);
+    qp->c = 0;
+    qp->qq = 0;
+    if (x->vt == IDX_I8) {
+        for (int d = 0; d < x->dim; d++) {
+            qp->q[d] = qp->raw[d] * x->i8_scale[d];
+            qp->c += qp->raw[d] * x->i8_offset[d];
+            qp->qq += qp->raw[d] * qp->raw[d];
+        }
+    } else {
+        memcpy(qp->q, qp->raw, (size_t)x->dim * sizeof(float));
+    }
+    if (x->vt == IDX_BIN) pack_bits(x->dim, qp->raw, qp->bits);
+}
+
+float idx_dist(const emb_index *x, const idx_query *q, uint32_t i)
+{
+    const unsigned char *c = x->codes + (size_t)i * x->code_bytes;
+    switch (x->vt) {
+    case IDX_F32:
+        if (x->metric == IDX_L2) return x->k->l2sq_f32(q->q, (const float *)c, (size_t)x->dim);
+        return -x->k->dot_f32(q->q, (const float *)c, (size_t)x->dim);
+    case IDX_I8: {
+        float dot = x->k->dot_f32_i8(q->q, (const int8_t *)c, (size_t)x->dim) + q->c;
+        if (x->metric == IDX_L2) return q->qq - 2 * dot + x->norms[i];
+        return -dot;
+    }
+    default:
+        return (float)x->k->hamming(q->bits, (const uint64_t *)c, x->code_bytes / 8);
+    }
+}
+
+float idx_rescore_dist(const emb_index *x, const float *q, uint32_t i)
+{
+    /* dot of the f32 query with the decoded int8 copy: sum q (c * scale + offset) */
+    const int8_t *c = x->rescore + (size_t)i * x->dim;
+    double dot = 0;
+    for (int d = 0; d < x->dim; d++) dot += q[d] * ((float)c[d] * x->i8_scale[d] + x->i8_offset[d]);
+    return -(float)dot;
+}
+
+float idx_score(const emb_index *x, float dist)
+{
+    return (x->metric == IDX_IP || x->metric == IDX_COSINE) ? -dist : dist;
+}
+
+/* max-heap on d: the root is the worst kept hit */
+void idx_heap_push(idx_hit *h, int *n, int cap, float d, uint32_t i)
+{
+    if (*n == cap) {
+        if (d >= h[0].d) return;
+        int j = 0; /* replace the root and sift down */
+        for (;;) {
+            int l = 2 * j + 1, r = l + 1, m = j;
+            float md = d;
+            if (l < *n && h[l].d > md) { m = l; md = h[l].d; }
+            if (r < *n && h[r].d > md) m = r;
+            if (m == j) break;
+            h[j] = h[m];
+            j = m;
+        }
+        h[j] = (idx_hit){ d, i };
+        return;
+    }
+    int j = (*n)++;
+    while (j > 0 && h[(j - 1) / 2].d < d) { h[j] = h[(j - 1) / 2]; j = (j - 1) / 2; }
+    h[j] = (idx_hit){ d, i };
+}
+
+static int hit_cmp(const void *a, const void *b)
+{
+    const idx_hit *x = a, *y = b;
+    if (x->d != y->d) return x->d < y->d ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i; /* ties: insertion order */
+}
+
+void idx_hits_sort(idx_hit *h, int n) { qsort(h, (size_t)n, sizeof *h, hit_cmp); }
+
+int idx_compact(emb_index *x, int n_threads, char *err, size_t errlen)
+{
+    char tmp[256];
+    if (!err) { err = tmp; errlen = sizeof tmp; }
+    if (x->map && idx_materialize(x, err, errlen) != 0) return -1;
+    size_t w = 0;
+    uint64_t tpos = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        if (x->deleted[i]) continue;
+        uint64_t t0 = x->text_off[i], tl = x->text_off[i + 1] - t0;
+        if (w != i) {
+            memmove(x->codes + w * x->code_bytes, x->codes + i * x->code_bytes, x->code_bytes);
+            x->ids[w] = x->ids[i];
+            if (x->norms) x->norms[w] = x->norms[i];
+            if (x->rescore) memmove(x->rescore + w * x->dim, x->rescore + i * x->dim, (size_t)x->dim);
+        }
+        if (tl) memmove(x->text + tpos, x->text + t0, (size_t)tl);
+        x->deleted[w] = 0;
+        x->text_off[w] = tpos;
+        tpos += tl;
+        x->text_off[w + 1] = tpos;
+        w++;
+    }
+    if (x->type == IDX_HNSW)
+        for (size_t i = 0; i < x->n; i++) { free(x->upper[i]); x->upper[i] = NULL; }
+    x->text_len = (size_t)tpos;
+    x->n = w;
+    x->n_deleted = 0;
+    free(x->hash);
+    x->hash = NULL;
+    if (x->type == IDX_HNSW && w) {
+        /* re-link every live vector from scratch, levels redrawn from the seed */
+        x->rng = x->p.seed ? x->p.seed : 42;
+        x->max_level = 0;
+        x->entry = 0;
+        if (hnsw_insert_range(x, 0, w, n_threads, err, errlen) != 0) return -1;
+    }
+    return 0;
+}

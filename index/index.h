@@ -1,0 +1,78 @@
+/* The vector index: exact (flat) search and HNSW over f32, int8 and binary
+ * vectors, one file per index, opened by mmap.  Queries are always f32; the
+ * index quantises them to its own vector type.
+ *
+ * Scores: ip and cosine report the inner product (higher is better), l2 the
+ * squared distance and hamming the bit distance (lower is better).  Results
+ * are sorted best first.
+ *
+ * Thread-safety: searches on one index may run concurrently; add, delete and
+ * save must not overlap with anything else on the same index. */
+#ifndef EMBER_INDEX_INDEX_H
+#define EMBER_INDEX_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { IDX_FLAT = 1, IDX_HNSW = 2 } idx_type;
+typedef enum { IDX_IP = 1, IDX_COSINE = 2, IDX_L2 = 3, IDX_HAMMING = 4 } idx_metric;
+typedef enum { IDX_F32 = 1, IDX_I8 = 2, IDX_BIN = 3 } idx_vec;
+
+typedef struct {
+    int M;               /* HNSW links per node on upper layers (layer 0: 2M); default 16 */
+    int ef_construction; /* default 200 */
+    uint64_t seed;       /* level generator; default 42 */
+    int rescore;         /* binary vectors: also keep int8 copies to rescore hits */
+} idx_params;
+
+typedef struct {
+    int ef_search;       /* HNSW beam width (>= k); default max(64, k) */
+    int rescore_mult;    /* binary + rescore: Hamming candidates per result; default 4 */
+} idx_search_params;
+
+typedef struct emb_index emb_index;
+
+idx_params idx_default_params(void);
+idx_search_params idx_default_search_params(void);
+const char *idx_type_name(idx_type t);
+const char *idx_metric_name(idx_metric m);
+const char *idx_vec_name(idx_vec v);
+int idx_parse_names(const char *type, const char *metric, const char *vec,
+                    idx_type *t, idx_metric *m, idx_vec *v, char *err, size_t errlen);
+
+emb_index *idx_create(idx_type type, idx_metric metric, idx_vec vec, int dim,
+                      const idx_params *p, char *err, size_t errlen);
+void idx_free(emb_index *x);
+
+/* Adds n vectors (n x dim floats) with 64-bit ids and optional texts (NULL,
+ * or n strings, NULL entries allowed).  int8 indexes calibrate their
+ * per-dimension ranges on the first batch added.  0 or -1 with a message. */
+int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts,
+            size_t n, int n_threads, char *err, size_t errlen);
+/* Marks id deleted (never returned again); 0, or -1 if absent. */
+int idx_delete(emb_index *x, int64_t id);
+/* Rebuilds without deleted vectors (HNSW re-links from scratch). */
+int idx_compact(emb_index *x, int n_threads, char *err, size_t errlen);
+
+/* nq queries (nq x dim floats) -> k ids and scores each (-1 / NAN pads when
+ * fewer than k vectors exist). */
+int idx_search(const emb_index *x, const float *queries, size_t nq, int k,
+               const idx_search_params *sp, int64_t *out_ids, float *out_scores,
+               int n_threads, char *err, size_t errlen);
+
+int idx_save(const emb_index *x, const char *path, char *err, size_t errlen);
+emb_index *idx_open(const char *path, char *err, size_t errlen);
+
+typedef struct {
+    idx_type type; idx_metric metric; idx_vec vec;
+    int dim; size_t count, deleted; int M, ef_construction, rescore;
+    size_t bytes_per_vector; /* stored vector bytes (codes + links), text excluded */
+    int mapped;
+} idx_info;
+void idx_get_info(const emb_index *x, idx_info *info);
+/* Free-form metadata (e.g. the model file and its dimension), <= 255 bytes. */
+void idx_set_meta(emb_index *x, const char *meta);
+const char *idx_meta(const emb_index *x);
+/* Stored text of a vector found by search, or NULL. */
+const char *idx_text(const emb_index *x, int64_t id, size_t *len);
+#endif

@@ -1,0 +1,84 @@
+/* Shared between the index files only. */
+#ifndef EMBER_INDEX_INTERNAL_H
+#define EMBER_INDEX_INTERNAL_H
+
+#include "index/index.h"
+#include "kernels/kernels.h"
+
+#include <stdio.h>
+
+#define IDX_MAX_LEVEL 16
+
+struct emb_index {
+    idx_type type;
+    idx_metric metric;
+    idx_vec vt;
+    int dim;
+    idx_params p;
+    size_t n, cap;
+    size_t code_bytes;          /* bytes per stored vector */
+    unsigned char *codes;       /* (cap, code_bytes) */
+    int8_t *rescore;            /* binary + rescore: (cap, dim) int8 copies */
+    float *norms;               /* int8 L2: squared norm of each decoded vector */
+    int calibrated;
+    float *i8_scale, *i8_offset;/* (dim): x ~ q * scale + offset */
+    int64_t *ids;
+    uint8_t *deleted;
+    size_t n_deleted;
+    uint64_t *text_off;         /* (cap + 1) */
+    char *text;
+    size_t text_len, text_cap;
+    /* HNSW */
+    int M, M0;
+    uint8_t *levels;            /* (cap) */
+    uint32_t *links0;           /* (cap, M0 + 1): count then neighbours */
+    uint32_t **upper;           /* (cap): levels[i] x (M + 1), or NULL */
+    int max_level;
+    uint32_t entry;
+    uint64_t rng;
+    void *locks;                /* omp_lock_t per node during a build */
+    /* id -> slot hash (open addressing, slot + 1, 0 empty) */
+    uint32_t *hash;
+    size_t hash_cap;
+    /* mmapped file, when opened */
+    void *map;
+    size_t map_len;
+    uint32_t *upper_pool;       /* links of upper layers when loaded from a file */
+    char meta[256];
+    const kern_ops *k;
+};
+
+/* A query prepared for one index: quantised/scaled as its vectors are. */
+typedef struct {
+    float *q;        /* dim floats: the query (normalised for cosine), scaled for int8 */
+    float c;         /* int8: sum q * offset */
+    float qq;        /* |q|^2 for int8 L2 */
+    uint64_t *bits;  /* binary: packed sign bits */
+    float *raw;      /* the f32 query, for rescoring */
+} idx_query;
+
+size_t idx_query_floats(const emb_index *x);
+void idx_query_prepare(const emb_index *x, const float *q, idx_query *qp, float *buf);
+/* distance to stored vector i, lower is better */
+float idx_dist(const emb_index *x, const idx_query *q, uint32_t i);
+float idx_score(const emb_index *x, float dist); /* distance -> reported score */
+/* distance of the f32 query to the int8 rescoring copy of i (lower better) */
+float idx_rescore_dist(const emb_index *x, const float *q, uint32_t i);
+
+int idx_reserve(emb_index *x, size_t cap);
+int idx_hash_build(emb_index *x);
+long idx_slot_of(const emb_index *x, int64_t id);
+int idx_materialize(emb_index *x, char *err, size_t errlen);
+
+/* HNSW */
+int hnsw_insert_range(emb_index *x, size_t first, size_t n, int n_threads, char *err, size_t errlen);
+int hnsw_search(const emb_index *x, const idx_query *q, int k, int ef, uint32_t *out, float *dist, void *scratch);
+size_t hnsw_scratch_bytes(const emb_index *x, int ef);
+
+/* top-k max-heap on distance */
+typedef struct { float d; uint32_t i; } idx_hit;
+void idx_heap_push(idx_hit *h, int *n, int cap, float d, uint32_t i);
+void idx_hits_sort(idx_hit *h, int n);
+
+uint32_t idx_crc32(uint32_t crc, const void *data, size_t len);
+#endif

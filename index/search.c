@@ -1,0 +1,74 @@
+/* Queries: exact scan with a bounded heap, or HNSW; binary + rescore; many
+ * queries spread over OpenMP threads (each query's answer is independent of
+ * the thread count). */
+#include "index/index_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void *hnsw_scratch_new(const emb_index *x, int ef);
+void hnsw_scratch_delete(void *p);
+
+static int flat_search(const emb_index *x, const idx_query *q, int k, idx_hit *heap)
+{
+    int n = 0;
+    for (size_t i = 0; i < x->n; i++)
+        if (!x->deleted[i]) idx_heap_push(heap, &n, k, idx_dist(x, q, (uint32_t)i), (uint32_t)i);
+    idx_hits_sort(heap, n);
+    return n;
+}
+
+int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const idx_search_params *sp,
+               int64_t *out_ids, float *out_scores, int n_threads, char *err, size_t errlen)
+{
+    char tmp[256];
+    if (!err) { err = tmp; errlen = sizeof tmp; }
+    idx_search_params d = idx_default_search_params();
+    if (!sp) sp = &d;
+    if (k < 1 || k > 100000) return snprintf(err, errlen, "k %d out of range (1..100000)", k), -1;
+    if (nq && (!queries || !out_ids || !out_scores)) return snprintf(err, errlen, "search: bad arguments"), -1;
+    int rescore = x->p.rescore && x->rescore;
+    int kk = rescore ? k * (sp->rescore_mult > 1 ? sp->rescore_mult : 1) : k; /* candidates */
+    int ef = sp->ef_search > 0 ? (sp->ef_search > kk ? sp->ef_search : kk) : (kk > 64 ? kk : 64);
+    if (n_threads < 1) n_threads = 1;
+    int fail = 0;
+    #pragma omp parallel num_threads(n_threads) if (n_threads > 1 && nq > 1)
+    {
+        float *qb = malloc((idx_query_floats(x) + 16) * sizeof(float));
+        idx_hit *heap = malloc((size_t)(kk > ef ? kk : ef) * sizeof(idx_hit));
+        uint32_t *ids = malloc((size_t)ef * sizeof(uint32_t));
+        float *dist = malloc((size_t)ef * sizeof(float));
+        void *hs = x->type == IDX_HNSW ? hnsw_scratch_new(x, ef) : NULL;
+        int ok = qb && heap && ids && dist && (x->type != IDX_HNSW || hs);
+        if (!ok) {
+            #pragma omp atomic write
+            fail = 1;
+        }
+        #pragma omp for schedule(dynamic, 4)
+        for (size_t qi = 0; qi < nq; qi++) {
+            if (!ok) continue;
+            idx_query q;
+            idx_query_prepare(x, queries + qi * x->dim, &q, qb);
+            int m;
+            if (x->type == IDX_HNSW) {
+                m = hnsw_search(x, &q, kk, ef, ids, dist, hs);
+                for (int i = 0; i < m; i++) heap[i] = (idx_hit){ dist[i], ids[i] };
+            } else {
+                m = flat_search(x, &q, kk, heap);
+            }
+            if (rescore) {
+                for (int i = 0; i < m; i++) heap[i].d = idx_rescore_dist(x, q.raw, heap[i].i);
+                idx_hits_sort(heap, m);
+            }
+            for (int i = 0; i < k; i++) {
+                out_ids[qi * k + i] = i < m ? x->ids[heap[i].i] : -1;
+                out_scores[qi * k + i] = i < m ? (rescore ? -heap[i].d : idx_score(x, heap[i].d)) : NAN;
+            }
+        }
+        free(qb); free(heap); free(ids); free(dist);
+        hnsw_scratch_delete(hs);
+    }
+    if (fail) return snprintf(err, errlen, "out of memory during search"), -1;
+    return 0;
+}

@@ -1,0 +1,382 @@
+/* The vector index: exact search against brute force, HNSW recall bounds a
+ * broken graph cannot reach, int8 and binary + rescore, delete/compact, file
+ * round trips, and corrupt files. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index/index.h"
+#include "tests/fixtures.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define BIG_N 4000
+#else
+#define BIG_N 20000
+#endif
+#define DIM 64
+#define NQ 200
+
+static uint64_t rs = 12345;
+static double urand(void) { rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17; return (rs >> 11) * (1.0 / 9007199254740992.0); }
+static double nrand(void) { double u = urand() + 1e-12, v = urand(); return sqrt(-2 * log(u)) * cos(6.283185307 * v); }
+
+/* Clusters of skewed sizes, each spread anisotropically along a few latent
+ * directions (real embeddings have low intrinsic dimension), plus a little
+ * isotropic noise; normalised. */
+static float *clustered(int n, int dim, int n_clusters, uint64_t seed)
+{
+    enum { LAT = 24 };
+    rs = seed;
+    float *c = malloc(sizeof(float) * (size_t)n_clusters * dim), *sc = malloc(sizeof(float) * (size_t)n_clusters * LAT);
+    float *P = malloc(sizeof(float) * (size_t)dim * LAT);
+    for (int i = 0; i < n_clusters * dim; i++) c[i] = (float)nrand();
+    for (int i = 0; i < n_clusters * LAT; i++) sc[i] = (float)(0.2 + 1.0 * urand());
+    for (int i = 0; i < dim * LAT; i++) P[i] = (float)(nrand() / sqrt(LAT));
+    float *v = malloc(sizeof(float) * (size_t)n * dim);
+    for (int i = 0; i < n; i++) {
+        int k = (int)(n_clusters * pow(urand(), 2.0)); /* skewed sizes */
+        float z[LAT];
+        for (int j = 0; j < LAT; j++) z[j] = sc[k * LAT + j] * (float)nrand();
+        double nn = 0;
+        for (int d = 0; d < dim; d++) {
+            float x = c[k * dim + d] + 0.1f * (float)nrand();
+            for (int j = 0; j < LAT; j++) x += P[d * LAT + j] * z[j];
+            v[i * dim + d] = x;
+            nn += (double)x * x;
+        }
+        for (int d = 0; d < dim; d++) v[i * dim + d] /= (float)sqrt(nn);
+    }
+    free(c); free(sc); free(P);
+    return v;
+}
+
+/* queries near, not on, data points */
+static float *near_queries(const float *data, int n, int nq, int dim)
+{
+    float *q = malloc(sizeof(float) * (size_t)nq * dim);
+    for (int i = 0; i < nq; i++) {
+        int src = (int)(urand() * n);
+        for (int d = 0; d < dim; d++) q[i * dim + d] = data[src * dim + d] + (float)(0.3 / sqrt(dim) * nrand());
+    }
+    return q;
+}
+
+static void brute(const float *data, int n, const float *q, int nq, int dim, int k, int l2, int64_t *out)
+{
+    for (int qi = 0; qi < nq; qi++) {
+        float *best = malloc(sizeof(float) * (size_t)k);
+        for (int j = 0; j < k; j++) { best[j] = INFINITY; out[qi * k + j] = -1; }
+        for (int i = 0; i < n; i++) {
+            double s = 0;
+            for (int d = 0; d < dim; d++) {
+                double a = q[qi * dim + d], b = data[i * dim + d];
+                s += l2 ? (a - b) * (a - b) : -a * b;
+            }
+            float f = (float)s;
+            if (f < best[k - 1]) {
+                int j = k - 1;
+                while (j > 0 && best[j - 1] > f) { best[j] = best[j - 1]; out[qi * k + j] = out[qi * k + j - 1]; j--; }
+                best[j] = f;
+                out[qi * k + j] = i;
+            }
+        }
+        free(best);
+    }
+}
+
+static double recall(const int64_t *got, const int64_t *truth, int nq, int k)
+{
+    int hit = 0;
+    for (int q = 0; q < nq; q++)
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++)
+                if (got[q * k + i] == truth[q * k + j]) { hit++; break; }
+    return (double)hit / (nq * k);
+}
+
+static int64_t *seq_ids(int n)
+{
+    int64_t *ids = malloc(sizeof(int64_t) * (size_t)n);
+    for (int i = 0; i < n; i++) ids[i] = i;
+    return ids;
+}
+
+static emb_index *build_d(idx_type t, idx_metric m, idx_vec v, const float *data, int n, int threads, int rescore, int dim)
+{
+    char err[256];
+    idx_params p = idx_default_params();
+    p.rescore = rescore;
+    emb_index *x = idx_create(t, m, v, dim, &p, err, sizeof err);
+    if (!x) fail_msg("create: %s", err);
+    int64_t *ids = seq_ids(n);
+    if (idx_add(x, data, ids, NULL, (size_t)n, threads, err, sizeof err) != 0) fail_msg("add: %s", err);
+    free(ids);
+    return x;
+}
+
+static emb_index *build(idx_type t, idx_metric m, idx_vec v, const float *data, int n, int threads, int rescore)
+{
+    return build_d(t, m, v, data, n, threads, rescore, DIM);
+}
+
+static double search_recall(const emb_index *x, const float *q, const int64_t *truth, int k, int ef, int threads)
+{
+    int64_t *got = malloc(sizeof(int64_t) * NQ * k);
+    float *sc = malloc(sizeof(float) * NQ * k);
+    idx_search_params sp = idx_default_search_params();
+    sp.ef_search = ef;
+    char err[256];
+    if (idx_search(x, q, NQ, k, &sp, got, sc, threads, err, sizeof err) != 0) fail_msg("search: %s", err);
+    double r = recall(got, truth, NQ, k);
+    free(got); free(sc);
+    return r;
+}
+
+static void test_flat_exact(void **s)
+{
+    (void)s;
+    int n = 3000, k = 10;
+    float *data = clustered(n, DIM, 20, 1), *q = near_queries(data, n, NQ, DIM);
+    int64_t *truth = malloc(sizeof(int64_t) * NQ * k), *got = malloc(sizeof(int64_t) * NQ * k);
+    float *sc = malloc(sizeof(float) * NQ * k);
+    idx_metric ms[3] = {IDX_IP, IDX_L2, IDX_COSINE};
+    for (int mi = 0; mi < 3; mi++) {
+        emb_index *x = build(IDX_FLAT, ms[mi], IDX_F32, data, n, 2, 0);
+        /* cosine on unit vectors == ip up to the query's norm: same ranking */
+        brute(data, n, q, NQ, DIM, k, ms[mi] == IDX_L2, truth);
+        assert_int_equal(idx_search(x, q, NQ, k, NULL, got, sc, 2, NULL, 0), 0);
+        double r = recall(got, truth, NQ, k);
+        if (r < 0.999) fail_msg("flat %s recall %.4f (exact search must be exact)", idx_metric_name(ms[mi]), r);
+        for (int i = 0; i + 1 < k; i++) /* best first */
+            assert_true(ms[mi] == IDX_L2 ? sc[i] <= sc[i + 1] : sc[i] >= sc[i + 1]);
+        idx_free(x);
+    }
+    free(data); free(q); free(truth); free(got); free(sc);
+}
+
+static void test_hnsw_recall(void **s)
+{
+    (void)s;
+    int n = BIG_N, k = 10;
+    float *data = clustered(n, DIM, 50, 2), *q = near_queries(data, n, NQ, DIM);
+    int64_t *truth = malloc(sizeof(int64_t) * NQ * k);
+    brute(data, n, q, NQ, DIM, k, 0, truth);
+    emb_index *x1 = build(IDX_HNSW, IDX_COSINE, IDX_F32, data, n, 1, 0);
+    emb_index *x2 = build(IDX_HNSW, IDX_COSINE, IDX_F32, data, n, 2, 0);
+    double r1 = search_recall(x1, q, truth, k, 64, 2), r2 = search_recall(x2, q, truth, k, 64, 2);
+    double r_low = search_recall(x1, q, truth, k, 10, 1);
+    printf("hnsw f32 n=%d: recall@10 ef64 %.4f (1-thread build) %.4f (2-thread build), ef10 %.4f\n", n, r1, r2, r_low);
+    assert_true(r1 >= 0.95);
+    assert_true(r2 >= 0.95);
+    assert_true(fabs(r1 - r2) < 0.02);
+    assert_true(r_low <= r1 + 1e-9); /* a wider beam never hurts */
+    /* int8 and binary over the same data, against the exact f32 truth */
+    emb_index *xi = build(IDX_HNSW, IDX_COSINE, IDX_I8, data, n, 2, 0);
+    double ri = search_recall(xi, q, truth, k, 64, 2);
+    /* binary codes need width: 384 bits, as a MiniLM embedding has */
+    const int BD = 384;
+    float *bdata = clustered(n, BD, 50, 5);
+    float *bq = near_queries(bdata, n, NQ, BD);
+    int64_t *btruth = malloc(sizeof(int64_t) * NQ * k);
+    brute(bdata, n, bq, NQ, BD, k, 0, btruth);
+    emb_index *xb = build_d(IDX_FLAT, IDX_HAMMING, IDX_BIN, bdata, n, 2, 0, BD);
+    emb_index *xr = build_d(IDX_FLAT, IDX_HAMMING, IDX_BIN, bdata, n, 2, 1, BD);
+    emb_index *xh = build_d(IDX_HNSW, IDX_HAMMING, IDX_BIN, bdata, n, 2, 1, BD);
+    double rb = search_recall(xb, bq, btruth, k, 0, 2), rr = search_recall(xr, bq, btruth, k, 0, 2);
+    double rh = search_recall(xh, bq, btruth, k, 64, 2);
+    printf("int8 hnsw %.4f; dim %d: binary flat %.4f, binary flat + int8 rescore %.4f, binary hnsw + rescore %.4f\n", ri, BD, rb, rr, rh);
+    assert_true(ri >= 0.9);
+    assert_true(rr >= 0.9 && rr > rb);
+    assert_true(rh >= 0.8);
+    free(bdata); free(bq); free(btruth);
+    idx_free(x1); idx_free(x2); idx_free(xi); idx_free(xb); idx_free(xr); idx_free(xh);
+    free(data); free(q); free(truth);
+}
+
+static void test_delete_compact_texts(void **s)
+{
+    (void)s;
+    int n = 2000, k = 10;
+    float *data = clustered(n, DIM, 10, 3), *q = near_queries(data, n, NQ, DIM);
+    for (int t = IDX_FLAT; t <= IDX_HNSW; t++) {
+        char err[256];
+        emb_index *x = idx_create((idx_type)t, IDX_IP, IDX_F32, DIM, NULL, err, sizeof err);
+        int64_t *ids = malloc(sizeof(int64_t) * n);
+        const char **texts = malloc(sizeof(char *) * n);
+        char (*tb)[32] = malloc(32 * (size_t)n);
+        for (int i = 0; i < n; i++) { ids[i] = 1000000000000LL + i; snprintf(tb[i], 32, "doc %d", i); texts[i] = i % 7 ? tb[i] : NULL; }
+        assert_int_equal(idx_add(x, data, ids, texts, (size_t)n / 2, 2, err, sizeof err), 0);
+        assert_int_equal(idx_add(x, data + (size_t)n / 2 * DIM, ids + n / 2, texts + n / 2, (size_t)n / 2, 2, err, sizeof err), 0);
+        for (int i = 0; i < n; i += 3) assert_int_equal(idx_delete(x, ids[i]), 0);
+        assert_int_equal(idx_delete(x, ids[0]), -1); /* already gone */
+        assert_int_equal(idx_delete(x, 42), -1);
+        int64_t *got = malloc(sizeof(int64_t) * NQ * k);
+        float *sc = malloc(sizeof(float) * NQ * k);
+        for (int round = 0; round < 2; round++) {
+            assert_int_equal(idx_search(x, q, NQ, k, NULL, got, sc, 2, err, sizeof err), 0);
+            int found = 0;
+            for (int i = 0; i < NQ * k; i++) {
+                assert_true(got[i] >= 1000000000000LL);
+                assert_true((got[i] - 1000000000000LL) % 3 != 0); /* deleted never returned */
+                found += got[i] >= 0;
+            }
+            assert_true(found > NQ * k * 9 / 10);
+            idx_info info;
+            idx_get_info(x, &info);
+            assert_int_equal(info.count, (size_t)(n - (n + 2) / 3));
+            if (round == 0) {
+                assert_int_equal(idx_compact(x, 2, err, sizeof err), 0);
+                idx_get_info(x, &info);
+                assert_int_equal(info.deleted, 0);
+            }
+        }
+        size_t len;
+        const char *txt = idx_text(x, ids[5], &len);
+        assert_non_null(txt);
+        assert_int_equal(len, 5);
+        assert_memory_equal(txt, "doc 5", 5);
+        assert_null(idx_text(x, ids[7], &len)); /* stored without text */
+        assert_null(idx_text(x, ids[3], &len)); /* deleted */
+        free(ids); free(texts); free(tb); free(got); free(sc);
+        idx_free(x);
+    }
+    free(data); free(q);
+}
+
+static char *slurp(const char *p, size_t *len)
+{
+    FILE *f = fopen(p, "rb");
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc(*len);
+    assert_int_equal(fread(b, 1, *len, f), *len);
+    fclose(f);
+    return b;
+}
+
+static void spit(const char *p, const char *b, size_t len)
+{
+    FILE *f = fopen(p, "wb");
+    fwrite(b, 1, len, f);
+    fclose(f);
+}
+
+static void test_file_round_trip_and_corruption(void **s)
+{
+    (void)s;
+    int n = 1500, k = 10;
+    float *data = clustered(n, DIM, 10, 4), *q = near_queries(data, n, NQ, DIM);
+    struct { idx_type t; idx_metric m; idx_vec v; int rescore; } kinds[] = {
+        {IDX_FLAT, IDX_IP, IDX_F32, 0}, {IDX_HNSW, IDX_COSINE, IDX_F32, 0}, {IDX_HNSW, IDX_L2, IDX_I8, 0},
+        {IDX_FLAT, IDX_HAMMING, IDX_BIN, 1}, {IDX_HNSW, IDX_HAMMING, IDX_BIN, 0},
+    };
+    char path[512], bad[512], err[256];
+    snprintf(path, sizeof path, "%s/idx.emb", test_tmpdir());
+    snprintf(bad, sizeof bad, "%s/bad.emb", test_tmpdir());
+    int64_t *a = malloc(sizeof(int64_t) * NQ * k), *b = malloc(sizeof(int64_t) * NQ * k);
+    float *sa = malloc(sizeof(float) * NQ * k), *sb = malloc(sizeof(float) * NQ * k);
+    for (size_t c = 0; c < sizeof kinds / sizeof kinds[0]; c++) {
+        emb_index *x = build(kinds[c].t, kinds[c].m, kinds[c].v, data, n, 2, kinds[c].rescore);
+        idx_delete(x, 17);
+        idx_set_meta(x, "model=test dim=64");
+        assert_int_equal(idx_save(x, path, err, sizeof err), 0);
+        emb_index *y = idx_open(path, err, sizeof err);
+        if (!y) fail_msg("open: %s", err);
+        assert_string_equal(idx_meta(y), "model=test dim=64");
+        assert_int_equal(idx_search(x, q, NQ, k, NULL, a, sa, 1, err, sizeof err), 0);
+        assert_int_equal(idx_search(y, q, NQ, k, NULL, b, sb, 2, err, sizeof err), 0);
+        assert_memory_equal(a, b, sizeof(int64_t) * NQ * k); /* mmapped == in memory */
+        /* add to an opened index (copied into memory first), then save again */
+        int64_t nid = 99999;
+        assert_int_equal(idx_add(y, q, &nid, NULL, 1, 1, err, sizeof err), 0);
+        assert_int_equal(idx_search(y, q, 1, 1, NULL, b, sb, 1, err, sizeof err), 0);
+        assert_int_equal(b[0], 99999);
+        idx_free(y);
+        idx_free(x);
+
+        size_t len;
+        char *img = slurp(path, &len);
+        /* flip one byte at many places: every one is caught (header or section checksum) */
+        int caught = 0, tried = 0;
+        for (size_t off = 0; off < len; off += len / 97 + 1) {
+            img[off] ^= 0x5a;
+            spit(bad, img, len);
+            img[off] ^= 0x5a;
+            emb_index *z = idx_open(bad, err, sizeof err);
+            tried++;
+            if (z) { idx_free(z); continue; } /* padding bytes carry no meaning */
+            caught++;
+        }
+        assert_true(caught > tried * 8 / 10);
+        /* truncation anywhere */
+        for (size_t l = 0; l < len; l += len / 61 + 1) {
+            spit(bad, img, l);
+            emb_index *z = idx_open(bad, err, sizeof err);
+            if (z) fail_msg("truncated to %zu of %zu bytes but opened", l, len);
+        }
+        free(img);
+    }
+    /* specific messages */
+    size_t len;
+    char *img = slurp(path, &len);
+    memcpy(img, "NOTANIDX", 8);
+    spit(bad, img, len);
+    assert_null(idx_open(bad, err, sizeof err));
+    assert_non_null(strstr(err, "bad magic"));
+    free(img);
+    img = slurp(path, &len);
+    img[len - 1] ^= 1; /* last section's data */
+    spit(bad, img, len);
+    assert_null(idx_open(bad, err, sizeof err));
+    assert_non_null(strstr(err, "checksum"));
+    free(img);
+    assert_null(idx_open("/nonexistent.emb", err, sizeof err));
+    assert_non_null(strstr(err, "cannot open"));
+    free(a); free(b); free(sa); free(sb); free(data); free(q);
+}
+
+static void test_bad_arguments(void **s)
+{
+    (void)s;
+    char err[256];
+    assert_null(idx_create(IDX_FLAT, IDX_HAMMING, IDX_F32, 8, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "hamming"));
+    assert_null(idx_create(IDX_FLAT, IDX_IP, IDX_F32, 0, NULL, err, sizeof err));
+    assert_null(idx_create(IDX_FLAT, IDX_IP, IDX_F32, 1 << 20, NULL, err, sizeof err));
+    idx_params p = idx_default_params();
+    p.M = 1;
+    assert_null(idx_create(IDX_HNSW, IDX_IP, IDX_F32, 8, &p, err, sizeof err));
+    emb_index *x = idx_create(IDX_HNSW, IDX_L2, IDX_F32, 4, NULL, err, sizeof err);
+    float v[4] = {1, NAN, 0, 0};
+    int64_t id = 1, out;
+    float sc;
+    assert_int_equal(idx_add(x, v, &id, NULL, 1, 1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "non-finite"));
+    assert_int_equal(idx_search(x, v, 1, 1, NULL, &out, &sc, 1, err, sizeof err), 0); /* empty index */
+    assert_int_equal(out, -1);
+    assert_int_equal(idx_search(x, v, 1, 0, NULL, &out, &sc, 1, err, sizeof err), -1);
+    idx_type t; idx_metric m; idx_vec vv;
+    assert_int_equal(idx_parse_names("ivfpq", NULL, NULL, &t, &m, &vv, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not implemented"));
+    idx_free(x);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flat_exact),
+        cmocka_unit_test(test_hnsw_recall),
+        cmocka_unit_test(test_delete_compact_texts),
+        cmocka_unit_test(test_file_round_trip_and_corruption),
+        cmocka_unit_test(test_bad_arguments),
+    };
+    return cmocka_run_group_tests_name("index", tests, NULL, NULL);
+}
