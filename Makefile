@@ -94,7 +94,7 @@ check-deps:
 
 # Every suite runs even if one fails; the exit status says whether all passed.
 test: check-deps all $(TEST_BIN)
-	@sh tests/run_all.sh $(TEST_BIN)
+	@EMBER_BIN=$(BUILD)/ember sh tests/run_all.sh $(TEST_BIN)
 
 sanitize:
 	$(MAKE) BUILD=build-san CFLAGS="$(SAN_FLAGS)" LDLIBS="-lm -fopenmp -fsanitize=address,undefined" test

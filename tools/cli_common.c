@@ -3,6 +3,7 @@
 #include "tools/json.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,13 +68,16 @@ static int push(cli_inputs *in, char *text, size_t tlen, char *pair, size_t plen
         if (tl) in->text_len = tl;
         size_t *pl = realloc(in->pair_len, (size_t)nc * sizeof *pl);
         if (pl) in->pair_len = pl;
-        if (!t || !p || !tl || !pl) return -1;
+        int64_t *id = realloc(in->id, (size_t)nc * sizeof *id);
+        if (id) in->id = id;
+        if (!t || !p || !tl || !pl || !id) return -1;
         in->cap = nc;
     }
     in->text[in->n] = text;
     in->text_len[in->n] = tlen;
     in->pair[in->n] = pair;
     in->pair_len[in->n] = plen;
+    in->id[in->n] = in->n;
     in->n++;
     return 0;
 }
@@ -87,10 +91,14 @@ static int parse_jsonl(cli_inputs *in, const char *line, size_t len, long lineno
     int rc = -1;
     const json_value *t = json_object_get(v, "text");
     const json_value *p = json_object_get(v, "text_pair");
+    const json_value *idv = json_object_get(v, "id");
     if (json_type_of(v) != JSON_OBJECT) cli_err("%s:%ld: expected a JSON object", where, lineno);
     else if (!t || json_type_of(t) != JSON_STRING) cli_err("%s:%ld: missing string field \"text\"", where, lineno);
     else if (p && json_type_of(p) != JSON_STRING && json_type_of(p) != JSON_NULL)
         cli_err("%s:%ld: \"text_pair\" must be a string or null", where, lineno);
+    else if (idv && (json_type_of(idv) != JSON_NUMBER || !(fabs(json_number(idv)) <= 9007199254740992.0) ||
+                     json_number(idv) != (double)(int64_t)json_number(idv)))
+        cli_err("%s:%ld: \"id\" must be an integer (|id| <= 2^53)", where, lineno);
     else {
         size_t tl, pl = 0;
         const char *ts = json_string(t, &tl), *ps = NULL;
@@ -99,7 +107,10 @@ static int parse_jsonl(cli_inputs *in, const char *line, size_t len, long lineno
         if (!td || (ps && !pd) || push(in, td, tl, pd, pl) != 0) {
             free(td); free(pd);
             cli_err("out of memory reading inputs");
-        } else rc = 0;
+        } else {
+            if (idv) in->id[in->n - 1] = (int64_t)json_number(idv);
+            rc = 0;
+        }
     }
     json_free(v);
     return rc;
@@ -141,7 +152,7 @@ int cli_inputs_read(const char *path, cli_input_format fmt, cli_inputs *in)
 void cli_inputs_free(cli_inputs *in)
 {
     for (int i = 0; i < in->n; i++) { free(in->text[i]); free(in->pair[i]); }
-    free(in->text); free(in->pair); free(in->text_len); free(in->pair_len);
+    free(in->text); free(in->pair); free(in->text_len); free(in->pair_len); free(in->id);
     memset(in, 0, sizeof *in);
 }
 

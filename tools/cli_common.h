@@ -4,6 +4,7 @@
 #define EMBER_TOOLS_CLI_COMMON_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef enum { CLI_IN_LINES = 0, CLI_IN_JSONL = 1 } cli_input_format;
@@ -13,6 +14,7 @@ typedef struct {
     int n, cap;
     char **text, **pair;
     size_t *text_len, *pair_len;
+    int64_t *id;      /* JSONL "id" (integer) when given, else the input index */
 } cli_inputs;
 
 /* Reads every input from path ("-" or NULL = stdin).  Lines: one text per

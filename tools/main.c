@@ -15,6 +15,8 @@ static const char *USAGE =
     "  tokenize  text -> token ids, as the model's HuggingFace tokenizer\n"
     "  embed     texts -> embeddings (JSONL, .npy or raw f32)\n"
     "  rerank    score documents against a query with a cross-encoder\n"
+    "  index     build | add | info: a vector index of embedded documents\n"
+    "  search    query an index, optionally reranking with a cross-encoder\n"
     "\n"
     "Environment: EMBER_THREADS (threads), EMBER_ISA=scalar|avx2|avx512 (force a kernel path).\n";
 
@@ -22,7 +24,7 @@ int main(int argc, char **argv)
 {
     static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
         {"convert", cmd_convert}, {"info", cmd_info}, {"tokenize", cmd_tokenize},
-        {"embed", cmd_embed}, {"rerank", cmd_rerank},
+        {"embed", cmd_embed}, {"rerank", cmd_rerank}, {"index", cmd_index}, {"search", cmd_search},
     };
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         fputs(USAGE, argc < 2 ? stderr : stdout);

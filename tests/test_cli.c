@@ -1,0 +1,135 @@
+/* The ember CLI end to end, as a user runs it: exit codes, --help, errors,
+ * embed -> npy -> index -> search -> rerank on the fixture models. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "tests/fixtures.h"
+
+static const char *bin(void)
+{
+    const char *b = getenv("EMBER_BIN");
+    return b && *b ? b : "build/ember";
+}
+
+/* Runs `ember <args>` through the shell; returns the exit code, output in out. */
+static int run(char *out, size_t cap, const char *fmt, ...)
+{
+    char cmd[8192], args[7000];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin(), args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static char out[1 << 20];
+
+static void test_help_and_usage_errors(void **s)
+{
+    (void)s;
+    const char *cmds[] = {"convert", "info", "tokenize", "embed", "rerank", "index", "search"};
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(run(out, sizeof out, "%s --help", cmds[i]), 0);
+        assert_non_null(strstr(out, "usage"));
+    }
+    assert_int_equal(run(out, sizeof out, "--help"), 0);
+    assert_int_equal(run(out, sizeof out, "frobnicate"), 2);
+    assert_non_null(strstr(out, "unknown command"));
+    assert_int_equal(run(out, sizeof out, "embed"), 2);
+    assert_non_null(strstr(out, "-m MODEL.gguf is required"));
+    assert_int_equal(run(out, sizeof out, "embed -m /nonexistent.gguf < /dev/null"), 1);
+    assert_non_null(strstr(out, "/nonexistent.gguf"));
+    assert_int_equal(run(out, sizeof out, "embed -m x --batch 0"), 2);
+    assert_int_equal(run(out, sizeof out, "index build -o /tmp/x.emb"), 2);
+}
+
+static void test_pipeline(void **s)
+{
+    (void)s;
+    char fe[1024], fc[1024];
+    if (!fixture_path(fe, sizeof fe, "models/minilm-embed-tiny/config.json") ||
+        !fixture_path(fc, sizeof fc, "models/minilm-cross-tiny/config.json")) { skip(); return; }
+    *strrchr(fe, '/') = '\0';
+    *strrchr(fc, '/') = '\0';
+    const char *t = test_tmpdir();
+    assert_int_equal(run(out, sizeof out, "convert %s %s/e.gguf", fe, t), 0);
+    assert_int_equal(run(out, sizeof out, "convert %s %s/c.gguf", fc, t), 0);
+    assert_int_equal(run(out, sizeof out, "info %s/e.gguf", t), 0);
+    assert_non_null(strstr(out, "mean"));
+    /* a JSONL corpus with ids, a text holding a newline, and unicode */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/docs.jsonl", t);
+    FILE *f = fopen(path, "w");
+    fputs("{\"id\": 100, \"text\": \"Paris is the capital and largest city of France.\"}\n"
+          "{\"id\": 200, \"text\": \"Berlin is the capital\\nof Germany.\"}\n"
+          "\n"
+          "{\"id\": 300, \"text\": \"Caf\\u00e9 cr\\u00e8me au lait\"}\n"
+          "{\"id\": 400, \"text\": \"The Pacific Ocean is large.\"}\n", f);
+    fclose(f);
+    /* embed: jsonl output in order, npy readable */
+    assert_int_equal(run(out, sizeof out, "embed -m %s/e.gguf -i %s --input-format jsonl", t, path), 0);
+    assert_non_null(strstr(out, "{\"index\": 3, \"embedding\": ["));
+    assert_int_equal(run(out, sizeof out, "embed -m %s/e.gguf -i %s --input-format jsonl --format npy -o %s/v.npy", t, path, t), 0);
+    /* index from the model, and from the npy: the same hits */
+    assert_int_equal(run(out, sizeof out, "index build -m %s/e.gguf -i %s --input-format jsonl --type flat -o %s/a.emb", t, path, t), 0);
+    assert_int_equal(run(out, sizeof out, "index build --vectors %s/v.npy -i %s --input-format jsonl --type hnsw -o %s/b.emb", t, path, t), 0);
+    char a[4096], b[4096];
+    assert_int_equal(run(a, sizeof a, "search -x %s/a.emb -m %s/e.gguf -q 'capital of France' -k 2", t, t), 0);
+    assert_int_equal(run(b, sizeof b, "search -x %s/b.emb -m %s/e.gguf -q 'capital of France' -k 2", t, t), 0);
+    assert_string_equal(a, b);
+    assert_non_null(strstr(a, "\"id\": "));
+    assert_non_null(strstr(a, "\"text\": "));
+    /* two-stage: index top 4 reranked by the cross-encoder */
+    assert_int_equal(run(out, sizeof out, "search -x %s/a.emb -m %s/e.gguf -q 'What is the capital of France?' --rerank %s/c.gguf --candidates 4 --top 2", t, t, t), 0);
+    assert_non_null(strstr(out, "rerank_score"));
+    assert_int_equal(run(out, sizeof out, "index info -x %s/a.emb", t), 0);
+    assert_non_null(strstr(out, "4 live"));
+    /* add to an existing index */
+    assert_int_equal(run(out, sizeof out, "index add -x %s/a.emb -m %s/e.gguf -i %s --input-format jsonl", t, t, path), 0);
+    assert_int_equal(run(out, sizeof out, "index info -x %s/a.emb", t), 0);
+    assert_non_null(strstr(out, "8 live"));
+    /* mismatches are refused with a reason */
+    assert_int_equal(run(out, sizeof out, "search -x %s/a.emb -m %s/c.gguf -q x", t, t), 1);
+    assert_non_null(strstr(out, "not an embedding model"));
+    assert_int_equal(run(out, sizeof out, "rerank -m %s/e.gguf -q x < /dev/null", t), 1);
+    assert_non_null(strstr(out, "not a cross-encoder"));
+    assert_int_equal(run(out, sizeof out, "search -x %s/docs.jsonl -m %s/e.gguf -q x", t, t), 1);
+    assert_non_null(strstr(out, "bad magic"));
+    assert_int_equal(run(out, sizeof out, "embed -m %s/e.gguf -i %s", t, "/nonexistent.txt"), 1);
+    /* invalid UTF-8 on stdin: a clear error, non-zero exit */
+    assert_int_equal(run(out, sizeof out, "embed -m %s/e.gguf < %s", t, "tests/data/invalid_utf8.txt"), 1);
+    assert_non_null(strstr(out, "UTF-8"));
+    /* tokenize pairs, empty pair kept */
+    snprintf(path, sizeof path, "%s/pairs.jsonl", t);
+    f = fopen(path, "w");
+    fputs("{\"text\": \"hello\", \"text_pair\": \"\"}\n", f);
+    fclose(f);
+    assert_int_equal(run(out, sizeof out, "tokenize -m %s/e.gguf -i %s --input-format jsonl", t, path), 0);
+    assert_string_equal(out, "{\"index\": 0, \"ids\": [101, 7592, 102, 102], \"type_ids\": [0, 0, 0, 1]}\n");
+    /* rerank --top sorts */
+    assert_int_equal(run(out, sizeof out, "rerank -m %s/c.gguf -q 'capital of France' -i tools/demo/corpus.txt --top 2", t), 0);
+    assert_non_null(strstr(out, "\"index\": 1,"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_help_and_usage_errors),
+        cmocka_unit_test(test_pipeline),
+    };
+    return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

@@ -1,0 +1,152 @@
+/* ember search: embed a query, search an index, optionally rerank the top
+ * candidates with a cross-encoder against their stored text (two-stage
+ * retrieval, as a RAG pipeline runs it). */
+#include "ember.h"
+#include "index/index.h"
+#include "tools/cli_common.h"
+#include "tools/commands.h"
+
+#include <libgen.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *USAGE =
+    "usage: ember search -x INDEX.emb -m MODEL.gguf -q QUERY [options]\n"
+    "\n"
+    "Prints the best hits as JSONL {\"id\": .., \"score\": .., \"text\": ..}, best first.\n"
+    "Scores: cosine/ip similarity (higher is better), l2 squared distance or\n"
+    "hamming bits (lower is better); with --rescore-able binary indexes, the\n"
+    "rescored similarity.\n"
+    "\n"
+    "  -k N                    hits to print (default 10)\n"
+    "  --ef N                  HNSW search beam (default max(64, k))\n"
+    "  --rescore-mult N        binary + rescore: candidates per hit (default 4)\n"
+    "  --rerank CROSS.gguf     rerank with a cross-encoder: takes the index's top\n"
+    "                          --candidates K (default 50) and prints the best --top N\n"
+    "                          (default k) with \"rerank_logit\" and \"rerank_score\"\n"
+    "  -t, --threads N         threads\n";
+
+typedef struct { int64_t id; float score, logit; const char *text; size_t len; } hit;
+
+static int by_logit(const void *a, const void *b)
+{
+    const hit *x = a, *y = b;
+    if (x->logit != y->logit) return x->logit < y->logit ? 1 : -1;
+    return 0;
+}
+
+int cmd_search(int argc, char **argv)
+{
+    const char *xpath = NULL, *model = NULL, *query = NULL, *cross = NULL;
+    int k = 10, ef = 0, cand = 50, top = 0, threads = 0, rmult = 4;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(USAGE, stdout); return 0; }
+        if (!v) { cli_err("search: %s needs a value", a); return 2; }
+        i++;
+        if (!strcmp(a, "-x") || !strcmp(a, "--index")) xpath = v;
+        else if (!strcmp(a, "-m") || !strcmp(a, "--model")) model = v;
+        else if (!strcmp(a, "-q") || !strcmp(a, "--query")) query = v;
+        else if (!strcmp(a, "--rerank")) cross = v;
+        else if (!strcmp(a, "-k")) { if (cli_parse_int(a, v, 1, 100000, &k)) return 2; }
+        else if (!strcmp(a, "--ef")) { if (cli_parse_int(a, v, 1, 100000, &ef)) return 2; }
+        else if (!strcmp(a, "--candidates")) { if (cli_parse_int(a, v, 1, 100000, &cand)) return 2; }
+        else if (!strcmp(a, "--top")) { if (cli_parse_int(a, v, 1, 100000, &top)) return 2; }
+        else if (!strcmp(a, "--rescore-mult")) { if (cli_parse_int(a, v, 1, 1000, &rmult)) return 2; }
+        else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { if (cli_parse_int(a, v, 1, 1024, &threads)) return 2; }
+        else { cli_err("search: unknown option '%s' (see ember search --help)", a); return 2; }
+    }
+    if (!xpath || !model || !query) { cli_err("search: -x INDEX.emb, -m MODEL.gguf and -q QUERY are required"); return 2; }
+    char err[512];
+    int rc = 1;
+    emb_index *x = idx_open(xpath, err, sizeof err);
+    if (!x) { cli_err("%s", err); return 1; }
+    ember_model *m = ember_model_load(model, err, sizeof err), *cm = NULL;
+    ember_ctx *c = NULL, *cc = NULL;
+    hit *hits = NULL;
+    int64_t *ids = NULL;
+    float *scores = NULL, *qv = NULL, *logits = NULL;
+    const char **docs = NULL;
+    size_t *dlens = NULL;
+    if (!m) { cli_err("%s", err); goto done; }
+    ember_model_info info;
+    ember_model_get_info(m, &info);
+    idx_info xi;
+    idx_get_info(x, &xi);
+    if (info.kind != EMBER_KIND_EMBEDDER) { cli_err("search: %s is not an embedding model", model); goto done; }
+    if (info.dim != xi.dim) {
+        cli_err("search: %s holds %d-dimensional vectors (%s) but %s gives %d: use the model the index was built with",
+                xpath, xi.dim, idx_meta(x), model, info.dim);
+        goto done;
+    }
+    ember_ctx_params p = ember_ctx_default_params();
+    p.max_batch = 1;
+    p.n_threads = threads;
+    c = ember_ctx_create(m, &p, err, sizeof err);
+    qv = malloc((size_t)info.dim * sizeof(float));
+    if (!c || !qv) { cli_err("%s", c ? "out of memory" : err); goto done; }
+    if (ember_embed(c, &query, NULL, 1, 0, qv) != EMBER_OK) { cli_err("search: %s", ember_ctx_error(c)); goto done; }
+    int want = cross ? (cand > k ? cand : k) : k;
+    ids = malloc((size_t)want * sizeof *ids);
+    scores = malloc((size_t)want * sizeof *scores);
+    hits = calloc((size_t)want, sizeof *hits);
+    if (!ids || !scores || !hits) { cli_err("out of memory"); goto done; }
+    idx_search_params sp = idx_default_search_params();
+    sp.ef_search = ef;
+    sp.rescore_mult = rmult;
+    if (idx_search(x, qv, 1, want, &sp, ids, scores, 1, err, sizeof err) != 0) { cli_err("search: %s", err); goto done; }
+    int nh = 0;
+    for (int i = 0; i < want && ids[i] >= 0; i++) {
+        hits[nh].id = ids[i];
+        hits[nh].score = scores[i];
+        hits[nh].text = idx_text(x, ids[i], &hits[nh].len);
+        nh++;
+    }
+    int show = nh < k ? nh : k;
+    if (cross) {
+        cm = ember_model_load(cross, err, sizeof err);
+        if (!cm) { cli_err("%s", err); goto done; }
+        ember_model_info ci;
+        ember_model_get_info(cm, &ci);
+        if (ci.kind != EMBER_KIND_RERANKER) { cli_err("search: --rerank %s is not a cross-encoder", cross); goto done; }
+        ember_ctx_params cp = ember_ctx_default_params();
+        cp.n_threads = threads;
+        cc = ember_ctx_create(cm, &cp, err, sizeof err);
+        docs = malloc((size_t)(nh ? nh : 1) * sizeof *docs);
+        dlens = malloc((size_t)(nh ? nh : 1) * sizeof *dlens);
+        logits = malloc((size_t)(nh ? nh : 1) * sizeof *logits);
+        if (!cc || !docs || !dlens || !logits) { cli_err("%s", cc ? "out of memory" : err); goto done; }
+        for (int i = 0; i < nh; i++) {
+            if (!hits[i].text) { cli_err("search: hit %lld has no stored text to rerank (index built with --no-text?)", (long long)hits[i].id); goto done; }
+            docs[i] = hits[i].text;
+            dlens[i] = hits[i].len;
+        }
+        if (ember_rerank(cc, query, strlen(query), docs, dlens, nh, logits) != EMBER_OK) { cli_err("rerank: %s", ember_ctx_error(cc)); goto done; }
+        for (int i = 0; i < nh; i++) hits[i].logit = logits[i];
+        qsort(hits, (size_t)nh, sizeof *hits, by_logit);
+        int t = top ? top : k;
+        show = nh < t ? nh : t;
+    }
+    for (int i = 0; i < show; i++) {
+        printf("{\"id\": %lld, \"score\": ", (long long)hits[i].id);
+        cli_json_float(stdout, hits[i].score);
+        if (cross) {
+            fputs(", \"rerank_logit\": ", stdout);
+            cli_json_float(stdout, hits[i].logit);
+            fputs(", \"rerank_score\": ", stdout);
+            cli_json_float(stdout, ember_sigmoid(hits[i].logit));
+        }
+        fputs(", \"text\": ", stdout);
+        if (hits[i].text) cli_json_string(stdout, hits[i].text, hits[i].len);
+        else fputs("null", stdout);
+        fputs("}\n", stdout);
+    }
+    rc = fflush(stdout) == 0 ? 0 : 1;
+done:
+    free(hits); free(ids); free(scores); free(qv); free(logits); free(docs); free(dlens);
+    ember_ctx_free(c); ember_ctx_free(cc);
+    ember_model_free(m); ember_model_free(cm);
+    idx_free(x);
+    return rc;
+}
