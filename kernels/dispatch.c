@@ -55,6 +55,6 @@ size_t kern_gemm_scratch_floats(int n_threads)
 size_t kern_attention_scratch_floats(int L)
 {
     if (L < 1) L = 1;
-    /* one row of scores, and K transposed (heads of up to KERN_ATTN_MAXD dims) */
-    return (size_t)L + (size_t)L * KERN_ATTN_MAXD + 64;
+    /* four rows of scores, and K transposed (heads of up to KERN_ATTN_MAXD dims) */
+    return (size_t)4 * L + (size_t)L * KERN_ATTN_MAXD + 64;
 }

@@ -146,55 +146,96 @@ static void FN(layernorm)(float *x, const float *r, const float *g, const float 
     }
 }
 
-/* One head: scores against K kept transposed (kt[c][j]) so the inner loop is
- * FMAs over keys, a vectorised softmax, then out = P.V with FMAs over dims. */
+/* One head, four queries at a time: scores against K kept transposed
+ * (kt[c][j]) so the inner loop is independent FMA chains over keys, a
+ * vectorised softmax, then out = P.V with independent chains over dims. */
+#define AQ 4
 static void FN(attention)(int L, int d, float scale, const float *q, int ldq, const float *k, int ldk,
                           const float *v, int ldv, float *out, int ldo, float *scratch)
 {
     if (d > KERN_ATTN_MAXD) { attention_f32_ref(L, d, scale, q, ldq, k, ldk, v, ldv, out, ldo, scratch); return; }
-    float *s = scratch, *kt = scratch + L + 16;
-    for (int j = 0; j < L; j++)
-        for (int c = 0; c < d; c++) kt[(size_t)c * L + j] = k[(size_t)j * ldk + c];
-    const int Lv = L - L % VL, tl = L - Lv;
-    for (int i = 0; i < L; i++) {
-        const float *qi = q + (size_t)i * ldq;
-        for (int j = 0; j < Lv; j += VL) {
-            vf acc = vf_zero();
-            for (int c = 0; c < d; c++) acc = vf_fma(vf_set1(qi[c]), vf_load(kt + (size_t)c * L + j), acc);
-            vf_store(s + j, vf_mul(acc, vf_set1(scale)));
+    float *s = scratch, *kt = scratch + (size_t)AQ * L + 16;
+    for (int j0 = 0; j0 < L; j0 += 16) /* transpose in 16-key tiles: both sides stay in cache */
+        for (int c = 0; c < d; c++)
+            for (int j = j0; j < L && j < j0 + 16; j++) kt[(size_t)c * L + j] = k[(size_t)j * ldk + c];
+    const int L2 = L - L % (2 * VL);
+    for (int i0 = 0; i0 < L; i0 += AQ) {
+        const int nq = L - i0 < AQ ? L - i0 : AQ;
+        const float *qi[AQ];
+        for (int r = 0; r < AQ; r++) qi[r] = q + (size_t)(i0 + (r < nq ? r : 0)) * ldq;
+        /* scores: AQ rows of L */
+        int j = 0;
+        for (; j < L2; j += 2 * VL) {
+            vf a0[AQ], a1[AQ];
+            for (int r = 0; r < AQ; r++) { a0[r] = vf_zero(); a1[r] = vf_zero(); }
+            for (int c = 0; c < d; c++) {
+                vf k0 = vf_load(kt + (size_t)c * L + j), k1 = vf_load(kt + (size_t)c * L + j + VL);
+#pragma GCC unroll 4
+                for (int r = 0; r < AQ; r++) {
+                    vf b = vf_set1(qi[r][c]);
+                    a0[r] = vf_fma(b, k0, a0[r]);
+                    a1[r] = vf_fma(b, k1, a1[r]);
+                }
+            }
+            for (int r = 0; r < AQ; r++) {
+                vf_store(s + (size_t)r * L + j, vf_mul(a0[r], vf_set1(scale)));
+                vf_store(s + (size_t)r * L + j + VL, vf_mul(a1[r], vf_set1(scale)));
+            }
         }
-        if (tl) {
-            vf acc = vf_zero();
-            for (int c = 0; c < d; c++) acc = vf_fma(vf_set1(qi[c]), vf_load_n(kt + (size_t)c * L + Lv, tl), acc);
-            vf_store_n(s + Lv, vf_mul(acc, vf_set1(scale)), tl);
+        for (; j < L; j += VL) {
+            int t = L - j < VL ? L - j : VL;
+            vf a0[AQ];
+            for (int r = 0; r < AQ; r++) a0[r] = vf_zero();
+            for (int c = 0; c < d; c++) {
+                vf k0 = vf_load_n(kt + (size_t)c * L + j, t);
+                for (int r = 0; r < AQ; r++) a0[r] = vf_fma(vf_set1(qi[r][c]), k0, a0[r]);
+            }
+            for (int r = 0; r < AQ; r++) vf_store_n(s + (size_t)r * L + j, vf_mul(a0[r], vf_set1(scale)), t);
         }
-        float mx = -INFINITY;
-        for (int j = 0; j < L; j++) mx = s[j] > mx ? s[j] : mx;
-        vf vm = vf_set1(mx), sum = vf_zero();
-        for (int j = 0; j < Lv; j += VL) {
-            vf e = vexp(vf_sub(vf_load(s + j), vm));
-            vf_store(s + j, e);
-            sum = vf_add(sum, e);
+        /* softmax of each row, left unnormalised; 1/sum applied at the end */
+        float inv[AQ];
+        for (int r = 0; r < nq; r++) {
+            float *sr = s + (size_t)r * L;
+            float mx = -INFINITY;
+            for (int jj = 0; jj < L; jj++) mx = sr[jj] > mx ? sr[jj] : mx;
+            vf vm = vf_set1(mx), sum = vf_zero();
+            int jj = 0;
+            for (; jj + VL <= L; jj += VL) {
+                vf e = vexp(vf_sub(vf_load(sr + jj), vm));
+                vf_store(sr + jj, e);
+                sum = vf_add(sum, e);
+            }
+            if (jj < L) {
+                vf e = vexp(vf_sub(vf_load_n(sr + jj, L - jj), vm));
+                vf_store_n(sr + jj, e, L - jj);
+                sum = vf_add(sum, vf_load_n(sr + jj, L - jj)); /* re-read: masked lanes are 0 */
+            }
+            inv[r] = 1.0f / vf_hsum(sum);
         }
-        float total = vf_hsum(sum);
-        for (int j = Lv; j < L; j++) {
-            float e[VL];
-            vf_store(e, vexp(vf_set1(s[j] - mx)));
-            s[j] = e[0];
-            total += e[0];
+        for (int r = nq; r < AQ; r++) { /* padding rows: zero weights */
+            memset(s + (size_t)r * L, 0, (size_t)L * sizeof(float));
+            inv[r] = 0.0f;
         }
-        vf inv = vf_set1(1.0f / total);
-        float *oi = out + (size_t)i * ldo;
-        int c = 0;
-        for (; c + VL <= d; c += VL) {
-            vf acc = vf_zero();
-            for (int j = 0; j < L; j++) acc = vf_fma(vf_set1(s[j]), vf_load(v + (size_t)j * ldv + c), acc);
-            vf_store(oi + c, vf_mul(acc, inv));
-        }
-        if (c < d) {
-            vf acc = vf_zero();
-            for (int j = 0; j < L; j++) acc = vf_fma(vf_set1(s[j]), vf_load_n(v + (size_t)j * ldv + c, d - c), acc);
-            vf_store_n(oi + c, vf_mul(acc, inv), d - c);
+        /* out = P.V, VL dims at a time, two key streams per query */
+        for (int c = 0; c < d; c += VL) {
+            int t = d - c < VL ? d - c : VL;
+            vf a0[AQ], a1[AQ];
+            for (int r = 0; r < AQ; r++) { a0[r] = vf_zero(); a1[r] = vf_zero(); }
+            int jj = 0;
+            for (; jj + 2 <= L; jj += 2) {
+                vf v0 = vf_load_n(v + (size_t)jj * ldv + c, t), v1 = vf_load_n(v + (size_t)(jj + 1) * ldv + c, t);
+#pragma GCC unroll 4
+                for (int r = 0; r < AQ; r++) {
+                    a0[r] = vf_fma(vf_set1(s[(size_t)r * L + jj]), v0, a0[r]);
+                    a1[r] = vf_fma(vf_set1(s[(size_t)r * L + jj + 1]), v1, a1[r]);
+                }
+            }
+            if (jj < L) {
+                vf v0 = vf_load_n(v + (size_t)jj * ldv + c, t);
+                for (int r = 0; r < AQ; r++) a0[r] = vf_fma(vf_set1(s[(size_t)r * L + jj]), v0, a0[r]);
+            }
+            for (int r = 0; r < nq; r++)
+                vf_store_n(out + (size_t)(i0 + r) * ldo + c, vf_mul(vf_add(a0[r], a1[r]), vf_set1(inv[r])), t);
         }
     }
 }
@@ -232,16 +273,20 @@ static void pack_w(const void *W, kern_wtype wt, int ldw, int n0, int nn, int k0
     }
 }
 
-/* A rows m0 .. m0+mm (mm <= MR), columns k0 .. k0+kk -> ap[k][i], zero rows past mm. */
+/* A rows m0 .. m0+mm (mm <= MR), columns k0 .. k0+kk -> ap[k][i], zero rows
+ * past mm.  Writes sequentially, reading MR row streams. */
 static void pack_a(const float *A, int lda, int m0, int mm, int k0, int kk, float *ap)
 {
-    for (int i = 0; i < GEMM_MR; i++) {
-        if (i < mm) {
-            const float *a = A + (size_t)(m0 + i) * lda + k0;
-            for (int k = 0; k < kk; k++) ap[(size_t)k * GEMM_MR + i] = a[k];
-        } else {
-            for (int k = 0; k < kk; k++) ap[(size_t)k * GEMM_MR + i] = 0.0f;
-        }
+    const float *a[GEMM_MR];
+    static const float zero[1] = {0.0f};
+    for (int i = 0; i < GEMM_MR; i++) a[i] = i < mm ? A + (size_t)(m0 + i) * lda + k0 : zero;
+    if (mm == GEMM_MR) {
+        for (int k = 0; k < kk; k++, ap += GEMM_MR)
+#pragma GCC unroll 16
+            for (int i = 0; i < GEMM_MR; i++) ap[i] = a[i][k];
+    } else {
+        for (int k = 0; k < kk; k++, ap += GEMM_MR)
+            for (int i = 0; i < GEMM_MR; i++) ap[i] = i < mm ? a[i][k] : 0.0f;
     }
 }
 

@@ -41,4 +41,12 @@ while IFS= read -r line; do
     echo "   $line  <- $(sed -n "$((i + 1))p" tools/demo/corpus.txt)"
 done < "$OUT/rerank.jsonl"
 echo "   reranked $(wc -l < tools/demo/corpus.txt) documents in $(el "$t0" "$t1") s (model load included)"
+echo; echo "== index the corpus (HNSW, cosine) and search it, then rerank the index's top 5"
+t0=$(now)
+./ember index build -m "$OUT/embed.gguf" -i tools/demo/corpus.txt -o "$OUT/corpus.emb" --type hnsw 2>&1 | sed 's/^/   /'
+./ember search -x "$OUT/corpus.emb" -m "$OUT/embed.gguf" -q "$Q" -k 3 | sed 's/^/   /'
+echo "   -- two-stage: index top 5, cross-encoder picks 2:"
+./ember search -x "$OUT/corpus.emb" -m "$OUT/embed.gguf" -q "$Q" --rerank "$OUT/cross.gguf" --candidates 5 --top 2 | sed 's/^/   /'
+t1=$(now)
+echo "   indexed and searched in $(el "$t0" "$t1") s (model loads included)"
 echo; echo "demo done: outputs in $OUT/"
