@@ -82,7 +82,7 @@ int idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
         if (!upper) { free(calib); return snprintf(err, errlen, "out of memory"), -1; }
         for (size_t i = 0; i < x->n; i++) {
             size_t c = (size_t)x->levels[i] * (x->M + 1);
-            memcpy(upper + o, x->upper[i], c * 4);
+            if (c) memcpy(upper + o, x->upper[i], c * 4);
             o += c;
         }
         sec[ns++] = (out_sec){ x->levels, x->n, S_LEVELS };

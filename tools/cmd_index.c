@@ -201,7 +201,7 @@ int cmd_index(int argc, char **argv)
         p.rescore = rescore;
         x = idx_create(t, mt, vt, dim, &p, err, sizeof err);
         if (!x) { cli_err("index build: %s", err); free(ids); goto done; }
-        char meta[256];
+        char meta[400];
         snprintf(meta, sizeof meta, "model=%s dim=%d", model_name, dim);
         idx_set_meta(x, meta);
     } else {
