@@ -50,6 +50,8 @@ EX_BIN    := $(TOOLS_EX:tools/%.c=$(BUILD)/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all test sanitize clean demo bench check-deps
+# keep intermediate objects (and keep make quiet after the test summary)
+.SECONDARY:
 all: $(BUILD)/libember.a $(BUILD)/libember.so $(BUILD)/ember ember $(GEN_BIN) $(EX_BIN)
 
 $(BUILD)/obj/%.o: %.c
