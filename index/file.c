@@ -14,11 +14,13 @@
 #define MAGIC "EMBERIDX"
 #define VERSION 1
 #define HEADER_SIZE 128
-#define MAX_SECTIONS 16
+#define MAX_SECTIONS 20
 
-enum { S_CODES = 1, S_IDS, S_DELETED, S_TEXT_OFF, S_TEXT, S_CALIB, S_NORMS, S_RESCORE, S_LEVELS, S_LINKS0, S_UPPER, S_META };
+enum { S_CODES = 1, S_IDS, S_DELETED, S_TEXT_OFF, S_TEXT, S_CALIB, S_NORMS, S_RESCORE, S_LEVELS, S_LINKS0, S_UPPER, S_META,
+       S_CENTROIDS, S_PQ, S_LISTS, S_REFINE };
 static const char *SNAME[] = {"?", "codes", "ids", "deleted", "text offsets", "text", "int8 calibration", "norms",
-                              "rescore vectors", "levels", "layer-0 links", "upper links", "metadata"};
+                              "rescore vectors", "levels", "layer-0 links", "upper links", "metadata",
+                              "centroids", "PQ codebooks", "list assignments", "refine vectors"};
 
 typedef struct {
     char magic[8];
@@ -26,7 +28,8 @@ typedef struct {
     uint64_t count, n_deleted;
     uint32_t M, ef_construction, rescore, max_level, entry, n_sections;
     uint64_t rng, seed;
-    uint8_t reserved[HEADER_SIZE - 8 - 6 * 4 - 2 * 8 - 6 * 4 - 2 * 8 - 4];
+    uint32_t nlist, pq_m, refine; /* IVF-PQ */
+    uint8_t reserved[HEADER_SIZE - 8 - 6 * 4 - 2 * 8 - 6 * 4 - 2 * 8 - 3 * 4 - 4];
     uint32_t crc; /* of the 124 bytes before it */
 } file_header;
 _Static_assert(sizeof(file_header) == HEADER_SIZE, "header layout");
@@ -89,6 +92,12 @@ int idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
         sec[ns++] = (out_sec){ x->links0, (uint64_t)x->n * (x->M0 + 1) * 4, S_LINKS0 };
         sec[ns++] = (out_sec){ upper, w * 4, S_UPPER };
     }
+    if (x->type == IDX_IVFPQ) {
+        sec[ns++] = (out_sec){ x->centroids, (uint64_t)x->nlist * x->dim * 4, S_CENTROIDS };
+        sec[ns++] = (out_sec){ x->pq, (uint64_t)x->pq_m * 256 * x->dsub * 4, S_PQ };
+        sec[ns++] = (out_sec){ x->list_of, (uint64_t)x->n * 4, S_LISTS };
+        if (x->refine_vecs) sec[ns++] = (out_sec){ x->refine_vecs, (uint64_t)x->n * x->dim * 4, S_REFINE };
+    }
     sec[ns++] = (out_sec){ x->meta, strlen(x->meta), S_META };
 
     file_header h;
@@ -100,6 +109,7 @@ int idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
     h.M = (uint32_t)x->M; h.ef_construction = (uint32_t)x->p.ef_construction; h.rescore = (uint32_t)x->p.rescore;
     h.max_level = (uint32_t)x->max_level; h.entry = x->entry; h.n_sections = (uint32_t)ns;
     h.rng = x->rng; h.seed = x->p.seed;
+    h.nlist = (uint32_t)x->nlist; h.pq_m = (uint32_t)x->pq_m; h.refine = x->refine_vecs != NULL;
     h.crc = idx_crc32(0, &h, offsetof(file_header, crc));
     file_section tab[MAX_SECTIONS];
     uint64_t off = (HEADER_SIZE + (uint64_t)ns * sizeof(file_section) + 63) / 64 * 64;
@@ -155,7 +165,7 @@ emb_index *idx_open(const char *path, char *err, size_t errlen)
     if (h.version != VERSION) FAIL("%s: unsupported index version %u (this build reads %d)", path, h.version, VERSION);
     if (h.crc != idx_crc32(0, &h, offsetof(file_header, crc))) FAIL("%s: header checksum mismatch (corrupt file)", path);
     if (h.header_size != HEADER_SIZE) FAIL("%s: header size %u", path, h.header_size);
-    if ((h.type != IDX_FLAT && h.type != IDX_HNSW) || h.metric < IDX_IP || h.metric > IDX_HAMMING || h.vec < IDX_F32 || h.vec > IDX_BIN)
+    if ((h.type != IDX_FLAT && h.type != IDX_HNSW && h.type != IDX_IVFPQ) || h.metric < IDX_IP || h.metric > IDX_HAMMING || h.vec < IDX_F32 || h.vec > IDX_BIN)
         FAIL("%s: unknown index type %u / metric %u / vector type %u", path, h.type, h.metric, h.vec);
     if (h.dim < 1 || h.dim > 65536) FAIL("%s: absurd dimension %u", path, h.dim);
     if (h.count > UINT32_MAX - 1 || h.count > size) FAIL("%s: absurd vector count %llu for a %llu-byte file", path, (unsigned long long)h.count, (unsigned long long)size);
@@ -169,17 +179,25 @@ emb_index *idx_open(const char *path, char *err, size_t errlen)
     p.ef_construction = h.ef_construction >= 1 && h.ef_construction <= 100000 ? (int)h.ef_construction : 200;
     p.rescore = h.rescore != 0;
     p.seed = h.seed;
+    if (h.type == IDX_IVFPQ) {
+        if (h.nlist < 1 || h.nlist > 65536 || h.pq_m < 1 || h.pq_m > h.dim || h.dim % h.pq_m || h.dim / h.pq_m > 256)
+            FAIL("%s: IVF-PQ parameters out of range (nlist %u, pq_m %u, dim %u)", path, h.nlist, h.pq_m, h.dim);
+        p.nlist = (int)h.nlist;
+        p.pq_m = (int)h.pq_m;
+        p.refine = h.refine != 0;
+    }
     x = idx_create((idx_type)h.type, (idx_metric)h.metric, (idx_vec)h.vec, (int)h.dim, &p, err, errlen);
     if (!x) { munmap(map, (size_t)size); return NULL; }
-    free(x->i8_scale); free(x->i8_offset); free(x->text_off);
+    free(x->i8_scale); free(x->i8_offset); free(x->text_off); free(x->centroids); free(x->pq);
     x->i8_scale = x->i8_offset = NULL;
     x->text_off = NULL;
+    x->centroids = x->pq = NULL;
     x->map = map;
     x->map_len = (size_t)size;
     for (uint32_t i = 0; i < h.n_sections; i++) {
         file_section s;
         memcpy(&s, base + HEADER_SIZE + i * sizeof s, sizeof s);
-        if (s.kind < S_CODES || s.kind > S_META) FAIL("%s: unknown section kind %u", path, s.kind);
+        if (s.kind < S_CODES || s.kind > S_REFINE) FAIL("%s: unknown section kind %u", path, s.kind);
         if (sp[s.kind] || ssz[s.kind]) FAIL("%s: duplicate %s section", path, SNAME[s.kind]);
         if (s.offset % 64 || s.offset > size || s.size > size - s.offset)
             FAIL("%s: %s section [%llu, +%llu) lies outside the %llu-byte file (truncated?)", path, SNAME[s.kind],
@@ -194,6 +212,9 @@ emb_index *idx_open(const char *path, char *err, size_t errlen)
         {S_CODES, n * x->code_bytes, 1}, {S_IDS, n * 8, 1}, {S_DELETED, n, 1}, {S_TEXT_OFF, (n + 1) * 8, 1},
         {S_CALIB, (uint64_t)h.dim * 8, h.vec == IDX_I8 || p.rescore}, {S_NORMS, n * 4, h.vec == IDX_I8 && h.metric == IDX_L2},
         {S_RESCORE, n * h.dim, p.rescore}, {S_LEVELS, n, h.type == IDX_HNSW}, {S_LINKS0, n * (2 * h.M + 1) * 4, h.type == IDX_HNSW},
+        {S_CENTROIDS, (uint64_t)h.nlist * h.dim * 4, h.type == IDX_IVFPQ},
+        {S_PQ, (uint64_t)h.pq_m * 256 * (h.pq_m ? h.dim / h.pq_m : 0) * 4, h.type == IDX_IVFPQ},
+        {S_LISTS, n * 4, h.type == IDX_IVFPQ}, {S_REFINE, n * h.dim * 4, h.type == IDX_IVFPQ && h.refine},
     };
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
         if (!need[i].required) continue;
@@ -220,6 +241,16 @@ emb_index *idx_open(const char *path, char *err, size_t errlen)
     if (h.vec == IDX_I8 && h.metric == IDX_L2) x->norms = (float *)sp[S_NORMS];
     if (p.rescore) x->rescore = (int8_t *)sp[S_RESCORE];
     if (sp[S_META]) snprintf(x->meta, sizeof x->meta, "%.*s", (int)(ssz[S_META] < 255 ? ssz[S_META] : 255), (const char *)sp[S_META]);
+    if (h.type == IDX_IVFPQ) {
+        x->centroids = (float *)sp[S_CENTROIDS];
+        x->pq = (float *)sp[S_PQ];
+        x->list_of = (uint32_t *)sp[S_LISTS];
+        x->refine_vecs = h.refine ? (float *)sp[S_REFINE] : NULL;
+        x->trained = 1;
+        for (uint64_t i = 0; i < n; i++)
+            if (x->list_of[i] >= h.nlist) FAIL("%s: vector %llu is in list %u of %u", path, (unsigned long long)i, x->list_of[i], h.nlist);
+        if (ivfpq_build_lists(x) != 0) FAIL("%s: out of memory", path);
+    }
     if (h.type == IDX_HNSW) {
         x->levels = (uint8_t *)sp[S_LEVELS];
         x->links0 = (uint32_t *)sp[S_LINKS0];
@@ -277,6 +308,12 @@ int idx_materialize(emb_index *x, char *err, size_t errlen)
     if (x->i8_scale) { DUP(i8_scale, (size_t)x->dim * 4); DUP(i8_offset, (size_t)x->dim * 4); }
     if (x->norms) DUP(norms, n * 4);
     if (x->rescore) DUP(rescore, n * (size_t)x->dim);
+    if (x->type == IDX_IVFPQ) {
+        DUP(centroids, (size_t)x->nlist * x->dim * 4);
+        DUP(pq, (size_t)x->pq_m * 256 * x->dsub * 4);
+        DUP(list_of, n * 4);
+        if (x->refine_vecs) DUP(refine_vecs, n * (size_t)x->dim * 4);
+    }
     if (x->type == IDX_HNSW) {
         DUP(levels, n);
         DUP(links0, n * (size_t)(x->M0 + 1) * 4);

@@ -11,17 +11,17 @@
 
 idx_params idx_default_params(void)
 {
-    idx_params p = { .M = 16, .ef_construction = 200, .seed = 42, .rescore = 0 };
+    idx_params p = { .M = 16, .ef_construction = 200, .seed = 42, .rescore = 0, .nlist = 256, .pq_m = 0, .refine = 0 };
     return p;
 }
 
 idx_search_params idx_default_search_params(void)
 {
-    idx_search_params s = { .ef_search = 0, .rescore_mult = 4 };
+    idx_search_params s = { .ef_search = 0, .rescore_mult = 4, .nprobe = 16, .refine_factor = 4 };
     return s;
 }
 
-const char *idx_type_name(idx_type t) { return t == IDX_FLAT ? "flat" : t == IDX_HNSW ? "hnsw" : "?"; }
+const char *idx_type_name(idx_type t) { return t == IDX_FLAT ? "flat" : t == IDX_HNSW ? "hnsw" : t == IDX_IVFPQ ? "ivfpq" : "?"; }
 const char *idx_metric_name(idx_metric m)
 {
     return m == IDX_IP ? "ip" : m == IDX_COSINE ? "cosine" : m == IDX_L2 ? "l2" : m == IDX_HAMMING ? "hamming" : "?";
@@ -34,8 +34,8 @@ int idx_parse_names(const char *type, const char *metric, const char *vec, idx_t
     if (type) {
         if (!strcmp(type, "flat")) *t = IDX_FLAT;
         else if (!strcmp(type, "hnsw")) *t = IDX_HNSW;
-        else if (!strcmp(type, "ivfpq")) return ERR("index type ivfpq is not implemented yet (flat, hnsw)");
-        else return ERR("unknown index type '%s' (flat, hnsw)", type);
+        else if (!strcmp(type, "ivfpq")) *t = IDX_IVFPQ;
+        else return ERR("unknown index type '%s' (flat, hnsw, ivfpq)", type);
     }
     if (metric) {
         if (!strcmp(metric, "ip")) *m = IDX_IP;
@@ -55,6 +55,7 @@ int idx_parse_names(const char *type, const char *metric, const char *vec, idx_t
 
 static size_t code_bytes_of(idx_vec v, int dim)
 {
+    if (v == 0) return 0;
     return v == IDX_F32 ? (size_t)dim * 4 : v == IDX_I8 ? (size_t)dim : ((size_t)dim + 63) / 64 * 8;
 }
 
@@ -66,7 +67,16 @@ emb_index *idx_create(idx_type type, idx_metric metric, idx_vec vec, int dim, co
     idx_params d = idx_default_params();
     if (!p) p = &d;
     if (dim < 1 || dim > 65536) { snprintf(err, errlen, "dimension %d out of range (1..65536)", dim); return NULL; }
-    if (type != IDX_FLAT && type != IDX_HNSW) { snprintf(err, errlen, "unknown index type %d", (int)type); return NULL; }
+    if (type != IDX_FLAT && type != IDX_HNSW && type != IDX_IVFPQ) { snprintf(err, errlen, "unknown index type %d", (int)type); return NULL; }
+    int pq_m = p->pq_m ? p->pq_m : (dim % 8 == 0 ? dim / 8 : dim);
+    if (type == IDX_IVFPQ) {
+        if (vec != IDX_F32) { snprintf(err, errlen, "IVF-PQ stores its own codes: use f32 input vectors, not %s", idx_vec_name(vec)); return NULL; }
+        if (p->nlist < 1 || p->nlist > 65536) { snprintf(err, errlen, "nlist %d out of range (1..65536)", p->nlist); return NULL; }
+        if (pq_m < 1 || pq_m > dim || dim % pq_m != 0 || dim / pq_m > 256) {
+            snprintf(err, errlen, "pq_m %d must divide the dimension %d (sub-vectors of at most 256 dims)", pq_m, dim);
+            return NULL;
+        }
+    }
     if (vec != IDX_F32 && vec != IDX_I8 && vec != IDX_BIN) { snprintf(err, errlen, "unknown vector type %d", (int)vec); return NULL; }
     if ((metric == IDX_HAMMING) != (vec == IDX_BIN)) {
         snprintf(err, errlen, "metric %s does not fit %s vectors (binary vectors use hamming, and only they do)", idx_metric_name(metric), idx_vec_name(vec));
@@ -81,7 +91,17 @@ emb_index *idx_create(idx_type type, idx_metric metric, idx_vec vec, int dim, co
     if (!x) { snprintf(err, errlen, "out of memory"); return NULL; }
     x->type = type; x->metric = metric; x->vt = vec; x->dim = dim; x->p = *p;
     x->p.rescore = vec == IDX_BIN && p->rescore;
-    x->code_bytes = code_bytes_of(vec, dim);
+    x->code_bytes = type == IDX_IVFPQ ? (size_t)pq_m : code_bytes_of(vec, dim);
+    if (type == IDX_IVFPQ) {
+        x->nlist = p->nlist;
+        x->pq_m = pq_m;
+        x->dsub = dim / pq_m;
+        x->p.pq_m = pq_m;
+        x->centroids = calloc((size_t)x->nlist * dim, sizeof(float));
+        x->pq = calloc((size_t)pq_m * 256 * x->dsub, sizeof(float));
+        x->list_off = calloc((size_t)x->nlist + 1, sizeof(uint32_t));
+        if (!x->centroids || !x->pq || !x->list_off) { idx_free(x); snprintf(err, errlen, "out of memory"); return NULL; }
+    }
     x->M = p->M; x->M0 = 2 * p->M;
     x->rng = p->seed ? p->seed : 42;
     x->k = kern_ops_get();
@@ -105,7 +125,10 @@ void idx_free(emb_index *x)
         free(x->ids); free(x->deleted); free(x->text_off); free(x->text); free(x->levels); free(x->links0);
         if (x->upper && !x->upper_pool)
             for (size_t i = 0; i < x->n; i++) free(x->upper[i]);
+        free(x->centroids); free(x->pq); free(x->list_of); free(x->refine_vecs);
     }
+    free(x->list_off);
+    free(x->list_idx);
     free(x->upper);
     free(x->upper_pool);
     free(x->hash);
@@ -130,6 +153,10 @@ int idx_reserve(emb_index *x, size_t cap)
     GROW(text_off, sizeof(uint64_t) * 2); /* (nc + 1) entries fit in 2 nc */
     if (x->vt == IDX_I8 && x->metric == IDX_L2) GROW(norms, sizeof(float));
     if (x->p.rescore) GROW(rescore, (size_t)x->dim);
+    if (x->type == IDX_IVFPQ) {
+        GROW(list_of, sizeof(uint32_t));
+        if (x->p.refine) GROW(refine_vecs, sizeof(float) * (size_t)x->dim);
+    }
     if (x->type == IDX_HNSW) {
         GROW(levels, 1);
         GROW(links0, sizeof(uint32_t) * (size_t)(x->M0 + 1));
@@ -206,6 +233,16 @@ int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *con
         if (!isfinite(vecs[i])) return ERR("add: vector %zu has a non-finite component", i / (size_t)x->dim);
     if (idx_reserve(x, x->n + n) != 0) return ERR("out of memory growing the index to %zu vectors", x->n + n);
     if ((x->vt == IDX_I8 || x->p.rescore) && !x->calibrated) calibrate(x, vecs, n);
+    if (x->type == IDX_IVFPQ && !x->trained) {
+        float *t = malloc(n * (size_t)x->dim * sizeof(float));
+        if (!t) return ERR("out of memory");
+        memcpy(t, vecs, n * (size_t)x->dim * sizeof(float));
+        if (x->metric == IDX_COSINE)
+            for (size_t i = 0; i < n; i++) l2_normalize(t + i * x->dim, x->dim);
+        int r = ivfpq_train(x, t, n, n_threads < 1 ? 1 : n_threads, err, errlen);
+        free(t);
+        if (r != 0) return -1;
+    }
     float *v = malloc((size_t)x->dim * sizeof(float));
     if (!v) return ERR("out of memory");
     size_t first = x->n;
@@ -214,7 +251,10 @@ int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *con
         memcpy(v, vecs + i * x->dim, (size_t)x->dim * sizeof(float));
         if (x->metric == IDX_COSINE) l2_normalize(v, x->dim);
         unsigned char *c = x->codes + s * x->code_bytes;
-        if (x->vt == IDX_F32) memcpy(c, v, x->code_bytes);
+        if (x->type == IDX_IVFPQ) {
+            ivfpq_encode(x, v, &x->list_of[s], c);
+            if (x->refine_vecs) memcpy(x->refine_vecs + s * x->dim, v, (size_t)x->dim * sizeof(float));
+        } else if (x->vt == IDX_F32) memcpy(c, v, x->code_bytes);
         else if (x->vt == IDX_I8) {
             quantize_i8(x, v, (int8_t *)c);
             if (x->norms) {
@@ -236,6 +276,7 @@ int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *con
     free(v);
     x->n += n;
     if (x->type == IDX_HNSW && hnsw_insert_range(x, first, n, n_threads, err, errlen) != 0) return -1;
+    if (x->type == IDX_IVFPQ && ivfpq_build_lists(x) != 0) return ERR("out of memory building inverted lists");
     free(x->hash);
     x->hash = NULL; /* rebuilt lazily */
     return 0;
@@ -309,6 +350,9 @@ void idx_get_info(const emb_index *x, idx_info *in)
     in->M = x->type == IDX_HNSW ? x->M : 0;
     in->ef_construction = x->type == IDX_HNSW ? x->p.ef_construction : 0;
     in->rescore = x->p.rescore;
+    in->nlist = x->nlist;
+    in->pq_m = x->pq_m;
+    in->refine = x->p.refine;
     size_t b = x->code_bytes + 8 + (x->rescore ? (size_t)x->dim : 0) + (x->norms ? 4 : 0);
     if (x->type == IDX_HNSW && x->n) {
         size_t up = 0;
@@ -420,6 +464,8 @@ int idx_compact(emb_index *x, int n_threads, char *err, size_t errlen)
             x->ids[w] = x->ids[i];
             if (x->norms) x->norms[w] = x->norms[i];
             if (x->rescore) memmove(x->rescore + w * x->dim, x->rescore + i * x->dim, (size_t)x->dim);
+            if (x->list_of) x->list_of[w] = x->list_of[i];
+            if (x->refine_vecs) memmove(x->refine_vecs + w * x->dim, x->refine_vecs + i * x->dim, (size_t)x->dim * sizeof(float));
         }
         if (tl) memmove(x->text + tpos, x->text + t0, (size_t)tl);
         x->deleted[w] = 0;
@@ -435,6 +481,7 @@ int idx_compact(emb_index *x, int n_threads, char *err, size_t errlen)
     x->n_deleted = 0;
     free(x->hash);
     x->hash = NULL;
+    if (x->type == IDX_IVFPQ && ivfpq_build_lists(x) != 0) return ERR("out of memory building inverted lists");
     if (x->type == IDX_HNSW && w) {
         /* re-link every live vector from scratch, levels redrawn from the seed */
         x->rng = x->p.seed ? x->p.seed : 42;

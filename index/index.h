@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { IDX_FLAT = 1, IDX_HNSW = 2 } idx_type;
+typedef enum { IDX_FLAT = 1, IDX_HNSW = 2, IDX_IVFPQ = 3 } idx_type;
 typedef enum { IDX_IP = 1, IDX_COSINE = 2, IDX_L2 = 3, IDX_HAMMING = 4 } idx_metric;
 typedef enum { IDX_F32 = 1, IDX_I8 = 2, IDX_BIN = 3 } idx_vec;
 
@@ -23,11 +23,16 @@ typedef struct {
     int ef_construction; /* default 200 */
     uint64_t seed;       /* level generator; default 42 */
     int rescore;         /* binary vectors: also keep int8 copies to rescore hits */
+    int nlist;           /* IVF-PQ: coarse centroids (default 256) */
+    int pq_m;            /* IVF-PQ: sub-quantizers of 8 bits = code bytes (default dim / 8) */
+    int refine;          /* IVF-PQ: also keep f32 vectors to re-rank candidates exactly */
 } idx_params;
 
 typedef struct {
     int ef_search;       /* HNSW beam width (>= k); default max(64, k) */
     int rescore_mult;    /* binary + rescore: Hamming candidates per result; default 4 */
+    int nprobe;          /* IVF-PQ: lists visited per query; default 16 */
+    int refine_factor;   /* IVF-PQ + refine: PQ candidates per result; default 4 */
 } idx_search_params;
 
 typedef struct emb_index emb_index;
@@ -46,7 +51,9 @@ void idx_free(emb_index *x);
 
 /* Adds n vectors (n x dim floats) with 64-bit ids and optional texts (NULL,
  * or n strings, NULL entries allowed).  int8 indexes calibrate their
- * per-dimension ranges on the first batch added.  0 or -1 with a message. */
+ * per-dimension ranges on the first batch added; IVF-PQ trains its coarse
+ * quantizer and codebooks on (a sample of) the first batch, which must hold
+ * at least max(nlist, 256) vectors.  0 or -1 with a message. */
 int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts,
             size_t n, int n_threads, char *err, size_t errlen);
 /* Marks id deleted (never returned again); 0, or -1 if absent. */
@@ -66,6 +73,7 @@ emb_index *idx_open(const char *path, char *err, size_t errlen);
 typedef struct {
     idx_type type; idx_metric metric; idx_vec vec;
     int dim; size_t count, deleted; int M, ef_construction, rescore;
+    int nlist, pq_m, refine;
     size_t bytes_per_vector; /* stored vector bytes (codes + links), text excluded */
     int mapped;
 } idx_info;

@@ -46,7 +46,15 @@ struct emb_index {
     uint32_t *upper_pool;       /* links of upper layers when loaded from a file */
     char meta[256];
     const kern_ops *k;
+    /* IVF-PQ */
+    int nlist, pq_m, dsub, trained;
+    float *centroids;           /* (nlist, dim) */
+    float *pq;                  /* (pq_m, 256, dsub) */
+    uint32_t *list_of;          /* (cap) coarse list of each vector */
+    float *refine_vecs;         /* (cap, dim) when refine */
+    uint32_t *list_off, *list_idx; /* derived: members of each list */
 };
+
 
 /* A query prepared for one index: quantised/scaled as its vectors are. */
 typedef struct {
@@ -79,6 +87,14 @@ size_t hnsw_scratch_bytes(const emb_index *x, int ef);
 typedef struct { float d; uint32_t i; } idx_hit;
 void idx_heap_push(idx_hit *h, int *n, int cap, float d, uint32_t i);
 void idx_hits_sort(idx_hit *h, int n);
+
+/* IVF-PQ */
+int ivfpq_train(emb_index *x, const float *v, size_t n, int n_threads, char *err, size_t errlen);
+void ivfpq_encode(const emb_index *x, const float *v, uint32_t *list, uint8_t *code);
+int ivfpq_build_lists(emb_index *x);
+/* candidates into heap (max-heap of cap), distance lower-better; returns count */
+int ivfpq_search(const emb_index *x, const float *q, int cap, int nprobe, idx_hit *heap, float *scratch);
+size_t ivfpq_scratch_floats(const emb_index *x);
 
 uint32_t idx_crc32(uint32_t crc, const void *data, size_t len);
 #endif

@@ -29,7 +29,10 @@ int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const
     if (k < 1 || k > 100000) return snprintf(err, errlen, "k %d out of range (1..100000)", k), -1;
     if (nq && (!queries || !out_ids || !out_scores)) return snprintf(err, errlen, "search: bad arguments"), -1;
     int rescore = x->p.rescore && x->rescore;
+    int refine = x->type == IDX_IVFPQ && x->refine_vecs;
     int kk = rescore ? k * (sp->rescore_mult > 1 ? sp->rescore_mult : 1) : k; /* candidates */
+    if (refine) kk = k * (sp->refine_factor > 1 ? sp->refine_factor : 1);
+    int nprobe = sp->nprobe > 0 ? sp->nprobe : 16;
     int ef = sp->ef_search > 0 ? (sp->ef_search > kk ? sp->ef_search : kk) : (kk > 64 ? kk : 64);
     if (n_threads < 1) n_threads = 1;
     int fail = 0;
@@ -40,7 +43,8 @@ int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const
         uint32_t *ids = malloc((size_t)ef * sizeof(uint32_t));
         float *dist = malloc((size_t)ef * sizeof(float));
         void *hs = x->type == IDX_HNSW ? hnsw_scratch_new(x, ef) : NULL;
-        int ok = qb && heap && ids && dist && (x->type != IDX_HNSW || hs);
+        float *ivs = x->type == IDX_IVFPQ ? malloc(ivfpq_scratch_floats(x) * sizeof(float)) : NULL;
+        int ok = qb && heap && ids && dist && (x->type != IDX_HNSW || hs) && (x->type != IDX_IVFPQ || ivs);
         if (!ok) {
             #pragma omp atomic write
             fail = 1;
@@ -54,6 +58,17 @@ int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const
             if (x->type == IDX_HNSW) {
                 m = hnsw_search(x, &q, kk, ef, ids, dist, hs);
                 for (int i = 0; i < m; i++) heap[i] = (idx_hit){ dist[i], ids[i] };
+            } else if (x->type == IDX_IVFPQ) {
+                m = x->trained ? ivfpq_search(x, q.raw, kk, nprobe, heap, ivs) : 0;
+                idx_hits_sort(heap, m);
+                if (refine) { /* exact distances on the kept f32 vectors */
+                    for (int i = 0; i < m; i++) {
+                        const float *rv = x->refine_vecs + (size_t)heap[i].i * x->dim;
+                        heap[i].d = x->metric == IDX_L2 ? x->k->l2sq_f32(q.raw, rv, (size_t)x->dim)
+                                                        : -x->k->dot_f32(q.raw, rv, (size_t)x->dim);
+                    }
+                    idx_hits_sort(heap, m);
+                }
             } else {
                 m = flat_search(x, &q, kk, heap);
             }
@@ -66,7 +81,7 @@ int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const
                 out_scores[qi * k + i] = i < m ? (rescore ? -heap[i].d : idx_score(x, heap[i].d)) : NAN;
             }
         }
-        free(qb); free(heap); free(ids); free(dist);
+        free(qb); free(heap); free(ids); free(dist); free(ivs);
         hnsw_scratch_delete(hs);
     }
     if (fail) return snprintf(err, errlen, "out of memory during search"), -1;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "index/index.h"
+#include "index/kmeans.h"
 #include "tests/fixtures.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -276,7 +277,7 @@ static void test_file_round_trip_and_corruption(void **s)
     float *data = clustered(n, DIM, 10, 4), *q = near_queries(data, n, NQ, DIM);
     struct { idx_type t; idx_metric m; idx_vec v; int rescore; } kinds[] = {
         {IDX_FLAT, IDX_IP, IDX_F32, 0}, {IDX_HNSW, IDX_COSINE, IDX_F32, 0}, {IDX_HNSW, IDX_L2, IDX_I8, 0},
-        {IDX_FLAT, IDX_HAMMING, IDX_BIN, 1}, {IDX_HNSW, IDX_HAMMING, IDX_BIN, 0},
+        {IDX_FLAT, IDX_HAMMING, IDX_BIN, 1}, {IDX_HNSW, IDX_HAMMING, IDX_BIN, 0}, {IDX_IVFPQ, IDX_L2, IDX_F32, 0},
     };
     char path[512], bad[512], err[256];
     snprintf(path, sizeof path, "%s/idx.emb", test_tmpdir());
@@ -343,6 +344,99 @@ static void test_file_round_trip_and_corruption(void **s)
     free(a); free(b); free(sa); free(sb); free(data); free(q);
 }
 
+static emb_index *build_ivf(const float *data, int n, int refine, int threads)
+{
+    char err[256];
+    idx_params p = idx_default_params();
+    p.nlist = 64;
+    p.pq_m = 16;
+    p.refine = refine;
+    emb_index *x = idx_create(IDX_IVFPQ, IDX_COSINE, IDX_F32, DIM, &p, err, sizeof err);
+    if (!x) fail_msg("create: %s", err);
+    int64_t *ids = seq_ids(n);
+    /* trained on the first batch, then more added */
+    if (idx_add(x, data, ids, NULL, (size_t)n / 2, threads, err, sizeof err) != 0) fail_msg("add: %s", err);
+    if (idx_add(x, data + (size_t)n / 2 * DIM, ids + n / 2, NULL, (size_t)(n - n / 2), threads, err, sizeof err) != 0) fail_msg("add: %s", err);
+    free(ids);
+    return x;
+}
+
+static void test_ivfpq(void **s)
+{
+    (void)s;
+    int n = BIG_N / 2, k = 10;
+    float *data = clustered(n, DIM, 50, 6), *q = near_queries(data, n, NQ, DIM);
+    int64_t *truth = malloc(sizeof(int64_t) * NQ * k);
+    brute(data, n, q, NQ, DIM, k, 0, truth);
+    emb_index *x = build_ivf(data, n, 0, 2), *xr = build_ivf(data, n, 1, 1);
+    int64_t *a = malloc(sizeof(int64_t) * NQ * k), *b = malloc(sizeof(int64_t) * NQ * k);
+    float *sa = malloc(sizeof(float) * NQ * k), *sb = malloc(sizeof(float) * NQ * k);
+    idx_search_params sp = idx_default_search_params();
+    char err[256];
+    double r_probe[3];
+    int probes[3] = {1, 16, 64};
+    for (int i = 0; i < 3; i++) {
+        sp.nprobe = probes[i];
+        assert_int_equal(idx_search(x, q, NQ, k, &sp, a, sa, 2, err, sizeof err), 0);
+        r_probe[i] = recall(a, truth, NQ, k);
+    }
+    sp.nprobe = 16;
+    assert_int_equal(idx_search(xr, q, NQ, k, &sp, b, sb, 2, err, sizeof err), 0);
+    double rr = recall(b, truth, NQ, k);
+    printf("ivfpq n=%d nlist 64, 16 x 8-bit codes: recall@10 nprobe 1 %.3f, 16 %.3f, 64 %.3f; nprobe 16 + refine %.3f\n",
+           n, r_probe[0], r_probe[1], r_probe[2], rr);
+    assert_true(r_probe[1] >= 0.6);
+    assert_true(rr >= 0.9);
+    assert_true(r_probe[0] < r_probe[2] + 1e-9);
+    /* same answers on 1 and 2 threads; the same index built on 1 thread is identical */
+    assert_int_equal(idx_search(x, q, NQ, k, &sp, b, sb, 1, err, sizeof err), 0);
+    assert_int_equal(idx_search(x, q, NQ, k, &sp, a, sa, 2, err, sizeof err), 0);
+    assert_memory_equal(a, b, sizeof(int64_t) * NQ * k);
+    emb_index *x1 = build_ivf(data, n, 0, 1);
+    assert_int_equal(idx_search(x1, q, NQ, k, &sp, b, sb, 2, err, sizeof err), 0);
+    assert_memory_equal(a, b, sizeof(int64_t) * NQ * k);
+    /* delete, save, open */
+    for (int i = 0; i < n; i += 5) idx_delete(xr, i);
+    char path[512];
+    snprintf(path, sizeof path, "%s/ivf.emb", test_tmpdir());
+    assert_int_equal(idx_save(xr, path, err, sizeof err), 0);
+    emb_index *y = idx_open(path, err, sizeof err);
+    if (!y) fail_msg("open: %s", err);
+    assert_int_equal(idx_search(xr, q, NQ, k, &sp, a, sa, 2, err, sizeof err), 0);
+    assert_int_equal(idx_search(y, q, NQ, k, &sp, b, sb, 2, err, sizeof err), 0);
+    assert_memory_equal(a, b, sizeof(int64_t) * NQ * k);
+    for (int i = 0; i < NQ * k; i++) assert_true(a[i] % 5 != 0);
+    /* too few vectors to train */
+    idx_params p = idx_default_params();
+    emb_index *t = idx_create(IDX_IVFPQ, IDX_L2, IDX_F32, DIM, &p, err, sizeof err);
+    int64_t id = 0;
+    assert_int_equal(idx_add(t, data, &id, NULL, 1, 1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "at least"));
+    p.pq_m = 7;
+    assert_null(idx_create(IDX_IVFPQ, IDX_L2, IDX_F32, DIM, &p, err, sizeof err));
+    assert_non_null(strstr(err, "divide"));
+    idx_free(t); idx_free(y); idx_free(x); idx_free(x1); idx_free(xr);
+    free(a); free(b); free(sa); free(sb); free(data); free(q); free(truth);
+}
+
+static void test_kmeans(void **s)
+{
+    (void)s;
+    int n = 5000, k = 32;
+    float *data = clustered(n, DIM, 20, 7);
+    float *c1 = malloc(sizeof(float) * k * DIM), *c2 = malloc(sizeof(float) * k * DIM);
+    double o1 = kmeans_train(data, (size_t)n, DIM, DIM, k, 10, 9, 1, c1);
+    double o2 = kmeans_train(data, (size_t)n, DIM, DIM, k, 10, 9, 2, c2);
+    assert_memory_equal(c1, c2, sizeof(float) * k * DIM); /* deterministic for a seed */
+    double o0 = kmeans_train(data, (size_t)n, DIM, DIM, k, 0, 9, 1, c2); /* init only */
+    double oi = kmeans_train(data, (size_t)n, DIM, DIM, k, 1, 9, 1, c2);
+    printf("kmeans objective: 1 iteration %.5f, 10 iterations %.5f\n", oi, o1);
+    assert_true(o1 <= oi + 1e-9 && o1 == o2);
+    (void)o0;
+    assert_true(kmeans_train(data, 3, DIM, DIM, 4, 5, 1, 1, c2) < 0); /* more clusters than points */
+    free(data); free(c1); free(c2);
+}
+
 static void test_bad_arguments(void **s)
 {
     (void)s;
@@ -364,8 +458,8 @@ static void test_bad_arguments(void **s)
     assert_int_equal(out, -1);
     assert_int_equal(idx_search(x, v, 1, 0, NULL, &out, &sc, 1, err, sizeof err), -1);
     idx_type t; idx_metric m; idx_vec vv;
-    assert_int_equal(idx_parse_names("ivfpq", NULL, NULL, &t, &m, &vv, err, sizeof err), -1);
-    assert_non_null(strstr(err, "not implemented"));
+    assert_int_equal(idx_parse_names("annoy", NULL, NULL, &t, &m, &vv, err, sizeof err), -1);
+    assert_non_null(strstr(err, "unknown index type"));
     idx_free(x);
 }
 
@@ -376,6 +470,8 @@ int main(void)
         cmocka_unit_test(test_hnsw_recall),
         cmocka_unit_test(test_delete_compact_texts),
         cmocka_unit_test(test_file_round_trip_and_corruption),
+        cmocka_unit_test(test_ivfpq),
+        cmocka_unit_test(test_kmeans),
         cmocka_unit_test(test_bad_arguments),
     };
     return cmocka_run_group_tests_name("index", tests, NULL, NULL);

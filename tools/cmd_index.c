@@ -19,12 +19,15 @@ static const char *USAGE =
     "default to the input position) and indexes the vectors, keeping each text for\n"
     "display.  --vectors indexes a float32 (n, dim) .npy made elsewhere instead.\n"
     "\n"
-    "  --type flat|hnsw        exact scan or HNSW graph (default hnsw)\n"
+    "  --type flat|hnsw|ivfpq  exact scan, HNSW graph (default) or IVF-PQ\n"
     "  --metric M              cosine (default), ip, l2; hamming for binary vectors\n"
     "  --store f32|int8|binary vector storage (default f32); binary uses hamming\n"
     "  --rescore               binary: also keep int8 copies to rescore hits\n"
     "  --M N                   HNSW links per node (default 16)\n"
     "  --ef-construction N     HNSW build beam (default 200)\n"
+    "  --nlist N               IVF-PQ coarse lists (default 256; trained on this input)\n"
+    "  --pq-m N                IVF-PQ code bytes per vector (default dim / 8)\n"
+    "  --refine                IVF-PQ: keep f32 vectors to re-rank candidates exactly\n"
     "  --input-format F        lines (default) | jsonl\n"
     "  --no-text               do not store document texts\n"
     "  --batch N               texts per forward pass (default 32)\n"
@@ -116,6 +119,7 @@ static int index_info(const char *path)
     printf("vectors         %s%s, %d dims\n", idx_vec_name(in.vec), in.rescore ? " + int8 rescore copies" : "", in.dim);
     printf("count           %zu live, %zu deleted\n", in.count, in.deleted);
     if (in.type == IDX_HNSW) printf("hnsw            M %d, ef_construction %d\n", in.M, in.ef_construction);
+    if (in.type == IDX_IVFPQ) printf("ivfpq           nlist %d, %d x 8-bit sub-quantizers%s\n", in.nlist, in.pq_m, in.refine ? ", f32 refine vectors" : "");
     printf("bytes/vector    %zu (codes, id and links; texts excluded)\n", in.bytes_per_vector);
     printf("metadata        %s\n", idx_meta(x));
     idx_free(x);
@@ -130,12 +134,13 @@ int cmd_index(int argc, char **argv)
     const char *model = NULL, *input = NULL, *out = NULL, *xpath = NULL, *npy = NULL;
     const char *type = "hnsw", *metric = "cosine", *store = "f32";
     cli_input_format ifmt = CLI_IN_LINES;
-    int batch = 32, threads = 0, no_text = 0, rescore = 0, M = 16, efc = 200, metric_given = 0;
+    int batch = 32, threads = 0, no_text = 0, rescore = 0, M = 16, efc = 200, metric_given = 0, nlist = 256, pq_m = 0, refine = 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(USAGE, stdout); return 0; }
         else if (!strcmp(a, "--no-text")) { no_text = 1; continue; }
         else if (!strcmp(a, "--rescore")) { rescore = 1; continue; }
+        else if (!strcmp(a, "--refine")) { refine = 1; continue; }
         if (!v) { cli_err("index: %s needs a value", a); return 2; }
         i++;
         if (!strcmp(a, "-m") || !strcmp(a, "--model")) model = v;
@@ -150,6 +155,8 @@ int cmd_index(int argc, char **argv)
         else if (!strcmp(a, "--batch")) { if (cli_parse_int(a, v, 1, 4096, &batch)) return 2; }
         else if (!strcmp(a, "--M")) { if (cli_parse_int(a, v, 2, 128, &M)) return 2; }
         else if (!strcmp(a, "--ef-construction")) { if (cli_parse_int(a, v, 1, 100000, &efc)) return 2; }
+        else if (!strcmp(a, "--nlist")) { if (cli_parse_int(a, v, 1, 65536, &nlist)) return 2; }
+        else if (!strcmp(a, "--pq-m")) { if (cli_parse_int(a, v, 1, 65536, &pq_m)) return 2; }
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { if (cli_parse_int(a, v, 1, 1024, &threads)) return 2; }
         else { cli_err("index: unknown option '%s' (see ember index --help)", a); return 2; }
     }
@@ -199,6 +206,9 @@ int cmd_index(int argc, char **argv)
         p.M = M;
         p.ef_construction = efc;
         p.rescore = rescore;
+        p.nlist = nlist;
+        p.pq_m = pq_m;
+        p.refine = refine;
         x = idx_create(t, mt, vt, dim, &p, err, sizeof err);
         if (!x) { cli_err("index build: %s", err); free(ids); goto done; }
         char meta[400];

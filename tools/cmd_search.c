@@ -22,6 +22,8 @@ static const char *USAGE =
     "  -k N                    hits to print (default 10)\n"
     "  --ef N                  HNSW search beam (default max(64, k))\n"
     "  --rescore-mult N        binary + rescore: candidates per hit (default 4)\n"
+    "  --nprobe N              IVF-PQ lists to visit (default 16)\n"
+    "  --refine-factor N       IVF-PQ + refine: candidates per hit (default 4)\n"
     "  --rerank CROSS.gguf     rerank with a cross-encoder: takes the index's top\n"
     "                          --candidates K (default 50) and prints the best --top N\n"
     "                          (default k) with \"rerank_logit\" and \"rerank_score\"\n"
@@ -39,7 +41,7 @@ static int by_logit(const void *a, const void *b)
 int cmd_search(int argc, char **argv)
 {
     const char *xpath = NULL, *model = NULL, *query = NULL, *cross = NULL;
-    int k = 10, ef = 0, cand = 50, top = 0, threads = 0, rmult = 4;
+    int k = 10, ef = 0, cand = 50, top = 0, threads = 0, rmult = 4, nprobe = 16, rfac = 4;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(USAGE, stdout); return 0; }
@@ -54,6 +56,8 @@ int cmd_search(int argc, char **argv)
         else if (!strcmp(a, "--candidates")) { if (cli_parse_int(a, v, 1, 100000, &cand)) return 2; }
         else if (!strcmp(a, "--top")) { if (cli_parse_int(a, v, 1, 100000, &top)) return 2; }
         else if (!strcmp(a, "--rescore-mult")) { if (cli_parse_int(a, v, 1, 1000, &rmult)) return 2; }
+        else if (!strcmp(a, "--nprobe")) { if (cli_parse_int(a, v, 1, 65536, &nprobe)) return 2; }
+        else if (!strcmp(a, "--refine-factor")) { if (cli_parse_int(a, v, 1, 1000, &rfac)) return 2; }
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { if (cli_parse_int(a, v, 1, 1024, &threads)) return 2; }
         else { cli_err("search: unknown option '%s' (see ember search --help)", a); return 2; }
     }
@@ -95,6 +99,8 @@ int cmd_search(int argc, char **argv)
     idx_search_params sp = idx_default_search_params();
     sp.ef_search = ef;
     sp.rescore_mult = rmult;
+    sp.nprobe = nprobe;
+    sp.refine_factor = rfac;
     if (idx_search(x, qv, 1, want, &sp, ids, scores, 1, err, sizeof err) != 0) { cli_err("search: %s", err); goto done; }
     int nh = 0;
     for (int i = 0; i < want && ids[i] >= 0; i++) {

@@ -1,0 +1,15 @@
+/* Lloyd's k-means with a seeded, sampled initialisation: deterministic for a
+ * seed whatever the thread count (assignments are per point; centroid sums
+ * are accumulated serially in point order). */
+#ifndef EMBER_INDEX_KMEANS_H
+#define EMBER_INDEX_KMEANS_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* x: n points of dim (row stride ld floats); centroids out: k x dim.
+ * Returns the final mean squared distance, or -1 on bad arguments / memory. */
+double kmeans_train(const float *x, size_t n, int dim, int ld, int k, int iters, uint64_t seed,
+                    int n_threads, float *centroids);
+/* index of the nearest of k centroids (squared L2) */
+int kmeans_nearest(const float *v, const float *centroids, int k, int dim, float *dist);
+#endif
