@@ -49,7 +49,7 @@ GEN_BIN   := $(TOOLS_GEN:tools/%.c=$(BUILD)/%)
 EX_BIN    := $(TOOLS_EX:tools/%.c=$(BUILD)/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test sanitize clean demo bench check-deps
+.PHONY: all test sanitize clean demo bench bench-index check-deps
 # keep intermediate objects (and keep make quiet after the test summary)
 .SECONDARY:
 all: $(BUILD)/libember.a $(BUILD)/libember.so $(BUILD)/ember ember $(GEN_BIN) $(EX_BIN)
@@ -112,3 +112,7 @@ clean:
 # Benchmarks (not part of `make test`): ember vs scalar, ONNX Runtime, OpenBLAS.
 bench: all $(BUILD)/bench/bench_embed
 	@BUILD=$(BUILD) sh bench/run.sh
+
+# Index benchmark (not part of `make test`): ember vs hnswlib and FAISS.
+bench-index: all $(BUILD)/bench/bench_index
+	@BUILD=$(BUILD) N=$(or $(N),200000) NQ=$(or $(NQ),2000) sh bench/run_index.sh

@@ -68,5 +68,8 @@ run_shape cross 100 64 4 "avx512 avx2"
 
 make -s BUILD=$BUILD $BUILD/bench/bench_gemm BENCH_LIBS=-lopenblas >/dev/null 2>&1 && GEMM=1 || GEMM=0
 [ $GEMM = 1 ] && OPENBLAS_NUM_THREADS=2 $BUILD/bench/bench_gemm > "$OUT/gemm.md"
-/usr/bin/python3 bench/report.py "$RES" "$OUT/gemm.md" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)" > bench/RESULTS.md
+/usr/bin/python3 bench/report.py "$RES" "$OUT/gemm.md" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)" > "$OUT/RESULTS.md"
+# keep the index section written by `make bench-index`
+[ -f bench/RESULTS.md ] && sed -n '/<!-- index:begin -->/,/<!-- index:end -->/p' bench/RESULTS.md >> "$OUT/RESULTS.md"
+cp "$OUT/RESULTS.md" bench/RESULTS.md
 cat bench/RESULTS.md

@@ -18,14 +18,14 @@ int ivfpq_train(emb_index *x, const float *v, size_t n, int n_threads, char *err
     if (n < need)
         return snprintf(err, errlen, "IVF-PQ trains on the first batch: it needs at least %zu vectors (nlist %d, 256 codewords), got %zu",
                         need, x->nlist, n), -1;
-    /* sample: at most 256 points per centroid, as FAISS does */
-    size_t ns = (size_t)x->nlist * 256 > n ? n : (size_t)x->nlist * 256;
-    if (ns < 65536 && n > ns) ns = n < 65536 ? n : 65536;
+    /* sample: 64 points per centroid (at least 16384, at most n) */
+    size_t ns = (size_t)x->nlist * 64 > n ? n : (size_t)x->nlist * 64;
+    if (ns < 16384) ns = n < 16384 ? n : 16384;
     size_t stride = n / ns;
     float *s = malloc(ns * dim * sizeof(float)), *res = malloc(ns * dim * sizeof(float));
     if (!s || !res) { free(s); free(res); return snprintf(err, errlen, "out of memory training"), -1; }
     for (size_t i = 0; i < ns; i++) memcpy(s + i * dim, v + i * stride * dim, (size_t)dim * sizeof(float));
-    if (kmeans_train(s, ns, dim, dim, x->nlist, 20, x->p.seed, n_threads, x->centroids) < 0) {
+    if (kmeans_train(s, ns, dim, dim, x->nlist, 12, x->p.seed, n_threads, x->centroids) < 0) {
         free(s); free(res);
         return snprintf(err, errlen, "k-means failed (out of memory?)"), -1;
     }

@@ -1,4 +1,5 @@
 #include "index/kmeans.h"
+#include "kernels/kernels.h"
 
 #include <float.h>
 #include <stdlib.h>
@@ -6,12 +7,11 @@
 
 int kmeans_nearest(const float *v, const float *c, int k, int dim, float *dist)
 {
+    const kern_ops *ko = kern_ops_get();
     int best = 0;
     float bd = FLT_MAX;
     for (int j = 0; j < k; j++) {
-        const float *cj = c + (size_t)j * dim;
-        float d = 0;
-        for (int t = 0; t < dim; t++) { float e = v[t] - cj[t]; d += e * e; }
+        float d = ko->l2sq_f32(v, c + (size_t)j * dim, (size_t)dim);
         if (d < bd) { bd = d; best = j; }
     }
     if (dist) *dist = bd;

@@ -1,0 +1,183 @@
+/* Vector index benchmark, ember side.  Generates the data set (clustered,
+ * anisotropic, normalised, seeded) and queries near but not on it, computes
+ * the exact top-10 with the flat index, writes all three for the peers, then
+ * times ember's HNSW (ef sweep), flat, binary + rescore and IVF-PQ (nprobe
+ * sweep).  One JSON line per measurement.
+ *   bench_index --n N --dim D --nq Q --threads T --out DIR */
+#include "index/index.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static uint64_t rs = 2024;
+static double urand(void) { rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17; return (rs >> 11) * (1.0 / 9007199254740992.0); }
+static double nrand(void) { double u = urand() + 1e-12, v = urand(); return sqrt(-2 * log(u)) * cos(6.283185307 * v); }
+
+/* clusters of skewed sizes spread along a few latent directions, as in tests/test_index.c */
+static void gen(float *v, int n, int dim, int n_clusters, int lat, const float *c, const float *sc, const float *P)
+{
+    float *z = malloc(sizeof(float) * lat);
+    for (int i = 0; i < n; i++) {
+        int k = (int)(n_clusters * pow(urand(), 2.0));
+        for (int j = 0; j < lat; j++) z[j] = sc[k * lat + j] * (float)nrand();
+        double nn = 0;
+        for (int d = 0; d < dim; d++) {
+            float x = c[(size_t)k * dim + d] + 0.1f * (float)nrand();
+            for (int j = 0; j < lat; j++) x += P[(size_t)d * lat + j] * z[j];
+            v[(size_t)i * dim + d] = x;
+            nn += (double)x * x;
+        }
+        for (int d = 0; d < dim; d++) v[(size_t)i * dim + d] /= (float)sqrt(nn);
+    }
+    free(z);
+}
+
+static void save(const char *dir, const char *name, uint32_t rows, uint32_t cols, const void *p, size_t elem)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    fwrite(&rows, 4, 1, f);
+    fwrite(&cols, 4, 1, f);
+    fwrite(p, elem, (size_t)rows * cols, f);
+    fclose(f);
+}
+
+static double recall(const int64_t *got, const int64_t *gt, int nq, int k)
+{
+    long hit = 0;
+    for (int q = 0; q < nq; q++)
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++)
+                if (got[(size_t)q * k + i] == gt[(size_t)q * k + j]) { hit++; break; }
+    return (double)hit / ((double)nq * k);
+}
+
+static double rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024.0;
+}
+
+int main(int argc, char **argv)
+{
+    int n = 200000, dim = 384, nq = 2000, T = 1, k = 10;
+    const char *out = "build/bench-index";
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--n")) n = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--dim")) dim = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--nq")) nq = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--threads")) T = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--out")) out = argv[i + 1];
+    }
+    int ncl = 100, lat = 24;
+    float *c = malloc(sizeof(float) * ncl * dim), *sc = malloc(sizeof(float) * ncl * lat), *P = malloc(sizeof(float) * dim * lat);
+    for (int i = 0; i < ncl * dim; i++) c[i] = (float)nrand();
+    for (int i = 0; i < ncl * lat; i++) sc[i] = (float)(0.2 + urand());
+    for (int i = 0; i < dim * lat; i++) P[i] = (float)(nrand() / sqrt(lat));
+    float *data = malloc(sizeof(float) * (size_t)n * dim), *q = malloc(sizeof(float) * (size_t)nq * dim);
+    gen(data, n, dim, ncl, lat, c, sc, P);
+    for (int i = 0; i < nq; i++) { /* near a data point, not on it */
+        int src = (int)(urand() * n);
+        double nn = 0;
+        for (int d = 0; d < dim; d++) { q[(size_t)i * dim + d] = data[(size_t)src * dim + d] + (float)(0.3 / sqrt(dim) * nrand()); nn += q[(size_t)i * dim + d] * q[(size_t)i * dim + d]; }
+        for (int d = 0; d < dim; d++) q[(size_t)i * dim + d] /= (float)sqrt(nn);
+    }
+    int64_t *ids = malloc(sizeof(int64_t) * n), *gt = malloc(sizeof(int64_t) * nq * k), *got = malloc(sizeof(int64_t) * nq * 10 * k);
+    float *sco = malloc(sizeof(float) * nq * 10 * k);
+    for (int i = 0; i < n; i++) ids[i] = i;
+    char err[256];
+
+    /* exact: ground truth and the flat baseline */
+    emb_index *flat = idx_create(IDX_FLAT, IDX_IP, IDX_F32, dim, NULL, err, sizeof err);
+    idx_add(flat, data, ids, NULL, (size_t)n, T, err, sizeof err);
+    double t0 = now();
+    idx_search(flat, q, (size_t)nq, k, NULL, gt, sco, T, err, sizeof err);
+    double tf = now() - t0;
+    printf("{\"engine\": \"ember\", \"index\": \"flat f32\", \"threads\": %d, \"param\": \"-\", \"recall\": 1.0, \"qps\": %.1f, \"build_s\": 0, \"bytes_per_vec\": %d}\n", T, nq / tf, dim * 4);
+    fflush(stdout);
+    save(out, "data.bin", (uint32_t)n, (uint32_t)dim, data, 4);
+    save(out, "queries.bin", (uint32_t)nq, (uint32_t)dim, q, 4);
+    save(out, "gt.bin", (uint32_t)nq, (uint32_t)k, gt, 8);
+    idx_free(flat);
+
+    /* HNSW, M 16, ef_construction 200 (hnswlib's and FAISS's common setting) */
+    idx_params p = idx_default_params();
+    emb_index *h = idx_create(IDX_HNSW, IDX_IP, IDX_F32, dim, &p, err, sizeof err);
+    t0 = now();
+    idx_add(h, data, ids, NULL, (size_t)n, T, err, sizeof err);
+    double tb = now() - t0;
+    idx_info info;
+    idx_get_info(h, &info);
+    int efs[] = {10, 16, 32, 64, 128, 256};
+    for (int e = 0; e < 6; e++) {
+        idx_search_params sp = idx_default_search_params();
+        sp.ef_search = efs[e];
+        t0 = now();
+        idx_search(h, q, (size_t)nq, k, &sp, got, sco, T, err, sizeof err);
+        double ts = now() - t0;
+        printf("{\"engine\": \"ember\", \"index\": \"hnsw f32\", \"threads\": %d, \"param\": \"ef=%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu}\n",
+               T, efs[e], recall(got, gt, nq, k), nq / ts, tb, info.bytes_per_vector);
+        fflush(stdout);
+    }
+    idx_free(h);
+
+    /* binary + int8 rescore vs ember's own exact f32 search */
+    p.rescore = 1;
+    emb_index *b = idx_create(IDX_FLAT, IDX_HAMMING, IDX_BIN, dim, &p, err, sizeof err);
+    t0 = now();
+    idx_add(b, data, ids, NULL, (size_t)n, T, err, sizeof err);
+    tb = now() - t0;
+    idx_get_info(b, &info);
+    int mults[] = {1, 4, 10};
+    for (int r = 0; r < 3; r++) {
+        idx_search_params sp = idx_default_search_params();
+        sp.rescore_mult = mults[r];
+        t0 = now();
+        idx_search(b, q, (size_t)nq, k, &sp, got, sco, T, err, sizeof err);
+        double ts = now() - t0;
+        printf("{\"engine\": \"ember\", \"index\": \"binary + int8 rescore (flat)\", \"threads\": %d, \"param\": \"rescore x%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu, \"vs_exact\": %.1f}\n",
+               T, mults[r], recall(got, gt, nq, k), nq / ts, tb, info.bytes_per_vector, (nq / ts) / (nq / tf));
+        fflush(stdout);
+    }
+    idx_free(b);
+
+    /* IVF-PQ: nlist = 4 sqrt(n), pq_m = dim / 8 (48 bytes at 384-d), with and without refine */
+    for (int refine = 0; refine < 2; refine++) {
+        p = idx_default_params();
+        p.nlist = (int)(4 * sqrt((double)n));
+        p.pq_m = dim / 8;
+        p.refine = refine;
+        emb_index *v = idx_create(IDX_IVFPQ, IDX_IP, IDX_F32, dim, &p, err, sizeof err);
+        t0 = now();
+        if (idx_add(v, data, ids, NULL, (size_t)n, T, err, sizeof err) != 0) { fprintf(stderr, "ivfpq: %s\n", err); return 1; }
+        tb = now() - t0;
+        idx_get_info(v, &info);
+        int probes[] = {4, 16, 64};
+        for (int pi = 0; pi < 3; pi++) {
+            idx_search_params sp = idx_default_search_params();
+            sp.nprobe = probes[pi];
+            t0 = now();
+            idx_search(v, q, (size_t)nq, k, &sp, got, sco, T, err, sizeof err);
+            double ts = now() - t0;
+            printf("{\"engine\": \"ember\", \"index\": \"ivfpq nlist %d m %d%s\", \"threads\": %d, \"param\": \"nprobe=%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu}\n",
+                   p.nlist, p.pq_m, refine ? " + refine" : "", T, probes[pi], recall(got, gt, nq, k), nq / ts, tb, info.bytes_per_vector);
+            fflush(stdout);
+        }
+        idx_free(v);
+    }
+    printf("{\"engine\": \"ember\", \"peak_rss_mb\": %.1f, \"threads\": %d}\n", rss_mb(), T);
+    return 0;
+}

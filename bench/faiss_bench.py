@@ -1,0 +1,76 @@
+#!/usr/bin/python3
+"""FAISS (Debian python3-faiss) and hnswlib (python3-hnswlib) on the files
+bench_index wrote: IndexFlatIP, IndexHNSWFlat, IndexIVFPQ, IndexBinaryFlat
+(+ rescore is ember's only), hnswlib.Index.  JSON lines like bench_index.
+    faiss_bench.py DIR THREADS"""
+import json
+import sys
+import time
+
+import numpy as np
+
+
+def load(path, dtype):
+    with open(path, "rb") as f:
+        r, c = np.frombuffer(f.read(8), dtype=np.uint32)
+        return np.frombuffer(f.read(), dtype=dtype).reshape(int(r), int(c))
+
+
+def recall(I, gt):
+    k = gt.shape[1]
+    return sum(len(set(I[i, :k].tolist()) & set(gt[i].tolist())) for i in range(len(gt))) / gt.size
+
+
+def emit(engine, index, T, param, rec, qps, build, bpv):
+    print(json.dumps({"engine": engine, "index": index, "threads": T, "param": param, "recall": round(rec, 4),
+                      "qps": round(qps, 1), "build_s": round(build, 2), "bytes_per_vec": bpv}), flush=True)
+
+
+d_ = sys.argv[1]
+T = int(sys.argv[2])
+X = load(f"{d_}/data.bin", np.float32)
+Q = load(f"{d_}/queries.bin", np.float32)
+gt = load(f"{d_}/gt.bin", np.int64)
+n, d = X.shape
+k = gt.shape[1]
+try:
+    import faiss
+    faiss.omp_set_num_threads(T)
+    ix = faiss.IndexFlatIP(d)
+    ix.add(X)
+    t = time.time(); _, I = ix.search(Q, k); t = time.time() - t
+    emit("faiss", "flat f32", T, "-", recall(I, gt), len(Q) / t, 0, d * 4)
+    ix = faiss.IndexHNSWFlat(d, 16, faiss.METRIC_INNER_PRODUCT)
+    ix.hnsw.efConstruction = 200
+    t = time.time(); ix.add(X); tb = time.time() - t
+    for ef in (10, 16, 32, 64, 128, 256):
+        ix.hnsw.efSearch = ef
+        t = time.time(); _, I = ix.search(Q, k); t = time.time() - t
+        emit("faiss", "hnsw f32", T, f"ef={ef}", recall(I, gt), len(Q) / t, tb, d * 4 + 16 * 2 * 4)
+    nlist, m = int(4 * np.sqrt(n)), d // 8
+    ix = faiss.IndexIVFPQ(faiss.IndexFlatIP(d), d, nlist, m, 8, faiss.METRIC_INNER_PRODUCT)
+    t = time.time(); ix.train(X); ix.add(X); tb = time.time() - t
+    for p in (4, 16, 64):
+        ix.nprobe = p
+        t = time.time(); _, I = ix.search(Q, k); t = time.time() - t
+        emit("faiss", f"ivfpq nlist {nlist} m {m}", T, f"nprobe={p}", recall(I, gt), len(Q) / t, tb, m + 8)
+    Xb = np.packbits(X > 0, axis=1)
+    Qb = np.packbits(Q > 0, axis=1)
+    ix = faiss.IndexBinaryFlat(d)
+    ix.add(Xb)
+    t = time.time(); _, I = ix.search(Qb, k); t = time.time() - t
+    emit("faiss", "binary flat (no rescore)", T, "-", recall(I, gt), len(Q) / t, 0, d // 8)
+except ImportError:
+    print(json.dumps({"engine": "faiss", "skipped": "python3-faiss not installed"}))
+try:
+    import hnswlib
+    ix = hnswlib.Index(space="ip", dim=d)
+    ix.init_index(max_elements=n, ef_construction=200, M=16, random_seed=42)
+    ix.set_num_threads(T)
+    t = time.time(); ix.add_items(X, np.arange(n)); tb = time.time() - t
+    for ef in (10, 16, 32, 64, 128, 256):
+        ix.set_ef(ef)
+        t = time.time(); I, _ = ix.knn_query(Q, k=k); t = time.time() - t
+        emit("hnswlib (Debian python)", "hnsw f32", T, f"ef={ef}", recall(I, gt), len(Q) / t, tb, d * 4 + 16 * 2 * 4)
+except ImportError:
+    print(json.dumps({"engine": "hnswlib", "skipped": "python3-hnswlib not installed"}))

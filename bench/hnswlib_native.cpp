@@ -1,0 +1,70 @@
+// hnswlib compiled for this CPU (-O3 -march=native, Debian's libhnswlib-dev
+// headers): the honest HNSW bar for bench/run_index.sh.  Reads the files
+// bench_index wrote; prints JSON lines like bench_index.
+#include <hnswlib/hnswlib.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+static std::vector<char> load(const char *dir, const char *name, unsigned &rows, unsigned &cols, size_t elem)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f || fread(&rows, 4, 1, f) != 1 || fread(&cols, 4, 1, f) != 1) { fprintf(stderr, "cannot read %s\n", path); exit(1); }
+    std::vector<char> buf((size_t)rows * cols * elem);
+    if (fread(buf.data(), 1, buf.size(), f) != buf.size()) { fprintf(stderr, "short %s\n", path); exit(1); }
+    fclose(f);
+    return buf;
+}
+
+static double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) { fprintf(stderr, "usage: hnswlib_native DIR THREADS\n"); return 2; }
+    const char *dir = argv[1];
+    int T = atoi(argv[2]);
+    unsigned n, d, nq, qd, gq, k;
+    auto data = load(dir, "data.bin", n, d, 4);
+    auto qs = load(dir, "queries.bin", nq, qd, 4);
+    auto gtb = load(dir, "gt.bin", gq, k, 8);
+    const float *X = (const float *)data.data(), *Q = (const float *)qs.data();
+    const int64_t *gt = (const int64_t *)gtb.data();
+    hnswlib::InnerProductSpace space(d);
+    hnswlib::HierarchicalNSW<float> h(&space, n, 16, 200, 42);
+    double t0 = now();
+    std::vector<std::thread> th;
+    for (int t = 0; t < T; t++)
+        th.emplace_back([&, t] { for (unsigned i = t; i < n; i += T) h.addPoint(X + (size_t)i * d, i); });
+    for (auto &x : th) x.join();
+    double tb = now() - t0;
+    int efs[] = {10, 16, 32, 64, 128, 256};
+    for (int ef : efs) {
+        h.setEf(ef);
+        std::vector<long> hits(T, 0);
+        t0 = now();
+        std::vector<std::thread> ts;
+        for (int t = 0; t < T; t++)
+            ts.emplace_back([&, t] {
+                for (unsigned q = t; q < nq; q += T) {
+                    auto r = h.searchKnn(Q + (size_t)q * d, k);
+                    while (!r.empty()) {
+                        for (unsigned j = 0; j < k; j++) if ((int64_t)r.top().second == gt[(size_t)q * k + j]) { hits[t]++; break; }
+                        r.pop();
+                    }
+                }
+            });
+        for (auto &x : ts) x.join();
+        double tsr = now() - t0;
+        long hit = 0;
+        for (long v : hits) hit += v;
+        printf("{\"engine\": \"hnswlib (-march=native)\", \"index\": \"hnsw f32\", \"threads\": %d, \"param\": \"ef=%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu}\n",
+               T, ef, (double)hit / ((double)nq * k), nq / tsr, tb, (size_t)d * 4 + 16 * 2 * 4 + 4 + 8);
+        fflush(stdout);
+    }
+    return 0;
+}
