@@ -30,6 +30,7 @@ static int cmp(const void *a, const void *b)
 static char *words(int n)
 {
     char *s = malloc((size_t)n * 4 + 1);
+    if (!s) return NULL;
     s[0] = '\0';
     for (int i = 0; i < n; i++) strcat(s, i ? " the" : "the");
     return s;
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i - 1], "--out")) out_path = v;
         else { fprintf(stderr, "unknown option %s\n", argv[i - 1]); return 2; }
     }
+    if (B < 1 || L < 3 || T < 1 || R < 1) { fprintf(stderr, "bench_embed: --batch, --threads, --repeats must be >= 1 and --tokens >= 3\n"); return 2; }
     char err[512];
     ember_model *m = ember_model_load(model, err, sizeof err);
     if (!m) { fprintf(stderr, "bench_embed: %s\n", err); return 1; }
@@ -72,8 +74,10 @@ int main(int argc, char **argv)
     for (int tries = 0; tries < 8; tries++) {
         free(text);
         text = words(nw > 0 ? nw : 0);
-        if (rerank) ember_tokenize(c, query, strlen(query), text, strlen(text), 1, 0, ids, tys, L * 2, &n);
-        else ember_tokenize(c, text, strlen(text), NULL, 0, 1, 0, ids, tys, L * 2, &n);
+        if (!text || !ids || !tys) { fprintf(stderr, "bench_embed: out of memory\n"); return 1; }
+        ember_status st = rerank ? ember_tokenize(c, query, strlen(query), text, strlen(text), 1, 0, ids, tys, L * 2, &n)
+                                 : ember_tokenize(c, text, strlen(text), NULL, 0, 1, 0, ids, tys, L * 2, &n);
+        if (st != EMBER_OK) n = -1;
         if (n == L) break;
         nw += L - n;
     }
@@ -83,6 +87,7 @@ int main(int argc, char **argv)
     size_t out_n = rerank ? (size_t)B : (size_t)B * info.dim;
     float *out = malloc(out_n * sizeof(float));
     double *t = malloc(sizeof(double) * (size_t)R);
+    if (!texts || !out || !t) { fprintf(stderr, "bench_embed: out of memory\n"); return 1; }
     for (int r = -1; r < R; r++) { /* one warm-up */
         double t0 = now();
         ember_status st = rerank ? ember_rerank(c, query, strlen(query), texts, NULL, B, out)
@@ -93,6 +98,7 @@ int main(int argc, char **argv)
     qsort(t, (size_t)R, sizeof *t, cmp);
     if (ids_out) {
         FILE *f = fopen(ids_out, "w");
+        if (!f) { perror(ids_out); return 1; }
         fputs("{\"ids\": [", f);
         for (int b = 0; b < B; b++) {
             fputs(b ? ", [" : "[", f);
@@ -110,8 +116,7 @@ int main(int argc, char **argv)
     }
     if (out_path) {
         FILE *f = fopen(out_path, "wb");
-        fwrite(out, sizeof(float), out_n, f);
-        fclose(f);
+        if (!f || fwrite(out, sizeof(float), out_n, f) != out_n || fclose(f) != 0) { perror(out_path); return 1; }
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

@@ -55,7 +55,8 @@ def main():
 
     inits, nodes = [], []
     def init(name, arr):
-        inits.append(numpy_helper.from_array(np.ascontiguousarray(arr, dtype=arr.dtype), name))
+        # (np.ascontiguousarray would turn 0-d scalars into shape [1])
+        inits.append(numpy_helper.from_array(np.array(arr, dtype=arr.dtype, order="C"), name))
         return name
     def const(name, arr):
         return init(name, np.asarray(arr))

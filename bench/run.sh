@@ -34,6 +34,12 @@ if [ $ORT = 1 ] && [ ! -d bench/node_modules/onnxruntime-node ]; then
     (cd bench && npm install --ignore-scripts --no-audit --no-fund >/dev/null 2>&1) || { echo "bench: npm install onnxruntime-node failed; ONNX peer skipped"; ORT=0; }
 fi
 if [ $ORT = 1 ]; then
+    # prove the exporter (and ORT) on the fixtures' goldens before it serves as a peer
+    for fx in minilm-embed-tiny minilm-cross-tiny; do
+        [ -d "$FIX/models/$fx" ] || continue
+        /usr/bin/python3 bench/check_export.py "$FIX/models/$fx" "$OUT/check-$fx" 2>/dev/null | tail -1 | grep -q PASS ||
+            { echo "bench: bench/check_export.py failed on $fx; ONNX peer not trusted"; exit 1; }
+    done
     for kind in embed cross; do
         [ -f "$MODELS/$kind.onnx" ] || /usr/bin/python3 bench/export_onnx.py "$MODELS/$kind-hf" "$MODELS/$kind.onnx"
     done

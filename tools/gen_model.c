@@ -133,18 +133,23 @@ int main(int argc, char **argv)
 
     char buf[4096];
     snprintf(buf, sizeof buf,
-             "{\n  \"architectures\": [\"%s\"],\n  \"attention_probs_dropout_prob\": 0.1,\n  \"hidden_act\": \"gelu\",\n"
+             "{\n  \"_name_or_path\": \"gen_model-%s\",\n  \"architectures\": [\"%s\"],\n"
+             "  \"attention_probs_dropout_prob\": 0.1,\n  \"classifier_dropout\": null,\n"
+             "  \"gradient_checkpointing\": false,\n  \"hidden_act\": \"gelu\",\n"
              "  \"hidden_dropout_prob\": 0.1,\n  \"hidden_size\": %d,\n  \"initializer_range\": 0.02,\n"
              "  \"intermediate_size\": %d,\n  \"layer_norm_eps\": 1e-12,\n  \"max_position_embeddings\": %d,\n"
              "  \"model_type\": \"bert\",\n  \"num_attention_heads\": %d,\n  \"num_hidden_layers\": %d,\n"
              "  \"pad_token_id\": 0,\n  \"position_embedding_type\": \"absolute\",\n  \"torch_dtype\": \"%s\",\n"
-             "  \"type_vocab_size\": 2,\n  \"vocab_size\": %d%s\n}\n",
-             cross ? "BertForSequenceClassification" : "BertModel", hidden, ffn, max_pos, heads, layers,
+             "  \"transformers_version\": \"4.33.3\",\n  \"type_vocab_size\": 2,\n  \"use_cache\": true,\n"
+             "  \"vocab_size\": %d%s\n}\n",
+             kind, cross ? "BertForSequenceClassification" : "BertModel", hidden, ffn, max_pos, heads, layers,
              st_dtype == 0 ? "float32" : st_dtype == 1 ? "float16" : "bfloat16", n_vocab,
-             cross ? ",\n  \"id2label\": {\"0\": \"LABEL_0\"},\n  \"label2id\": {\"LABEL_0\": 0}" : "");
+             cross ? ",\n  \"id2label\": {\"0\": \"LABEL_0\"},\n  \"label2id\": {\"LABEL_0\": 0},\n"
+                     "  \"sbert_ce_default_activation_function\": \"torch.nn.modules.linear.Identity\"" : "");
     if (write_file(out, "config.json", buf)) return 1;
     if (write_file(out, "tokenizer_config.json",
-                   "{\n  \"do_lower_case\": true,\n  \"model_max_length\": 512,\n  \"tokenize_chinese_chars\": true,\n"
+                   "{\n  \"clean_up_tokenization_spaces\": true,\n  \"do_basic_tokenize\": true,\n"
+                   "  \"do_lower_case\": true,\n  \"never_split\": null,\n  \"model_max_length\": 512,\n  \"tokenize_chinese_chars\": true,\n"
                    "  \"strip_accents\": null,\n  \"unk_token\": \"[UNK]\",\n  \"sep_token\": \"[SEP]\",\n"
                    "  \"pad_token\": \"[PAD]\",\n  \"cls_token\": \"[CLS]\",\n  \"mask_token\": \"[MASK]\",\n"
                    "  \"tokenizer_class\": \"BertTokenizer\"\n}\n")) return 1;
@@ -169,6 +174,7 @@ int main(int argc, char **argv)
     /* tensor list, in the official writer's (sorted) order */
     int cap = 32 + layers * 16, n = 0;
     tdesc *t = calloc((size_t)cap, sizeof *t);
+    if (!t) { fprintf(stderr, "gen_model: out of memory\n"); return 1; }
     const char *pre = cross ? "bert." : "";
 #define T(fmt_name, r, c, k) do { snprintf(t[n].name, sizeof t[n].name, "%s%s", pre, fmt_name); t[n].rows = r; t[n].cols = c; t[n].kind = k; n++; } while (0)
     T("embeddings.LayerNorm.bias", 0, hidden, 3);
@@ -201,9 +207,14 @@ int main(int argc, char **argv)
         T("classifier.weight", 1, hidden, 0);
     }
     /* header */
-    size_t esz = st_dtype == 0 ? 4 : 2, hcap = (size_t)n * 200 + 64, hl = 0, off = 0;
+    size_t esz = st_dtype == 0 ? 4 : 2, hcap = (size_t)n * 200 + 256, hl = 0, off = 0;
     char *hdr = malloc(hcap);
+    if (!hdr) { fprintf(stderr, "gen_model: out of memory\n"); return 1; }
     hl += (size_t)snprintf(hdr + hl, hcap - hl, "{\"__metadata__\":{\"format\":\"pt\"}");
+    /* the int64 position_ids buffer the official checkpoints carry (the converter skips it) */
+    hl += (size_t)snprintf(hdr + hl, hcap - hl, ",\"%sembeddings.position_ids\":{\"dtype\":\"I64\",\"shape\":[1,%d],\"data_offsets\":[0,%zu]}",
+                           cross ? "bert." : "", max_pos, (size_t)max_pos * 8);
+    off = (size_t)max_pos * 8;
     for (int i = 0; i < n; i++) {
         size_t cnt = (size_t)(t[i].rows ? t[i].rows : 1) * t[i].cols, bytes = cnt * esz;
         if (t[i].rows) hl += (size_t)snprintf(hdr + hl, hcap - hl, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[%d,%d],\"data_offsets\":[%zu,%zu]}",
@@ -221,6 +232,7 @@ int main(int argc, char **argv)
     uint64_t hl64 = hl;
     fwrite(&hl64, 8, 1, f);
     fwrite(hdr, 1, hl, f);
+    for (int64_t p = 0; p < max_pos; p++) fwrite(&p, 8, 1, f); /* little-endian host assumed, as everywhere in ember */
     size_t maxcnt = 0;
     for (int i = 0; i < n; i++) {
         size_t cnt = (size_t)(t[i].rows ? t[i].rows : 1) * t[i].cols;
@@ -228,6 +240,7 @@ int main(int argc, char **argv)
     }
     float *data = malloc(maxcnt * sizeof(float));
     uint16_t *half = malloc(maxcnt * sizeof(uint16_t));
+    if (!data || !half) { fprintf(stderr, "gen_model: out of memory\n"); fclose(f); return 1; }
     for (int i = 0; i < n; i++) {
         size_t cnt = (size_t)(t[i].rows ? t[i].rows : 1) * t[i].cols;
         int pad_row = strstr(t[i].name, "word_embeddings") != NULL;
