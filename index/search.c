@@ -19,6 +19,80 @@ static int flat_search(const emb_index *x, const idx_query *q, int k, idx_hit *h
     return n;
 }
 
+/* Exact f32 search as blocks of queries x blocks of vectors through the GEMM
+ * kernel (C = Q . X^T: the stored vectors are already in W layout), then a
+ * bounded heap per query. */
+#define FQ 128
+#define FX 1024
+static int flat_gemm_search(const emb_index *x, const float *queries, size_t nq, int k,
+                            int64_t *out_ids, float *out_scores, int n_threads)
+{
+    const int dim = x->dim, l2 = x->metric == IDX_L2;
+    const float *X = (const float *)x->codes;
+    float *xx = NULL;
+    if (l2) {
+        xx = malloc((x->n ? x->n : 1) * sizeof(float));
+        if (!xx) return -1;
+        for (size_t i = 0; i < x->n; i++) xx[i] = x->k->dot_f32(X + i * dim, X + i * dim, (size_t)dim);
+    }
+    int fail = 0;
+    size_t nblk = (nq + FQ - 1) / FQ;
+    #pragma omp parallel num_threads(n_threads) if (n_threads > 1 && nblk > 1)
+    {
+        float *qb = malloc((size_t)FQ * dim * sizeof(float)), *sc = malloc((size_t)FQ * FX * sizeof(float));
+        float *pack = NULL;
+        idx_hit *heap = malloc((size_t)FQ * k * sizeof(idx_hit));
+        int *hn = malloc(FQ * sizeof(int));
+        float qq[FQ];
+        if (posix_memalign((void **)&pack, 64, kern_gemm_scratch_floats(1) * sizeof(float)) != 0) pack = NULL;
+        int ok = qb && sc && pack && heap && hn;
+        if (!ok) {
+            #pragma omp atomic write
+            fail = 1;
+        }
+        #pragma omp for schedule(dynamic, 1)
+        for (size_t b = 0; b < nblk; b++) {
+            if (!ok) continue;
+            size_t q0 = b * FQ;
+            int m = nq - q0 < FQ ? (int)(nq - q0) : FQ;
+            for (int i = 0; i < m; i++) {
+                memcpy(qb + (size_t)i * dim, queries + (q0 + i) * dim, (size_t)dim * sizeof(float));
+                if (x->metric == IDX_COSINE) {
+                    double s2 = 0;
+                    for (int d = 0; d < dim; d++) s2 += (double)qb[i * dim + d] * qb[i * dim + d];
+                    if (s2 > 0) for (int d = 0; d < dim; d++) qb[i * dim + d] *= (float)(1 / sqrt(s2));
+                }
+                qq[i] = x->k->dot_f32(qb + (size_t)i * dim, qb + (size_t)i * dim, (size_t)dim);
+                hn[i] = 0;
+            }
+            for (size_t x0 = 0; x0 < x->n; x0 += FX) {
+                int nx = x->n - x0 < FX ? (int)(x->n - x0) : FX;
+                x->k->gemm_f32(m, nx, dim, qb, dim, X + x0 * dim, KERN_W_F32, dim, NULL, sc, FX, pack, 1);
+                for (int i = 0; i < m; i++) {
+                    const float *si = sc + (size_t)i * FX;
+                    idx_hit *h = heap + (size_t)i * k;
+                    for (int j = 0; j < nx; j++) {
+                        if (x->deleted[x0 + j]) continue;
+                        float d = l2 ? qq[i] - 2 * si[j] + xx[x0 + j] : -si[j];
+                        idx_heap_push(h, &hn[i], k, d, (uint32_t)(x0 + j));
+                    }
+                }
+            }
+            for (int i = 0; i < m; i++) {
+                idx_hit *h = heap + (size_t)i * k;
+                idx_hits_sort(h, hn[i]);
+                for (int j = 0; j < k; j++) {
+                    out_ids[(q0 + i) * k + j] = j < hn[i] ? x->ids[h[j].i] : -1;
+                    out_scores[(q0 + i) * k + j] = j < hn[i] ? idx_score(x, h[j].d) : NAN;
+                }
+            }
+        }
+        free(qb); free(sc); free(pack); free(heap); free(hn);
+    }
+    free(xx);
+    return fail ? -1 : 0;
+}
+
 int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const idx_search_params *sp,
                int64_t *out_ids, float *out_scores, int n_threads, char *err, size_t errlen)
 {
@@ -33,6 +107,12 @@ int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const
     int kk = rescore ? k * (sp->rescore_mult > 1 ? sp->rescore_mult : 1) : k; /* candidates */
     if (refine) kk = k * (sp->refine_factor > 1 ? sp->refine_factor : 1);
     int nprobe = sp->nprobe > 0 ? sp->nprobe : 16;
+    if (n_threads < 1) n_threads = 1;
+    if (x->type == IDX_FLAT && x->vt == IDX_F32 && nq > 0) {
+        if (flat_gemm_search(x, queries, nq, k, out_ids, out_scores, n_threads) != 0)
+            return snprintf(err, errlen, "out of memory during search"), -1;
+        return 0;
+    }
     int ef = sp->ef_search > 0 ? (sp->ef_search > kk ? sp->ef_search : kk) : (kk > 64 ? kk : 64);
     if (n_threads < 1) n_threads = 1;
     int fail = 0;
