@@ -22,7 +22,7 @@ int ivfpq_train(emb_index *x, const float *v, size_t n, int n_threads, char *err
     size_t ns = (size_t)x->nlist * 64 > n ? n : (size_t)x->nlist * 64;
     if (ns < 16384) ns = n < 16384 ? n : 16384;
     size_t stride = n / ns;
-    float *s = malloc(ns * dim * sizeof(float)), *res = malloc(ns * dim * sizeof(float));
+    float *s = calloc(ns * dim, sizeof(float)), *res = malloc(ns * dim * sizeof(float));
     if (!s || !res) { free(s); free(res); return snprintf(err, errlen, "out of memory training"), -1; }
     for (size_t i = 0; i < ns; i++) memcpy(s + i * dim, v + i * stride * dim, (size_t)dim * sizeof(float));
     if (kmeans_train(s, ns, dim, dim, x->nlist, 12, x->p.seed, n_threads, x->centroids) < 0) {
