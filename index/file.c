@@ -284,6 +284,7 @@ emb_index *idx_open(const char *path, char *err, size_t errlen)
                         FAIL("%s: vector %llu links to %u on level %d, which is not there", path, (unsigned long long)i, li[1 + j], l);
             }
     }
+    if (idx_hash_build(x) != 0) FAIL("%s: out of memory", path);
     return x;
 fail:
     if (x) idx_free(x);

@@ -277,8 +277,9 @@ int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *con
     x->n += n;
     if (x->type == IDX_HNSW && hnsw_insert_range(x, first, n, n_threads, err, errlen) != 0) return -1;
     if (x->type == IDX_IVFPQ && ivfpq_build_lists(x) != 0) return ERR("out of memory building inverted lists");
-    free(x->hash);
-    x->hash = NULL; /* rebuilt lazily */
+    /* the id table is rebuilt here, not lazily, so searches and idx_text on
+     * a shared index never write */
+    if (idx_hash_build(x) != 0) return ERR("out of memory indexing ids");
     return 0;
 }
 
@@ -331,8 +332,6 @@ int idx_delete(emb_index *x, int64_t id)
 
 const char *idx_text(const emb_index *x, int64_t id, size_t *len)
 {
-    emb_index *mx = (emb_index *)x; /* the lookup table is a cache */
-    if (!x->hash && idx_hash_build(mx) != 0) return NULL;
     long s = idx_slot_of(x, id);
     if (s < 0 || !x->text) return NULL;
     *len = (size_t)(x->text_off[s + 1] - x->text_off[s]);
@@ -482,6 +481,7 @@ int idx_compact(emb_index *x, int n_threads, char *err, size_t errlen)
     free(x->hash);
     x->hash = NULL;
     if (x->type == IDX_IVFPQ && ivfpq_build_lists(x) != 0) return ERR("out of memory building inverted lists");
+    if (idx_hash_build(x) != 0) return ERR("out of memory indexing ids");
     if (x->type == IDX_HNSW && w) {
         /* re-link every live vector from scratch, levels redrawn from the seed */
         x->rng = x->p.seed ? x->p.seed : 42;

@@ -3,8 +3,10 @@
  * index quantises them to its own vector type.
  *
  * Scores: ip and cosine report the inner product (higher is better), l2 the
- * squared distance and hamming the bit distance (lower is better).  Results
- * are sorted best first.
+ * squared distance and hamming the bit distance (lower is better); a binary
+ * index with rescore reports the rescored inner product (higher is better).
+ * Results are sorted best first.  Binary codes: component d is bit d % 64 of
+ * 64-bit word d / 64 (set when the component is > 0).
  *
  * Thread-safety: searches on one index may run concurrently; add, delete and
  * save must not overlap with anything else on the same index. */
