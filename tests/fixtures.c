@@ -15,6 +15,19 @@ int fixture_path(char *buf, size_t cap, const char *rel)
     return 0;
 }
 
+char *test_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    long n = -1;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
+    fclose(f);
+    if (buf) { buf[n] = '\0'; *len = (size_t)n; }
+    return buf;
+}
+
 static char tmpdir[256];
 
 static void tmpdir_cleanup(void)

@@ -5,6 +5,8 @@
 /* Writes <fixtures>/<rel> into buf; returns 1 if it exists, else prints why
  * the test will be skipped and returns 0. */
 int fixture_path(char *buf, size_t cap, const char *rel);
+/* Whole file into a malloc'd, NUL-terminated buffer; NULL if unreadable. */
+char *test_slurp(const char *path, size_t *len);
 /* A fresh temporary directory for this test process (removed at exit). */
 const char *test_tmpdir(void);
 #endif

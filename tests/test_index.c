@@ -251,18 +251,6 @@ static void test_delete_compact_texts(void **s)
     free(data); free(q);
 }
 
-static char *slurp(const char *p, size_t *len)
-{
-    FILE *f = fopen(p, "rb");
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc(*len);
-    assert_int_equal(fread(b, 1, *len, f), *len);
-    fclose(f);
-    return b;
-}
-
 static void spit(const char *p, const char *b, size_t len)
 {
     FILE *f = fopen(p, "wb");
@@ -304,7 +292,7 @@ static void test_file_round_trip_and_corruption(void **s)
         idx_free(x);
 
         size_t len;
-        char *img = slurp(path, &len);
+        char *img = test_slurp(path, &len);
         /* flip one byte at many places: every one is caught (header or section checksum) */
         int caught = 0, tried = 0;
         for (size_t off = 0; off < len; off += len / 97 + 1) {
@@ -327,13 +315,13 @@ static void test_file_round_trip_and_corruption(void **s)
     }
     /* specific messages */
     size_t len;
-    char *img = slurp(path, &len);
+    char *img = test_slurp(path, &len);
     memcpy(img, "NOTANIDX", 8);
     spit(bad, img, len);
     assert_null(idx_open(bad, err, sizeof err));
     assert_non_null(strstr(err, "bad magic"));
     free(img);
-    img = slurp(path, &len);
+    img = test_slurp(path, &len);
     img[len - 1] ^= 1; /* last section's data */
     spit(bad, img, len);
     assert_null(idx_open(bad, err, sizeof err));

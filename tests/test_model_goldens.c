@@ -24,20 +24,6 @@
 #define TOL_LOGIT 2e-5
 #define TOL_SCORE 1e-5
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-    fclose(f);
-    if (buf) { buf[n] = '\0'; *len = (size_t)n; }
-    return buf;
-}
-
 /* Converts fixtures/models/<name> into the test's temp dir; NULL (skipped) without fixtures. */
 static const char *converted(const char *name, const char *dtype)
 {
@@ -65,7 +51,7 @@ static int goldens_load(goldens *g, const char *model, const char *file)
     memset(g, 0, sizeof *g);
     if (!fixture_path(path, sizeof path, rel)) return 0;
     size_t len;
-    g->buf = slurp(path, &len);
+    g->buf = test_slurp(path, &len);
     assert_non_null(g->buf);
     g->rows = calloc(256, sizeof *g->rows);
     char *p = g->buf, err[256];

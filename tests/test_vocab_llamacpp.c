@@ -14,20 +14,6 @@
 #include "ember.h"
 #include "tests/fixtures.h"
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-    fclose(f);
-    if (buf) { buf[n] = '\0'; *len = (size_t)n; }
-    return buf;
-}
-
 static void test_llamacpp_bert_vocab(void **state)
 {
     (void)state;
@@ -47,7 +33,7 @@ static void test_llamacpp_bert_vocab(void **state)
     assert_non_null(c);
 
     size_t ilen, olen;
-    char *in = slurp(inp, &ilen), *ex = slurp(out, &olen);
+    char *in = test_slurp(inp, &ilen), *ex = test_slurp(out, &olen);
     assert_non_null(in);
     assert_non_null(ex);
     const char *sep = "\n__ggml_vocab_test__\n";
