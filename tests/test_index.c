@@ -14,6 +14,7 @@
 
 #include "index/index.h"
 #include "index/kmeans.h"
+#include "index/index_internal.h"
 #include "tests/fixtures.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -327,6 +328,23 @@ static void test_file_round_trip_and_corruption(void **s)
     assert_null(idx_open(bad, err, sizeof err));
     assert_non_null(strstr(err, "checksum"));
     free(img);
+    /* header fields with a valid header checksum: version, dimension, count */
+    struct { size_t off; uint32_t val; const char *want; } edits[] = {
+        {8, 2, "version"},          /* version */
+        {28, 1u << 30, "dimension"}, /* dim */
+        {32, 0xffffffffu, "count"},  /* low word of the vector count */
+    };
+    for (int e = 0; e < 3; e++) {
+        img = test_slurp(path, &len);
+        memcpy(img + edits[e].off, &edits[e].val, 4);
+        if (edits[e].off == 32) { uint32_t hi = 0xffff; memcpy(img + 36, &hi, 4); }
+        uint32_t crc = idx_crc32(0, img, 124);
+        memcpy(img + 124, &crc, 4);
+        spit(bad, img, len);
+        assert_null(idx_open(bad, err, sizeof err));
+        if (!strstr(err, edits[e].want)) fail_msg("edit %d: '%s' lacks '%s'", e, err, edits[e].want);
+        free(img);
+    }
     assert_null(idx_open("/nonexistent.emb", err, sizeof err));
     assert_non_null(strstr(err, "cannot open"));
     free(a); free(b); free(sa); free(sb); free(data); free(q);
