@@ -84,13 +84,13 @@ static ember_status need_weights(ember_ctx *c, ember_kind kind)
     return EMBER_OK;
 }
 
-ember_status ember_embed(ember_ctx *c, const char *const *texts, const size_t *lens,
-                         int n, int flags, float *out)
+/* The one batching loop: tokenize each input (a text, or the pair (query,
+ * text) when query != NULL), pack inputs into chunks of at most max_batch
+ * sequences and max_rows tokens, run the encoder per chunk, then pool
+ * (embeddings, out: n x hidden) or score the first token (logits, out: n). */
+static ember_status run_chunks(ember_ctx *c, const char *query, size_t query_len, const char *const *texts,
+                               const size_t *lens, int n, int flags, float *out)
 {
-    if (!c) return EMBER_ERR_ARG;
-    if (n < 0 || (n > 0 && (!texts || !out))) return FAIL(c, EMBER_ERR_ARG, "embed: bad arguments (n %d)", n);
-    ember_status st = need_weights(c, EMBER_KIND_EMBEDDER);
-    if (st) return st;
     const int H = c->m->w.hidden;
     int n_seq = 0, first = 0;
     c->off[0] = 0;
@@ -98,13 +98,18 @@ ember_status ember_embed(ember_ctx *c, const char *const *texts, const size_t *l
         int n_tok = 0;
         if (i < n) {
             if (!texts[i]) return FAIL(c, EMBER_ERR_ARG, "input %d is NULL", i);
-            n_tok = tokenize_one(c, texts[i], lens ? lens[i] : strlen(texts[i]), NULL, 0, i);
+            size_t len = lens ? lens[i] : strlen(texts[i]);
+            n_tok = query ? tokenize_one(c, query, query_len, texts[i], len, i) : tokenize_one(c, texts[i], len, NULL, 0, i);
             if (n_tok < 0) return EMBER_ERR_TEXT;
             if (check_ids(c, n_tok, i)) return EMBER_ERR_FORMAT;
         }
         if (n_seq > 0 && (i == n || n_seq == c->max_batch || c->off[n_seq] + n_tok > c->max_rows)) {
             const float *hs = bert_forward(&c->m->w, c->k, &c->s, c->ids, c->type_ids, c->pos_ids, c->off, n_seq);
-            pool(c, hs, n_seq, flags, out + (size_t)first * H);
+            if (query)
+                for (int s = 0; s < n_seq; s++)
+                    out[first + s] = bert_rank_head(&c->m->w, c->k, hs + (size_t)c->off[s] * H, c->head_tmp);
+            else
+                pool(c, hs, n_seq, flags, out + (size_t)first * H);
             first += n_seq;
             n_seq = 0;
         }
@@ -113,34 +118,22 @@ ember_status ember_embed(ember_ctx *c, const char *const *texts, const size_t *l
     return EMBER_OK;
 }
 
+ember_status ember_embed(ember_ctx *c, const char *const *texts, const size_t *lens,
+                         int n, int flags, float *out)
+{
+    if (!c) return EMBER_ERR_ARG;
+    if (n < 0 || (n > 0 && (!texts || !out))) return FAIL(c, EMBER_ERR_ARG, "embed: bad arguments (n %d)", n);
+    ember_status st = need_weights(c, EMBER_KIND_EMBEDDER);
+    return st ? st : run_chunks(c, NULL, 0, texts, lens, n, flags, out);
+}
+
 ember_status ember_rerank(ember_ctx *c, const char *query, size_t query_len,
                           const char *const *docs, const size_t *doc_lens, int n, float *logits)
 {
     if (!c) return EMBER_ERR_ARG;
     if (!query || n < 0 || (n > 0 && (!docs || !logits))) return FAIL(c, EMBER_ERR_ARG, "rerank: bad arguments");
     ember_status st = need_weights(c, EMBER_KIND_RERANKER);
-    if (st) return st;
-    const int H = c->m->w.hidden;
-    int n_seq = 0, first = 0;
-    c->off[0] = 0;
-    for (int i = 0; i <= n; i++) {
-        int n_tok = 0;
-        if (i < n) {
-            if (!docs[i]) return FAIL(c, EMBER_ERR_ARG, "document %d is NULL", i);
-            n_tok = tokenize_one(c, query, query_len, docs[i], doc_lens ? doc_lens[i] : strlen(docs[i]), i);
-            if (n_tok < 0) return EMBER_ERR_TEXT;
-            if (check_ids(c, n_tok, i)) return EMBER_ERR_FORMAT;
-        }
-        if (n_seq > 0 && (i == n || n_seq == c->max_batch || c->off[n_seq] + n_tok > c->max_rows)) {
-            const float *hs = bert_forward(&c->m->w, c->k, &c->s, c->ids, c->type_ids, c->pos_ids, c->off, n_seq);
-            for (int s = 0; s < n_seq; s++)
-                logits[first + s] = bert_rank_head(&c->m->w, c->k, hs + (size_t)c->off[s] * H, c->head_tmp);
-            first += n_seq;
-            n_seq = 0;
-        }
-        if (i < n) stage(c, &n_seq, n_tok);
-    }
-    return EMBER_OK;
+    return st ? st : run_chunks(c, query, query_len, docs, doc_lens, n, 0, logits);
 }
 
 ember_status ember_tokenize(ember_ctx *c, const char *text, size_t len, const char *pair,
