@@ -21,6 +21,33 @@ int cli_err(const char *fmt, ...)
     return -1;
 }
 
+int cli_open_model(const char *cmd, const char *path, ember_kind want, int max_batch, int max_tokens,
+                   int threads, ember_model **m, ember_ctx **c, ember_model_info *info)
+{
+    char err[512];
+    *c = NULL;
+    *m = ember_model_load(path, err, sizeof err);
+    if (!*m) return cli_err("%s", err);
+    ember_model_get_info(*m, info);
+    if (info->kind != want) {
+        const char *is = info->kind == EMBER_KIND_RERANKER ? "a cross-encoder; use ember rerank"
+                       : info->kind == EMBER_KIND_EMBEDDER ? "an embedding model; use ember embed" : "a vocabulary-only file";
+        cli_err("%s: %s is not %s (it is %s)", cmd, path,
+                want == EMBER_KIND_EMBEDDER ? "an embedding model" : "a cross-encoder", is);
+    } else {
+        ember_ctx_params p = ember_ctx_default_params();
+        p.max_batch = max_batch;
+        p.max_tokens = max_tokens;
+        p.n_threads = threads;
+        *c = ember_ctx_create(*m, &p, err, sizeof err);
+        if (*c) return 0;
+        cli_err("%s", err);
+    }
+    ember_model_free(*m);
+    *m = NULL;
+    return -1;
+}
+
 double cli_now(void)
 {
     struct timespec ts;

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ember.h"
+
 typedef enum { CLI_IN_LINES = 0, CLI_IN_JSONL = 1 } cli_input_format;
 
 /* All inputs of a run.  text[i] / text_len[i]; pair[i] is NULL when absent. */
@@ -37,6 +39,9 @@ void cli_progress_end(cli_progress *p);
 double cli_now(void);
 /* Parses a positive int option value; prints an error and returns -1 if bad. */
 int cli_parse_int(const char *opt, const char *v, int lo, int hi, int *out);
-/* Sets threads (0 = default) and applies --isa by setting EMBER_ISA. */
 int cli_err(const char *fmt, ...);
+/* Loads a model that must be of kind `want` and creates its context; 0, or
+ * -1 after printing why ("<cmd>: <path> is not ...").  *info is filled. */
+int cli_open_model(const char *cmd, const char *path, ember_kind want, int max_batch, int max_tokens,
+                   int threads, ember_model **m, ember_ctx **c, ember_model_info *info);
 #endif

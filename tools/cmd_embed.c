@@ -70,30 +70,21 @@ int cmd_embed(int argc, char **argv)
         return 2;
     }
 
-    char err[512];
     int rc = 1;
-    ember_model *m = ember_model_load(model, err, sizeof err);
-    if (!m) { cli_err("%s", err); return 1; }
+    ember_model *m;
+    ember_ctx *c;
     ember_model_info info;
-    ember_model_get_info(m, &info);
-    if (info.kind != EMBER_KIND_EMBEDDER) {
-        cli_err("embed: %s is not an embedding model (it is a %s)", model,
-                info.kind == EMBER_KIND_RERANKER ? "cross-encoder; use ember rerank" : "vocabulary-only file");
+    if (cli_open_model("embed", model, EMBER_KIND_EMBEDDER, batch, max_len, threads, &m, &c, &info) != 0) return 1;
+    if (dims > info.dim) {
+        cli_err("embed: --dims %d exceeds the model's %d dimensions", dims, info.dim);
+        ember_ctx_free(c);
         ember_model_free(m);
-        return 1;
+        return 2;
     }
-    if (dims > info.dim) { cli_err("embed: --dims %d exceeds the model's %d dimensions", dims, info.dim); ember_model_free(m); return 2; }
     int d_out = dims ? dims : info.dim;
-
-    ember_ctx_params p = ember_ctx_default_params();
-    p.max_batch = batch;
-    p.max_tokens = max_len;
-    p.n_threads = threads;
-    ember_ctx *c = ember_ctx_create(m, &p, err, sizeof err);
     cli_inputs in;
     float *vec = NULL;
     FILE *out = stdout;
-    if (!c) { cli_err("%s", err); ember_model_free(m); return 1; }
     if (cli_inputs_read(input, ifmt, &in) != 0) goto done_ctx;
     for (int i = 0; i < in.n; i++)
         if (in.pair[i]) { cli_err("embed: input %d has a text_pair; pairs are for ember rerank/tokenize", i); goto done_in; }

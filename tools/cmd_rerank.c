@@ -56,27 +56,14 @@ int cmd_rerank(int argc, char **argv)
     }
     if (!model || !query) { cli_err("rerank: -m MODEL.gguf and -q QUERY are required (see ember rerank --help)"); return 2; }
 
-    char err[512];
     int rc = 1;
-    ember_model *m = ember_model_load(model, err, sizeof err);
-    if (!m) { cli_err("%s", err); return 1; }
+    ember_model *m;
+    ember_ctx *c;
     ember_model_info info;
-    ember_model_get_info(m, &info);
-    if (info.kind != EMBER_KIND_RERANKER) {
-        cli_err("rerank: %s is not a cross-encoder (it is %s)", model,
-                info.kind == EMBER_KIND_EMBEDDER ? "an embedding model; use ember embed" : "a vocabulary-only file");
-        ember_model_free(m);
-        return 1;
-    }
-    ember_ctx_params p = ember_ctx_default_params();
-    p.max_batch = batch;
-    p.max_tokens = max_len;
-    p.n_threads = threads;
-    ember_ctx *c = ember_ctx_create(m, &p, err, sizeof err);
+    if (cli_open_model("rerank", model, EMBER_KIND_RERANKER, batch, max_len, threads, &m, &c, &info) != 0) return 1;
     cli_inputs in;
     scored *res = NULL;
     float *logits = NULL;
-    if (!c) { cli_err("%s", err); ember_model_free(m); return 1; }
     if (cli_inputs_read(input, ifmt, &in) != 0) goto done_ctx;
     res = malloc(((size_t)in.n + 1) * sizeof *res);
     logits = malloc(((size_t)batch) * sizeof *logits);
