@@ -3,7 +3,8 @@
  * the exact top-10 with the flat index, writes all three for the peers, then
  * times ember's HNSW (ef sweep), flat, binary + rescore and IVF-PQ (nprobe
  * sweep).  One JSON line per measurement.
- *   bench_index --n N --dim D --nq Q --threads T --out DIR */
+ *   bench_index --n N --dim D --nq Q --threads T --out DIR [--only hnsw,binary,ivfpq]
+ * (the exact flat search always runs: it is the ground truth) */
 #include "index/index.h"
 
 #include <math.h>
@@ -74,13 +75,15 @@ static double rss_mb(void)
 int main(int argc, char **argv)
 {
     int n = 200000, dim = 384, nq = 2000, T = 1, k = 10;
-    const char *out = "build/bench-index";
+    const char *out = "build/bench-index", *only = "hnsw,binary,ivfpq";
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--n")) n = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--dim")) dim = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--nq")) nq = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--threads")) T = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--out")) out = argv[i + 1];
+        else if (!strcmp(argv[i], "--only")) only = argv[i + 1];
+        else { fprintf(stderr, "bench_index: unknown option %s\n", argv[i]); return 2; }
     }
     int ncl = 100, lat = 24;
     float *c = malloc(sizeof(float) * ncl * dim), *sc = malloc(sizeof(float) * ncl * lat), *P = malloc(sizeof(float) * dim * lat);
@@ -115,11 +118,13 @@ int main(int argc, char **argv)
 
     /* HNSW, M 16, ef_construction 200 (hnswlib's and FAISS's common setting) */
     idx_params p = idx_default_params();
+    idx_info info;
+    double tb;
+    if (strstr(only, "hnsw")) {
     emb_index *h = idx_create(IDX_HNSW, IDX_IP, IDX_F32, dim, &p, err, sizeof err);
     t0 = now();
     idx_add(h, data, ids, NULL, (size_t)n, T, err, sizeof err);
-    double tb = now() - t0;
-    idx_info info;
+    tb = now() - t0;
     idx_get_info(h, &info);
     int efs[] = {10, 16, 32, 64, 128, 256};
     for (int e = 0; e < 6; e++) {
@@ -133,8 +138,10 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     idx_free(h);
+    }
 
     /* binary + int8 rescore vs ember's own exact f32 search */
+    if (strstr(only, "binary")) {
     p.rescore = 1;
     emb_index *b = idx_create(IDX_FLAT, IDX_HAMMING, IDX_BIN, dim, &p, err, sizeof err);
     t0 = now();
@@ -153,9 +160,10 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     idx_free(b);
+    }
 
     /* IVF-PQ: nlist = 4 sqrt(n), pq_m = dim / 8 (48 bytes at 384-d), with and without refine */
-    for (int refine = 0; refine < 2; refine++) {
+    for (int refine = 0; refine < 2 && strstr(only, "ivfpq"); refine++) {
         p = idx_default_params();
         p.nlist = (int)(4 * sqrt((double)n));
         p.pq_m = dim / 8;

@@ -193,9 +193,12 @@ static void quantize_i8(const emb_index *x, const float *v, int8_t *q)
 
 static void pack_bits(int dim, const float *v, uint64_t *bits)
 {
-    memset(bits, 0, ((size_t)dim + 63) / 64 * 8);
-    for (int d = 0; d < dim; d++)
-        if (v[d] > 0) bits[d / 64] |= 1ull << (d % 64); /* bit d%64 of word d/64: sign of component d */
+    /* bit d%64 of word d/64: sign of component d (branch-free: signs are coin flips) */
+    for (int w = 0; w * 64 < dim; w++) {
+        uint64_t b = 0;
+        for (int d = w * 64; d < dim && d < w * 64 + 64; d++) b |= (uint64_t)(v[d] > 0) << (d % 64);
+        bits[w] = b;
+    }
 }
 
 static void l2_normalize(float *v, int n)
@@ -402,31 +405,25 @@ float idx_dist(const emb_index *x, const idx_query *q, uint32_t i)
     }
 }
 
-float idx_rescore_dist(const emb_index *x, const float *q, uint32_t i)
-{
-    /* dot of the f32 query with the decoded int8 copy: sum q (c * scale + offset) */
-    const int8_t *c = x->rescore + (size_t)i * x->dim;
-    double dot = 0;
-    for (int d = 0; d < x->dim; d++) dot += q[d] * ((float)c[d] * x->i8_scale[d] + x->i8_offset[d]);
-    return -(float)dot;
-}
-
 float idx_score(const emb_index *x, float dist)
 {
     return (x->metric == IDX_IP || x->metric == IDX_COSINE) ? -dist : dist;
 }
 
-/* max-heap on d: the root is the worst kept hit */
+/* max-heap on (d, i): the root is the worst kept hit; equal distances rank
+ * by slot, so the kept set is the k smallest (d, i) whatever the visit order */
+static inline int hit_worse(float d, uint32_t i, const idx_hit *h) { return d > h->d || (d == h->d && i > h->i); }
+
 void idx_heap_push(idx_hit *h, int *n, int cap, float d, uint32_t i)
 {
     if (*n == cap) {
-        if (d >= h[0].d) return;
+        if (!hit_worse(h[0].d, h[0].i, &(idx_hit){ d, i })) return;
         int j = 0; /* replace the root and sift down */
         for (;;) {
             int l = 2 * j + 1, r = l + 1, m = j;
-            float md = d;
-            if (l < *n && h[l].d > md) { m = l; md = h[l].d; }
-            if (r < *n && h[r].d > md) m = r;
+            idx_hit mh = { d, i };
+            if (l < *n && hit_worse(h[l].d, h[l].i, &mh)) { m = l; mh = h[l]; }
+            if (r < *n && hit_worse(h[r].d, h[r].i, &mh)) m = r;
             if (m == j) break;
             h[j] = h[m];
             j = m;
@@ -435,7 +432,10 @@ void idx_heap_push(idx_hit *h, int *n, int cap, float d, uint32_t i)
         return;
     }
     int j = (*n)++;
-    while (j > 0 && h[(j - 1) / 2].d < d) { h[j] = h[(j - 1) / 2]; j = (j - 1) / 2; }
+    while (j > 0 && hit_worse(d, i, &h[(j - 1) / 2])) {
+        h[j] = h[(j - 1) / 2];
+        j = (j - 1) / 2;
+    }
     h[j] = (idx_hit){ d, i };
 }
 
@@ -443,7 +443,7 @@ static int hit_cmp(const void *a, const void *b)
 {
     const idx_hit *x = a, *y = b;
     if (x->d != y->d) return x->d < y->d ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i; /* ties: insertion order */
+    return x->i < y->i ? -1 : x->i > y->i; /* ties: by slot, as the heap keeps them */
 }
 
 void idx_hits_sort(idx_hit *h, int n) { qsort(h, (size_t)n, sizeof *h, hit_cmp); }

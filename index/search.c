@@ -15,7 +15,6 @@ static int flat_search(const emb_index *x, const idx_query *q, int k, idx_hit *h
     int n = 0;
     for (size_t i = 0; i < x->n; i++)
         if (!x->deleted[i]) idx_heap_push(heap, &n, k, idx_dist(x, q, (uint32_t)i), (uint32_t)i);
-    idx_hits_sort(heap, n);
     return n;
 }
 
@@ -71,10 +70,12 @@ static int flat_gemm_search(const emb_index *x, const float *queries, size_t nq,
                 for (int i = 0; i < m; i++) {
                     const float *si = sc + (size_t)i * FX;
                     idx_hit *h = heap + (size_t)i * k;
+                    float worst = hn[i] == k ? h[0].d : INFINITY;
                     for (int j = 0; j < nx; j++) {
-                        if (x->deleted[x0 + j]) continue;
                         float d = l2 ? qq[i] - 2 * si[j] + xx[x0 + j] : -si[j];
+                        if (d > worst || x->deleted[x0 + j]) continue; /* cannot enter: skip the call */
                         idx_heap_push(h, &hn[i], k, d, (uint32_t)(x0 + j));
+                        if (hn[i] == k) worst = h[0].d;
                     }
                 }
             }
@@ -90,6 +91,124 @@ static int flat_gemm_search(const emb_index *x, const float *queries, size_t nq,
         free(qb); free(sc); free(pack); free(heap); free(hn);
     }
     free(xx);
+    return fail ? -1 : 0;
+}
+
+/* The f32 query against the int8 rescoring copies: sum q (c * scale + offset)
+ * = (q * scale) . c + q . offset, so one scaled query and the SIMD int8 dot. */
+static void rescore_hits(const emb_index *x, const float *q, idx_hit *h, int m, float *qs)
+{
+    float c = 0;
+    for (int d = 0; d < x->dim; d++) {
+        qs[d] = q[d] * x->i8_scale[d];
+        c += q[d] * x->i8_offset[d];
+    }
+    /* the copies are scattered: ask for all of them before the first dot */
+    for (int i = 0; i < m; i++)
+        for (int o = 0; o < x->dim; o += 64) __builtin_prefetch(x->rescore + (size_t)h[i].i * x->dim + o);
+    for (int i = 0; i < m; i++)
+        h[i].d = -(x->k->dot_f32_i8(qs, x->rescore + (size_t)h[i].i * x->dim, (size_t)x->dim) + c);
+    idx_hits_sort(h, m);
+}
+
+/* One query's candidates (heap, any order) -> optional rescore -> k results. */
+static void finish_query(const emb_index *x, const float *raw, idx_hit *h, int m, int k, int rescore, float *qs,
+                         int64_t *out_ids, float *out_scores)
+{
+    if (rescore) rescore_hits(x, raw, h, m, qs);
+    else idx_hits_sort(h, m);
+    for (int i = 0; i < k; i++) {
+        out_ids[i] = i < m ? x->ids[h[i].i] : -1;
+        out_scores[i] = i < m ? (rescore ? -h[i].d : idx_score(x, h[i].d)) : NAN;
+    }
+}
+
+/* Candidates of one query in the Hamming scan, in slot order.  Distances are
+ * small integers, so keeping the kk smallest (d, slot) is a histogram count,
+ * not a heap: hits are appended and the list is cut back to kk whenever it
+ * doubles, which also tightens the bound the kernel filters with. */
+typedef struct { uint32_t d, i; } bin_hit;
+
+static int bin_cut(bin_hit *b, int n, int kk, uint32_t *hist, size_t nbits, uint32_t *below)
+{
+    if (n < kk) return n;
+    memset(hist, 0, (nbits + 1) * sizeof *hist);
+    for (int j = 0; j < n; j++) hist[b[j].d]++;
+    uint32_t D = 0, c = 0;
+    while (c + hist[D] < (uint32_t)kk) c += hist[D++];
+    int ties = kk - (int)c, m = 0; /* of distance D, the earliest slots win */
+    for (int j = 0; j < n; j++)
+        if (b[j].d < D || (b[j].d == D && ties-- > 0)) b[m++] = b[j];
+    *below = D; /* a later slot at distance D would lose the tie */
+    return m;
+}
+
+/* Exact Hamming search: blocks of queries x blocks of vectors; each vector
+ * block is laid out once as a Hamming panel (8 vectors per register) and
+ * every query of the block scans it from cache, BS vectors per kernel call,
+ * getting back only those under its current bound. */
+#define BQ 256
+#define BX 4096
+#define BS 1024
+static int flat_bin_search(const emb_index *x, const float *queries, size_t nq, int k, int kk, int rescore,
+                           int64_t *out_ids, float *out_scores, int n_threads)
+{
+    const size_t nw = x->code_bytes / 8, qf = idx_query_floats(x) + 16, cap = 2 * (size_t)kk + BS;
+    const uint64_t *rows = (const uint64_t *)(const void *)x->codes;
+    int fail = 0;
+    size_t nblk = (nq + BQ - 1) / BQ;
+    #pragma omp parallel num_threads(n_threads) if (n_threads > 1 && nblk > 1)
+    {
+        float *qb = malloc(BQ * qf * sizeof(float)), *qs = malloc((size_t)x->dim * sizeof(float));
+        uint64_t *panel = malloc(kern_hamming_panel_words(BX, nw) * sizeof(uint64_t));
+        uint32_t *pos = malloc(BS * sizeof(uint32_t)), *dist = malloc(BS * sizeof(uint32_t));
+        uint32_t *hist = malloc((nw * 64 + 1) * sizeof(uint32_t));
+        bin_hit *cand = malloc(BQ * cap * sizeof(bin_hit));
+        idx_hit *hits = malloc((size_t)kk * sizeof(idx_hit));
+        int cn[BQ];
+        uint32_t below[BQ];
+        idx_query q[BQ];
+        int ok = qb && qs && panel && pos && dist && hist && cand && hits;
+        if (!ok) {
+            #pragma omp atomic write
+            fail = 1;
+        }
+        #pragma omp for schedule(dynamic, 1)
+        for (size_t b = 0; b < nblk; b++) {
+            if (!ok) continue;
+            size_t q0 = b * BQ;
+            int m = nq - q0 < BQ ? (int)(nq - q0) : BQ;
+            for (int i = 0; i < m; i++) {
+                idx_query_prepare(x, queries + (q0 + i) * x->dim, &q[i], qb + (size_t)i * qf);
+                cn[i] = 0;
+                below[i] = UINT32_MAX;
+            }
+            for (size_t x0 = 0; x0 < x->n; x0 += BX) {
+                size_t nx = x->n - x0 < BX ? x->n - x0 : BX;
+                kern_hamming_pack(rows + x0 * nw, nw, nx, nw, panel);
+                for (int i = 0; i < m; i++) {
+                    bin_hit *c = cand + (size_t)i * cap;
+                    for (size_t s0 = 0; s0 < nx; s0 += BS) {
+                        size_t ns = nx - s0 < BS ? nx - s0 : BS;
+                        size_t got = x->k->hamming_panel(q[i].bits, nw, panel + s0 * nw, (ns + 7) / 8, below[i], pos, dist);
+                        for (size_t j = 0; j < got; j++) {
+                            size_t v = x0 + s0 + pos[j];
+                            if (pos[j] >= ns || x->deleted[v]) continue; /* padding, tombstones */
+                            c[cn[i]++] = (bin_hit){ dist[j], (uint32_t)v };
+                        }
+                        if (cn[i] >= 2 * kk) cn[i] = bin_cut(c, cn[i], kk, hist, nw * 64, &below[i]);
+                    }
+                }
+            }
+            for (int i = 0; i < m; i++) {
+                bin_hit *c = cand + (size_t)i * cap;
+                int n = bin_cut(c, cn[i], kk, hist, nw * 64, &below[i]);
+                for (int j = 0; j < n; j++) hits[j] = (idx_hit){ (float)c[j].d, c[j].i };
+                finish_query(x, q[i].raw, hits, n, k, rescore, qs, out_ids + (q0 + i) * k, out_scores + (q0 + i) * k);
+            }
+        }
+        free(qb); free(qs); free(panel); free(pos); free(dist); free(hist); free(cand); free(hits);
+    }
     return fail ? -1 : 0;
 }
 
@@ -113,6 +232,11 @@ int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const
             return snprintf(err, errlen, "out of memory during search"), -1;
         return 0;
     }
+    if (x->type == IDX_FLAT && x->vt == IDX_BIN && nq > 0) {
+        if (flat_bin_search(x, queries, nq, k, kk, rescore, out_ids, out_scores, n_threads) != 0)
+            return snprintf(err, errlen, "out of memory during search"), -1;
+        return 0;
+    }
     int ef = sp->ef_search > 0 ? (sp->ef_search > kk ? sp->ef_search : kk) : (kk > 64 ? kk : 64);
     if (n_threads < 1) n_threads = 1;
     int fail = 0;
@@ -121,10 +245,10 @@ int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const
         float *qb = malloc((idx_query_floats(x) + 16) * sizeof(float));
         idx_hit *heap = malloc((size_t)(kk > ef ? kk : ef) * sizeof(idx_hit));
         uint32_t *ids = malloc((size_t)ef * sizeof(uint32_t));
-        float *dist = malloc((size_t)ef * sizeof(float));
+        float *dist = malloc((size_t)ef * sizeof(float)), *qs = malloc((size_t)x->dim * sizeof(float));
         void *hs = x->type == IDX_HNSW ? hnsw_scratch_new(x, ef) : NULL;
         float *ivs = x->type == IDX_IVFPQ ? malloc(ivfpq_scratch_floats(x) * sizeof(float)) : NULL;
-        int ok = qb && heap && ids && dist && (x->type != IDX_HNSW || hs) && (x->type != IDX_IVFPQ || ivs);
+        int ok = qb && heap && ids && dist && qs && (x->type != IDX_HNSW || hs) && (x->type != IDX_IVFPQ || ivs);
         if (!ok) {
             #pragma omp atomic write
             fail = 1;
@@ -152,16 +276,9 @@ int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const
             } else {
                 m = flat_search(x, &q, kk, heap);
             }
-            if (rescore) {
-                for (int i = 0; i < m; i++) heap[i].d = idx_rescore_dist(x, q.raw, heap[i].i);
-                idx_hits_sort(heap, m);
-            }
-            for (int i = 0; i < k; i++) {
-                out_ids[qi * k + i] = i < m ? x->ids[heap[i].i] : -1;
-                out_scores[qi * k + i] = i < m ? (rescore ? -heap[i].d : idx_score(x, heap[i].d)) : NAN;
-            }
+            finish_query(x, q.raw, heap, m, k, rescore, qs, out_ids + qi * k, out_scores + qi * k);
         }
-        free(qb); free(heap); free(ids); free(dist); free(ivs);
+        free(qb); free(heap); free(ids); free(dist); free(qs); free(ivs);
         hnsw_scratch_delete(hs);
     }
     if (fail) return snprintf(err, errlen, "out of memory during search"), -1;

@@ -17,6 +17,9 @@ int kern_cpu_has(kern_isa isa)
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
                __builtin_cpu_supports("fma");
+    case KERN_ISA_AVX512VNNI:
+        return kern_cpu_has(KERN_ISA_AVX512) && __builtin_cpu_supports("avx512vnni") &&
+               __builtin_cpu_supports("avx512vpopcntdq");
 #endif
     default:
         return 0;

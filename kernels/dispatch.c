@@ -17,6 +17,7 @@ const kern_ops *kern_ops_for(kern_isa isa)
 #if defined(__x86_64__)
     case KERN_ISA_AVX2: return &kern_ops_avx2;
     case KERN_ISA_AVX512: return &kern_ops_avx512;
+    case KERN_ISA_AVX512VNNI: return &kern_ops_avx512vnni;
 #endif
     default: return NULL;
     }
@@ -27,7 +28,7 @@ static void choose(void)
     const char *want = getenv("EMBER_ISA");
     for (int i = KERN_ISA_COUNT - 1; i >= 0 && !chosen; i--) chosen = kern_ops_for((kern_isa)i);
     if (want && *want) {
-        static const char *names[KERN_ISA_COUNT] = {"scalar", "avx2", "avx512"};
+        static const char *names[KERN_ISA_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni"};
         for (int i = 0; i < KERN_ISA_COUNT; i++)
             if (strcmp(want, names[i]) == 0) {
                 const kern_ops *k = kern_ops_for((kern_isa)i);
@@ -35,7 +36,7 @@ static void choose(void)
                 else fprintf(stderr, "ember: EMBER_ISA=%s is not supported on this CPU; using %s\n", want, chosen->name);
                 return;
             }
-        fprintf(stderr, "ember: unknown EMBER_ISA=%s (scalar, avx2, avx512); using %s\n", want, chosen->name);
+        fprintf(stderr, "ember: unknown EMBER_ISA=%s (scalar, avx2, avx512, avx512vnni); using %s\n", want, chosen->name);
     }
 }
 

@@ -19,6 +19,7 @@ typedef enum {
     KERN_ISA_SCALAR = 0,
     KERN_ISA_AVX2   = 1, /* AVX2 + FMA + F16C */
     KERN_ISA_AVX512 = 2, /* AVX-512 F/BW/VL/DQ */
+    KERN_ISA_AVX512VNNI = 3, /* AVX-512 above + VNNI + VPOPCNTDQ (Ice Lake, Zen 4) */
     KERN_ISA_COUNT
 } kern_isa;
 
@@ -27,7 +28,7 @@ typedef enum { KERN_W_F32 = 0, KERN_W_F16 = 1, KERN_W_BF16 = 2 } kern_wtype;
 
 typedef struct kern_ops {
     kern_isa isa;
-    const char *name; /* "scalar", "avx2", "avx512" */
+    const char *name; /* "scalar", "avx2", "avx512", "avx512vnni" */
 
     /* C[M][N] = A[M][K] . W[N][K]^T (+ bias[N] when bias != NULL).
      * W holds elements of type wt (f32, f16 or bf16), row stride ldw elements.
@@ -64,9 +65,22 @@ typedef struct kern_ops {
     float (*l2sq_f32)(const float *a, const float *b, size_t n);   /* sum (a-b)^2 */
     float (*dot_f32_i8)(const float *q, const int8_t *x, size_t n); /* sum q[i]*x[i] */
     uint32_t (*hamming)(const uint64_t *a, const uint64_t *b, size_t n_words);
+    /* Hamming distances from q to the 8 * n_groups vectors of a panel made by
+     * kern_hamming_pack (a group holds word w of its 8 vectors at group + 8 w,
+     * so one query word meets 8 vectors in one register).  Writes the panel
+     * positions and distances of the vectors closer than `below`, in
+     * position order, and returns how many (at most 8 * n_groups). */
+    size_t (*hamming_panel)(const uint64_t *q, size_t n_words, const uint64_t *panel, size_t n_groups,
+                            uint32_t below, uint32_t *pos, uint32_t *dist);
 } kern_ops;
 
-/* Best table for this CPU, or the one forced by EMBER_ISA=scalar|avx2|avx512
+/* Lays out n row vectors (n_words each, rows ld_words apart) as a Hamming
+ * panel of (n + 7) / 8 groups, zero-padding the last group; panel holds
+ * kern_hamming_panel_words(n, n_words) words. */
+size_t kern_hamming_panel_words(size_t n, size_t n_words);
+void kern_hamming_pack(const uint64_t *rows, size_t ld_words, size_t n, size_t n_words, uint64_t *panel);
+
+/* Best table for this CPU, or the one forced by EMBER_ISA=scalar|avx2|avx512|avx512vnni
  * (falls back to the best supported one, with a warning on stderr, if the
  * forced ISA is not supported).  Chosen once, thread-safe, never NULL. */
 const kern_ops *kern_ops_get(void);

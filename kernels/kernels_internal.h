@@ -25,6 +25,7 @@ extern const kern_ops kern_ops_scalar;
 #if defined(__x86_64__)
 extern const kern_ops kern_ops_avx2;
 extern const kern_ops kern_ops_avx512;
+extern const kern_ops kern_ops_avx512vnni;
 #endif
 
 /* scalar references, also used by the SIMD tables for tails */
@@ -38,4 +39,6 @@ float dot_f32_ref(const float *a, const float *b, size_t n);
 float l2sq_f32_ref(const float *a, const float *b, size_t n);
 float dot_f32_i8_ref(const float *q, const int8_t *x, size_t n);
 uint32_t hamming_ref(const uint64_t *a, const uint64_t *b, size_t n_words);
+size_t hamming_panel_ref(const uint64_t *q, size_t n_words, const uint64_t *panel, size_t n_groups, uint32_t below,
+                         uint32_t *pos, uint32_t *dist);
 #endif

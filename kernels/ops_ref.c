@@ -53,6 +53,34 @@ uint32_t hamming_ref(const uint64_t *a, const uint64_t *b, size_t n_words)
     return d;
 }
 
+size_t hamming_panel_ref(const uint64_t *q, size_t n_words, const uint64_t *panel, size_t n_groups, uint32_t below,
+                         uint32_t *pos, uint32_t *dist)
+{
+    size_t n = 0;
+    for (size_t g = 0; g < n_groups; g++)
+        for (size_t v = 0; v < 8; v++) {
+            uint32_t d = 0;
+            for (size_t w = 0; w < n_words; w++) {
+                uint64_t x = q[w] ^ panel[(g * n_words + w) * 8 + v];
+                while (x) { x &= x - 1; d++; }
+            }
+            if (d < below) { pos[n] = (uint32_t)(g * 8 + v); dist[n++] = d; }
+        }
+    return n;
+}
+
+size_t kern_hamming_panel_words(size_t n, size_t n_words) { return (n + 7) / 8 * 8 * n_words; }
+
+void kern_hamming_pack(const uint64_t *rows, size_t ld_words, size_t n, size_t n_words, uint64_t *panel)
+{
+    for (size_t g = 0; g * 8 < n; g++)
+        for (size_t w = 0; w < n_words; w++)
+            for (size_t v = 0; v < 8; v++) {
+                size_t i = g * 8 + v;
+                panel[(g * n_words + w) * 8 + v] = i < n ? rows[i * ld_words + w] : 0;
+            }
+}
+
 /* scratch: L floats of scores */
 void attention_f32_ref(int L, int d, float scale, const float *q, int ldq, const float *k, int ldk,
                        const float *v, int ldv, float *out, int ldo, float *scratch)
@@ -87,4 +115,5 @@ const kern_ops kern_ops_scalar = {
     .l2sq_f32 = l2sq_f32_ref,
     .dot_f32_i8 = dot_f32_i8_ref,
     .hamming = hamming_ref,
+    .hamming_panel = hamming_panel_ref,
 };

@@ -110,6 +110,85 @@ static uint32_t FN(hamming)(const uint64_t *a, const uint64_t *b, size_t n_words
     return (uint32_t)(d0 + d1);
 }
 
+/* The panel keeps 8 vectors' word w side by side: one query word, broadcast,
+ * meets 8 vectors at once; four groups run together for independent add
+ * chains.  Without a 64-bit popcount, byte counts (nibble table) are summed
+ * over up to 31 words before widening (31 * 8 < 256: no byte overflows). */
+#define HP_G 4                   /* groups per step */
+#define HP_R (HP_G * 8 / VL64)   /* registers per step */
+#define HP_AT(p, r, w) ((p) + (((r) / (8 / VL64)) * gs + (w) * (8 / VL64) + (r) % (8 / VL64)) * VL64)
+
+/* keep the lanes below the bound: rarely any once the caller's bound is tight */
+static inline __attribute__((always_inline)) size_t FN(hamming_keep)(const vi *acc, uint32_t base, vi below,
+                                                                     uint32_t *pos, uint32_t *dist, size_t n, const int R)
+{
+    for (int r = 0; r < R; r++) {
+        unsigned m = vi_lt64_mask(acc[r], below);
+        if (!m) continue;
+        uint64_t t[VL64];
+        vi_store(t, acc[r]);
+        for (; m; m &= m - 1) {
+            int l = __builtin_ctz(m);
+            pos[n] = base + (uint32_t)(r * VL64 + l);
+            dist[n++] = (uint32_t)t[l];
+        }
+    }
+    return n;
+}
+
+static inline __attribute__((always_inline)) size_t FN(hamming_groups)(const uint64_t *q, size_t n_words, const uint64_t *p, uint32_t base,
+                                                                       vi below, uint32_t *pos, uint32_t *dist, size_t n, const int R)
+{
+    const size_t gs = n_words * 8 / VL64; /* registers per group */
+    vi acc[HP_R];
+    for (int r = 0; r < R; r++) acc[r] = vi_zero();
+#ifdef vi_popcnt64
+    _Pragma("GCC unroll 12")
+    for (size_t w = 0; w < n_words; w++) {
+        vi qw = vi_set1_64(q[w]);
+        _Pragma("GCC unroll 8")
+        for (int r = 0; r < R; r++) acc[r] = vi_add64(acc[r], vi_popcnt64(vi_xor(vi_load(HP_AT(p, r, w)), qw)));
+    }
+#else
+    for (size_t w0 = 0; w0 < n_words; w0 += 31) {
+        size_t w1 = n_words - w0 < 31 ? n_words : w0 + 31;
+        vi b[HP_R];
+        for (int r = 0; r < R; r++) b[r] = vi_zero();
+        for (size_t w = w0; w < w1; w++) {
+            vi qw = vi_set1_64(q[w]);
+            _Pragma("GCC unroll 8")
+            for (int r = 0; r < R; r++) b[r] = vi_add8(b[r], vi_popcnt8(vi_xor(vi_load(HP_AT(p, r, w)), qw)));
+        }
+        for (int r = 0; r < R; r++) acc[r] = vi_add64(acc[r], vi_sum8_64(b[r]));
+    }
+#endif
+    return FN(hamming_keep)(acc, base, below, pos, dist, n, R);
+}
+
+/* n_words is a run-time value; the common widths get a constant one (fully
+ * unrolled word loop) */
+#define HP_RUN(NW)                                                                                        \
+    do {                                                                                                  \
+        for (; g + HP_G <= n_groups; g += HP_G)                                                           \
+            n = FN(hamming_groups)(q, NW, panel + g * (NW) * 8, (uint32_t)g * 8, bv, pos, dist, n, HP_R); \
+        for (; g < n_groups; g++)                                                                         \
+            n = FN(hamming_groups)(q, NW, panel + g * (NW) * 8, (uint32_t)g * 8, bv, pos, dist, n, 8 / VL64); \
+    } while (0)
+
+static size_t FN(hamming_panel)(const uint64_t *q, size_t n_words, const uint64_t *panel, size_t n_groups,
+                                uint32_t below, uint32_t *pos, uint32_t *dist)
+{
+    size_t g = 0, n = 0;
+    const vi bv = vi_set1_64(below);
+    switch (n_words) {
+    case 4: HP_RUN(4); break;   /* 256 bits */
+    case 6: HP_RUN(6); break;   /* 384 bits: MiniLM, bge-small, e5-small */
+    case 12: HP_RUN(12); break; /* 768 bits: BERT-base sizes */
+    default: HP_RUN(n_words); break;
+    }
+    return n;
+}
+
 static void FN(layernorm)(float *x, const float *r, const float *g, const float *b, int n, float eps)
 {
     vf s = vf_zero();
@@ -480,4 +559,5 @@ const kern_ops KERN_OPS_NAME = {
     .l2sq_f32 = FN(l2sq),
     .dot_f32_i8 = FN(dot_i8),
     .hamming = FN(hamming),
+    .hamming_panel = FN(hamming_panel),
 };

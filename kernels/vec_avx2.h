@@ -47,6 +47,29 @@ static inline vf vf_from_bf16(const uint16_t *p)
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
 }
 static inline vf vf_from_i8(const int8_t *p) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p))); }
+/* 64-bit integer lanes for the Hamming panel: 4 per register */
+typedef __m256i vi;
+#define VL64 4
+#define vi_zero() _mm256_setzero_si256()
+#define vi_load(p) _mm256_loadu_si256((const __m256i *)(p))
+#define vi_store(p, v) _mm256_storeu_si256((__m256i *)(p), v)
+#define vi_set1_64(x) _mm256_set1_epi64x((long long)(x))
+#define vi_xor(a, b) _mm256_xor_si256(a, b)
+#define vi_add8(a, b) _mm256_add_epi8(a, b)
+#define vi_add64(a, b) _mm256_add_epi64(a, b)
+/* bytes -> 64-bit lane sums */
+#define vi_sum8_64(a) _mm256_sad_epu8(a, _mm256_setzero_si256())
+/* per-byte popcount by a nibble table (Mula) */
+static inline vi vi_popcnt8(vi x)
+{
+    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                                         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i lo = _mm256_set1_epi8(0x0f);
+    return _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, lo)),
+                           _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), lo)));
+}
+/* bit r of the result: lane r of a < lane r of b (small non-negative values) */
+#define vi_lt64_mask(a, b) ((unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(b, a))))
 #define KERN_OPS_NAME kern_ops_avx2
 #define KERN_ISA_ID KERN_ISA_AVX2
 #define KERN_ISA_STR "avx2"

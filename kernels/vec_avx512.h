@@ -36,6 +36,28 @@ static inline vf vf_from_bf16(const uint16_t *p)
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16));
 }
 static inline vf vf_from_i8(const int8_t *p) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)p))); }
+/* 64-bit integer lanes for the Hamming panel: 8 per register */
+#define VL64 8
+#define vi_zero() _mm512_setzero_si512()
+#define vi_load(p) _mm512_loadu_si512((const void *)(p))
+#define vi_store(p, v) _mm512_storeu_si512((void *)(p), v)
+#define vi_set1_64(x) _mm512_set1_epi64((long long)(x))
+#define vi_xor(a, b) _mm512_xor_si512(a, b)
+#define vi_add8(a, b) _mm512_add_epi8(a, b)
+#define vi_add64(a, b) _mm512_add_epi64(a, b)
+#define vi_sum8_64(a) _mm512_sad_epu8(a, _mm512_setzero_si512())
+#ifdef __AVX512VPOPCNTDQ__
+#define vi_popcnt64(x) _mm512_popcnt_epi64(x)
+#else
+static inline vi vi_popcnt8(vi x)
+{
+    const __m512i lut = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4));
+    const __m512i lo = _mm512_set1_epi8(0x0f);
+    return _mm512_add_epi8(_mm512_shuffle_epi8(lut, _mm512_and_si512(x, lo)),
+                           _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(x, 4), lo)));
+}
+#endif
+#define vi_lt64_mask(a, b) ((unsigned)_mm512_cmplt_epu64_mask(a, b))
 #define KERN_OPS_NAME kern_ops_avx512
 #define KERN_ISA_ID KERN_ISA_AVX512
 #define KERN_ISA_STR "avx512"

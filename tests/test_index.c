@@ -163,6 +163,45 @@ static void test_flat_exact(void **s)
     free(data); free(q); free(truth); free(got); free(sc);
 }
 
+/* Exact Hamming search is exact: ids and distances equal a brute-force scan
+ * (ties to the earlier vector), across several query and vector blocks, a
+ * code width that is not a multiple of 64 bits, and deleted vectors. */
+static void test_flat_binary_exact(void **s)
+{
+    (void)s;
+    const int n = 9001, nq = 130, k = 7, bd = 200, nw = (bd + 63) / 64;
+    float *data = clustered(n, bd, 30, 7), *q = near_queries(data, n, nq, bd);
+    emb_index *x = build_d(IDX_FLAT, IDX_HAMMING, IDX_BIN, data, n, 1, 0, bd);
+    for (int64_t id = 5; id < n; id += 97) assert_int_equal(idx_delete(x, id), 0);
+    uint64_t *bits = calloc((size_t)(n + nq) * nw, 8);
+    for (int i = 0; i < n + nq; i++)
+        for (int d = 0; d < bd; d++)
+            if ((i < n ? data[(size_t)i * bd + d] : q[(size_t)(i - n) * bd + d]) > 0) bits[(size_t)i * nw + d / 64] |= 1ull << (d % 64);
+    int64_t *got = malloc(sizeof(int64_t) * nq * k);
+    float *sc = malloc(sizeof(float) * nq * k);
+    for (int threads = 1; threads <= 2; threads++) {
+        assert_int_equal(idx_search(x, q, (size_t)nq, k, NULL, got, sc, threads, NULL, 0), 0);
+        for (int qi = 0; qi < nq; qi++) {
+            int64_t best_id[7];
+            int best_d[7], nb = 0;
+            for (int i = 0; i < n; i++) {
+                if (i >= 5 && (i - 5) % 97 == 0) continue;
+                int d = 0;
+                for (int w = 0; w < nw; w++) d += __builtin_popcountll(bits[(size_t)i * nw + w] ^ bits[(size_t)(n + qi) * nw + w]);
+                int pos = nb < k ? nb++ : k;
+                while (pos > 0 && best_d[pos - 1] > d) { if (pos < k) { best_d[pos] = best_d[pos - 1]; best_id[pos] = best_id[pos - 1]; } pos--; }
+                if (pos < k) { best_d[pos] = d; best_id[pos] = i; }
+            }
+            for (int j = 0; j < k; j++)
+                if (got[qi * k + j] != best_id[j] || sc[qi * k + j] != (float)best_d[j])
+                    fail_msg("query %d hit %d: id %lld dist %g, want id %lld dist %d", qi, j, (long long)got[qi * k + j],
+                             sc[qi * k + j], (long long)best_id[j], best_d[j]);
+        }
+    }
+    idx_free(x);
+    free(data); free(q); free(bits); free(got); free(sc);
+}
+
 static void test_hnsw_recall(void **s)
 {
     (void)s;
@@ -473,6 +512,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flat_exact),
+        cmocka_unit_test(test_flat_binary_exact),
         cmocka_unit_test(test_hnsw_recall),
         cmocka_unit_test(test_delete_compact_texts),
         cmocka_unit_test(test_file_round_trip_and_corruption),

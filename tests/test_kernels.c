@@ -230,6 +230,58 @@ static void test_distances(void **s)
     }
 }
 
+/* Hamming panels: odd counts (padding), word counts across the 31-word byte
+ * accumulation limit, all-ones words (largest counts) and rows with a stride. */
+static void test_hamming_panel(void **s)
+{
+    (void)s;
+    const size_t counts[] = {1, 7, 8, 9, 33};
+    const size_t words[] = {1, 6, 31, 32, 70};
+    for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++)
+        for (size_t wi = 0; wi < sizeof words / sizeof *words; wi++) {
+            size_t n = counts[ci], nw = words[wi], ld = nw + 3;
+            uint64_t *rows = malloc(n * ld * 8), *q = malloc(nw * 8);
+            uint64_t *panel = malloc(kern_hamming_panel_words(n, nw) * 8);
+            size_t ng = (n + 7) / 8;
+            uint32_t *want = malloc(ng * 8 * 4), *got = malloc(ng * 8 * 4);
+            for (size_t w = 0; w < nw; w++) q[w] = ((uint64_t)(frand() * 4e9f) << 32) ^ (uint64_t)(frand() * 4e9f);
+            for (size_t i = 0; i < n * ld; i++)
+                rows[i] = i % 5 == 0 ? ~q[(i % ld) % nw] : ((uint64_t)(frand() * 4e9f) << 32) ^ (uint64_t)(frand() * 4e9f);
+            kern_hamming_pack(rows, ld, n, nw, panel);
+            for (size_t i = 0; i < n; i++) {
+                uint32_t d = 0;
+                for (size_t w = 0; w < nw; w++)
+                    for (int bit = 0; bit < 64; bit++) d += (uint32_t)(((q[w] ^ rows[i * ld + w]) >> bit) & 1);
+                want[i] = d;
+            }
+            uint32_t *pos = malloc(ng * 8 * 4);
+            for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+                const kern_ops *k = kern_ops_for((kern_isa)isa);
+                if (!k) continue;
+                /* every distance, then only those below a bound (kept in order) */
+                size_t c = k->hamming_panel(q, nw, panel, ng, UINT32_MAX, pos, got);
+                assert_int_equal(c, ng * 8);
+                for (size_t i = 0; i < n; i++)
+                    if (pos[i] != i || got[i] != want[i])
+                        fail_msg("%s hamming_panel n=%zu words=%zu vector %zu: %u vs %u", k->name, n, nw, i, got[i], want[i]);
+                uint32_t below = want[n / 2] + 1;
+                c = k->hamming_panel(q, nw, panel, ng, below, pos, got);
+                size_t e = 0;
+                for (size_t i = 0; i < ng * 8; i++) {
+                    uint32_t d = 0;
+                    if (i < n) d = want[i];
+                    else for (size_t w = 0; w < nw; w++) d += (uint32_t)__builtin_popcountll(q[w]); /* zero padding */
+                    if (d >= below) continue;
+                    if (e >= c || pos[e] != i || got[e] != d) fail_msg("%s hamming_panel below %u: entry %zu", k->name, below, e);
+                    e++;
+                }
+                assert_int_equal(c, e);
+            }
+            free(pos);
+            free(rows); free(q); free(panel); free(want); free(got);
+        }
+}
+
 static void test_half(void **s)
 {
     (void)s;
@@ -266,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_layernorm_dot),
         cmocka_unit_test(test_attention),
         cmocka_unit_test(test_distances),
+        cmocka_unit_test(test_hamming_panel),
     };
     return cmocka_run_group_tests_name("kernels", tests, NULL, NULL);
 }
