@@ -129,6 +129,8 @@ void idx_free(emb_index *x)
     }
     free(x->list_off);
     free(x->list_idx);
+    free(x->list_codes);
+    free(x->pq_t);
     free(x->upper);
     free(x->upper_pool);
     free(x->hash);

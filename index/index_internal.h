@@ -53,6 +53,9 @@ struct emb_index {
     uint32_t *list_of;          /* (cap) coarse list of each vector */
     float *refine_vecs;         /* (cap, dim) when refine */
     uint32_t *list_off, *list_idx; /* derived: members of each list */
+    uint8_t *list_codes;        /* derived: their codes, contiguous per list */
+    float *pq_t;                /* derived: codebooks transposed (pq_m, dsub, 256) */
+    size_t list_max;            /* derived: longest list */
 };
 
 

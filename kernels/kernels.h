@@ -72,6 +72,12 @@ typedef struct kern_ops {
      * position order, and returns how many (at most 8 * n_groups). */
     size_t (*hamming_panel)(const uint64_t *q, size_t n_words, const uint64_t *panel, size_t n_groups,
                             uint32_t below, uint32_t *pos, uint32_t *dist);
+
+    /* Product-quantizer lookup tables over m sub-spaces of ds dims, from
+     * codebooks stored transposed (cbt[(j * ds + t) * 256 + c] is dim t of
+     * codeword c of sub-space j): lut[j * 256 + c] = sum_t q[j * ds + t] *
+     * cbt[...] when l2 == 0, sum_t (q[j * ds + t] - cbt[...])^2 when l2 != 0. */
+    void (*pq_lut)(const float *q, const float *cbt, int m, int ds, int l2, float *lut);
 } kern_ops;
 
 /* Lays out n row vectors (n_words each, rows ld_words apart) as a Hamming

@@ -69,6 +69,19 @@ size_t hamming_panel_ref(const uint64_t *q, size_t n_words, const uint64_t *pane
     return n;
 }
 
+void pq_lut_ref(const float *q, const float *cbt, int m, int ds, int l2, float *lut)
+{
+    for (int j = 0; j < m; j++)
+        for (int c = 0; c < 256; c++) {
+            double acc = 0;
+            for (int t = 0; t < ds; t++) {
+                double w = cbt[((size_t)j * ds + t) * 256 + c], v = q[j * ds + t];
+                acc += l2 ? (v - w) * (v - w) : v * w;
+            }
+            lut[j * 256 + c] = (float)acc;
+        }
+}
+
 size_t kern_hamming_panel_words(size_t n, size_t n_words) { return (n + 7) / 8 * 8 * n_words; }
 
 void kern_hamming_pack(const uint64_t *rows, size_t ld_words, size_t n, size_t n_words, uint64_t *panel)
@@ -116,4 +129,5 @@ const kern_ops kern_ops_scalar = {
     .dot_f32_i8 = dot_f32_i8_ref,
     .hamming = hamming_ref,
     .hamming_panel = hamming_panel_ref,
+    .pq_lut = pq_lut_ref,
 };

@@ -165,6 +165,32 @@ static inline __attribute__((always_inline)) size_t FN(hamming_groups)(const uin
     return FN(hamming_keep)(acc, base, below, pos, dist, n, R);
 }
 
+/* 256 codewords per sub-space: 4 registers of codewords at a time, the
+ * query dims broadcast. */
+static void FN(pq_lut)(const float *q, const float *cbt, int m, int ds, int l2, float *lut)
+{
+    for (int j = 0; j < m; j++) {
+        const float *cb = cbt + (size_t)j * ds * 256, *qj = q + (size_t)j * ds;
+        for (int c = 0; c < 256; c += 4 * VL) {
+            vf a0 = vf_zero(), a1 = vf_zero(), a2 = vf_zero(), a3 = vf_zero();
+            for (int t = 0; t < ds; t++) {
+                const float *row = cb + (size_t)t * 256 + c;
+                vf v = vf_set1(qj[t]);
+                if (l2) {
+                    vf e0 = vf_sub(v, vf_load(row)), e1 = vf_sub(v, vf_load(row + VL));
+                    vf e2 = vf_sub(v, vf_load(row + 2 * VL)), e3 = vf_sub(v, vf_load(row + 3 * VL));
+                    a0 = vf_fma(e0, e0, a0); a1 = vf_fma(e1, e1, a1); a2 = vf_fma(e2, e2, a2); a3 = vf_fma(e3, e3, a3);
+                } else {
+                    a0 = vf_fma(v, vf_load(row), a0); a1 = vf_fma(v, vf_load(row + VL), a1);
+                    a2 = vf_fma(v, vf_load(row + 2 * VL), a2); a3 = vf_fma(v, vf_load(row + 3 * VL), a3);
+                }
+            }
+            float *o = lut + (size_t)j * 256 + c;
+            vf_store(o, a0); vf_store(o + VL, a1); vf_store(o + 2 * VL, a2); vf_store(o + 3 * VL, a3);
+        }
+    }
+}
+
 /* n_words is a run-time value; the common widths get a constant one (fully
  * unrolled word loop) */
 #define HP_RUN(NW)                                                                                        \
@@ -560,4 +586,5 @@ const kern_ops KERN_OPS_NAME = {
     .dot_f32_i8 = FN(dot_i8),
     .hamming = FN(hamming),
     .hamming_panel = FN(hamming_panel),
+    .pq_lut = FN(pq_lut),
 };

@@ -282,6 +282,39 @@ static void test_hamming_panel(void **s)
         }
 }
 
+static void test_pq_lut(void **s)
+{
+    (void)s;
+    const int dss[] = {1, 4, 8, 12}, m = 5;
+    for (size_t di = 0; di < sizeof dss / sizeof *dss; di++) {
+        int ds = dss[di];
+        float *q = malloc(sizeof(float) * m * ds), *cbt = malloc(sizeof(float) * m * ds * 256);
+        float *want = malloc(sizeof(float) * m * 256), *got = malloc(sizeof(float) * m * 256);
+        for (int i = 0; i < m * ds; i++) q[i] = frand() * 2 - 1;
+        for (int i = 0; i < m * ds * 256; i++) cbt[i] = frand() * 2 - 1;
+        for (int l2 = 0; l2 < 2; l2++) {
+            for (int j = 0; j < m; j++)
+                for (int c = 0; c < 256; c++) {
+                    double a = 0;
+                    for (int t = 0; t < ds; t++) {
+                        double v = q[j * ds + t], w = cbt[((size_t)j * ds + t) * 256 + c];
+                        a += l2 ? (v - w) * (v - w) : v * w;
+                    }
+                    want[j * 256 + c] = (float)a;
+                }
+            for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+                const kern_ops *k = kern_ops_for((kern_isa)isa);
+                if (!k) continue;
+                k->pq_lut(q, cbt, m, ds, l2, got);
+                for (int i = 0; i < m * 256; i++)
+                    if (fabsf(got[i] - want[i]) > 1e-5f * (1 + fabsf(want[i])))
+                        fail_msg("%s pq_lut ds=%d l2=%d entry %d: %g vs %g", k->name, ds, l2, i, got[i], want[i]);
+            }
+        }
+        free(q); free(cbt); free(want); free(got);
+    }
+}
+
 static void test_half(void **s)
 {
     (void)s;
@@ -319,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_attention),
         cmocka_unit_test(test_distances),
         cmocka_unit_test(test_hamming_panel),
+        cmocka_unit_test(test_pq_lut),
     };
     return cmocka_run_group_tests_name("kernels", tests, NULL, NULL);
 }
