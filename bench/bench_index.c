@@ -49,10 +49,11 @@ static void save(const char *dir, const char *name, uint32_t rows, uint32_t cols
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
-    fwrite(&rows, 4, 1, f);
-    fwrite(&cols, 4, 1, f);
-    fwrite(p, elem, (size_t)rows * cols, f);
-    fclose(f);
+    if (!f || fwrite(&rows, 4, 1, f) != 1 || fwrite(&cols, 4, 1, f) != 1 ||
+        fwrite(p, elem, (size_t)rows * cols, f) != (size_t)rows * cols || fclose(f) != 0) {
+        fprintf(stderr, "bench_index: cannot write %s (does the --out folder exist?)\n", path);
+        exit(1);
+    }
 }
 
 static double recall(const int64_t *got, const int64_t *gt, int nq, int k)
@@ -70,6 +71,21 @@ static double rss_mb(void)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss / 1024.0;
+}
+
+/* best (shortest) of three runs of the same batch, as the peer harnesses */
+static double timed_search(const emb_index *x, const float *q, int nq, int k, const idx_search_params *sp,
+                           int64_t *got, float *sco, int T)
+{
+    double best = 1e30;
+    char err[256];
+    for (int r = 0; r < 3; r++) {
+        double t0 = now();
+        if (idx_search(x, q, (size_t)nq, k, sp, got, sco, T, err, sizeof err) != 0) { fprintf(stderr, "search: %s\n", err); exit(1); }
+        double t = now() - t0;
+        if (t < best) best = t;
+    }
+    return best;
 }
 
 int main(int argc, char **argv)
@@ -106,9 +122,7 @@ int main(int argc, char **argv)
     /* exact: ground truth and the flat baseline */
     emb_index *flat = idx_create(IDX_FLAT, IDX_IP, IDX_F32, dim, NULL, err, sizeof err);
     idx_add(flat, data, ids, NULL, (size_t)n, T, err, sizeof err);
-    double t0 = now();
-    idx_search(flat, q, (size_t)nq, k, NULL, gt, sco, T, err, sizeof err);
-    double tf = now() - t0;
+    double t0, tf = timed_search(flat, q, nq, k, NULL, gt, sco, T);
     printf("{\"engine\": \"ember\", \"index\": \"flat f32\", \"threads\": %d, \"param\": \"-\", \"recall\": 1.0, \"qps\": %.1f, \"build_s\": 0, \"bytes_per_vec\": %d}\n", T, nq / tf, dim * 4);
     fflush(stdout);
     save(out, "data.bin", (uint32_t)n, (uint32_t)dim, data, 4);
@@ -130,9 +144,7 @@ int main(int argc, char **argv)
     for (int e = 0; e < 6; e++) {
         idx_search_params sp = idx_default_search_params();
         sp.ef_search = efs[e];
-        t0 = now();
-        idx_search(h, q, (size_t)nq, k, &sp, got, sco, T, err, sizeof err);
-        double ts = now() - t0;
+        double ts = timed_search(h, q, nq, k, &sp, got, sco, T);
         printf("{\"engine\": \"ember\", \"index\": \"hnsw f32\", \"threads\": %d, \"param\": \"ef=%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu}\n",
                T, efs[e], recall(got, gt, nq, k), nq / ts, tb, info.bytes_per_vector);
         fflush(stdout);
@@ -152,9 +164,7 @@ int main(int argc, char **argv)
     for (int r = 0; r < 3; r++) {
         idx_search_params sp = idx_default_search_params();
         sp.rescore_mult = mults[r];
-        t0 = now();
-        idx_search(b, q, (size_t)nq, k, &sp, got, sco, T, err, sizeof err);
-        double ts = now() - t0;
+        double ts = timed_search(b, q, nq, k, &sp, got, sco, T);
         printf("{\"engine\": \"ember\", \"index\": \"binary + int8 rescore (flat)\", \"threads\": %d, \"param\": \"rescore x%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu, \"vs_exact\": %.1f}\n",
                T, mults[r], recall(got, gt, nq, k), nq / ts, tb, info.bytes_per_vector, (nq / ts) / (nq / tf));
         fflush(stdout);
@@ -177,9 +187,7 @@ int main(int argc, char **argv)
         for (int pi = 0; pi < 3; pi++) {
             idx_search_params sp = idx_default_search_params();
             sp.nprobe = probes[pi];
-            t0 = now();
-            idx_search(v, q, (size_t)nq, k, &sp, got, sco, T, err, sizeof err);
-            double ts = now() - t0;
+            double ts = timed_search(v, q, nq, k, &sp, got, sco, T);
             printf("{\"engine\": \"ember\", \"index\": \"ivfpq nlist %d m %d%s\", \"threads\": %d, \"param\": \"nprobe=%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu}\n",
                    p.nlist, p.pq_m, refine ? " + refine" : "", T, probes[pi], recall(got, gt, nq, k), nq / ts, tb, info.bytes_per_vector);
             fflush(stdout);

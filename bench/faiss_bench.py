@@ -16,6 +16,18 @@ def load(path, dtype):
         return np.frombuffer(f.read(), dtype=dtype).reshape(int(r), int(c))
 
 
+REPEATS = 3
+
+
+def timed(fn):
+    """Result of the last of REPEATS runs and the best (shortest) time."""
+    best = None
+    for _ in range(REPEATS):
+        t = time.time(); r = fn(); t = time.time() - t
+        best = t if best is None or t < best else best
+    return r, best
+
+
 def recall(I, gt):
     k = gt.shape[1]
     return sum(len(set(I[i, :k].tolist()) & set(gt[i].tolist())) for i in range(len(gt))) / gt.size
@@ -38,27 +50,27 @@ try:
     faiss.omp_set_num_threads(T)
     ix = faiss.IndexFlatIP(d)
     ix.add(X)
-    t = time.time(); _, I = ix.search(Q, k); t = time.time() - t
+    (_, I), t = timed(lambda: ix.search(Q, k))
     emit("faiss", "flat f32", T, "-", recall(I, gt), len(Q) / t, 0, d * 4)
     ix = faiss.IndexHNSWFlat(d, 16, faiss.METRIC_INNER_PRODUCT)
     ix.hnsw.efConstruction = 200
     t = time.time(); ix.add(X); tb = time.time() - t
     for ef in (10, 16, 32, 64, 128, 256):
         ix.hnsw.efSearch = ef
-        t = time.time(); _, I = ix.search(Q, k); t = time.time() - t
+        (_, I), t = timed(lambda: ix.search(Q, k))
         emit("faiss", "hnsw f32", T, f"ef={ef}", recall(I, gt), len(Q) / t, tb, d * 4 + 16 * 2 * 4)
     nlist, m = int(4 * np.sqrt(n)), d // 8
     ix = faiss.IndexIVFPQ(faiss.IndexFlatIP(d), d, nlist, m, 8, faiss.METRIC_INNER_PRODUCT)
     t = time.time(); ix.train(X); ix.add(X); tb = time.time() - t
     for p in (4, 16, 64):
         ix.nprobe = p
-        t = time.time(); _, I = ix.search(Q, k); t = time.time() - t
+        (_, I), t = timed(lambda: ix.search(Q, k))
         emit("faiss", f"ivfpq nlist {nlist} m {m}", T, f"nprobe={p}", recall(I, gt), len(Q) / t, tb, m + 8)
     Xb = np.packbits(X > 0, axis=1)
     Qb = np.packbits(Q > 0, axis=1)
     ix = faiss.IndexBinaryFlat(d)
     ix.add(Xb)
-    t = time.time(); _, I = ix.search(Qb, k); t = time.time() - t
+    (_, I), t = timed(lambda: ix.search(Qb, k))
     emit("faiss", "binary flat (no rescore)", T, "-", recall(I, gt), len(Q) / t, 0, d // 8)
 except ImportError:
     print(json.dumps({"engine": "faiss", "skipped": "python3-faiss not installed"}))
@@ -70,7 +82,7 @@ try:
     t = time.time(); ix.add_items(X, np.arange(n)); tb = time.time() - t
     for ef in (10, 16, 32, 64, 128, 256):
         ix.set_ef(ef)
-        t = time.time(); I, _ = ix.knn_query(Q, k=k); t = time.time() - t
+        (I, _), t = timed(lambda: ix.knn_query(Q, k=k))
         emit("hnswlib (Debian python)", "hnsw f32", T, f"ef={ef}", recall(I, gt), len(Q) / t, tb, d * 4 + 16 * 2 * 4)
 except ImportError:
     print(json.dumps({"engine": "hnswlib", "skipped": "python3-hnswlib not installed"}))

@@ -3,6 +3,7 @@
 // bench_index wrote; prints JSON lines like bench_index.
 #include <hnswlib/hnswlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -46,20 +47,24 @@ int main(int argc, char **argv)
     for (int ef : efs) {
         h.setEf(ef);
         std::vector<long> hits(T, 0);
-        t0 = now();
-        std::vector<std::thread> ts;
-        for (int t = 0; t < T; t++)
-            ts.emplace_back([&, t] {
-                for (unsigned q = t; q < nq; q += T) {
-                    auto r = h.searchKnn(Q + (size_t)q * d, k);
-                    while (!r.empty()) {
-                        for (unsigned j = 0; j < k; j++) if ((int64_t)r.top().second == gt[(size_t)q * k + j]) { hits[t]++; break; }
-                        r.pop();
+        double tsr = 1e30;
+        for (int rep = 0; rep < 3; rep++) { /* best of 3, as the other harnesses */
+            std::fill(hits.begin(), hits.end(), 0);
+            t0 = now();
+            std::vector<std::thread> ts;
+            for (int t = 0; t < T; t++)
+                ts.emplace_back([&, t] {
+                    for (unsigned q = t; q < nq; q += T) {
+                        auto r = h.searchKnn(Q + (size_t)q * d, k);
+                        while (!r.empty()) {
+                            for (unsigned j = 0; j < k; j++) if ((int64_t)r.top().second == gt[(size_t)q * k + j]) { hits[t]++; break; }
+                            r.pop();
+                        }
                     }
-                }
-            });
-        for (auto &x : ts) x.join();
-        double tsr = now() - t0;
+                });
+            for (auto &x : ts) x.join();
+            tsr = std::min(tsr, now() - t0);
+        }
         long hit = 0;
         for (long v : hits) hit += v;
         printf("{\"engine\": \"hnswlib (-march=native)\", \"index\": \"hnsw f32\", \"threads\": %d, \"param\": \"ef=%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu}\n",

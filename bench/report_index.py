@@ -12,7 +12,7 @@ print(f"Made by `make bench-index N={n} NQ={nq}` (bench/run_index.sh) on {dateti
       f"plus noise (seeded, bench/bench_index.c); {nq} queries near, not on, data points; recall@10 against the exact "
       "inner-product top 10.  HNSW everywhere M=16, ef_construction=200.  OMP_WAIT_POLICY=PASSIVE for every engine "
       "(FAISS's OpenMP and BLAS pools fight on 2 cores otherwise).  hnswlib is measured twice: compiled here with "
-      "-O3 -march=native from Debian's headers (the honest bar), and Debian's python build (no AVX).  QPS: all queries "
+      "-O3 -march=native from Debian's headers (the honest bar), and Debian's python build (no AVX).  QPS: best of 3 runs of all queries "
       "in one call spread over the threads (ember, FAISS, hnswlib python) or one thread per query stripe (hnswlib C++).\n")
 print("| engine | index | threads | param | recall@10 | queries/s | build s | bytes/vector |")
 print("|---|---|---|---|---|---|---|---|")

@@ -94,11 +94,21 @@ static int search_layer(const emb_index *x, const idx_query *q, uint32_t ep, flo
     while (nc > 0) {
         idx_hit c = cand_pop(s->cand, &nc);
         if (c.d > bound && nr == ef) break;
-        int m = read_links(x, c.i, level, s->nb);
+        int m = read_links(x, c.i, level, s->nb), u = 0;
+        /* unvisited neighbours first, their vectors requested from memory
+         * while the distances of the earlier ones are computed */
         for (int j = 0; j < m; j++) {
             uint32_t v = s->nb[j];
             if (s->tag[v] == s->epoch) continue;
             s->tag[v] = s->epoch;
+            s->nb[u++] = v;
+            const char *p = (const char *)x->codes + (size_t)v * x->code_bytes;
+            __builtin_prefetch(p);
+            if (x->code_bytes > 64) __builtin_prefetch(p + 64);
+        }
+        if (nc > 0) __builtin_prefetch(links_at(x, s->cand[0].i, level)); /* the next candidate's links */
+        for (int j = 0; j < u; j++) {
+            uint32_t v = s->nb[j];
             float d = idx_dist(x, q, v);
             if (nr < ef || d < bound) {
                 if (nc < s->cand_cap) cand_push(s->cand, &nc, d, v);
