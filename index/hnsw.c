@@ -103,8 +103,7 @@ static int search_layer(const emb_index *x, const idx_query *q, uint32_t ep, flo
             s->tag[v] = s->epoch;
             s->nb[u++] = v;
             const char *p = (const char *)x->codes + (size_t)v * x->code_bytes;
-            __builtin_prefetch(p);
-            if (x->code_bytes > 64) __builtin_prefetch(p + 64);
+            for (size_t o = 0; o < x->code_bytes; o += 64) __builtin_prefetch(p + o);
         }
         if (nc > 0) __builtin_prefetch(links_at(x, s->cand[0].i, level)); /* the next candidate's links */
         for (int j = 0; j < u; j++) {
