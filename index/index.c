@@ -367,13 +367,15 @@ void idx_get_info(const emb_index *x, idx_info *in)
     in->mapped = x->map != NULL;
 }
 
-size_t idx_query_floats(const emb_index *x) { return 2 * (size_t)x->dim + ((size_t)x->dim + 63) / 64 * 2 + 16; }
+size_t idx_query_floats(const emb_index *x) { return 2 * (size_t)x->dim + ((size_t)x->dim + 63) / 64 * 2 + ((size_t)x->dim + 3) / 4 + 16; }
 
 void idx_query_prepare(const emb_index *x, const float *q, idx_query *qp, float *buf)
 {
     qp->q = buf;
     qp->raw = buf + x->dim;
     qp->bits = (uint64_t *)(void *)(buf + 2 * x->dim + ((2 * x->dim) & 1));
+    qp->q8 = (int8_t *)(void *)(qp->bits + ((size_t)x->dim + 63) / 64);
+    qp->q8s = 0;
     memcpy(qp->raw, q, (size_t)x->dim * sizeof(float));
     if (x->metric == IDX_COSINE) l2_normalize(qp->raw, x->dim);
     qp->c = 0;
@@ -384,6 +386,12 @@ void idx_query_prepare(const emb_index *x, const float *q, idx_query *qp, float 
             qp->c += qp->raw[d] * x->i8_offset[d];
             qp->qq += qp->raw[d] * qp->raw[d];
         }
+        /* one scale for the whole query: its rounding error is ~1/254 of the
+         * largest term, below that of the stored int8 codes */
+        float amax = 0;
+        for (int d = 0; d < x->dim; d++) amax = fmaxf(amax, fabsf(qp->q[d]));
+        qp->q8s = amax / 127;
+        for (int d = 0; d < x->dim; d++) qp->q8[d] = amax > 0 ? (int8_t)lrintf(qp->q[d] / qp->q8s) : 0;
     } else {
         memcpy(qp->q, qp->raw, (size_t)x->dim * sizeof(float));
     }
@@ -398,7 +406,7 @@ float idx_dist(const emb_index *x, const idx_query *q, uint32_t i)
         if (x->metric == IDX_L2) return x->k->l2sq_f32(q->q, (const float *)c, (size_t)x->dim);
         return -x->k->dot_f32(q->q, (const float *)c, (size_t)x->dim);
     case IDX_I8: {
-        float dot = x->k->dot_f32_i8(q->q, (const int8_t *)c, (size_t)x->dim) + q->c;
+        float dot = q->q8s * (float)x->k->dot_i8(q->q8, (const int8_t *)c, (size_t)x->dim) + q->c;
         if (x->metric == IDX_L2) return q->qq - 2 * dot + x->norms[i];
         return -dot;
     }

@@ -64,6 +64,8 @@ typedef struct kern_ops {
     /* Distances for the vector index. */
     float (*l2sq_f32)(const float *a, const float *b, size_t n);   /* sum (a-b)^2 */
     float (*dot_f32_i8)(const float *q, const int8_t *x, size_t n); /* sum q[i]*x[i] */
+    /* sum a[i]*b[i] over int8, exact in int32 for n < 2^17 (VNNI where present) */
+    int32_t (*dot_i8)(const int8_t *a, const int8_t *b, size_t n);
     uint32_t (*hamming)(const uint64_t *a, const uint64_t *b, size_t n_words);
     /* Hamming distances from q to the 8 * n_groups vectors of a panel made by
      * kern_hamming_pack (a group holds word w of its 8 vectors at group + 8 w,

@@ -39,6 +39,7 @@ float dot_f32_ref(const float *a, const float *b, size_t n);
 float l2sq_f32_ref(const float *a, const float *b, size_t n);
 float dot_f32_i8_ref(const float *q, const int8_t *x, size_t n);
 uint32_t hamming_ref(const uint64_t *a, const uint64_t *b, size_t n_words);
+int32_t dot_i8_ref(const int8_t *a, const int8_t *b, size_t n);
 void pq_lut_ref(const float *q, const float *cbt, int m, int ds, int l2, float *lut);
 size_t hamming_panel_ref(const uint64_t *q, size_t n_words, const uint64_t *panel, size_t n_groups, uint32_t below,
                          uint32_t *pos, uint32_t *dist);

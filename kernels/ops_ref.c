@@ -69,6 +69,13 @@ size_t hamming_panel_ref(const uint64_t *q, size_t n_words, const uint64_t *pane
     return n;
 }
 
+int32_t dot_i8_ref(const int8_t *a, const int8_t *b, size_t n)
+{
+    int32_t acc = 0;
+    for (size_t i = 0; i < n; i++) acc += (int32_t)a[i] * b[i];
+    return acc;
+}
+
 void pq_lut_ref(const float *q, const float *cbt, int m, int ds, int l2, float *lut)
 {
     for (int j = 0; j < m; j++)
@@ -130,4 +137,5 @@ const kern_ops kern_ops_scalar = {
     .hamming = hamming_ref,
     .hamming_panel = hamming_panel_ref,
     .pq_lut = pq_lut_ref,
+    .dot_i8 = dot_i8_ref,
 };

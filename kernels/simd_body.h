@@ -85,7 +85,7 @@ static float FN(l2sq)(const float *a, const float *b, size_t n)
     return vf_hsum(vf_add(acc0, acc1));
 }
 
-static float FN(dot_i8)(const float *q, const int8_t *x, size_t n)
+static float FN(dot_f32_i8)(const float *q, const int8_t *x, size_t n)
 {
     vf acc0 = vf_zero(), acc1 = vf_zero();
     size_t i = 0;
@@ -163,6 +163,44 @@ static inline __attribute__((always_inline)) size_t FN(hamming_groups)(const uin
     }
 #endif
     return FN(hamming_keep)(acc, base, below, pos, dist, n, R);
+}
+
+/* int8 dot.  VNNI multiplies unsigned by signed bytes: a ^ 0x80 is a + 128
+ * as unsigned, so sum (a + 128) b - 128 sum b (sum b by a second dpbusd with
+ * ones).  Without VNNI: widen to int16 and multiply-add pairs. */
+static int32_t FN(dot_i8)(const int8_t *a, const int8_t *b, size_t n)
+{
+    size_t i = 0;
+#if defined(__AVX512VNNI__)
+    __m512i acc = _mm512_setzero_si512(), sb = _mm512_setzero_si512();
+    const __m512i bias = _mm512_set1_epi8((char)0x80), ones = _mm512_set1_epi8(1);
+    for (; i < n; i += 64) {
+        __mmask64 mk = n - i >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (n - i)) - 1);
+        __m512i va = _mm512_maskz_loadu_epi8(mk, a + i), vb = _mm512_maskz_loadu_epi8(mk, b + i);
+        acc = _mm512_dpbusd_epi32(acc, _mm512_xor_si512(va, bias), vb);
+        sb = _mm512_dpbusd_epi32(sb, ones, vb);
+    }
+    return _mm512_reduce_add_epi32(acc) - 128 * _mm512_reduce_add_epi32(sb);
+#elif defined(__AVX512BW__)
+    __m512i acc = _mm512_setzero_si512();
+    for (; i + 32 <= n; i += 32)
+        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(a + i))),
+                                                      _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + i)))));
+    int32_t s = _mm512_reduce_add_epi32(acc);
+#else
+    __m256i acc = _mm256_setzero_si256();
+    for (; i + 16 <= n; i += 16)
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i))),
+                                                      _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i)))));
+    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+    int32_t s = _mm_cvtsi128_si32(h);
+#endif
+#if !defined(__AVX512VNNI__)
+    for (; i < n; i++) s += (int32_t)a[i] * b[i];
+    return s;
+#endif
 }
 
 /* 256 codewords per sub-space: 4 registers of codewords at a time, the
@@ -583,8 +621,9 @@ const kern_ops KERN_OPS_NAME = {
     .attention_f32 = FN(attention),
     .dot_f32 = FN(dot),
     .l2sq_f32 = FN(l2sq),
-    .dot_f32_i8 = FN(dot_i8),
+    .dot_f32_i8 = FN(dot_f32_i8),
     .hamming = FN(hamming),
     .hamming_panel = FN(hamming_panel),
     .pq_lut = FN(pq_lut),
+    .dot_i8 = FN(dot_i8),
 };

@@ -389,6 +389,49 @@ static void test_file_round_trip_and_corruption(void **s)
     free(a); free(b); free(sa); free(sb); free(data); free(q);
 }
 
+/* A file whose checksums are all right but whose graph points outside the
+ * index (a buggy or hostile writer) is refused on open, naming the link. */
+static void test_file_bad_link(void **s)
+{
+    (void)s;
+    char err[256], path[4096], bad[4096];
+    int n = 300;
+    float *data = clustered(n, DIM, 5, 11);
+    emb_index *x = build(IDX_HNSW, IDX_IP, IDX_F32, data, n, 1, 0);
+    snprintf(path, sizeof path, "%s/links.emb", test_tmpdir());
+    snprintf(bad, sizeof bad, "%s/links-bad.emb", test_tmpdir());
+    assert_int_equal(idx_save(x, path, err, sizeof err), 0);
+    idx_free(x);
+    size_t len;
+    char *img = test_slurp(path, &len);
+    uint32_t nsec;
+    memcpy(&nsec, img + 68, 4); /* header: magic 8, six u32, two u64, then M, ef_c, rescore, max_level, entry, n_sections */
+    int found = 0;
+    for (uint32_t i = 0; i < nsec && i < 64; i++) {
+        /* section table entry: kind, reserved, offset (8), size (8), crc, pad */
+        char *e = img + 128 + 32 * (size_t)i;
+        uint32_t kind;
+        uint64_t off, size;
+        memcpy(&kind, e, 4);
+        memcpy(&off, e + 8, 8);
+        memcpy(&size, e + 16, 8);
+        if (kind != 10) continue; /* layer-0 links: count, then neighbours, per vector */
+        assert_true(off + size <= len && size >= 8);
+        uint32_t cnt, far = (uint32_t)n + 7;
+        memcpy(&cnt, img + off, 4);
+        assert_true(cnt >= 1);
+        memcpy(img + off + 4, &far, 4); /* vector 0's first neighbour */
+        uint32_t crc = idx_crc32(0, img + off, size);
+        memcpy(e + 24, &crc, 4);
+        found = 1;
+    }
+    assert_true(found);
+    spit(bad, img, len);
+    assert_null(idx_open(bad, err, sizeof err));
+    if (!strstr(err, "links to")) fail_msg("unexpected message: %s", err);
+    free(img); free(data);
+}
+
 static emb_index *build_ivf(const float *data, int n, int refine, int threads)
 {
     char err[256];
@@ -516,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_hnsw_recall),
         cmocka_unit_test(test_delete_compact_texts),
         cmocka_unit_test(test_file_round_trip_and_corruption),
+        cmocka_unit_test(test_file_bad_link),
         cmocka_unit_test(test_ivfpq),
         cmocka_unit_test(test_kmeans),
         cmocka_unit_test(test_bad_arguments),

@@ -282,6 +282,27 @@ static void test_hamming_panel(void **s)
         }
 }
 
+static void test_dot_i8(void **s)
+{
+    (void)s;
+    int8_t a[300], b[300];
+    for (int n = 0; n <= 300; n += (n < 70 ? 1 : 23)) {
+        for (int pass = 0; pass < 2; pass++) {
+            for (int i = 0; i < n; i++) {
+                /* pass 1: the extremes, where a bias trick would overflow first */
+                a[i] = pass ? (i & 1 ? 127 : -128) : (int8_t)(frand() * 255 - 127.5f);
+                b[i] = pass ? (i & 2 ? -128 : 127) : (int8_t)(frand() * 255 - 127.5f);
+            }
+            int32_t want = 0;
+            for (int i = 0; i < n; i++) want += a[i] * b[i];
+            for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+                const kern_ops *k = kern_ops_for((kern_isa)isa);
+                if (k && k->dot_i8(a, b, (size_t)n) != want) fail_msg("%s dot_i8 n=%d pass %d: %d vs %d", k->name, n, pass, k->dot_i8(a, b, (size_t)n), want);
+            }
+        }
+    }
+}
+
 static void test_pq_lut(void **s)
 {
     (void)s;
@@ -353,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_distances),
         cmocka_unit_test(test_hamming_panel),
         cmocka_unit_test(test_pq_lut),
+        cmocka_unit_test(test_dot_i8),
     };
     return cmocka_run_group_tests_name("kernels", tests, NULL, NULL);
 }
