@@ -160,8 +160,8 @@ int main(int argc, char **argv)
     idx_add(b, data, ids, NULL, (size_t)n, T, err, sizeof err);
     tb = now() - t0;
     idx_get_info(b, &info);
-    int mults[] = {1, 4, 10};
-    for (int r = 0; r < 3; r++) {
+    int mults[] = {1, 4, 6, 10};
+    for (int r = 0; r < 4; r++) {
         idx_search_params sp = idx_default_search_params();
         sp.rescore_mult = mults[r];
         double ts = timed_search(b, q, nq, k, &sp, got, sco, T);

@@ -4,10 +4,16 @@ bench_index wrote: IndexFlatIP, IndexHNSWFlat, IndexIVFPQ, IndexBinaryFlat
 (+ rescore is ember's only), hnswlib.Index.  JSON lines like bench_index.
     faiss_bench.py DIR THREADS"""
 import json
+import os
 import sys
 import time
 
-import numpy as np
+# BLAS and OpenMP pools sized before numpy / faiss load them: Debian's
+# OpenBLAS would otherwise take every core for a "1 thread" FAISS flat search
+for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[v] = sys.argv[2] if len(sys.argv) > 2 else "1"
+
+import numpy as np  # noqa: E402
 
 
 def load(path, dtype):

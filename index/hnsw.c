@@ -12,8 +12,8 @@
 #endif
 
 typedef struct {
-    uint32_t *tag;   /* visited epochs, (n) */
-    uint32_t epoch;
+    uint16_t *tag;   /* visited epochs, (n): 2 bytes keep more of them in cache (as hnswlib) */
+    uint16_t epoch;
     idx_hit *cand, *res; /* heaps of capacity ef (res) and growing (cand) */
     int cand_cap;
     float *qbuf, *qbuf2;
@@ -85,7 +85,7 @@ static int read_links(const emb_index *x, uint32_t i, int level, uint32_t *out)
 static int search_layer(const emb_index *x, const idx_query *q, uint32_t ep, float ep_d, int ef, int level,
                         hnsw_scratch *s, int skip_deleted_in_results)
 {
-    if (++s->epoch == 0) { memset(s->tag, 0, x->n * sizeof(uint32_t)); s->epoch = 1; }
+    if (++s->epoch == 0) { memset(s->tag, 0, x->n * sizeof(uint16_t)); s->epoch = 1; }
     int nc = 0, nr = 0;
     s->tag[ep] = s->epoch;
     cand_push(s->cand, &nc, ep_d, ep);
@@ -157,7 +157,7 @@ static int select_neighbors(const emb_index *x, idx_hit *cand, int n, int M, flo
 static int scratch_init(const emb_index *x, hnsw_scratch *s, int ef)
 {
     memset(s, 0, sizeof *s);
-    s->tag = calloc(x->n ? x->n : 1, sizeof(uint32_t));
+    s->tag = calloc(x->n ? x->n : 1, sizeof(uint16_t));
     s->cand_cap = ef * 8 + 4096;
     s->cand = malloc((size_t)s->cand_cap * sizeof(idx_hit));
     s->res = malloc(((size_t)ef + x->M0 + 2) * sizeof(idx_hit));

@@ -108,15 +108,30 @@ static void rescore_hits(const emb_index *x, const float *q, idx_hit *h, int m, 
         for (int o = 0; o < x->dim; o += 64) __builtin_prefetch(x->rescore + (size_t)h[i].i * x->dim + o);
     for (int i = 0; i < m; i++)
         h[i].d = -(x->k->dot_f32_i8(qs, x->rescore + (size_t)h[i].i * x->dim, (size_t)x->dim) + c);
-    idx_hits_sort(h, m);
 }
 
-/* One query's candidates (heap, any order) -> optional rescore -> k results. */
+/* The k best of h[0..m), any order, into h[0..min(k, m)) sorted: a bounded
+ * heap built in place (slot i is read before the heap can reach it). */
+static int top_sorted(idx_hit *h, int m, int k)
+{
+    if (m > k) {
+        int n = 0;
+        for (int i = 0; i < m; i++) {
+            idx_hit v = h[i];
+            idx_heap_push(h, &n, k, v.d, v.i);
+        }
+        m = k;
+    }
+    idx_hits_sort(h, m);
+    return m;
+}
+
+/* One query's candidates (any order) -> optional rescore -> k results. */
 static void finish_query(const emb_index *x, const float *raw, idx_hit *h, int m, int k, int rescore, float *qs,
                          int64_t *out_ids, float *out_scores)
 {
     if (rescore) rescore_hits(x, raw, h, m, qs);
-    else idx_hits_sort(h, m);
+    m = top_sorted(h, m, k);
     for (int i = 0; i < k; i++) {
         out_ids[i] = i < m ? x->ids[h[i].i] : -1;
         out_scores[i] = i < m ? (rescore ? -h[i].d : idx_score(x, h[i].d)) : NAN;
