@@ -389,6 +389,26 @@ static void test_file_round_trip_and_corruption(void **s)
     free(a); free(b); free(sa); free(sb); free(data); free(q);
 }
 
+/* CRC-32 as zlib computes it: the check value, every split point (the
+ * 8-byte steps and the byte tail), and chaining. */
+static void test_crc32(void **s)
+{
+    (void)s;
+    assert_int_equal(idx_crc32(0, "123456789", 9), 0xcbf43926u);
+    assert_int_equal(idx_crc32(0, "", 0), 0);
+    unsigned char buf[100];
+    for (int i = 0; i < 100; i++) buf[i] = (unsigned char)(i * 37 + 11);
+    uint32_t whole = idx_crc32(0, buf, 100);
+    /* bitwise reference */
+    uint32_t c = ~0u;
+    for (int i = 0; i < 100; i++) {
+        c ^= buf[i];
+        for (int k = 0; k < 8; k++) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    }
+    assert_int_equal(whole, ~c);
+    for (int cut = 0; cut <= 100; cut++) assert_int_equal(idx_crc32(idx_crc32(0, buf, (size_t)cut), buf + cut, (size_t)(100 - cut)), whole);
+}
+
 /* A file whose checksums are all right but whose graph points outside the
  * index (a buggy or hostile writer) is refused on open, naming the link. */
 static void test_file_bad_link(void **s)
@@ -560,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_delete_compact_texts),
         cmocka_unit_test(test_file_round_trip_and_corruption),
         cmocka_unit_test(test_file_bad_link),
+        cmocka_unit_test(test_crc32),
         cmocka_unit_test(test_ivfpq),
         cmocka_unit_test(test_kmeans),
         cmocka_unit_test(test_bad_arguments),
