@@ -165,6 +165,7 @@ static int bin_cut(bin_hit *b, int n, int kk, uint32_t *hist, size_t nbits, uint
 #define BQ 256
 #define BX 4096
 #define BS 1024
+#define PF_AHEAD 2
 static int flat_bin_search(const emb_index *x, const float *queries, size_t nq, int k, int kk, int rescore,
                            int64_t *out_ids, float *out_scores, int n_threads)
 {
@@ -215,11 +216,18 @@ static int flat_bin_search(const emb_index *x, const float *queries, size_t nq, 
                     }
                 }
             }
+            for (int i = 0; i < m; i++) cn[i] = bin_cut(cand + (size_t)i * cap, cn[i], kk, hist, nw * 64, &below[i]);
             for (int i = 0; i < m; i++) {
-                bin_hit *c = cand + (size_t)i * cap;
-                int n = bin_cut(c, cn[i], kk, hist, nw * 64, &below[i]);
-                for (int j = 0; j < n; j++) hits[j] = (idx_hit){ (float)c[j].d, c[j].i };
-                finish_query(x, q[i].raw, hits, n, k, rescore, qs, out_ids + (q0 + i) * k, out_scores + (q0 + i) * k);
+                /* the rescoring copies are scattered in DRAM: request those of a
+                 * query a few ahead while this one is scored */
+                if (rescore && i + PF_AHEAD < m) {
+                    const bin_hit *c = cand + (size_t)(i + PF_AHEAD) * cap;
+                    for (int j = 0; j < cn[i + PF_AHEAD]; j++)
+                        for (int o = 0; o < x->dim; o += 64) __builtin_prefetch(x->rescore + (size_t)c[j].i * x->dim + o);
+                }
+                const bin_hit *c = cand + (size_t)i * cap;
+                for (int j = 0; j < cn[i]; j++) hits[j] = (idx_hit){ (float)c[j].d, c[j].i };
+                finish_query(x, q[i].raw, hits, cn[i], k, rescore, qs, out_ids + (q0 + i) * k, out_scores + (q0 + i) * k);
             }
         }
         free(qb); free(qs); free(panel); free(pos); free(dist); free(hist); free(cand); free(hits);
