@@ -144,13 +144,17 @@ static void finish_query(const emb_index *x, const float *raw, idx_hit *h, int m
  * doubles, which also tightens the bound the kernel filters with. */
 typedef struct { uint32_t d, i; } bin_hit;
 
-static int bin_cut(bin_hit *b, int n, int kk, uint32_t *hist, size_t nbits, uint32_t *below)
+/* hist: nbits + 1 counters, all zero on entry and on return */
+static int bin_cut(bin_hit *b, int n, int kk, uint32_t *hist, uint32_t *below)
 {
     if (n < kk) return n;
-    memset(hist, 0, (nbits + 1) * sizeof *hist);
-    for (int j = 0; j < n; j++) hist[b[j].d]++;
-    uint32_t D = 0, c = 0;
+    uint32_t D = UINT32_MAX, c = 0;
+    for (int j = 0; j < n; j++) {
+        hist[b[j].d]++;
+        if (b[j].d < D) D = b[j].d;
+    }
     while (c + hist[D] < (uint32_t)kk) c += hist[D++];
+    for (int j = 0; j < n; j++) hist[b[j].d] = 0;
     int ties = kk - (int)c, m = 0; /* of distance D, the earliest slots win */
     for (int j = 0; j < n; j++)
         if (b[j].d < D || (b[j].d == D && ties-- > 0)) b[m++] = b[j];
@@ -163,8 +167,8 @@ static int bin_cut(bin_hit *b, int n, int kk, uint32_t *hist, size_t nbits, uint
  * every query of the block scans it from cache, BS vectors per kernel call,
  * getting back only those under its current bound. */
 #define BQ 256
-#define BX 4096
-#define BS 1024
+#define BX 512
+#define BS 512
 #define PF_AHEAD 2
 static int flat_bin_search(const emb_index *x, const float *queries, size_t nq, int k, int kk, int rescore,
                            int64_t *out_ids, float *out_scores, int n_threads)
@@ -178,7 +182,7 @@ static int flat_bin_search(const emb_index *x, const float *queries, size_t nq, 
         float *qb = malloc(BQ * qf * sizeof(float)), *qs = malloc((size_t)x->dim * sizeof(float));
         uint64_t *panel = malloc(kern_hamming_panel_words(BX, nw) * sizeof(uint64_t));
         uint32_t *pos = malloc(BS * sizeof(uint32_t)), *dist = malloc(BS * sizeof(uint32_t));
-        uint32_t *hist = malloc((nw * 64 + 1) * sizeof(uint32_t));
+        uint32_t *hist = calloc(nw * 64 + 1, sizeof(uint32_t));
         bin_hit *cand = malloc(BQ * cap * sizeof(bin_hit));
         idx_hit *hits = malloc((size_t)kk * sizeof(idx_hit));
         int cn[BQ];
@@ -212,11 +216,11 @@ static int flat_bin_search(const emb_index *x, const float *queries, size_t nq, 
                             if (pos[j] >= ns || x->deleted[v]) continue; /* padding, tombstones */
                             c[cn[i]++] = (bin_hit){ dist[j], (uint32_t)v };
                         }
-                        if (cn[i] >= 2 * kk) cn[i] = bin_cut(c, cn[i], kk, hist, nw * 64, &below[i]);
+                        if (cn[i] >= 2 * kk) cn[i] = bin_cut(c, cn[i], kk, hist, &below[i]);
                     }
                 }
             }
-            for (int i = 0; i < m; i++) cn[i] = bin_cut(cand + (size_t)i * cap, cn[i], kk, hist, nw * 64, &below[i]);
+            for (int i = 0; i < m; i++) cn[i] = bin_cut(cand + (size_t)i * cap, cn[i], kk, hist, &below[i]);
             for (int i = 0; i < m; i++) {
                 /* the rescoring copies are scattered in DRAM: request those of a
                  * query a few ahead while this one is scored */
