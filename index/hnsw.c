@@ -135,6 +135,18 @@ static uint32_t greedy(const emb_index *x, const idx_query *q, uint32_t ep, floa
     return ep;
 }
 
+/* Stored vector a as a query (decoded into buf).  f32 vectors are stored as
+ * queries see them (normalised for cosine): their distances need no copy. */
+static void as_query(const emb_index *x, uint32_t a, idx_query *q, float *buf)
+{
+    if (x->vt == IDX_F32) {
+        q->q = (float *)(void *)(x->codes + (size_t)a * x->code_bytes);
+        return;
+    }
+    decode(x, a, buf + idx_query_floats(x));
+    idx_query_prepare(x, buf + idx_query_floats(x), q, buf);
+}
+
 /* Algorithm 4 (hnswlib's heuristic): keep a candidate only if it is closer to
  * the base than to every neighbour kept so far.  cand sorted ascending. */
 static int select_neighbors(const emb_index *x, idx_hit *cand, int n, int M, float *buf)
@@ -143,10 +155,8 @@ static int select_neighbors(const emb_index *x, idx_hit *cand, int n, int M, flo
     int kept = 0;
     for (int i = 0; i < n && kept < M; i++) {
         idx_query cq;
-        float *qb = buf;
-        decode(x, cand[i].i, qb + idx_query_floats(x));
-        idx_query_prepare(x, qb + idx_query_floats(x), &cq, qb);
         int good = 1;
+        if (kept) as_query(x, cand[i].i, &cq, buf);
         for (int j = 0; j < kept; j++)
             if (idx_dist(x, &cq, cand[j].i) < cand[i].d) { good = 0; break; }
         if (good) cand[kept++] = cand[i];
@@ -190,8 +200,7 @@ static void link_back(emb_index *x, uint32_t v, uint32_t add, float d, int level
     }
     /* v's list is full: re-select among its neighbours and the newcomer */
     idx_query vq;
-    decode(x, v, s->qbuf2 + idx_query_floats(x));
-    idx_query_prepare(x, s->qbuf2 + idx_query_floats(x), &vq, s->qbuf2);
+    as_query(x, v, &vq, s->qbuf2);
     idx_hit c[257];
     int m = 0;
     for (int j = 0; j < n; j++) c[m++] = (idx_hit){ idx_dist(x, &vq, l[1 + j]), l[1 + j] };
