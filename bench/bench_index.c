@@ -140,8 +140,8 @@ int main(int argc, char **argv)
     idx_add(h, data, ids, NULL, (size_t)n, T, err, sizeof err);
     tb = now() - t0;
     idx_get_info(h, &info);
-    int efs[] = {10, 16, 32, 64, 128, 256};
-    for (int e = 0; e < 6; e++) {
+    int efs[] = {10, 16, 24, 32, 40, 48, 64, 128, 256};
+    for (int e = 0; e < (int)(sizeof efs / sizeof *efs); e++) {
         idx_search_params sp = idx_default_search_params();
         sp.ef_search = efs[e];
         double ts = timed_search(h, q, nq, k, &sp, got, sco, T);

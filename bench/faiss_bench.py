@@ -61,7 +61,7 @@ try:
     ix = faiss.IndexHNSWFlat(d, 16, faiss.METRIC_INNER_PRODUCT)
     ix.hnsw.efConstruction = 200
     t = time.time(); ix.add(X); tb = time.time() - t
-    for ef in (10, 16, 32, 64, 128, 256):
+    for ef in (10, 16, 24, 32, 40, 48, 64, 128, 256):
         ix.hnsw.efSearch = ef
         (_, I), t = timed(lambda: ix.search(Q, k))
         emit("faiss", "hnsw f32", T, f"ef={ef}", recall(I, gt), len(Q) / t, tb, d * 4 + 16 * 2 * 4)
@@ -86,7 +86,7 @@ try:
     ix.init_index(max_elements=n, ef_construction=200, M=16, random_seed=42)
     ix.set_num_threads(T)
     t = time.time(); ix.add_items(X, np.arange(n)); tb = time.time() - t
-    for ef in (10, 16, 32, 64, 128, 256):
+    for ef in (10, 16, 24, 32, 40, 48, 64, 128, 256):
         ix.set_ef(ef)
         (I, _), t = timed(lambda: ix.knn_query(Q, k=k))
         emit("hnswlib (Debian python)", "hnsw f32", T, f"ef={ef}", recall(I, gt), len(Q) / t, tb, d * 4 + 16 * 2 * 4)

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
         th.emplace_back([&, t] { for (unsigned i = t; i < n; i += T) h.addPoint(X + (size_t)i * d, i); });
     for (auto &x : th) x.join();
     double tb = now() - t0;
-    int efs[] = {10, 16, 32, 64, 128, 256};
+    int efs[] = {10, 16, 24, 32, 40, 48, 64, 128, 256};
     for (int ef : efs) {
         h.setEf(ef);
         std::vector<long> hits(T, 0);

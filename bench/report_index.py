@@ -2,6 +2,7 @@
 """report_index.py RESULTS.jsonl N NQ CPU: the Vector index section of bench/RESULTS.md."""
 import datetime
 import json
+import math
 import sys
 
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
@@ -14,6 +15,48 @@ print(f"Made by `make bench-index N={n} NQ={nq}` (bench/run_index.sh) on {dateti
       "(FAISS's OpenMP and BLAS pools fight on 2 cores otherwise).  hnswlib is measured twice: compiled here with "
       "-O3 -march=native from Debian's headers (the honest bar), and Debian's python build (no AVX).  QPS: best of 3 runs of all queries "
       "in one call spread over the threads (ember, FAISS, hnswlib python) or one thread per query stripe (hnswlib C++).\n")
+
+
+def at_recall(pts, target):
+    """queries/s at a recall, interpolated (log q/s, linear recall) between the sweep points around it"""
+    pts = sorted(pts)
+    for (r0, q0), (r1, q1) in zip(pts, pts[1:]):
+        if r0 <= target <= r1 and r1 > r0:
+            f = (target - r0) / (r1 - r0)
+            return math.exp(math.log(q0) + f * (math.log(q1) - math.log(q0)))
+    return None
+
+
+print("Summary (the issue's targets; ratios within this run):\n")
+for T in sorted({r["threads"] for r in rows if "index" in r}):
+    sel = [r for r in rows if r.get("threads") == T and "index" in r]
+    hn = {}
+    for r in sel:
+        if r["index"] == "hnsw f32":
+            hn.setdefault(r["engine"], []).append((r["recall"], r["qps"]))
+    line = []
+    e = at_recall(hn.get("ember", []), 0.95)
+    for peer in ("hnswlib (-march=native)", "faiss"):
+        p_ = at_recall(hn.get(peer, []), 0.95)
+        if e and p_:
+            line.append(f"{e / p_:.2f}x {peer}")
+    if e:
+        print(f"- {T} thread(s), HNSW at recall@10 0.95 (interpolated): ember {e:,.0f} q/s = " + ", ".join(line))
+    bt = {r["engine"]: r["build_s"] for r in sel if r["index"] == "hnsw f32"}
+    if "ember" in bt and "hnswlib (-march=native)" in bt:
+        print(f"- {T} thread(s), HNSW build: ember {bt['ember']} s, hnswlib (-march=native) {bt['hnswlib (-march=native)']} s")
+    pq = {(r["engine"], r["param"]): r for r in sel if r["index"].startswith("ivfpq") and "refine" not in r["index"]}
+    for prm in ("nprobe=16",):
+        a, b = pq.get(("ember", prm)), pq.get(("faiss", prm))
+        if a and b:
+            print(f"- {T} thread(s), IVF-PQ {prm}, 48-byte codes: ember {a['qps']:,.0f} q/s @ {a['recall']:.3f} vs FAISS "
+                  f"{b['qps']:,.0f} q/s @ {b['recall']:.3f} ({a['qps'] / b['qps']:.2f}x)")
+    bn = [r for r in sel if r["index"].startswith("binary + int8") and r["recall"] >= 0.9]
+    if bn:
+        best = max(bn, key=lambda r: r["qps"])
+        print(f"- {T} thread(s), binary + int8 rescore at recall@10 >= 0.9: {best['param']}, recall {best['recall']:.3f}, "
+              f"{best['vs_exact']}x ember's exact f32 search")
+print()
 print("| engine | index | threads | param | recall@10 | queries/s | build s | bytes/vector |")
 print("|---|---|---|---|---|---|---|---|")
 for r in rows:
