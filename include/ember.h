@@ -115,6 +115,80 @@ ember_status ember_tokenize(ember_ctx *c, const char *text, size_t len,
 /* Normalises v (n floats) to unit L2 length in place; zero vectors stay zero. */
 void ember_l2_normalize(float *v, int n);
 
+/* ---- Vector index: exact, HNSW or IVF-PQ over f32, int8 or binary vectors.
+ *
+ * Vectors and queries are given as f32 (n x dim, row-major); the index
+ * stores them as its store type (int8: per-dimension ranges calibrated on the
+ * first batch or on ember_index_train; binary: sign bits).  Ids are any 64-bit
+ * values.  Scores: ip and cosine report the inner product (higher is better),
+ * l2 the squared distance and hamming the bit distance (lower is better); a
+ * binary index with rescore reports the rescored inner product.  Results are
+ * best first; when fewer than k vectors exist the rest is id -1, score NAN.
+ *
+ * Thread-safety: ember_index_search may run from many threads at once on one
+ * index (its message goes to the caller's err); every other call on an index
+ * must not overlap with anything else on it.  Messages of the others are in
+ * ember_index_error().  Memory: an opened index is mmapped and searched in
+ * place; add, delete and compact copy it into memory first. */
+typedef struct ember_index ember_index;
+typedef enum { EMBER_INDEX_FLAT = 1, EMBER_INDEX_HNSW = 2, EMBER_INDEX_IVFPQ = 3 } ember_index_type;
+typedef enum { EMBER_METRIC_IP = 1, EMBER_METRIC_COSINE = 2, EMBER_METRIC_L2 = 3, EMBER_METRIC_HAMMING = 4 } ember_metric;
+typedef enum { EMBER_STORE_F32 = 1, EMBER_STORE_INT8 = 2, EMBER_STORE_BINARY = 3 } ember_store;
+
+typedef struct {
+    int M;               /* HNSW links per node (2M on layer 0); default 16 */
+    int ef_construction; /* HNSW build beam; default 200 */
+    uint64_t seed;       /* HNSW levels, k-means; default 42 */
+    int rescore;         /* binary store: keep int8 copies to rescore hits with the f32 query */
+    int nlist;           /* IVF-PQ coarse lists; default 256 */
+    int pq_m;            /* IVF-PQ 8-bit sub-quantizers = code bytes; 0 = dim / 8 */
+    int refine;          /* IVF-PQ: keep f32 vectors to re-rank candidates exactly */
+} ember_index_params;
+
+typedef struct {
+    int ef_search;       /* HNSW beam (>= k); 0 = max(64, k) */
+    int rescore_mult;    /* binary + rescore: Hamming candidates per result; default 4 */
+    int nprobe;          /* IVF-PQ lists visited; default 16 */
+    int refine_factor;   /* IVF-PQ + refine: candidates per result; default 4 */
+} ember_search_params;
+
+typedef struct {
+    ember_index_type type;
+    ember_metric metric;
+    ember_store store;
+    int dim;
+    size_t count;            /* live vectors */
+    size_t deleted;          /* deleted, not yet compacted away */
+    size_t bytes_per_vector; /* stored vector bytes (codes, links), texts excluded */
+    int mapped;              /* searched in place from its file */
+} ember_index_info;
+
+ember_index_params ember_index_default_params(void);
+ember_search_params ember_search_default_params(void);
+/* metric must fit the store: hamming for binary, and only for binary. */
+ember_index *ember_index_create(ember_index_type type, ember_metric metric, ember_store store, int dim,
+                                const ember_index_params *p, char *err, size_t errlen);
+ember_index *ember_index_open(const char *path, char *err, size_t errlen);
+void ember_index_free(ember_index *x);
+const char *ember_index_error(const ember_index *x);
+/* Fixes int8 ranges and IVF-PQ quantizers from n sample vectors without
+ * adding them (otherwise the first ember_index_add does); before any add. */
+ember_status ember_index_train(ember_index *x, const float *vecs, size_t n, int n_threads);
+/* texts: NULL, or n NUL-terminated strings (NULL entries allowed) kept for display. */
+ember_status ember_index_add(ember_index *x, const float *vecs, const int64_t *ids,
+                             const char *const *texts, size_t n, int n_threads);
+ember_status ember_index_delete(ember_index *x, int64_t id); /* EMBER_ERR_ARG if absent */
+ember_status ember_index_compact(ember_index *x, int n_threads); /* drops deleted vectors */
+/* nq queries -> k ids and scores each (out_ids, out_scores: nq x k). */
+ember_status ember_index_search(const ember_index *x, const float *queries, size_t nq, int k,
+                                const ember_search_params *sp, int64_t *out_ids, float *out_scores,
+                                int n_threads, char *err, size_t errlen);
+/* Written to path.tmp, fsynced, renamed over path. */
+ember_status ember_index_save(ember_index *x, const char *path);
+void ember_index_get_info(const ember_index *x, ember_index_info *info);
+/* Stored text of id (not NUL-terminated; *len bytes), or NULL. */
+const char *ember_index_text(const ember_index *x, int64_t id, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

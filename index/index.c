@@ -239,6 +239,35 @@ static int text_append(emb_index *x, const char *s, size_t len)
     return 0;
 }
 
+/* what the first batch fixes: int8 ranges, IVF-PQ quantizers (vectors finite) */
+static int train(emb_index *x, const float *vecs, size_t n, int n_threads, char *err, size_t errlen)
+{
+    if ((x->vt == IDX_I8 || x->p.rescore) && !x->calibrated) calibrate(x, vecs, n);
+    if (x->type == IDX_IVFPQ && !x->trained) {
+        float *t = malloc(n * (size_t)x->dim * sizeof(float));
+        if (!t) return ERR("out of memory");
+        memcpy(t, vecs, n * (size_t)x->dim * sizeof(float));
+        if (x->metric == IDX_COSINE)
+            for (size_t i = 0; i < n; i++) l2_normalize(t + i * x->dim, x->dim);
+        int r = ivfpq_train(x, t, n, n_threads < 1 ? 1 : n_threads, err, errlen);
+        free(t);
+        if (r != 0) return -1;
+        if (ivfpq_build_lists(x) != 0) return ERR("out of memory");
+    }
+    return 0;
+}
+
+int idx_train(emb_index *x, const float *vecs, size_t n, int n_threads, char *err, size_t errlen)
+{
+    char tmp[256];
+    if (!err) { err = tmp; errlen = sizeof tmp; }
+    if (!vecs || n == 0) return ERR("train: no vectors");
+    if (x->n > 0 || x->map) return ERR("train: the index already holds vectors; its training is fixed");
+    for (size_t i = 0; i < n * (size_t)x->dim; i++)
+        if (!isfinite(vecs[i])) return ERR("train: vector %zu has a non-finite component", i / (size_t)x->dim);
+    return train(x, vecs, n, n_threads, err, errlen);
+}
+
 int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts, size_t n,
             int n_threads, char *err, size_t errlen)
 {
@@ -251,17 +280,7 @@ int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *con
     for (size_t i = 0; i < n * (size_t)x->dim; i++)
         if (!isfinite(vecs[i])) return ERR("add: vector %zu has a non-finite component", i / (size_t)x->dim);
     if (idx_reserve(x, x->n + n) != 0) return ERR("out of memory growing the index to %zu vectors", x->n + n);
-    if ((x->vt == IDX_I8 || x->p.rescore) && !x->calibrated) calibrate(x, vecs, n);
-    if (x->type == IDX_IVFPQ && !x->trained) {
-        float *t = malloc(n * (size_t)x->dim * sizeof(float));
-        if (!t) return ERR("out of memory");
-        memcpy(t, vecs, n * (size_t)x->dim * sizeof(float));
-        if (x->metric == IDX_COSINE)
-            for (size_t i = 0; i < n; i++) l2_normalize(t + i * x->dim, x->dim);
-        int r = ivfpq_train(x, t, n, n_threads < 1 ? 1 : n_threads, err, errlen);
-        free(t);
-        if (r != 0) return -1;
-    }
+    if (train(x, vecs, n, n_threads, err, errlen) != 0) return -1;
     float *v = malloc((size_t)x->dim * sizeof(float));
     if (!v) return ERR("out of memory");
     size_t first = x->n;

@@ -58,6 +58,10 @@ void idx_free(emb_index *x);
  * at least max(nlist, 256) vectors.  0 or -1 with a message. */
 int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts,
             size_t n, int n_threads, char *err, size_t errlen);
+/* Calibrates int8 ranges and trains IVF-PQ on n vectors without adding
+ * them (idx_add does it on its first batch otherwise); a no-op for what
+ * needs no training.  Refused once vectors are stored: training is fixed. */
+int idx_train(emb_index *x, const float *vecs, size_t n, int n_threads, char *err, size_t errlen);
 /* Marks id deleted (never returned again); 0, or -1 if absent. */
 int idx_delete(emb_index *x, int64_t id);
 /* Rebuilds without deleted vectors (HNSW re-links from scratch). */

@@ -1,0 +1,158 @@
+/* The public index API of include/ember.h over index/index.h: the same
+ * calls, ember's types and status codes, and an error message per index. */
+#include "ember.h"
+#include "index/index.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert((int)EMBER_INDEX_FLAT == IDX_FLAT && (int)EMBER_INDEX_HNSW == IDX_HNSW && (int)EMBER_INDEX_IVFPQ == IDX_IVFPQ,
+               "index types match index/index.h");
+_Static_assert((int)EMBER_METRIC_IP == IDX_IP && (int)EMBER_METRIC_COSINE == IDX_COSINE && (int)EMBER_METRIC_L2 == IDX_L2 &&
+               (int)EMBER_METRIC_HAMMING == IDX_HAMMING, "metrics match index/index.h");
+_Static_assert((int)EMBER_STORE_F32 == IDX_F32 && (int)EMBER_STORE_INT8 == IDX_I8 && (int)EMBER_STORE_BINARY == IDX_BIN,
+               "stores match index/index.h");
+
+struct ember_index {
+    emb_index *x;
+    char err[256];
+};
+
+/* idx_* say what went wrong in words; the status class follows from them */
+static ember_status status_of(const char *msg, ember_status otherwise)
+{
+    if (strstr(msg, "out of memory")) return EMBER_ERR_NOMEM;
+    if (strstr(msg, "cannot open") || strstr(msg, "cannot write") || strstr(msg, "cannot read")) return EMBER_ERR_IO;
+    return otherwise;
+}
+
+ember_index_params ember_index_default_params(void)
+{
+    idx_params d = idx_default_params();
+    ember_index_params p = { d.M, d.ef_construction, d.seed, d.rescore, d.nlist, d.pq_m, d.refine };
+    return p;
+}
+
+ember_search_params ember_search_default_params(void)
+{
+    idx_search_params d = idx_default_search_params();
+    ember_search_params p = { d.ef_search, d.rescore_mult, d.nprobe, d.refine_factor };
+    return p;
+}
+
+static ember_index *wrap(emb_index *x, char *err, size_t errlen)
+{
+    if (!x) return NULL;
+    ember_index *h = calloc(1, sizeof *h);
+    if (!h) {
+        idx_free(x);
+        if (err && errlen) snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    h->x = x;
+    return h;
+}
+
+ember_index *ember_index_create(ember_index_type type, ember_metric metric, ember_store store, int dim,
+                                const ember_index_params *p, char *err, size_t errlen)
+{
+    ember_index_params d = ember_index_default_params();
+    if (!p) p = &d;
+    idx_params ip = { p->M, p->ef_construction, p->seed, p->rescore, p->nlist, p->pq_m, p->refine };
+    /* the enums share their values with index/index.h; idx_create checks them */
+    return wrap(idx_create((idx_type)type, (idx_metric)metric, (idx_vec)store, dim, &ip, err, errlen), err, errlen);
+}
+
+ember_index *ember_index_open(const char *path, char *err, size_t errlen)
+{
+    if (!path) {
+        if (err && errlen) snprintf(err, errlen, "index open: no path");
+        return NULL;
+    }
+    return wrap(idx_open(path, err, errlen), err, errlen);
+}
+
+void ember_index_free(ember_index *h)
+{
+    if (!h) return;
+    idx_free(h->x);
+    free(h);
+}
+
+const char *ember_index_error(const ember_index *h) { return h ? h->err : "no index"; }
+
+ember_status ember_index_train(ember_index *h, const float *vecs, size_t n, int n_threads)
+{
+    if (!h) return EMBER_ERR_ARG;
+    if (idx_train(h->x, vecs, n, n_threads, h->err, sizeof h->err) != 0) return status_of(h->err, EMBER_ERR_ARG);
+    return EMBER_OK;
+}
+
+ember_status ember_index_add(ember_index *h, const float *vecs, const int64_t *ids, const char *const *texts,
+                             size_t n, int n_threads)
+{
+    if (!h) return EMBER_ERR_ARG;
+    if (idx_add(h->x, vecs, ids, texts, n, n_threads, h->err, sizeof h->err) != 0) return status_of(h->err, EMBER_ERR_ARG);
+    return EMBER_OK;
+}
+
+ember_status ember_index_delete(ember_index *h, int64_t id)
+{
+    if (!h) return EMBER_ERR_ARG;
+    if (idx_delete(h->x, id) != 0) {
+        snprintf(h->err, sizeof h->err, "delete: no vector with id %lld", (long long)id);
+        return EMBER_ERR_ARG;
+    }
+    return EMBER_OK;
+}
+
+ember_status ember_index_compact(ember_index *h, int n_threads)
+{
+    if (!h) return EMBER_ERR_ARG;
+    if (idx_compact(h->x, n_threads, h->err, sizeof h->err) != 0) return status_of(h->err, EMBER_ERR_NOMEM);
+    return EMBER_OK;
+}
+
+ember_status ember_index_search(const ember_index *h, const float *queries, size_t nq, int k,
+                                const ember_search_params *sp, int64_t *out_ids, float *out_scores,
+                                int n_threads, char *err, size_t errlen)
+{
+    char tmp[256];
+    if (!err || !errlen) { err = tmp; errlen = sizeof tmp; }
+    if (!h) return snprintf(err, errlen, "search: no index"), EMBER_ERR_ARG;
+    idx_search_params d = idx_default_search_params(), ip = d;
+    if (sp) ip = (idx_search_params){ sp->ef_search, sp->rescore_mult, sp->nprobe, sp->refine_factor };
+    if (idx_search(h->x, queries, nq, k, &ip, out_ids, out_scores, n_threads, err, errlen) != 0)
+        return status_of(err, EMBER_ERR_ARG);
+    return EMBER_OK;
+}
+
+ember_status ember_index_save(ember_index *h, const char *path)
+{
+    if (!h) return EMBER_ERR_ARG;
+    if (!path) return snprintf(h->err, sizeof h->err, "save: no path"), EMBER_ERR_ARG;
+    if (idx_save(h->x, path, h->err, sizeof h->err) != 0) return status_of(h->err, EMBER_ERR_IO);
+    return EMBER_OK;
+}
+
+void ember_index_get_info(const ember_index *h, ember_index_info *info)
+{
+    idx_info i;
+    memset(info, 0, sizeof *info);
+    if (!h) return;
+    idx_get_info(h->x, &i);
+    info->type = (ember_index_type)i.type;
+    info->metric = (ember_metric)i.metric;
+    info->store = (ember_store)i.vec;
+    info->dim = i.dim;
+    info->count = i.count;
+    info->deleted = i.deleted;
+    info->bytes_per_vector = i.bytes_per_vector;
+    info->mapped = i.mapped;
+}
+
+const char *ember_index_text(const ember_index *h, int64_t id, size_t *len)
+{
+    return h ? idx_text(h->x, id, len) : NULL;
+}

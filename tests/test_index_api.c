@@ -1,0 +1,175 @@
+/* The index through the public header only: create, train, add, search,
+ * delete, compact, save, open, info, texts, and the errors a caller sees. */
+#include "ember.h"
+#include "tests/fixtures.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#define DIM 32
+#define N 3000
+
+static uint64_t rs = 99;
+static float urand(void) { rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17; return (float)((rs >> 11) * (1.0 / 9007199254740992.0)); }
+
+/* clustered unit vectors */
+static float *vectors(int n)
+{
+    float *c = malloc(sizeof(float) * 20 * DIM), *v = malloc(sizeof(float) * (size_t)n * DIM);
+    for (int i = 0; i < 20 * DIM; i++) c[i] = urand() * 2 - 1;
+    for (int i = 0; i < n; i++) {
+        int k = (int)(urand() * 20) % 20;
+        float nn = 0;
+        for (int d = 0; d < DIM; d++) {
+            v[(size_t)i * DIM + d] = c[k * DIM + d] + 0.3f * (urand() * 2 - 1);
+            nn += v[(size_t)i * DIM + d] * v[(size_t)i * DIM + d];
+        }
+        for (int d = 0; d < DIM; d++) v[(size_t)i * DIM + d] /= sqrtf(nn);
+    }
+    free(c);
+    return v;
+}
+
+static void test_lifecycle(void **s)
+{
+    (void)s;
+    char err[256], path[4096];
+    float *v = vectors(N);
+    int64_t *ids = malloc(sizeof(int64_t) * N);
+    char **texts = malloc(sizeof(char *) * N);
+    for (int i = 0; i < N; i++) {
+        ids[i] = 1000000000000LL + i; /* 64-bit ids */
+        texts[i] = malloc(32);
+        snprintf(texts[i], 32, "doc %d", i);
+    }
+    ember_index *x = ember_index_create(EMBER_INDEX_HNSW, EMBER_METRIC_COSINE, EMBER_STORE_F32, DIM, NULL, err, sizeof err);
+    assert_non_null(x);
+    /* one thread: the graph, hence every answer below, is deterministic */
+    assert_int_equal(ember_index_add(x, v, ids, (const char *const *)texts, N, 1), EMBER_OK);
+    int64_t got[5];
+    float sc[5];
+    /* every vector finds itself first */
+    for (int i = 0; i < N; i += 97) {
+        assert_int_equal(ember_index_search(x, v + (size_t)i * DIM, 1, 5, NULL, got, sc, 1, err, sizeof err), EMBER_OK);
+        if (got[0] != ids[i]) fail_msg("vector %d: first hit %lld (score %g), itself expected", i, (long long)got[0], sc[0]);
+        assert_true(fabsf(sc[0] - 1.0f) < 1e-4f && sc[0] >= sc[1]);
+    }
+    size_t len;
+    const char *t = ember_index_text(x, ids[7], &len);
+    assert_non_null(t);
+    assert_true(len == 5 && memcmp(t, "doc 7", 5) == 0);
+    /* delete: never returned again; deleting twice is an error with a message */
+    assert_int_equal(ember_index_delete(x, ids[7]), EMBER_OK);
+    assert_int_equal(ember_index_delete(x, ids[7]), EMBER_ERR_ARG);
+    assert_non_null(strstr(ember_index_error(x), "no vector"));
+    assert_int_equal(ember_index_search(x, v + 7 * DIM, 1, 5, NULL, got, sc, 1, err, sizeof err), EMBER_OK);
+    for (int j = 0; j < 5; j++) assert_true(got[j] != ids[7]);
+    ember_index_info info;
+    ember_index_get_info(x, &info);
+    assert_int_equal(info.count, N - 1);
+    assert_int_equal(info.deleted, 1);
+    assert_int_equal(info.store, EMBER_STORE_F32);
+    assert_int_equal(ember_index_compact(x, 2), EMBER_OK);
+    ember_index_get_info(x, &info);
+    assert_int_equal(info.deleted, 0);
+    /* save, open mapped, same answers */
+    snprintf(path, sizeof path, "%s/api.emb", test_tmpdir());
+    assert_int_equal(ember_index_save(x, path), EMBER_OK);
+    ember_index *y = ember_index_open(path, err, sizeof err);
+    assert_non_null(y);
+    ember_index_get_info(y, &info);
+    assert_true(info.mapped && info.count == N - 1 && info.dim == DIM);
+    int64_t a[50], b[50];
+    float sa[50], sb[50];
+    assert_int_equal(ember_index_search(x, v, 5, 10, NULL, a, sa, 1, err, sizeof err), EMBER_OK);
+    assert_int_equal(ember_index_search(y, v, 5, 10, NULL, b, sb, 1, err, sizeof err), EMBER_OK);
+    assert_memory_equal(a, b, sizeof a);
+    ember_index_free(x);
+    ember_index_free(y);
+    for (int i = 0; i < N; i++) free(texts[i]);
+    free(texts); free(ids); free(v);
+}
+
+static void test_ivfpq_train_then_add(void **s)
+{
+    (void)s;
+    char err[256];
+    float *v = vectors(N);
+    int64_t *ids = malloc(sizeof(int64_t) * N);
+    for (int i = 0; i < N; i++) ids[i] = i;
+    ember_index_params p = ember_index_default_params();
+    p.nlist = 16;
+    p.pq_m = 8;
+    p.refine = 1;
+    ember_index *x = ember_index_create(EMBER_INDEX_IVFPQ, EMBER_METRIC_IP, EMBER_STORE_F32, DIM, &p, err, sizeof err);
+    assert_non_null(x);
+    /* too few to train 256 codewords: refused with the reason */
+    assert_int_equal(ember_index_train(x, v, 100, 1), EMBER_ERR_ARG);
+    assert_non_null(strstr(ember_index_error(x), "at least"));
+    assert_int_equal(ember_index_train(x, v, N, 2), EMBER_OK);
+    /* searching a trained, empty index: nothing, padded */
+    int64_t got[10];
+    float sc[10];
+    assert_int_equal(ember_index_search(x, v, 1, 10, NULL, got, sc, 1, err, sizeof err), EMBER_OK);
+    assert_true(got[0] == -1 && isnan(sc[0]));
+    /* then add in two batches */
+    assert_int_equal(ember_index_add(x, v, ids, NULL, N / 2, 1), EMBER_OK);
+    assert_int_equal(ember_index_add(x, v + (size_t)(N / 2) * DIM, ids + N / 2, NULL, N - N / 2, 1), EMBER_OK);
+    assert_int_equal(ember_index_train(x, v, N, 1), EMBER_ERR_ARG); /* training is fixed now */
+    ember_search_params sp = ember_search_default_params();
+    sp.nprobe = 16;
+    int hits = 0;
+    for (int i = 0; i < N; i += 50) {
+        assert_int_equal(ember_index_search(x, v + (size_t)i * DIM, 1, 10, &sp, got, sc, 1, err, sizeof err), EMBER_OK);
+        hits += got[0] == i;
+    }
+    assert_true(hits >= 55); /* of 60: refine makes the vector itself come first */
+    ember_index_free(x);
+    free(ids); free(v);
+}
+
+static void test_errors(void **s)
+{
+    (void)s;
+    char err[256] = "";
+    assert_null(ember_index_create(EMBER_INDEX_FLAT, EMBER_METRIC_HAMMING, EMBER_STORE_F32, 8, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "hamming"));
+    err[0] = 0;
+    assert_null(ember_index_create(EMBER_INDEX_FLAT, EMBER_METRIC_IP, EMBER_STORE_F32, 0, NULL, err, sizeof err));
+    assert_true(err[0] != 0);
+    assert_null(ember_index_open("/nonexistent/x.emb", err, sizeof err));
+    assert_non_null(strstr(err, "cannot open"));
+    assert_null(ember_index_open(NULL, err, sizeof err));
+    ember_index *x = ember_index_create(EMBER_INDEX_FLAT, EMBER_METRIC_L2, EMBER_STORE_INT8, 4, NULL, err, sizeof err);
+    assert_non_null(x);
+    float q[4] = {0, 1, 0, 0}, bad[4] = {0, NAN, 0, 0};
+    int64_t id = 1, got[2];
+    float sc[2];
+    assert_int_equal(ember_index_add(x, bad, &id, NULL, 1, 1), EMBER_ERR_ARG);
+    assert_non_null(strstr(ember_index_error(x), "non-finite"));
+    assert_int_equal(ember_index_add(x, q, NULL, NULL, 1, 1), EMBER_ERR_ARG);
+    assert_int_equal(ember_index_search(x, q, 1, 0, NULL, got, sc, 1, err, sizeof err), EMBER_ERR_ARG);
+    assert_non_null(strstr(err, "k 0"));
+    assert_int_equal(ember_index_save(x, "/nonexistent/dir/x.emb"), EMBER_ERR_IO);
+    assert_non_null(strstr(ember_index_error(x), "cannot"));
+    ember_index_free(x);
+    ember_index_free(NULL);
+    assert_int_equal(ember_index_add(NULL, q, &id, NULL, 1, 1), EMBER_ERR_ARG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lifecycle),
+        cmocka_unit_test(test_ivfpq_train_then_add),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
