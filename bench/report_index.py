@@ -42,6 +42,12 @@ for T in sorted({r["threads"] for r in rows if "index" in r}):
             line.append(f"{e / p_:.2f}x {peer}")
     if e:
         print(f"- {T} thread(s), HNSW at recall@10 0.95 (interpolated): ember {e:,.0f} q/s = " + ", ".join(line))
+    ir = at_recall([(r["recall"], r["qps"]) for r in sel if r["engine"] == "ember" and r["index"] == "hnsw int8 walk + f32 refine"], 0.95)
+    p_ = at_recall(hn.get("hnswlib (-march=native)", []), 0.95)
+    if ir and p_:
+        bpv = next(r["bytes_per_vec"] for r in sel if r["index"] == "hnsw int8 walk + f32 refine")
+        print(f"- {T} thread(s), HNSW int8 walk + f32 refine ({bpv} bytes/vector) at recall@10 0.95: ember {ir:,.0f} q/s = "
+              f"{ir / p_:.2f}x hnswlib (-march=native)")
     bt = {r["engine"]: r["build_s"] for r in sel if r["index"] == "hnsw f32"}
     if "ember" in bt and "hnswlib (-march=native)" in bt:
         print(f"- {T} thread(s), HNSW build: ember {bt['ember']} s, hnswlib (-march=native) {bt['hnswlib (-march=native)']} s")

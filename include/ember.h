@@ -142,7 +142,9 @@ typedef struct {
     int rescore;         /* binary store: keep int8 copies to rescore hits with the f32 query */
     int nlist;           /* IVF-PQ coarse lists; default 256 */
     int pq_m;            /* IVF-PQ 8-bit sub-quantizers = code bytes; 0 = dim / 8 */
-    int refine;          /* IVF-PQ: keep f32 vectors to re-rank candidates exactly */
+    int refine;          /* IVF-PQ, or HNSW over an int8 store: keep f32 copies and re-rank
+                            candidates exactly on them (such an HNSW is built on the f32
+                            copies and walked on the int8 codes); + dim x 4 bytes a vector */
 } ember_index_params;
 
 typedef struct {
@@ -159,7 +161,7 @@ typedef struct {
     int dim;
     size_t count;            /* live vectors */
     size_t deleted;          /* deleted, not yet compacted away */
-    size_t bytes_per_vector; /* stored vector bytes (codes, links), texts excluded */
+    size_t bytes_per_vector; /* stored bytes per vector (codes, id, links, copies), texts excluded */
     int mapped;              /* searched in place from its file */
 } ember_index_info;
 

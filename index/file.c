@@ -96,8 +96,8 @@ int idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
         sec[ns++] = (out_sec){ x->centroids, (uint64_t)x->nlist * x->dim * 4, S_CENTROIDS };
         sec[ns++] = (out_sec){ x->pq, (uint64_t)x->pq_m * 256 * x->dsub * 4, S_PQ };
         sec[ns++] = (out_sec){ x->list_of, (uint64_t)x->n * 4, S_LISTS };
-        if (x->refine_vecs) sec[ns++] = (out_sec){ x->refine_vecs, (uint64_t)x->n * x->dim * 4, S_REFINE };
     }
+    if (x->refine_vecs) sec[ns++] = (out_sec){ x->refine_vecs, (uint64_t)x->n * x->dim * 4, S_REFINE };
     sec[ns++] = (out_sec){ x->meta, strlen(x->meta), S_META };
 
     file_header h;
@@ -186,6 +186,7 @@ emb_index *idx_open(const char *path, char *err, size_t errlen)
         p.pq_m = (int)h.pq_m;
         p.refine = h.refine != 0;
     }
+    if (h.type == IDX_HNSW) p.refine = h.refine != 0;
     x = idx_create((idx_type)h.type, (idx_metric)h.metric, (idx_vec)h.vec, (int)h.dim, &p, err, errlen);
     if (!x) { munmap(map, (size_t)size); return NULL; }
     free(x->i8_scale); free(x->i8_offset); free(x->text_off); free(x->centroids); free(x->pq);
@@ -214,7 +215,7 @@ emb_index *idx_open(const char *path, char *err, size_t errlen)
         {S_RESCORE, n * h.dim, p.rescore}, {S_LEVELS, n, h.type == IDX_HNSW}, {S_LINKS0, n * (2 * h.M + 1) * 4, h.type == IDX_HNSW},
         {S_CENTROIDS, (uint64_t)h.nlist * h.dim * 4, h.type == IDX_IVFPQ},
         {S_PQ, (uint64_t)h.pq_m * 256 * (h.pq_m ? h.dim / h.pq_m : 0) * 4, h.type == IDX_IVFPQ},
-        {S_LISTS, n * 4, h.type == IDX_IVFPQ}, {S_REFINE, n * h.dim * 4, h.type == IDX_IVFPQ && h.refine},
+        {S_LISTS, n * 4, h.type == IDX_IVFPQ}, {S_REFINE, n * h.dim * 4, h.refine != 0},
     };
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
         if (!need[i].required) continue;
@@ -240,12 +241,12 @@ emb_index *idx_open(const char *path, char *err, size_t errlen)
     if (sp[S_CALIB]) { x->i8_scale = (float *)sp[S_CALIB]; x->i8_offset = x->i8_scale + h.dim; x->calibrated = 1; }
     if (h.vec == IDX_I8 && h.metric == IDX_L2) x->norms = (float *)sp[S_NORMS];
     if (p.rescore) x->rescore = (int8_t *)sp[S_RESCORE];
+    if (p.refine) x->refine_vecs = (float *)sp[S_REFINE];
     if (sp[S_META]) snprintf(x->meta, sizeof x->meta, "%.*s", (int)(ssz[S_META] < 255 ? ssz[S_META] : 255), (const char *)sp[S_META]);
     if (h.type == IDX_IVFPQ) {
         x->centroids = (float *)sp[S_CENTROIDS];
         x->pq = (float *)sp[S_PQ];
         x->list_of = (uint32_t *)sp[S_LISTS];
-        x->refine_vecs = h.refine ? (float *)sp[S_REFINE] : NULL;
         x->trained = 1;
         for (uint64_t i = 0; i < n; i++)
             if (x->list_of[i] >= h.nlist) FAIL("%s: vector %llu is in list %u of %u", path, (unsigned long long)i, x->list_of[i], h.nlist);
@@ -313,8 +314,8 @@ int idx_materialize(emb_index *x, char *err, size_t errlen)
         DUP(centroids, (size_t)x->nlist * x->dim * 4);
         DUP(pq, (size_t)x->pq_m * 256 * x->dsub * 4);
         DUP(list_of, n * 4);
-        if (x->refine_vecs) DUP(refine_vecs, n * (size_t)x->dim * 4);
     }
+    if (x->refine_vecs) DUP(refine_vecs, n * (size_t)x->dim * 4);
     if (x->type == IDX_HNSW) {
         DUP(levels, n);
         DUP(links0, n * (size_t)(x->M0 + 1) * 4);

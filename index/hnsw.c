@@ -1,7 +1,11 @@
 /* HNSW (Malkov & Yashunin), laid out as hnswlib does: layer-0 links of every
  * node in one array of (2M + 1) uint32 (count, then neighbours), upper layers
  * per node.  Parallel build: per-node locks around every link list, a global
- * lock for the entry point, as hnswlib. */
+ * lock for the entry point, as hnswlib.
+ *
+ * int8 + refine: the graph is built on the exact f32 copies (the graph of an
+ * f32 index), queries walk it on the int8 codes (a quarter of the memory
+ * traffic) and the ef nodes found are re-ranked on the f32 copies. */
 #include "index/index_internal.h"
 
 #include <math.h>
@@ -70,6 +74,20 @@ static void decode(const emb_index *x, uint32_t i, float *out)
         for (int d = 0; d < x->dim; d++) out[d] = (((const uint64_t *)c)[d / 64] >> (d % 64)) & 1 ? 1.0f : -1.0f;
 }
 
+/* Exact f32 distance to vector i's refine copy (int8 + refine indexes). */
+static inline float exact_dist(const emb_index *x, const float *q, uint32_t i)
+{
+    const float *v = x->refine_vecs + (size_t)i * x->dim;
+    if (x->metric == IDX_L2) return x->k->l2sq_f32(q, v, (size_t)x->dim);
+    return -x->k->dot_f32(q, v, (size_t)x->dim);
+}
+
+/* Distance in the graph walk: a build walks on the exact copies when it has them. */
+static inline float walk_dist(const emb_index *x, const idx_query *q, uint32_t i, int build)
+{
+    return build && x->refine_vecs ? exact_dist(x, q->raw, i) : idx_dist(x, q, i);
+}
+
 /* Copies node i's list at level (under its lock during a build). */
 static int read_links(const emb_index *x, uint32_t i, int level, uint32_t *out)
 {
@@ -83,8 +101,9 @@ static int read_links(const emb_index *x, uint32_t i, int level, uint32_t *out)
 
 /* Best ef nodes at one level from entry ep; results into s->res (max-heap), count returned. */
 static int search_layer(const emb_index *x, const idx_query *q, uint32_t ep, float ep_d, int ef, int level,
-                        hnsw_scratch *s, int skip_deleted_in_results)
+                        hnsw_scratch *s, int build)
 {
+    int skip_deleted_in_results = !build;
     if (++s->epoch == 0) { memset(s->tag, 0, x->n * sizeof(uint16_t)); s->epoch = 1; }
     int nc = 0, nr = 0;
     s->tag[ep] = s->epoch;
@@ -103,12 +122,14 @@ static int search_layer(const emb_index *x, const idx_query *q, uint32_t ep, flo
             s->tag[v] = s->epoch;
             s->nb[u++] = v;
             const char *p = (const char *)x->codes + (size_t)v * x->code_bytes;
-            for (size_t o = 0; o < x->code_bytes; o += 64) __builtin_prefetch(p + o);
+            size_t len = x->code_bytes;
+            if (build && x->refine_vecs) { p = (const char *)(x->refine_vecs + (size_t)v * x->dim); len = (size_t)x->dim * 4; }
+            for (size_t o = 0; o < len; o += 64) __builtin_prefetch(p + o);
         }
         if (nc > 0) __builtin_prefetch(links_at(x, s->cand[0].i, level)); /* the next candidate's links */
         for (int j = 0; j < u; j++) {
             uint32_t v = s->nb[j];
-            float d = idx_dist(x, q, v);
+            float d = walk_dist(x, q, v, build);
             if (nr < ef || d < bound) {
                 if (nc < s->cand_cap) cand_push(s->cand, &nc, d, v);
                 if (!(skip_deleted_in_results && x->deleted[v])) idx_heap_push(s->res, &nr, ef, d, v);
@@ -119,7 +140,8 @@ static int search_layer(const emb_index *x, const idx_query *q, uint32_t ep, flo
     return nr;
 }
 
-static uint32_t greedy(const emb_index *x, const idx_query *q, uint32_t ep, float *ep_d, int from, int to, hnsw_scratch *s)
+static uint32_t greedy(const emb_index *x, const idx_query *q, uint32_t ep, float *ep_d, int from, int to, hnsw_scratch *s,
+                       int build)
 {
     for (int level = from; level > to; level--) {
         int changed = 1;
@@ -127,7 +149,7 @@ static uint32_t greedy(const emb_index *x, const idx_query *q, uint32_t ep, floa
             changed = 0;
             int m = read_links(x, ep, level, s->nb);
             for (int j = 0; j < m; j++) {
-                float d = idx_dist(x, q, s->nb[j]);
+                float d = walk_dist(x, q, s->nb[j], build);
                 if (d < *ep_d) { *ep_d = d; ep = s->nb[j]; changed = 1; }
             }
         }
@@ -135,10 +157,15 @@ static uint32_t greedy(const emb_index *x, const idx_query *q, uint32_t ep, floa
     return ep;
 }
 
-/* Stored vector a as a query (decoded into buf).  f32 vectors are stored as
- * queries see them (normalised for cosine): their distances need no copy. */
+/* Stored vector a as a query (decoded into buf) for the build.  f32 vectors
+ * and refine copies are stored as queries see them (normalised for cosine):
+ * their distances need no copy. */
 static void as_query(const emb_index *x, uint32_t a, idx_query *q, float *buf)
 {
+    if (x->refine_vecs) {
+        q->raw = x->refine_vecs + (size_t)a * x->dim;
+        return;
+    }
     if (x->vt == IDX_F32) {
         q->q = (float *)(void *)(x->codes + (size_t)a * x->code_bytes);
         return;
@@ -158,7 +185,7 @@ static int select_neighbors(const emb_index *x, idx_hit *cand, int n, int M, flo
         int good = 1;
         if (kept) as_query(x, cand[i].i, &cq, buf);
         for (int j = 0; j < kept; j++)
-            if (idx_dist(x, &cq, cand[j].i) < cand[i].d) { good = 0; break; }
+            if (walk_dist(x, &cq, cand[j].i, 1) < cand[i].d) { good = 0; break; }
         if (good) cand[kept++] = cand[i];
     }
     return kept;
@@ -203,7 +230,7 @@ static void link_back(emb_index *x, uint32_t v, uint32_t add, float d, int level
     as_query(x, v, &vq, s->qbuf2);
     idx_hit c[257];
     int m = 0;
-    for (int j = 0; j < n; j++) c[m++] = (idx_hit){ idx_dist(x, &vq, l[1 + j]), l[1 + j] };
+    for (int j = 0; j < n; j++) c[m++] = (idx_hit){ walk_dist(x, &vq, l[1 + j], 1), l[1 + j] };
     c[m++] = (idx_hit){ d, add };
     idx_hits_sort(c, m);
     int kept = select_neighbors(x, c, m, cap, s->qbuf2);
@@ -216,8 +243,7 @@ static void insert_one(emb_index *x, uint32_t i, hnsw_scratch *s, int *global_re
 {
     int level = x->levels[i];
     idx_query q;
-    decode(x, i, s->qbuf + idx_query_floats(x));
-    idx_query_prepare(x, s->qbuf + idx_query_floats(x), &q, s->qbuf);
+    as_query(x, i, &q, s->qbuf);
     uint32_t ep;
     int maxl;
     #pragma omp critical(hnsw_entry)
@@ -227,11 +253,11 @@ static void insert_one(emb_index *x, uint32_t i, hnsw_scratch *s, int *global_re
         if (!*global_ready) { x->entry = i; x->max_level = level; *global_ready = 1; ep = UINT32_MAX; }
     }
     if (ep == UINT32_MAX) return; /* the first node */
-    float ep_d = idx_dist(x, &q, ep);
-    ep = greedy(x, &q, ep, &ep_d, maxl, level, s);
+    float ep_d = walk_dist(x, &q, ep, 1);
+    ep = greedy(x, &q, ep, &ep_d, maxl, level, s, 1);
     idx_hit *sel = s->sel;
     for (int l = level < maxl ? level : maxl; l >= 0; l--) {
-        int nr = search_layer(x, &q, ep, ep_d, x->p.ef_construction, l, s, 0);
+        int nr = search_layer(x, &q, ep, ep_d, x->p.ef_construction, l, s, 1);
         memcpy(sel, s->res, (size_t)nr * sizeof(idx_hit));
         idx_hits_sort(sel, nr);
         ep = sel[0].i;
@@ -313,8 +339,10 @@ int hnsw_search(const emb_index *x, const idx_query *q, int k, int ef, uint32_t 
     hnsw_scratch *s = scratch;
     if (x->n == 0) return 0;
     float ep_d = idx_dist(x, q, x->entry);
-    uint32_t ep = greedy(x, q, x->entry, &ep_d, x->max_level, 0, s);
-    int nr = search_layer(x, q, ep, ep_d, ef, 0, s, 1);
+    uint32_t ep = greedy(x, q, x->entry, &ep_d, x->max_level, 0, s, 0);
+    int nr = search_layer(x, q, ep, ep_d, ef, 0, s, 0);
+    if (x->refine_vecs)
+        for (int i = 0; i < nr; i++) s->res[i].d = exact_dist(x, q->raw, s->res[i].i);
     idx_hits_sort(s->res, nr);
     int m = nr < k ? nr : k;
     for (int i = 0; i < m; i++) { out[i] = s->res[i].i; dist[i] = s->res[i].d; }

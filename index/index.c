@@ -87,6 +87,11 @@ emb_index *idx_create(idx_type type, idx_metric metric, idx_vec vec, int dim, co
         snprintf(err, errlen, "HNSW parameters out of range (M %d in 2..128, ef_construction %d in 1..100000)", p->M, p->ef_construction);
         return NULL;
     }
+    if (p->refine && !(type == IDX_IVFPQ || (type == IDX_HNSW && vec == IDX_I8))) {
+        snprintf(err, errlen, "refine keeps f32 copies to re-rank IVF-PQ or int8 HNSW candidates; a %s %s index %s",
+                 idx_vec_name(vec), idx_type_name(type), type == IDX_HNSW ? "is already exact in its distances" : "is exact");
+        return NULL;
+    }
     emb_index *x = calloc(1, sizeof *x);
     if (!x) { snprintf(err, errlen, "out of memory"); return NULL; }
     x->type = type; x->metric = metric; x->vt = vec; x->dim = dim; x->p = *p;
@@ -169,10 +174,8 @@ int idx_reserve(emb_index *x, size_t cap)
     GROW(text_off, sizeof(uint64_t) * 2); /* (nc + 1) entries fit in 2 nc */
     if (x->vt == IDX_I8 && x->metric == IDX_L2) GROW(norms, sizeof(float));
     if (x->p.rescore) GROW(rescore, (size_t)x->dim);
-    if (x->type == IDX_IVFPQ) {
-        GROW(list_of, sizeof(uint32_t));
-        if (x->p.refine) GROW(refine_vecs, sizeof(float) * (size_t)x->dim);
-    }
+    if (x->type == IDX_IVFPQ) GROW(list_of, sizeof(uint32_t));
+    if (x->p.refine) GROW(refine_vecs, sizeof(float) * (size_t)x->dim);
     if (x->type == IDX_HNSW) {
         GROW(levels, 1);
         GROW(links0, sizeof(uint32_t) * (size_t)(x->M0 + 1));
@@ -295,6 +298,7 @@ int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *con
         } else if (x->vt == IDX_F32) memcpy(c, v, x->code_bytes);
         else if (x->vt == IDX_I8) {
             quantize_i8(x, v, (int8_t *)c);
+            if (x->refine_vecs) memcpy(x->refine_vecs + s * x->dim, v, (size_t)x->dim * sizeof(float));
             if (x->norms) {
                 double nn = 0;
                 for (int d = 0; d < x->dim; d++) { double f = ((int8_t *)c)[d] * x->i8_scale[d] + x->i8_offset[d]; nn += f * f; }
@@ -390,7 +394,8 @@ void idx_get_info(const emb_index *x, idx_info *in)
     in->nlist = x->nlist;
     in->pq_m = x->pq_m;
     in->refine = x->p.refine;
-    size_t b = x->code_bytes + 8 + (x->rescore ? (size_t)x->dim : 0) + (x->norms ? 4 : 0);
+    size_t b = x->code_bytes + 8 + (x->rescore ? (size_t)x->dim : 0) + (x->norms ? 4 : 0) +
+               (x->p.refine ? (size_t)x->dim * 4 : 0);
     if (x->type == IDX_HNSW && x->n) {
         size_t up = 0;
         for (size_t i = 0; i < x->n; i++) up += x->levels[i];

@@ -27,7 +27,8 @@ typedef struct {
     int rescore;         /* binary vectors: also keep int8 copies to rescore hits */
     int nlist;           /* IVF-PQ: coarse centroids (default 256) */
     int pq_m;            /* IVF-PQ: sub-quantizers of 8 bits = code bytes (default dim / 8) */
-    int refine;          /* IVF-PQ: also keep f32 vectors to re-rank candidates exactly */
+    int refine;          /* IVF-PQ, int8 HNSW: also keep f32 vectors to re-rank candidates
+                            exactly (int8 HNSW: built on them, walked on the int8 codes) */
 } idx_params;
 
 typedef struct {
@@ -80,7 +81,7 @@ typedef struct {
     idx_type type; idx_metric metric; idx_vec vec;
     int dim; size_t count, deleted; int M, ef_construction, rescore;
     int nlist, pq_m, refine;
-    size_t bytes_per_vector; /* stored vector bytes (codes + links), text excluded */
+    size_t bytes_per_vector; /* stored bytes per vector (codes, id, links, copies), text excluded */
     int mapped;
 } idx_info;
 void idx_get_info(const emb_index *x, idx_info *info);

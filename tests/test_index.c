@@ -241,6 +241,83 @@ static void test_hnsw_recall(void **s)
     free(data); free(q); free(truth);
 }
 
+/* int8 + refine: the graph of the f32 vectors, walked on int8 codes, hits
+ * re-ranked on f32 copies: recall of the f32 graph, exact scores. */
+static void test_hnsw_int8_refine(void **s)
+{
+    (void)s;
+    int n = BIG_N, k = 10;
+    char err[256];
+    float *data = clustered(n, DIM, 50, 2), *q = near_queries(data, n, NQ, DIM);
+    int64_t *truth = malloc(sizeof(int64_t) * NQ * k), *ids = seq_ids(n);
+    brute(data, n, q, NQ, DIM, k, 0, truth);
+    idx_params p = idx_default_params();
+    p.refine = 1;
+    emb_index *xr = idx_create(IDX_HNSW, IDX_COSINE, IDX_I8, DIM, &p, err, sizeof err);
+    assert_non_null(xr);
+    assert_int_equal(idx_add(xr, data, ids, NULL, (size_t)n / 2, 2, err, sizeof err), 0);
+    assert_int_equal(idx_add(xr, data + (size_t)n / 2 * DIM, ids + n / 2, NULL, (size_t)n - n / 2, 2, err, sizeof err), 0);
+    emb_index *xi = build(IDX_HNSW, IDX_COSINE, IDX_I8, data, n, 2, 0);
+    double rr = search_recall(xr, q, truth, k, 64, 2), ri = search_recall(xi, q, truth, k, 64, 2);
+    printf("hnsw int8 n=%d ef64: recall@10 %.4f, with f32 refine %.4f\n", n, ri, rr);
+    assert_true(rr >= 0.95);
+    assert_true(rr >= ri - 0.005);
+    idx_info in;
+    idx_get_info(xr, &in);
+    assert_int_equal(in.refine, 1);
+    assert_true(in.bytes_per_vector >= (size_t)DIM * 5);
+    /* scores are exact cosines of the f32 vectors */
+    int64_t got[10];
+    float sc[10];
+    for (int qi = 0; qi < 20; qi++) {
+        assert_int_equal(idx_search(xr, q + qi * DIM, 1, k, NULL, got, sc, 1, err, sizeof err), 0);
+        double qn = 0;
+        for (int d = 0; d < DIM; d++) qn += (double)q[qi * DIM + d] * q[qi * DIM + d];
+        for (int j = 0; j < k; j++) {
+            double dot = 0;
+            for (int d = 0; d < DIM; d++) dot += (double)q[qi * DIM + d] * data[got[j] * DIM + d];
+            assert_float_equal(sc[j], dot / sqrt(qn), 1e-5);
+            if (j) assert_true(sc[j] <= sc[j - 1]);
+        }
+    }
+    /* the same from the mapped file; delete and compact keep the copies aligned */
+    char path[512];
+    snprintf(path, sizeof path, "%s/hnsw_refine.emb", test_tmpdir());
+    assert_int_equal(idx_save(xr, path, err, sizeof err), 0);
+    emb_index *xo = idx_open(path, err, sizeof err);
+    assert_non_null(xo);
+    assert_float_equal(search_recall(xo, q, truth, k, 64, 2), rr, 1e-12);
+    for (int i = 0; i < n; i += 3) assert_int_equal(idx_delete(xo, i), 0);
+    assert_int_equal(idx_compact(xo, 2, err, sizeof err), 0);
+    for (int qi = 0; qi < 20; qi++) {
+        assert_int_equal(idx_search(xo, q + qi * DIM, 1, k, NULL, got, sc, 1, err, sizeof err), 0);
+        double qn = 0;
+        for (int d = 0; d < DIM; d++) qn += (double)q[qi * DIM + d] * q[qi * DIM + d];
+        for (int j = 0; j < k; j++) {
+            assert_true(got[j] % 3 != 0);
+            double dot = 0;
+            for (int d = 0; d < DIM; d++) dot += (double)q[qi * DIM + d] * data[got[j] * DIM + d];
+            assert_float_equal(sc[j], dot / sqrt(qn), 1e-5);
+        }
+    }
+    remove(path);
+    /* L2: exact squared distances */
+    emb_index *xl = idx_create(IDX_HNSW, IDX_L2, IDX_I8, DIM, &p, err, sizeof err);
+    assert_int_equal(idx_add(xl, data, ids, NULL, 2000, 1, err, sizeof err), 0);
+    assert_int_equal(idx_search(xl, q, 1, k, NULL, got, sc, 1, err, sizeof err), 0);
+    for (int j = 0; j < k; j++) {
+        double l2 = 0;
+        for (int d = 0; d < DIM; d++) l2 += ((double)q[d] - data[got[j] * DIM + d]) * ((double)q[d] - data[got[j] * DIM + d]);
+        assert_float_equal(sc[j], l2, 1e-4);
+    }
+    /* refine only where it re-ranks approximate distances */
+    assert_null(idx_create(IDX_HNSW, IDX_IP, IDX_F32, DIM, &p, err, sizeof err));
+    assert_non_null(strstr(err, "refine"));
+    assert_null(idx_create(IDX_FLAT, IDX_IP, IDX_I8, DIM, &p, err, sizeof err));
+    idx_free(xr); idx_free(xi); idx_free(xo); idx_free(xl);
+    free(data); free(q); free(truth); free(ids);
+}
+
 static void test_delete_compact_texts(void **s)
 {
     (void)s;
@@ -577,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_flat_exact),
         cmocka_unit_test(test_flat_binary_exact),
         cmocka_unit_test(test_hnsw_recall),
+        cmocka_unit_test(test_hnsw_int8_refine),
         cmocka_unit_test(test_delete_compact_texts),
         cmocka_unit_test(test_file_round_trip_and_corruption),
         cmocka_unit_test(test_file_bad_link),

@@ -27,7 +27,8 @@ static const char *USAGE =
     "  --ef-construction N     HNSW build beam (default 200)\n"
     "  --nlist N               IVF-PQ coarse lists (default 256; trained on this input)\n"
     "  --pq-m N                IVF-PQ code bytes per vector (default dim / 8)\n"
-    "  --refine                IVF-PQ: keep f32 vectors to re-rank candidates exactly\n"
+    "  --refine                IVF-PQ, or HNSW over int8: keep f32 copies to re-rank\n"
+    "                          candidates exactly (an int8 HNSW is then built on them)\n"
     "  --input-format F        lines (default) | jsonl\n"
     "  --no-text               do not store document texts\n"
     "  --batch N               texts per forward pass (default 32)\n"
@@ -118,9 +119,9 @@ static int index_info(const char *path)
     printf("metric          %s\n", idx_metric_name(in.metric));
     printf("vectors         %s%s, %d dims\n", idx_vec_name(in.vec), in.rescore ? " + int8 rescore copies" : "", in.dim);
     printf("count           %zu live, %zu deleted\n", in.count, in.deleted);
-    if (in.type == IDX_HNSW) printf("hnsw            M %d, ef_construction %d\n", in.M, in.ef_construction);
+    if (in.type == IDX_HNSW) printf("hnsw            M %d, ef_construction %d%s\n", in.M, in.ef_construction, in.refine ? ", f32 refine vectors" : "");
     if (in.type == IDX_IVFPQ) printf("ivfpq           nlist %d, %d x 8-bit sub-quantizers%s\n", in.nlist, in.pq_m, in.refine ? ", f32 refine vectors" : "");
-    printf("bytes/vector    %zu (codes, id and links; texts excluded)\n", in.bytes_per_vector);
+    printf("bytes/vector    %zu (codes, id, links, refine copies; texts excluded)\n", in.bytes_per_vector);
     printf("metadata        %s\n", idx_meta(x));
     idx_free(x);
     return 0;
@@ -173,6 +174,12 @@ int cmd_index(int argc, char **argv)
         if (!out) { cli_err("index build: -o INDEX.emb is required"); return 2; }
         if (!model == !npy) { cli_err("index build: give either -m MODEL.gguf (with -i DOCS) or --vectors VECS.npy"); return 2; }
         if (model && !input) { cli_err("index build: -i DOCS is required with -m"); return 2; }
+        idx_type t; idx_metric mt; idx_vec vt; /* refused before anything is embedded */
+        if (idx_parse_names(type, metric, store, &t, &mt, &vt, err, sizeof err) != 0) { cli_err("index build: %s", err); return 2; }
+        if (refine && !(t == IDX_IVFPQ || (t == IDX_HNSW && vt == IDX_I8))) {
+            cli_err("index build: --refine applies to --type ivfpq, or to --type hnsw with --store int8");
+            return 2;
+        }
     } else {
         if (!xpath || !model || !input) { cli_err("index add: -x INDEX.emb, -m MODEL.gguf and -i DOCS are required"); return 2; }
         x = idx_open(xpath, err, sizeof err);
