@@ -508,8 +508,13 @@ static void gemm_cols(int M, int K, const float *A, int lda, const void *W, kern
 }
 
 /* Small M (a short query): packing W would cost as much as the product, so
- * read W rows in place and form 4x4 blocks of dot products. */
+ * read W rows in place and form blocks of 4 rows x SB_N columns of dot
+ * products, all accumulators in registers (4 x 4 of 32 zmm; 4 x 3 of 16 ymm). */
 #define SMALL_M 16
+#ifndef GEMM_SB_N
+#define GEMM_SB_N 4
+#endif
+#define SB_N GEMM_SB_N
 
 static inline vf w_vec(const void *W, kern_wtype wt, size_t i)
 {
@@ -529,44 +534,45 @@ static void gemm_small(int M, int K, const float *A, int lda, const void *W, ker
                        const float *bias, float *C, int ldc, int n_begin, int n_end)
 {
     const int Kv = K - K % VL, kt = K - Kv;
-    for (int n0 = n_begin; n0 < n_end; n0 += 4) {
-        int nn = n_end - n0 < 4 ? n_end - n0 : 4;
+    const size_t esz = wt == KERN_W_F32 ? 4 : 2;
+    for (int n0 = n_begin; n0 < n_end; n0 += SB_N) {
+        int nn = n_end - n0 < SB_N ? n_end - n0 : SB_N;
         for (int m0 = 0; m0 < M; m0 += 4) {
             int mm = M - m0 < 4 ? M - m0 : 4;
-            vf acc[4][4];
+            vf acc[4][SB_N];
             for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) acc[i][j] = vf_zero();
+                for (int j = 0; j < SB_N; j++) acc[i][j] = vf_zero();
             const float *a[4];
-            size_t w[4];
+            size_t w[SB_N];
             for (int i = 0; i < 4; i++) a[i] = A + (size_t)(m0 + (i < mm ? i : 0)) * lda;
-            for (int j = 0; j < 4; j++) w[j] = (size_t)(n0 + (j < nn ? j : 0)) * ldw;
+            for (int j = 0; j < SB_N; j++) w[j] = (size_t)(n0 + (j < nn ? j : 0)) * ldw;
             /* W streams from memory once: fetch rows two blocks ahead during the first pass */
-            const char *pf = (const char *)W + (size_t)(n0 + 8 < n_end ? n0 + 8 : n0) * ldw * (wt == KERN_W_F32 ? 4 : 2);
-            const size_t pf_row = (size_t)ldw * (wt == KERN_W_F32 ? 4 : 2);
+            const char *pf = (const char *)W + (size_t)(n0 + 2 * SB_N < n_end ? n0 + 2 * SB_N : n0) * ldw * esz;
+            const size_t pf_row = (size_t)ldw * esz;
             for (int k = 0; k < Kv; k += VL) {
-                vf wv[4], av[4];
-                if (m0 == 0) {
-                    size_t o = (size_t)k * (wt == KERN_W_F32 ? 4 : 2);
-                    for (int j = 0; j < 4; j++) __builtin_prefetch(pf + j * pf_row + o, 0, 1);
+                vf wv[SB_N];
+                if (m0 == 0)
+                    for (int j = 0; j < SB_N; j++) __builtin_prefetch(pf + j * pf_row + (size_t)k * esz, 0, 1);
+#pragma GCC unroll 4
+                for (int j = 0; j < SB_N; j++) wv[j] = w_vec(W, wt, w[j] + k);
+#pragma GCC unroll 4
+                for (int i = 0; i < 4; i++) {
+                    vf av = vf_load(a[i] + k);
+#pragma GCC unroll 4
+                    for (int j = 0; j < SB_N; j++) acc[i][j] = vf_fma(av, wv[j], acc[i][j]);
                 }
-#pragma GCC unroll 4
-                for (int j = 0; j < 4; j++) wv[j] = w_vec(W, wt, w[j] + k);
-#pragma GCC unroll 4
-                for (int i = 0; i < 4; i++) av[i] = vf_load(a[i] + k);
-#pragma GCC unroll 4
-                for (int i = 0; i < 4; i++)
-#pragma GCC unroll 4
-                    for (int j = 0; j < 4; j++) acc[i][j] = vf_fma(av[i], wv[j], acc[i][j]);
             }
             if (kt) {
-                for (int j = 0; j < 4; j++) {
+                for (int j = 0; j < SB_N; j++) {
                     vf wv = w_vec_n(W, wt, w[j] + Kv, kt);
                     for (int i = 0; i < 4; i++) acc[i][j] = vf_fma(vf_load_n(a[i] + Kv, kt), wv, acc[i][j]);
                 }
             }
-            for (int i = 0; i < mm; i++)
-                for (int j = 0; j < nn; j++)
-                    C[(size_t)(m0 + i) * ldc + n0 + j] = vf_hsum(acc[i][j]) + (bias ? bias[n0 + j] : 0.0f);
+            for (int i = 0; i < mm; i++) {
+                float s[4];
+                _mm_storeu_ps(s, vf_hsum4(acc[i][0], acc[i][1 % SB_N], acc[i][2 % SB_N], SB_N > 3 ? acc[i][3 % SB_N] : vf_zero()));
+                for (int j = 0; j < nn; j++) C[(size_t)(m0 + i) * ldc + n0 + j] = s[j] + (bias ? bias[n0 + j] : 0.0f);
+            }
         }
     }
 }
@@ -581,14 +587,14 @@ static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W
         return;
     }
     if (M <= SMALL_M) {
-        /* blocks of 4 columns over the threads; each element computed alike */
-        int blocks = (N + 3) / 4, nt = n_threads < 1 ? 1 : n_threads;
+        /* blocks of SB_N columns over the threads; each element computed alike */
+        int blocks = (N + SB_N - 1) / SB_N, nt = n_threads < 1 ? 1 : n_threads;
         if (nt > blocks) nt = blocks;
         #pragma omp parallel for num_threads(nt) schedule(static)
         for (int t = 0; t < nt; t++) {
             int b0 = (int)((long)blocks * t / nt), b1 = (int)((long)blocks * (t + 1) / nt);
-            int ne = b1 * 4 < N ? b1 * 4 : N;
-            if (b0 * 4 < ne) gemm_small(M, K, A, lda, W, wt, ldw, bias, C, ldc, b0 * 4, ne);
+            int ne = b1 * SB_N < N ? b1 * SB_N : N;
+            if (b0 * SB_N < ne) gemm_small(M, K, A, lda, W, wt, ldw, bias, C, ldc, b0 * SB_N, ne);
         }
         return;
     }

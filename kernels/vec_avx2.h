@@ -4,6 +4,7 @@
 
 #define VL 8
 #define GEMM_MR 6
+#define GEMM_SB_N 3 /* small-M blocks of 4 x 3: 12 accumulators + 3 W + 1 A = 16 ymm */
 typedef __m256 vf;
 #define vf_load(p) _mm256_loadu_ps(p)
 #define vf_store(p, v) _mm256_storeu_ps(p, v)
@@ -24,6 +25,14 @@ static inline float vf_hsum(vf v)
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
+}
+/* the four sums of a, b, c, d, in that order */
+static inline __m128 vf_hsum4(vf a, vf b, vf c, vf d)
+{
+    vf ab = _mm256_add_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b));
+    vf cd = _mm256_add_ps(_mm256_unpacklo_ps(c, d), _mm256_unpackhi_ps(c, d));
+    vf s = _mm256_add_ps(_mm256_shuffle_ps(ab, cd, _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2)));
+    return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
 }
 static inline float vf_hmax(vf v)
 {

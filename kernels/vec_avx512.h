@@ -21,6 +21,15 @@ typedef __m512i vi;
 #define vf_abs(a) _mm512_abs_ps(a)
 #define vf_hsum(v) _mm512_reduce_add_ps(v)
 #define vf_hmax(v) _mm512_reduce_max_ps(v)
+/* the four sums of a, b, c, d, in that order: in-lane transposes, then the lanes */
+static inline __m128 vf_hsum4(vf a, vf b, vf c, vf d)
+{
+    vf ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+    vf cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+    vf s = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2)));
+    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(s), _mm512_extractf32x8_ps(s, 1));
+    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
 #define vf_round(x) _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 /* 2^n for integral-valued float n in [-126, 127] */
 #define vf_pow2i(n) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23))
