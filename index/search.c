@@ -20,9 +20,11 @@ static int flat_search(const emb_index *x, const idx_query *q, int k, idx_hit *h
 
 /* Exact f32 search as blocks of queries x blocks of vectors through the GEMM
  * kernel (C = Q . X^T: the stored vectors are already in W layout), then a
- * bounded heap per query. */
-#define FQ 128
-#define FX 1024
+ * bounded heap per query.  The kernel packs each vector block once per call,
+ * so a call takes as many queries as the threads allow (up to FQ): with 128
+ * the packing cost over a third of the multiply-adds. */
+#define FQ 512
+#define FX 512
 static int flat_gemm_search(const emb_index *x, const float *queries, size_t nq, int k,
                             int64_t *out_ids, float *out_scores, int n_threads)
 {
@@ -35,7 +37,9 @@ static int flat_gemm_search(const emb_index *x, const float *queries, size_t nq,
         for (size_t i = 0; i < x->n; i++) xx[i] = x->k->dot_f32(X + i * dim, X + i * dim, (size_t)dim);
     }
     int fail = 0;
-    size_t nblk = (nq + FQ - 1) / FQ;
+    size_t fq = (nq + (size_t)n_threads - 1) / (size_t)n_threads; /* a block per thread at least */
+    fq = fq < 48 ? 48 : fq > FQ ? FQ : (fq + 11) / 12 * 12;
+    size_t nblk = (nq + fq - 1) / fq;
     #pragma omp parallel num_threads(n_threads) if (n_threads > 1 && nblk > 1)
     {
         float *qb = malloc((size_t)FQ * dim * sizeof(float)), *sc = malloc((size_t)FQ * FX * sizeof(float));
@@ -52,8 +56,8 @@ static int flat_gemm_search(const emb_index *x, const float *queries, size_t nq,
         #pragma omp for schedule(dynamic, 1)
         for (size_t b = 0; b < nblk; b++) {
             if (!ok) continue;
-            size_t q0 = b * FQ;
-            int m = nq - q0 < FQ ? (int)(nq - q0) : FQ;
+            size_t q0 = b * fq;
+            int m = nq - q0 < fq ? (int)(nq - q0) : (int)fq;
             for (int i = 0; i < m; i++) {
                 memcpy(qb + (size_t)i * dim, queries + (q0 + i) * dim, (size_t)dim * sizeof(float));
                 if (x->metric == IDX_COSINE) {
