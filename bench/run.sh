@@ -51,7 +51,13 @@ run_shape() { # kind batch tokens repeats isas
     kind=$1 B=$2 L=$3 R=$4 isas=$5 extra=""
     [ $kind = cross ] && extra=--rerank
     for T in 1 2; do
+      # ROUNDS interleaved rounds (ember, ORT, ember, ORT, ...); the report keeps
+      # each engine's best median, so a burst of noise on this shared machine
+      # in one round does not decide a ratio
+      for round in $(seq ${ROUNDS:-2}); do
         for isa in $isas; do
+            # a path this CPU lacks would fall back to another and be counted twice
+            [ $isa = avx512 ] && ! grep -qw avx512f /proc/cpuinfo && continue
             EMBER_ISA=$isa $BUILD/bench/bench_embed "$MODELS/$kind.gguf" $extra --batch $B --tokens $L --threads $T \
                 --repeats $R --ids-out "$OUT/ids.json" --out "$OUT/ember.f32" | sed "s/^{/{\"engine\": \"ember\", \"kind\": \"$kind\", /" >> "$RES"
             tail -1 "$RES"
@@ -65,6 +71,7 @@ run_shape() { # kind batch tokens repeats isas
             sed "s/^{/{\"engine\": \"onnxruntime\", \"kind\": \"$kind\", \"isa\": \"ort\", \"check\": \"$(cat "$OUT/cos.txt")\", /" "$OUT/ort.json" >> "$RES"
             tail -1 "$RES"
         fi
+      done
     done
 }
 run_shape embed 1 16 30 "avx512 avx2 scalar"
@@ -76,6 +83,6 @@ make -s BUILD=$BUILD $BUILD/bench/bench_gemm BENCH_LIBS=-lopenblas >/dev/null 2>
 [ $GEMM = 1 ] && OPENBLAS_NUM_THREADS=2 $BUILD/bench/bench_gemm > "$OUT/gemm.md"
 /usr/bin/python3 bench/report.py "$RES" "$OUT/gemm.md" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)" > "$OUT/RESULTS.md"
 # keep the index section written by `make bench-index`
-[ -f bench/RESULTS.md ] && sed -n '/<!-- index:begin -->/,/<!-- index:end -->/p' bench/RESULTS.md >> "$OUT/RESULTS.md"
+[ -f bench/RESULTS.md ] && sed -n '/<!-- index:begin -->/,$p' bench/RESULTS.md >> "$OUT/RESULTS.md" # the index section and what follows it
 cp "$OUT/RESULTS.md" bench/RESULTS.md
 cat bench/RESULTS.md

@@ -530,13 +530,22 @@ static inline vf w_vec_n(const void *W, kern_wtype wt, size_t i, int n)
     return vf_load(t);
 }
 
-static void gemm_small(int M, int K, const float *A, int lda, const void *W, kern_wtype wt, int ldw,
-                       const float *bias, float *C, int ldc, int n_begin, int n_end)
+/* wt is a constant in each instance: the step loop carries no type test */
+static inline __attribute__((always_inline)) void gemm_small_t(int M, int K, const float *A, int lda, const void *W,
+                                                              const kern_wtype wt, int ldw, const float *bias, float *C,
+                                                              int ldc, int n_begin, int n_end)
 {
     const int Kv = K - K % VL, kt = K - Kv;
-    const size_t esz = wt == KERN_W_F32 ? 4 : 2;
+    const size_t esz = wt == KERN_W_F32 ? 4 : 2, pf_row = (size_t)ldw * esz;
+    /* W streams from memory once: the next block's rows are requested a
+     * line or two per step, spread over all passes of this block, so memory
+     * works while the later passes compute from cache */
+    const int passes = (M + 3) / 4, steps = passes * (Kv / VL > 0 ? Kv / VL : 1);
+    const int lines = (int)((SB_N * pf_row + 63) / 64), per_step = (lines + steps - 1) / steps;
     for (int n0 = n_begin; n0 < n_end; n0 += SB_N) {
         int nn = n_end - n0 < SB_N ? n_end - n0 : SB_N;
+        const char *pf = (const char *)W + (size_t)(n0 + SB_N) * pf_row;
+        const char *pf_end = n0 + SB_N < n_end ? (const char *)W + (size_t)(n_end < n0 + 2 * SB_N ? n_end : n0 + 2 * SB_N) * pf_row : pf;
         for (int m0 = 0; m0 < M; m0 += 4) {
             int mm = M - m0 < 4 ? M - m0 : 4;
             vf acc[4][SB_N];
@@ -546,13 +555,9 @@ static void gemm_small(int M, int K, const float *A, int lda, const void *W, ker
             size_t w[SB_N];
             for (int i = 0; i < 4; i++) a[i] = A + (size_t)(m0 + (i < mm ? i : 0)) * lda;
             for (int j = 0; j < SB_N; j++) w[j] = (size_t)(n0 + (j < nn ? j : 0)) * ldw;
-            /* W streams from memory once: fetch rows two blocks ahead during the first pass */
-            const char *pf = (const char *)W + (size_t)(n0 + 2 * SB_N < n_end ? n0 + 2 * SB_N : n0) * ldw * esz;
-            const size_t pf_row = (size_t)ldw * esz;
             for (int k = 0; k < Kv; k += VL) {
                 vf wv[SB_N];
-                if (m0 == 0)
-                    for (int j = 0; j < SB_N; j++) __builtin_prefetch(pf + j * pf_row + (size_t)k * esz, 0, 1);
+                for (int t = 0; t < per_step && pf < pf_end; t++, pf += 64) __builtin_prefetch(pf, 0, 3);
 #pragma GCC unroll 4
                 for (int j = 0; j < SB_N; j++) wv[j] = w_vec(W, wt, w[j] + k);
 #pragma GCC unroll 4
@@ -575,6 +580,14 @@ static void gemm_small(int M, int K, const float *A, int lda, const void *W, ker
             }
         }
     }
+}
+
+static void gemm_small(int M, int K, const float *A, int lda, const void *W, kern_wtype wt, int ldw,
+                       const float *bias, float *C, int ldc, int n_begin, int n_end)
+{
+    if (wt == KERN_W_F32) gemm_small_t(M, K, A, lda, W, KERN_W_F32, ldw, bias, C, ldc, n_begin, n_end);
+    else if (wt == KERN_W_F16) gemm_small_t(M, K, A, lda, W, KERN_W_F16, ldw, bias, C, ldc, n_begin, n_end);
+    else gemm_small_t(M, K, A, lda, W, KERN_W_BF16, ldw, bias, C, ldc, n_begin, n_end);
 }
 
 static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W, kern_wtype wt,
