@@ -16,6 +16,11 @@ rows = [r for i, r in enumerate(rows) if best[(r["engine"], r.get("isa"), r["kin
 rounds = os.environ.get("ROUNDS", "2")
 gemm = open(sys.argv[2]).read() if os.path.exists(sys.argv[2]) else "(OpenBLAS not installed: GEMM comparison skipped)\n"
 cpu = sys.argv[3].strip()
+try:  # the SIMD this machine offers decides which kernels ran
+    flags = next(l for l in open("/proc/cpuinfo") if l.startswith("flags")).split()
+    cpu += " with " + ("AVX-512" if "avx512f" in flags else "AVX2 + FMA, no AVX-512" if "avx2" in flags else "no AVX2")
+except (OSError, StopIteration):
+    pass
 print("# ember benchmark results\n")
 print(f"Made by `make bench` (bench/run.sh) on {datetime.date.today()}, CPU: {cpu}, "
       f"{os.cpu_count()} cores; each engine in its own process with its default thread-pool waiting.  Models: random weights with the real "
