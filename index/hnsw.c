@@ -170,6 +170,26 @@ static void as_query(const emb_index *x, uint32_t a, idx_query *q, float *buf)
         q->q = (float *)(void *)(x->codes + (size_t)a * x->code_bytes);
         return;
     }
+    if (x->vt == IDX_I8) {
+        /* decoded, normalised for cosine and put in the f32 x int8 kernel's
+         * form (q * scale, sum q * offset) in one pass: no re-quantisation */
+        const int8_t *c = (const int8_t *)(x->codes + (size_t)a * x->code_bytes);
+        float cc = 0, qq = 0;
+        for (int d = 0; d < x->dim; d++) {
+            float f = c[d] * x->i8_scale[d] + x->i8_offset[d];
+            buf[d] = f * x->i8_scale[d];
+            cc += f * x->i8_offset[d];
+            qq += f * f;
+        }
+        if (x->metric == IDX_COSINE && qq > 0) {
+            float inv = 1.0f / sqrtf(qq);
+            for (int d = 0; d < x->dim; d++) buf[d] *= inv;
+            cc *= inv;
+            qq = 1;
+        }
+        *q = (idx_query){ .q = buf, .c = cc, .qq = qq };
+        return;
+    }
     decode(x, a, buf + idx_query_floats(x));
     idx_query_prepare(x, buf + idx_query_floats(x), q, buf);
 }

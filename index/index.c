@@ -444,7 +444,8 @@ float idx_dist(const emb_index *x, const idx_query *q, uint32_t i)
         if (x->metric == IDX_L2) return x->k->l2sq_f32(q->q, (const float *)c, (size_t)x->dim);
         return -x->k->dot_f32(q->q, (const float *)c, (size_t)x->dim);
     case IDX_I8: {
-        float dot = q->q8s * (float)x->k->dot_i8(q->q8, (const int8_t *)c, (size_t)x->dim) + q->c;
+        float dot = (q->q8 ? q->q8s * (float)x->k->dot_i8(q->q8, (const int8_t *)c, (size_t)x->dim)
+                           : x->k->dot_f32_i8(q->q, (const int8_t *)c, (size_t)x->dim)) + q->c;
         if (x->metric == IDX_L2) return q->qq - 2 * dot + x->norms[i];
         return -dot;
     }

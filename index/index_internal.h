@@ -65,7 +65,8 @@ typedef struct {
     float c;         /* int8: sum q * offset */
     float qq;        /* |q|^2 for int8 L2 */
     uint64_t *bits;  /* binary: packed sign bits */
-    int8_t *q8;      /* int8: q quantised again, q ~ q8 * q8s, for the int8 x int8 kernel */
+    int8_t *q8;      /* int8: q quantised again, q ~ q8 * q8s, for the int8 x int8 kernel;
+                        NULL: the f32 x int8 kernel on q (stored vectors as queries in a build) */
     float q8s;
     float *raw;      /* the f32 query, for rescoring */
 } idx_query;
