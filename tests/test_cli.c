@@ -107,6 +107,20 @@ static void test_pipeline(void **s)
     assert_string_equal(a, b);
     assert_non_null(strstr(a, "\"id\": "));
     assert_non_null(strstr(a, "\"text\": "));
+    /* HNSW walked on int8 codes, re-ranked on f32 copies: the exact hits */
+    assert_int_equal(run(out, sizeof out, "index build --vectors %s/v.npy -i %s --input-format jsonl --store int8 --refine -o %s/r.emb", t, path, t), 0);
+    char r[4096], ax[4096];
+    assert_int_equal(run(r, sizeof r, "search -x %s/r.emb -m %s/e.gguf -q 'capital of France' -k 2", t, t), 0);
+    assert_int_equal(run(ax, sizeof ax, "search -x %s/a.emb -m %s/e.gguf -q 'capital of France' -k 2", t, t), 0);
+    for (const char *pr = r, *pa = ax; (pr = strstr(pr, "\"score\": ")) && (pa = strstr(pa, "\"score\": ")); pr++, pa++)
+        assert_float_equal(strtod(pr + 9, NULL), strtod(pa + 9, NULL), 1e-6); /* exact f32 scores */
+    strip_scores(r);
+    strip_scores(ax);
+    assert_string_equal(r, ax);
+    assert_int_equal(run(out, sizeof out, "index info -x %s/r.emb", t), 0);
+    assert_non_null(strstr(out, "f32 refine vectors"));
+    assert_int_equal(run(out, sizeof out, "index build --vectors %s/v.npy --type flat --refine -o %s/bad.emb", t, t), 2);
+    assert_non_null(strstr(out, "--refine applies"));
     /* two-stage: index top 4 reranked by the cross-encoder */
     assert_int_equal(run(out, sizeof out, "search -x %s/a.emb -m %s/e.gguf -q 'What is the capital of France?' --rerank %s/c.gguf --candidates 4 --top 2", t, t, t), 0);
     assert_non_null(strstr(out, "rerank_score"));
