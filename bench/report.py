@@ -5,22 +5,24 @@ import json
 import os
 import sys
 
+from cpu_desc import describe
+
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+
+
+def shape(r):
+    return (r["engine"], r.get("isa"), r["kind"], r["batch"], r.get("tokens", r.get("seq")), r["threads"])
+
+
 # interleaved rounds: keep each engine's best median per shape (first-seen order)
 best = {}
 for r in rows:
-    key = (r["engine"], r.get("isa"), r["kind"], r["batch"], r.get("tokens", r.get("seq")), r["threads"])
-    if key not in best or r["median_ms"] < best[key]["median_ms"]:
-        best[key] = r
-rows = [r for i, r in enumerate(rows) if best[(r["engine"], r.get("isa"), r["kind"], r["batch"], r.get("tokens", r.get("seq")), r["threads"])] is r]
+    if shape(r) not in best or r["median_ms"] < best[shape(r)]["median_ms"]:
+        best[shape(r)] = r
+rows = [r for r in rows if best[shape(r)] is r]
 rounds = os.environ.get("ROUNDS", "2")
 gemm = open(sys.argv[2]).read() if os.path.exists(sys.argv[2]) else "(OpenBLAS not installed: GEMM comparison skipped)\n"
-cpu = sys.argv[3].strip()
-try:  # the SIMD this machine offers decides which kernels ran
-    flags = next(l for l in open("/proc/cpuinfo") if l.startswith("flags")).split()
-    cpu += " with " + ("AVX-512" if "avx512f" in flags else "AVX2 + FMA, no AVX-512" if "avx2" in flags else "no AVX2")
-except (OSError, StopIteration):
-    pass
+cpu = describe(sys.argv[3].strip())
 print("# ember benchmark results\n")
 print(f"Made by `make bench` (bench/run.sh) on {datetime.date.today()}, CPU: {cpu}, "
       f"{os.cpu_count()} cores; each engine in its own process with its default thread-pool waiting.  Models: random weights with the real "

@@ -5,14 +5,10 @@ import json
 import math
 import sys
 
+from cpu_desc import describe
+
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
-n, nq, cpu = sys.argv[2], sys.argv[3], sys.argv[4].strip()
-try:  # the SIMD this machine offers decides which kernels ran
-    flags = next(l for l in open("/proc/cpuinfo") if l.startswith("flags")).split()
-    cpu += " with " + ("AVX-512" + (" + VNNI + VPOPCNTDQ" if "avx512_vpopcntdq" in flags and "avx512_vnni" in flags else "")
-                       if "avx512f" in flags else "AVX2 + FMA, no AVX-512" if "avx2" in flags else "no AVX2")
-except (OSError, StopIteration):
-    pass
+n, nq, cpu = sys.argv[2], sys.argv[3], describe(sys.argv[4].strip())
 print("## Vector index: ember vs hnswlib and FAISS\n")
 print(f"Made by `make bench-index N={n} NQ={nq}` (bench/run_index.sh) on {datetime.date.today()}, CPU: {cpu}.  "
       f"Data: {n} normalised 384-d vectors in 100 clusters of skewed sizes, each spread along 24 latent directions "

@@ -184,9 +184,8 @@ emb_index *idx_open(const char *path, char *err, size_t errlen)
             FAIL("%s: IVF-PQ parameters out of range (nlist %u, pq_m %u, dim %u)", path, h.nlist, h.pq_m, h.dim);
         p.nlist = (int)h.nlist;
         p.pq_m = (int)h.pq_m;
-        p.refine = h.refine != 0;
     }
-    if (h.type == IDX_HNSW) p.refine = h.refine != 0;
+    p.refine = h.refine != 0; /* idx_create refuses it where it does not apply */
     x = idx_create((idx_type)h.type, (idx_metric)h.metric, (idx_vec)h.vec, (int)h.dim, &p, err, errlen);
     if (!x) { munmap(map, (size_t)size); return NULL; }
     free(x->i8_scale); free(x->i8_offset); free(x->text_off); free(x->centroids); free(x->pq);

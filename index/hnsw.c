@@ -74,18 +74,10 @@ static void decode(const emb_index *x, uint32_t i, float *out)
         for (int d = 0; d < x->dim; d++) out[d] = (((const uint64_t *)c)[d / 64] >> (d % 64)) & 1 ? 1.0f : -1.0f;
 }
 
-/* Exact f32 distance to vector i's refine copy (int8 + refine indexes). */
-static inline float exact_dist(const emb_index *x, const float *q, uint32_t i)
-{
-    const float *v = x->refine_vecs + (size_t)i * x->dim;
-    if (x->metric == IDX_L2) return x->k->l2sq_f32(q, v, (size_t)x->dim);
-    return -x->k->dot_f32(q, v, (size_t)x->dim);
-}
-
 /* Distance in the graph walk: a build walks on the exact copies when it has them. */
 static inline float walk_dist(const emb_index *x, const idx_query *q, uint32_t i, int build)
 {
-    return build && x->refine_vecs ? exact_dist(x, q->raw, i) : idx_dist(x, q, i);
+    return build && x->refine_vecs ? idx_refine_dist(x, q->raw, i) : idx_dist(x, q, i);
 }
 
 /* Copies node i's list at level (under its lock during a build). */
@@ -104,6 +96,10 @@ static int search_layer(const emb_index *x, const idx_query *q, uint32_t ep, flo
                         hnsw_scratch *s, int build)
 {
     int skip_deleted_in_results = !build;
+    /* what the walk reads of each node: a build on refine copies reads those */
+    const int on_copies = build && x->refine_vecs;
+    const char *vbase = on_copies ? (const char *)x->refine_vecs : (const char *)x->codes;
+    const size_t vlen = on_copies ? (size_t)x->dim * sizeof(float) : x->code_bytes;
     if (++s->epoch == 0) { memset(s->tag, 0, x->n * sizeof(uint16_t)); s->epoch = 1; }
     int nc = 0, nr = 0;
     s->tag[ep] = s->epoch;
@@ -121,10 +117,8 @@ static int search_layer(const emb_index *x, const idx_query *q, uint32_t ep, flo
             if (s->tag[v] == s->epoch) continue;
             s->tag[v] = s->epoch;
             s->nb[u++] = v;
-            const char *p = (const char *)x->codes + (size_t)v * x->code_bytes;
-            size_t len = x->code_bytes;
-            if (build && x->refine_vecs) { p = (const char *)(x->refine_vecs + (size_t)v * x->dim); len = (size_t)x->dim * 4; }
-            for (size_t o = 0; o < len; o += 64) __builtin_prefetch(p + o);
+            const char *p = vbase + (size_t)v * vlen;
+            for (size_t o = 0; o < vlen; o += 64) __builtin_prefetch(p + o);
         }
         if (nc > 0) __builtin_prefetch(links_at(x, s->cand[0].i, level)); /* the next candidate's links */
         for (int j = 0; j < u; j++) {
@@ -362,7 +356,7 @@ int hnsw_search(const emb_index *x, const idx_query *q, int k, int ef, uint32_t 
     uint32_t ep = greedy(x, q, x->entry, &ep_d, x->max_level, 0, s, 0);
     int nr = search_layer(x, q, ep, ep_d, ef, 0, s, 0);
     if (x->refine_vecs)
-        for (int i = 0; i < nr; i++) s->res[i].d = exact_dist(x, q->raw, s->res[i].i);
+        for (int i = 0; i < nr; i++) s->res[i].d = idx_refine_dist(x, q->raw, s->res[i].i);
     idx_hits_sort(s->res, nr);
     int m = nr < k ? nr : k;
     for (int i = 0; i < m; i++) { out[i] = s->res[i].i; dist[i] = s->res[i].d; }

@@ -87,7 +87,7 @@ emb_index *idx_create(idx_type type, idx_metric metric, idx_vec vec, int dim, co
         snprintf(err, errlen, "HNSW parameters out of range (M %d in 2..128, ef_construction %d in 1..100000)", p->M, p->ef_construction);
         return NULL;
     }
-    if (p->refine && !(type == IDX_IVFPQ || (type == IDX_HNSW && vec == IDX_I8))) {
+    if (p->refine && !idx_refine_applies(type, vec)) {
         snprintf(err, errlen, "refine keeps f32 copies to re-rank IVF-PQ or int8 HNSW candidates; a %s %s index %s",
                  idx_vec_name(vec), idx_type_name(type), type == IDX_HNSW ? "is already exact in its distances" : "is exact");
         return NULL;
@@ -291,14 +291,13 @@ int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *con
         size_t s = first + i;
         memcpy(v, vecs + i * x->dim, (size_t)x->dim * sizeof(float));
         if (x->metric == IDX_COSINE) l2_normalize(v, x->dim);
+        if (x->refine_vecs) memcpy(x->refine_vecs + s * x->dim, v, (size_t)x->dim * sizeof(float));
         unsigned char *c = x->codes + s * x->code_bytes;
         if (x->type == IDX_IVFPQ) {
             ivfpq_encode(x, v, &x->list_of[s], c);
-            if (x->refine_vecs) memcpy(x->refine_vecs + s * x->dim, v, (size_t)x->dim * sizeof(float));
         } else if (x->vt == IDX_F32) memcpy(c, v, x->code_bytes);
         else if (x->vt == IDX_I8) {
             quantize_i8(x, v, (int8_t *)c);
-            if (x->refine_vecs) memcpy(x->refine_vecs + s * x->dim, v, (size_t)x->dim * sizeof(float));
             if (x->norms) {
                 double nn = 0;
                 for (int d = 0; d < x->dim; d++) { double f = ((int8_t *)c)[d] * x->i8_scale[d] + x->i8_offset[d]; nn += f * f; }
@@ -453,6 +452,15 @@ float idx_dist(const emb_index *x, const idx_query *q, uint32_t i)
         return (float)x->k->hamming(q->bits, (const uint64_t *)c, x->code_bytes / 8);
     }
 }
+
+float idx_refine_dist(const emb_index *x, const float *q, uint32_t i)
+{
+    const float *v = x->refine_vecs + (size_t)i * x->dim;
+    if (x->metric == IDX_L2) return x->k->l2sq_f32(q, v, (size_t)x->dim);
+    return -x->k->dot_f32(q, v, (size_t)x->dim);
+}
+
+int idx_refine_applies(idx_type type, idx_vec vec) { return type == IDX_IVFPQ || (type == IDX_HNSW && vec == IDX_I8); }
 
 float idx_score(const emb_index *x, float dist)
 {

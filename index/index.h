@@ -48,6 +48,9 @@ const char *idx_vec_name(idx_vec v);
 int idx_parse_names(const char *type, const char *metric, const char *vec,
                     idx_type *t, idx_metric *m, idx_vec *v, char *err, size_t errlen);
 
+/* f32 refine copies serve IVF-PQ and HNSW over int8; elsewhere distances are already exact */
+int idx_refine_applies(idx_type type, idx_vec vec);
+
 emb_index *idx_create(idx_type type, idx_metric metric, idx_vec vec, int dim,
                       const idx_params *p, char *err, size_t errlen);
 void idx_free(emb_index *x);

@@ -76,6 +76,8 @@ void idx_query_prepare(const emb_index *x, const float *q, idx_query *qp, float 
 /* distance to stored vector i, lower is better */
 float idx_dist(const emb_index *x, const idx_query *q, uint32_t i);
 float idx_score(const emb_index *x, float dist); /* distance -> reported score */
+/* exact distance of the f32 query q to vector i's refine copy */
+float idx_refine_dist(const emb_index *x, const float *q, uint32_t i);
 
 int idx_reserve(emb_index *x, size_t cap);
 int idx_hash_build(emb_index *x);

@@ -38,14 +38,15 @@ static int flat_gemm_search(const emb_index *x, const float *queries, size_t nq,
     }
     int fail = 0;
     size_t fq = (nq + (size_t)n_threads - 1) / (size_t)n_threads; /* a block per thread at least */
-    fq = fq < 48 ? 48 : fq > FQ ? FQ : (fq + 11) / 12 * 12;
+    fq = (fq + 11) / 12 * 12; /* whole register tiles of the kernel */
+    fq = fq < 48 ? 48 : fq > FQ ? FQ : fq; /* clamped after rounding: qq holds FQ */
     size_t nblk = (nq + fq - 1) / fq;
     #pragma omp parallel num_threads(n_threads) if (n_threads > 1 && nblk > 1)
     {
-        float *qb = malloc((size_t)FQ * dim * sizeof(float)), *sc = malloc((size_t)FQ * FX * sizeof(float));
+        float *qb = malloc(fq * dim * sizeof(float)), *sc = malloc(fq * FX * sizeof(float)); /* fq: one query needs no 1 MB block */
         float *pack = NULL;
-        idx_hit *heap = malloc((size_t)FQ * k * sizeof(idx_hit));
-        int *hn = malloc(FQ * sizeof(int));
+        idx_hit *heap = malloc(fq * k * sizeof(idx_hit));
+        int *hn = malloc(fq * sizeof(int));
         float qq[FQ];
         if (posix_memalign((void **)&pack, 64, kern_gemm_scratch_floats(1) * sizeof(float)) != 0) pack = NULL;
         int ok = qb && sc && pack && heap && hn;
@@ -297,11 +298,7 @@ int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const
                 m = x->trained ? ivfpq_search(x, q.raw, kk, nprobe, heap, ivs) : 0;
                 idx_hits_sort(heap, m);
                 if (refine) { /* exact distances on the kept f32 vectors */
-                    for (int i = 0; i < m; i++) {
-                        const float *rv = x->refine_vecs + (size_t)heap[i].i * x->dim;
-                        heap[i].d = x->metric == IDX_L2 ? x->k->l2sq_f32(q.raw, rv, (size_t)x->dim)
-                                                        : -x->k->dot_f32(q.raw, rv, (size_t)x->dim);
-                    }
+                    for (int i = 0; i < m; i++) heap[i].d = idx_refine_dist(x, q.raw, heap[i].i);
                     idx_hits_sort(heap, m);
                 }
             } else {

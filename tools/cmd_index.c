@@ -170,13 +170,14 @@ int cmd_index(int argc, char **argv)
     int th = threads ? threads : (getenv("EMBER_THREADS") ? atoi(getenv("EMBER_THREADS")) : 0);
     if (th < 1) th = 2;
     emb_index *x = NULL;
+    idx_type t = IDX_HNSW; idx_metric mt = IDX_COSINE; idx_vec vt = IDX_F32;
     if (!strcmp(sub, "build")) {
         if (!out) { cli_err("index build: -o INDEX.emb is required"); return 2; }
         if (!model == !npy) { cli_err("index build: give either -m MODEL.gguf (with -i DOCS) or --vectors VECS.npy"); return 2; }
         if (model && !input) { cli_err("index build: -i DOCS is required with -m"); return 2; }
-        idx_type t; idx_metric mt; idx_vec vt; /* refused before anything is embedded */
+        /* refused before anything is embedded */
         if (idx_parse_names(type, metric, store, &t, &mt, &vt, err, sizeof err) != 0) { cli_err("index build: %s", err); return 2; }
-        if (refine && !(t == IDX_IVFPQ || (t == IDX_HNSW && vt == IDX_I8))) {
+        if (refine && !idx_refine_applies(t, vt)) {
             cli_err("index build: --refine applies to --type ivfpq, or to --type hnsw with --store int8");
             return 2;
         }
@@ -207,8 +208,6 @@ int cmd_index(int argc, char **argv)
     if (!ids) { cli_err("out of memory"); goto done; }
     for (size_t i = 0; i < n; i++) ids[i] = in.n ? in.id[i] : (int64_t)i;
     if (!x) {
-        idx_type t; idx_metric mt; idx_vec vt;
-        if (idx_parse_names(type, metric, store, &t, &mt, &vt, err, sizeof err) != 0) { cli_err("index build: %s", err); free(ids); goto done; }
         idx_params p = idx_default_params();
         p.M = M;
         p.ef_construction = efc;

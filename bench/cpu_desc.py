@@ -1,0 +1,13 @@
+"""The SIMD this machine offers, for the reports: it decides which kernels ran."""
+
+
+def describe(cpu):
+    try:
+        flags = next(l for l in open("/proc/cpuinfo") if l.startswith("flags")).split()
+    except (OSError, StopIteration):
+        return cpu
+    if "avx512f" in flags:
+        simd = "AVX-512" + (" + VNNI + VPOPCNTDQ" if "avx512_vpopcntdq" in flags and "avx512_vnni" in flags else "")
+    else:
+        simd = "AVX2 + FMA, no AVX-512" if "avx2" in flags else "no AVX2"
+    return f"{cpu} with {simd}"
