@@ -166,6 +166,29 @@ static void test_flat_exact(void **s)
 /* Exact Hamming search is exact: ids and distances equal a brute-force scan
  * (ties to the earlier vector), across several query and vector blocks, a
  * code width that is not a multiple of 64 bits, and deleted vectors. */
+/* query blocks of the exact search near their cap (510 a thread once rounded
+ * past the 512 the buffers hold): a batch answers as its queries one by one */
+static void test_flat_block_edges(void **s)
+{
+    (void)s;
+    const int n = 300, nq = 1020, k = 5; /* 2 threads: 510 each */
+    float *data = clustered(n, DIM, 10, 9), *q = near_queries(data, n, nq, DIM);
+    emb_index *x = build(IDX_FLAT, IDX_IP, IDX_F32, data, n, 1, 0);
+    int64_t *all = malloc(sizeof(int64_t) * nq * k), one[5];
+    float *sc = malloc(sizeof(float) * nq * k), s1[5];
+    char err[256];
+    for (int T = 1; T <= 2; T++) {
+        int m = T == 1 ? 515 : nq;
+        assert_int_equal(idx_search(x, q, (size_t)m, k, NULL, all, sc, T, err, sizeof err), 0);
+        for (int i = 0; i < m; i += 7) {
+            assert_int_equal(idx_search(x, q + (size_t)i * DIM, 1, k, NULL, one, s1, 1, err, sizeof err), 0);
+            for (int j = 0; j < k; j++) assert_float_equal(sc[i * k + j], s1[j], 1e-4);
+        }
+    }
+    idx_free(x);
+    free(data); free(q); free(all); free(sc);
+}
+
 static void test_flat_binary_exact(void **s)
 {
     (void)s;
@@ -652,6 +675,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flat_exact),
+        cmocka_unit_test(test_flat_block_edges),
         cmocka_unit_test(test_flat_binary_exact),
         cmocka_unit_test(test_hnsw_recall),
         cmocka_unit_test(test_hnsw_int8_refine),
