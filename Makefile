@@ -115,4 +115,4 @@ bench: all $(BUILD)/bench/bench_embed
 
 # Index benchmark (not part of `make test`): ember vs hnswlib and FAISS.
 bench-index: all $(BUILD)/bench/bench_index
-	@BUILD=$(BUILD) N=$(or $(N),200000) NQ=$(or $(NQ),2000) sh bench/run_index.sh
+	@BUILD=$(BUILD) N=$(or $(N),200000) NQ=$(or $(NQ),2000) ONLY=$(ONLY) sh bench/run_index.sh

@@ -1,8 +1,8 @@
 /* Vector index benchmark, ember side.  Generates the data set (clustered,
  * anisotropic, normalised, seeded) and queries near but not on it, computes
  * the exact top-10 with the flat index, writes all three for the peers, then
- * times ember's HNSW (ef sweep), flat, binary + rescore and IVF-PQ (nprobe
- * sweep).  One JSON line per measurement.
+ * times ember's HNSW (ef sweep), flat, binary + rescore and IVF-PQ, 8-bit
+ * and 4-bit fast-scan (nprobe sweeps).  One JSON line per measurement.
  *   bench_index --n N --dim D --nq Q --threads T --out DIR [--only hnsw,binary,ivfpq]
  * (the exact flat search always runs: it is the ground truth) */
 #include "index/index.h"
@@ -176,15 +176,19 @@ int main(int argc, char **argv)
     idx_free(b);
     }
 
-    /* IVF-PQ: nlist = 4 sqrt(n), pq_m = dim / 8 (48 bytes at 384-d), with and without refine */
-    for (int refine = 0; refine < 2 && strstr(only, "ivfpq"); refine++) {
+    /* IVF-PQ: nlist = 4 sqrt(n), 48-byte codes (dim / 8 sub-quantizers of 8
+     * bits, or dim / 4 of 4 bits scanned by the fast-scan kernel), with and
+     * without refine */
+    for (int cfg = 0; cfg < 4 && strstr(only, "ivfpq"); cfg++) {
+        int bits = cfg < 2 ? 8 : 4, refine = cfg % 2;
         p = idx_default_params();
         p.nlist = (int)(4 * sqrt((double)n));
-        p.pq_m = dim / 8;
+        p.pq_bits = bits;
+        p.pq_m = bits == 8 ? dim / 8 : dim / 4;
         p.refine = refine;
         emb_index *v = idx_create(IDX_IVFPQ, IDX_IP, IDX_F32, dim, &p, err, sizeof err);
         t0 = now();
-        if (idx_add(v, data, ids, NULL, (size_t)n, T, err, sizeof err) != 0) { fprintf(stderr, "ivfpq: %s\n", err); return 1; }
+        if (!v || idx_add(v, data, ids, NULL, (size_t)n, T, err, sizeof err) != 0) { fprintf(stderr, "ivfpq: %s\n", err); return 1; }
         tb = now() - t0;
         idx_get_info(v, &info);
         int probes[] = {4, 16, 64};
@@ -192,8 +196,9 @@ int main(int argc, char **argv)
             idx_search_params sp = idx_default_search_params();
             sp.nprobe = probes[pi];
             double ts = timed_search(v, q, nq, k, &sp, got, sco, T);
-            printf("{\"engine\": \"ember\", \"index\": \"ivfpq nlist %d m %d%s\", \"threads\": %d, \"param\": \"nprobe=%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu}\n",
-                   p.nlist, p.pq_m, refine ? " + refine" : "", T, probes[pi], recall(got, gt, nq, k), nq / ts, tb, info.bytes_per_vector);
+            printf("{\"engine\": \"ember\", \"index\": \"%s nlist %d m %d%s\", \"threads\": %d, \"param\": \"nprobe=%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu}\n",
+                   bits == 8 ? "ivfpq" : "ivfpq 4-bit fast-scan", p.nlist, p.pq_m, refine ? " + refine" : "", T, probes[pi],
+                   recall(got, gt, nq, k), nq / ts, tb, info.bytes_per_vector);
             fflush(stdout);
         }
         idx_free(v);

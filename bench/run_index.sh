@@ -3,6 +3,8 @@
 # Debian's python build) and FAISS on the same generated vectors, same
 # queries, exact ground truth; results into the "Vector index" section of
 # bench/RESULTS.md.   N=200000 NQ=2000 by default (override: make bench-index N=50000).
+# ONLY=ivfpq (or hnsw, binary; a comma list) re-measures those families, with
+# their peers, and keeps the other rows of the last run's results.jsonl.
 set -e
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -13,20 +15,46 @@ mkdir -p "$OUT"
 # FAISS's OpenMP and BLAS pools fight on 2 cores when both spin
 export OMP_WAIT_POLICY=PASSIVE
 RES=$OUT/results.jsonl
+ONLY=${ONLY:-}
+if [ -n "$ONLY" ] && [ -s "$RES" ]; then
+    KEEP=$OUT/results.keep.jsonl
+    cp "$RES" "$KEEP"
+else
+    ONLY=""
+    KEEP=""
+fi
 : > "$RES"
 if [ "$(id -u)" = 0 ] && ! /usr/bin/python3 -c "import faiss, hnswlib" 2>/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-faiss python3-hnswlib libhnswlib-dev >/dev/null 2>&1 || true
 fi
 for T in 1 2; do
-    $BUILD/bench/bench_index --n $N --nq $NQ --threads $T --out "$OUT" | tee -a "$RES"
-    if [ -f /usr/include/hnswlib/hnswlib.h ] && command -v g++ >/dev/null; then
+    $BUILD/bench/bench_index --n $N --nq $NQ --threads $T --out "$OUT" ${ONLY:+--only $ONLY} | tee -a "$RES"
+    if [ -n "$ONLY" ] && ! echo "$ONLY" | grep -q hnsw; then
+        :
+    elif [ -f /usr/include/hnswlib/hnswlib.h ] && command -v g++ >/dev/null; then
         [ -x $BUILD/bench/hnswlib_native ] || g++ -O3 -march=native -std=c++17 -pthread bench/hnswlib_native.cpp -o $BUILD/bench/hnswlib_native
         $BUILD/bench/hnswlib_native "$OUT" $T | tee -a "$RES"
     else
         echo "bench-index: hnswlib headers missing; install with: sudo apt-get install -y libhnswlib-dev g++"
     fi
-    /usr/bin/python3 bench/faiss_bench.py "$OUT" $T | tee -a "$RES" || echo "bench-index: python peers failed"
+    /usr/bin/python3 bench/faiss_bench.py "$OUT" $T "$ONLY" | tee -a "$RES" || echo "bench-index: python peers failed"
 done
+if [ -n "$KEEP" ]; then
+    # rows of families not re-measured come from the previous run (flat rows are always re-measured)
+    /usr/bin/python3 - "$KEEP" "$RES" "$ONLY" <<'PY'
+import datetime, json, sys
+keep, res, only = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+fam = lambda r: next((f for f in ("hnsw", "binary", "ivfpq", "flat") if r.get("index", "").startswith(f)), None)
+# peak RSS rows stay those of the full run (all indexes built in one process)
+new = [l for l in open(res) if l.strip().startswith("{") and "peak_rss_mb" not in json.loads(l)]
+old = [l for l in open(keep) if l.strip().startswith("{")]
+kept = [l for l in old if "note" not in json.loads(l) and fam(json.loads(l)) not in only + ["flat"]]
+notes = [l for l in old if "note" in json.loads(l)]
+note = json.dumps({"note": f"{', '.join(only)} and flat rows re-measured on {datetime.date.today()} by "
+                           f"`make bench-index ONLY={','.join(only)}`; the other rows come from the previous run"})
+open(res, "w").write("".join(notes) + note + "\n" + "".join(kept) + "".join(new))
+PY
+fi
 /usr/bin/python3 bench/report_index.py "$RES" $N $NQ "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)" > "$OUT/section.md"
 /usr/bin/python3 - "$OUT/section.md" <<'PY'
 import re, sys

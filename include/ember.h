@@ -141,10 +141,12 @@ typedef struct {
     uint64_t seed;       /* HNSW levels, k-means; default 42 */
     int rescore;         /* binary store: keep int8 copies to rescore hits with the f32 query */
     int nlist;           /* IVF-PQ coarse lists; default 256 */
-    int pq_m;            /* IVF-PQ 8-bit sub-quantizers = code bytes; 0 = dim / 8 */
+    int pq_m;            /* IVF-PQ sub-quantizers; 0 = dim / 8; code bytes pq_m * pq_bits / 8 */
     int refine;          /* IVF-PQ, or HNSW over an int8 store: keep f32 copies and re-rank
                             candidates exactly on them (such an HNSW is built on the f32
                             copies and walked on the int8 codes); + dim x 4 bytes a vector */
+    int pq_bits;         /* IVF-PQ code width: 8 (default; 0 means 8) or 4 (16 codewords a
+                            sub-space, searched by the SIMD fast-scan kernel; pq_m even, <= 256) */
 } ember_index_params;
 
 typedef struct {

@@ -29,7 +29,8 @@ typedef struct {
     uint32_t M, ef_construction, rescore, max_level, entry, n_sections;
     uint64_t rng, seed;
     uint32_t nlist, pq_m, refine; /* IVF-PQ */
-    uint8_t reserved[HEADER_SIZE - 8 - 6 * 4 - 2 * 8 - 6 * 4 - 2 * 8 - 3 * 4 - 4];
+    uint32_t pq_bits;             /* IVF-PQ: 4 or 8 (0 in files written before 4-bit codes: 8) */
+    uint8_t reserved[HEADER_SIZE - 8 - 6 * 4 - 2 * 8 - 6 * 4 - 2 * 8 - 4 * 4 - 4];
     uint32_t crc; /* of the 124 bytes before it */
 } file_header;
 _Static_assert(sizeof(file_header) == HEADER_SIZE, "header layout");
@@ -94,7 +95,7 @@ int idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
     }
     if (x->type == IDX_IVFPQ) {
         sec[ns++] = (out_sec){ x->centroids, (uint64_t)x->nlist * x->dim * 4, S_CENTROIDS };
-        sec[ns++] = (out_sec){ x->pq, (uint64_t)x->pq_m * 256 * x->dsub * 4, S_PQ };
+        sec[ns++] = (out_sec){ x->pq, (uint64_t)x->pq_m * x->ksub * x->dsub * 4, S_PQ };
         sec[ns++] = (out_sec){ x->list_of, (uint64_t)x->n * 4, S_LISTS };
     }
     if (x->refine_vecs) sec[ns++] = (out_sec){ x->refine_vecs, (uint64_t)x->n * x->dim * 4, S_REFINE };
@@ -110,6 +111,7 @@ int idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
     h.max_level = (uint32_t)x->max_level; h.entry = x->entry; h.n_sections = (uint32_t)ns;
     h.rng = x->rng; h.seed = x->p.seed;
     h.nlist = (uint32_t)x->nlist; h.pq_m = (uint32_t)x->pq_m; h.refine = x->refine_vecs != NULL;
+    h.pq_bits = x->type == IDX_IVFPQ ? (uint32_t)x->pq_bits : 0;
     h.crc = idx_crc32(0, &h, offsetof(file_header, crc));
     file_section tab[MAX_SECTIONS];
     uint64_t off = (HEADER_SIZE + (uint64_t)ns * sizeof(file_section) + 63) / 64 * 64;
@@ -179,11 +181,14 @@ emb_index *idx_open(const char *path, char *err, size_t errlen)
     p.ef_construction = h.ef_construction >= 1 && h.ef_construction <= 100000 ? (int)h.ef_construction : 200;
     p.rescore = h.rescore != 0;
     p.seed = h.seed;
+    if (h.type != IDX_IVFPQ || h.pq_bits == 0) h.pq_bits = 8;
     if (h.type == IDX_IVFPQ) {
-        if (h.nlist < 1 || h.nlist > 65536 || h.pq_m < 1 || h.pq_m > h.dim || h.dim % h.pq_m || h.dim / h.pq_m > 256)
-            FAIL("%s: IVF-PQ parameters out of range (nlist %u, pq_m %u, dim %u)", path, h.nlist, h.pq_m, h.dim);
+        if (h.nlist < 1 || h.nlist > 65536 || h.pq_m < 1 || h.pq_m > h.dim || h.dim % h.pq_m || h.dim / h.pq_m > 256 ||
+            (h.pq_bits != 8 && h.pq_bits != 4) || (h.pq_bits == 4 && (h.pq_m % 2 || h.pq_m > 256)))
+            FAIL("%s: IVF-PQ parameters out of range (nlist %u, pq_m %u, pq_bits %u, dim %u)", path, h.nlist, h.pq_m, h.pq_bits, h.dim);
         p.nlist = (int)h.nlist;
         p.pq_m = (int)h.pq_m;
+        p.pq_bits = (int)h.pq_bits;
     }
     p.refine = h.refine != 0; /* idx_create refuses it where it does not apply */
     x = idx_create((idx_type)h.type, (idx_metric)h.metric, (idx_vec)h.vec, (int)h.dim, &p, err, errlen);
@@ -213,7 +218,7 @@ emb_index *idx_open(const char *path, char *err, size_t errlen)
         {S_CALIB, (uint64_t)h.dim * 8, h.vec == IDX_I8 || p.rescore}, {S_NORMS, n * 4, h.vec == IDX_I8 && h.metric == IDX_L2},
         {S_RESCORE, n * h.dim, p.rescore}, {S_LEVELS, n, h.type == IDX_HNSW}, {S_LINKS0, n * (2 * h.M + 1) * 4, h.type == IDX_HNSW},
         {S_CENTROIDS, (uint64_t)h.nlist * h.dim * 4, h.type == IDX_IVFPQ},
-        {S_PQ, (uint64_t)h.pq_m * 256 * (h.pq_m ? h.dim / h.pq_m : 0) * 4, h.type == IDX_IVFPQ},
+        {S_PQ, (uint64_t)h.pq_m * (1u << h.pq_bits) * (h.pq_m ? h.dim / h.pq_m : 0) * 4, h.type == IDX_IVFPQ},
         {S_LISTS, n * 4, h.type == IDX_IVFPQ}, {S_REFINE, n * h.dim * 4, h.refine != 0},
     };
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
@@ -311,7 +316,7 @@ int idx_materialize(emb_index *x, char *err, size_t errlen)
     if (x->rescore) DUP(rescore, n * (size_t)x->dim);
     if (x->type == IDX_IVFPQ) {
         DUP(centroids, (size_t)x->nlist * x->dim * 4);
-        DUP(pq, (size_t)x->pq_m * 256 * x->dsub * 4);
+        DUP(pq, (size_t)x->pq_m * x->ksub * x->dsub * 4);
         DUP(list_of, n * 4);
     }
     if (x->refine_vecs) DUP(refine_vecs, n * (size_t)x->dim * 4);

@@ -11,7 +11,7 @@
 
 idx_params idx_default_params(void)
 {
-    idx_params p = { .M = 16, .ef_construction = 200, .seed = 42, .rescore = 0, .nlist = 256, .pq_m = 0, .refine = 0 };
+    idx_params p = { .M = 16, .ef_construction = 200, .seed = 42, .rescore = 0, .nlist = 256, .pq_m = 0, .refine = 0, .pq_bits = 8 };
     return p;
 }
 
@@ -76,6 +76,11 @@ emb_index *idx_create(idx_type type, idx_metric metric, idx_vec vec, int dim, co
             snprintf(err, errlen, "pq_m %d must divide the dimension %d (sub-vectors of at most 256 dims)", pq_m, dim);
             return NULL;
         }
+        if (p->pq_bits != 8 && p->pq_bits != 4) { snprintf(err, errlen, "pq_bits %d: PQ codes are 8 or 4 bits", p->pq_bits); return NULL; }
+        if (p->pq_bits == 4 && (pq_m % 2 || pq_m > 256)) {
+            snprintf(err, errlen, "4-bit PQ needs an even pq_m of at most 256 (two codes a byte, 16-bit sums), got %d", pq_m);
+            return NULL;
+        }
     }
     if (vec != IDX_F32 && vec != IDX_I8 && vec != IDX_BIN) { snprintf(err, errlen, "unknown vector type %d", (int)vec); return NULL; }
     if ((metric == IDX_HAMMING) != (vec == IDX_BIN)) {
@@ -96,14 +101,16 @@ emb_index *idx_create(idx_type type, idx_metric metric, idx_vec vec, int dim, co
     if (!x) { snprintf(err, errlen, "out of memory"); return NULL; }
     x->type = type; x->metric = metric; x->vt = vec; x->dim = dim; x->p = *p;
     x->p.rescore = vec == IDX_BIN && p->rescore;
-    x->code_bytes = type == IDX_IVFPQ ? (size_t)pq_m : code_bytes_of(vec, dim);
+    x->code_bytes = type == IDX_IVFPQ ? (size_t)pq_m * (size_t)p->pq_bits / 8 : code_bytes_of(vec, dim);
     if (type == IDX_IVFPQ) {
         x->nlist = p->nlist;
         x->pq_m = pq_m;
         x->dsub = dim / pq_m;
         x->p.pq_m = pq_m;
+        x->pq_bits = p->pq_bits;
+        x->ksub = 1 << p->pq_bits;
         x->centroids = calloc((size_t)x->nlist * dim, sizeof(float));
-        x->pq = calloc((size_t)pq_m * 256 * x->dsub, sizeof(float));
+        x->pq = calloc((size_t)pq_m * x->ksub * x->dsub, sizeof(float));
         x->list_off = calloc((size_t)x->nlist + 1, sizeof(uint32_t));
         if (!x->centroids || !x->pq || !x->list_off) { idx_free(x); snprintf(err, errlen, "out of memory"); return NULL; }
     }
@@ -135,7 +142,9 @@ void idx_free(emb_index *x)
     free(x->list_off);
     free(x->list_idx);
     free(x->list_codes);
+    free(x->list_boff);
     free(x->pq_t);
+    free(x->cent_nn);
     free(x->upper);
     free(x->upper_pool);
     free(x->hash);
@@ -392,6 +401,7 @@ void idx_get_info(const emb_index *x, idx_info *in)
     in->rescore = x->p.rescore;
     in->nlist = x->nlist;
     in->pq_m = x->pq_m;
+    in->pq_bits = x->pq_bits;
     in->refine = x->p.refine;
     size_t b = x->code_bytes + 8 + (x->rescore ? (size_t)x->dim : 0) + (x->norms ? 4 : 0) +
                (x->p.refine ? (size_t)x->dim * 4 : 0);

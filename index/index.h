@@ -26,9 +26,11 @@ typedef struct {
     uint64_t seed;       /* level generator; default 42 */
     int rescore;         /* binary vectors: also keep int8 copies to rescore hits */
     int nlist;           /* IVF-PQ: coarse centroids (default 256) */
-    int pq_m;            /* IVF-PQ: sub-quantizers of 8 bits = code bytes (default dim / 8) */
+    int pq_m;            /* IVF-PQ: sub-quantizers (default dim / 8); code bytes pq_m * pq_bits / 8 */
     int refine;          /* IVF-PQ, int8 HNSW: also keep f32 vectors to re-rank candidates
                             exactly (int8 HNSW: built on them, walked on the int8 codes) */
+    int pq_bits;         /* IVF-PQ: 8 (256 codewords a sub-space, default) or 4 (16 codewords,
+                            scanned by the fast-scan kernel; pq_m even, at most 256) */
 } idx_params;
 
 typedef struct {
@@ -83,7 +85,7 @@ emb_index *idx_open(const char *path, char *err, size_t errlen);
 typedef struct {
     idx_type type; idx_metric metric; idx_vec vec;
     int dim; size_t count, deleted; int M, ef_construction, rescore;
-    int nlist, pq_m, refine;
+    int nlist, pq_m, pq_bits, refine;
     size_t bytes_per_vector; /* stored bytes per vector (codes, id, links, copies), text excluded */
     int mapped;
 } idx_info;

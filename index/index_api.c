@@ -30,7 +30,7 @@ static ember_status status_of(const char *msg, ember_status otherwise)
 ember_index_params ember_index_default_params(void)
 {
     idx_params d = idx_default_params();
-    ember_index_params p = { d.M, d.ef_construction, d.seed, d.rescore, d.nlist, d.pq_m, d.refine };
+    ember_index_params p = { d.M, d.ef_construction, d.seed, d.rescore, d.nlist, d.pq_m, d.refine, d.pq_bits };
     return p;
 }
 
@@ -59,7 +59,7 @@ ember_index *ember_index_create(ember_index_type type, ember_metric metric, embe
 {
     ember_index_params d = ember_index_default_params();
     if (!p) p = &d;
-    idx_params ip = { p->M, p->ef_construction, p->seed, p->rescore, p->nlist, p->pq_m, p->refine };
+    idx_params ip = { p->M, p->ef_construction, p->seed, p->rescore, p->nlist, p->pq_m, p->refine, p->pq_bits ? p->pq_bits : 8 };
     /* the enums share their values with index/index.h; idx_create checks them */
     return wrap(idx_create((idx_type)type, (idx_metric)metric, (idx_vec)store, dim, &ip, err, errlen), err, errlen);
 }

@@ -48,13 +48,17 @@ struct emb_index {
     const kern_ops *k;
     /* IVF-PQ */
     int nlist, pq_m, dsub, trained;
+    int pq_bits, ksub;          /* 8 and 256, or 4 and 16 */
     float *centroids;           /* (nlist, dim) */
-    float *pq;                  /* (pq_m, 256, dsub) */
+    float *pq;                  /* (pq_m, ksub, dsub) */
     uint32_t *list_of;          /* (cap) coarse list of each vector */
     float *refine_vecs;         /* (cap, dim) when refine */
     uint32_t *list_off, *list_idx; /* derived: members of each list */
-    uint8_t *list_codes;        /* derived: their codes, contiguous per list */
-    float *pq_t;                /* derived: codebooks transposed (pq_m, dsub, 256) */
+    uint8_t *list_codes;        /* derived: their codes, contiguous per list (4-bit: in
+                                   kern_pq4_pack blocks, each list from a block boundary) */
+    uint32_t *list_boff;        /* derived, 4-bit: first block of each list, (nlist + 1) */
+    float *pq_t;                /* derived, 8-bit: codebooks transposed (pq_m, dsub, 256) */
+    float *cent_nn;             /* derived: |centroid|^2, (nlist) */
     size_t list_max;            /* derived: longest list */
 };
 
@@ -98,8 +102,10 @@ void idx_hits_sort(idx_hit *h, int n);
 int ivfpq_train(emb_index *x, const float *v, size_t n, int n_threads, char *err, size_t errlen);
 void ivfpq_encode(const emb_index *x, const float *v, uint32_t *list, uint8_t *code);
 int ivfpq_build_lists(emb_index *x);
-/* candidates into heap (max-heap of cap), distance lower-better; returns count */
-int ivfpq_search(const emb_index *x, const float *q, int cap, int nprobe, idx_hit *heap, float *scratch);
+/* lists to visit into probe (nprobe hits); qc: q . centroids when known, else NULL */
+int ivfpq_probe(const emb_index *x, const float *q, const float *qc, int nprobe, idx_hit *probe);
+/* candidates of those lists into heap (max-heap of cap), distance lower-better; returns count */
+int ivfpq_scan(const emb_index *x, const float *q, int cap, const idx_hit *probe, int np, idx_hit *heap, float *scratch);
 size_t ivfpq_scratch_floats(const emb_index *x);
 
 uint32_t idx_crc32(uint32_t crc, const void *data, size_t len);

@@ -1,6 +1,7 @@
-/* IVF-PQ: a k-means coarse quantizer, product quantization (8 bits per
- * sub-vector) of the residuals, asymmetric distances through per-query
- * lookup tables, nprobe lists per query, optional exact refine. */
+/* IVF-PQ: a k-means coarse quantizer, product quantization of the residuals
+ * (8 bits per sub-vector, or 4 bits scanned by the fast-scan kernel),
+ * asymmetric distances through per-query lookup tables, nprobe lists per
+ * query, optional exact refine. */
 #include "index/index_internal.h"
 #include "index/kmeans.h"
 
@@ -9,14 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KSUB 256
+#define KSUB 256 /* 8-bit codes */
 
 int ivfpq_train(emb_index *x, const float *v, size_t n, int n_threads, char *err, size_t errlen)
 {
-    const int dim = x->dim, m = x->pq_m, ds = x->dsub;
+    const int dim = x->dim, m = x->pq_m, ds = x->dsub, ksub = x->ksub;
     size_t need = (size_t)(x->nlist > KSUB ? x->nlist : KSUB);
     if (n < need)
-        return snprintf(err, errlen, "IVF-PQ trains on the first batch: it needs at least %zu vectors (nlist %d, 256 codewords), got %zu",
+        return snprintf(err, errlen, "IVF-PQ trains on the first batch: it needs at least %zu vectors (nlist %d, 256 or more), got %zu",
                         need, x->nlist, n), -1;
     /* sample: 64 points per centroid (at least 16384, at most n) */
     size_t ns = (size_t)x->nlist * 64 > n ? n : (size_t)x->nlist * 64;
@@ -33,11 +34,12 @@ int ivfpq_train(emb_index *x, const float *v, size_t n, int n_threads, char *err
         int l = kmeans_nearest(s + i * dim, x->centroids, x->nlist, dim, NULL);
         for (int d = 0; d < dim; d++) res[i * dim + d] = s[i * dim + d] - x->centroids[(size_t)l * dim + d];
     }
-    /* codebooks: 256 centroids each, trained on up to 40 points per centroid */
-    size_t npq = ns < (size_t)KSUB * 40 ? ns : (size_t)KSUB * 40;
+    /* codebooks: ksub centroids each, trained on up to 40 points per
+     * centroid (8-bit) or 256 (4-bit: 16 centroids learn cheaply) */
+    size_t cap = (size_t)ksub * (ksub == KSUB ? 40 : 256), npq = ns < cap ? ns : cap;
     for (int j = 0; j < m; j++)
-        if (kmeans_train(res + (size_t)j * ds, npq, ds, dim, KSUB, 12, x->p.seed + 1 + (uint64_t)j, n_threads,
-                         x->pq + (size_t)j * KSUB * ds) < 0) {
+        if (kmeans_train(res + (size_t)j * ds, npq, ds, dim, ksub, 12, x->p.seed + 1 + (uint64_t)j, n_threads,
+                         x->pq + (size_t)j * ksub * ds) < 0) {
             free(s); free(res);
             return snprintf(err, errlen, "PQ training failed"), -1;
         }
@@ -51,11 +53,41 @@ void ivfpq_encode(const emb_index *x, const float *v, uint32_t *list, uint8_t *c
     const int dim = x->dim, ds = x->dsub;
     int l = kmeans_nearest(v, x->centroids, x->nlist, dim, NULL);
     *list = (uint32_t)l;
+    if (x->pq_bits == 4) memset(code, 0, x->code_bytes);
     for (int j = 0; j < x->pq_m; j++) {
         float sub[256];
         for (int t = 0; t < ds; t++) sub[t] = v[j * ds + t] - x->centroids[(size_t)l * dim + j * ds + t];
-        code[j] = (uint8_t)kmeans_nearest(sub, x->pq + (size_t)j * KSUB * ds, KSUB, ds, NULL);
+        int c = kmeans_nearest(sub, x->pq + (size_t)j * x->ksub * ds, x->ksub, ds, NULL);
+        if (x->pq_bits == 4) code[j / 2] |= (uint8_t)(c << (4 * (j & 1)));
+        else code[j] = (uint8_t)c;
     }
+}
+
+/* 4-bit: each list's codes as fast-scan blocks of 32, from a block boundary */
+static int build_blocks(emb_index *x, const uint32_t *off, const uint32_t *idx, size_t mx)
+{
+    const int m = x->pq_m;
+    uint32_t *boff = malloc(((size_t)x->nlist + 1) * sizeof *boff);
+    uint8_t *tmp = malloc((mx ? mx : 1) * x->code_bytes);
+    if (!boff || !tmp) { free(boff); free(tmp); return -1; }
+    size_t nb = 0;
+    for (int l = 0; l < x->nlist; l++) {
+        boff[l] = (uint32_t)nb;
+        nb += (off[l + 1] - off[l] + 31) / 32;
+    }
+    boff[x->nlist] = (uint32_t)nb;
+    uint8_t *blocks = malloc(nb ? nb * (size_t)m * 16 : 1);
+    if (!blocks) { free(boff); free(tmp); return -1; }
+    for (int l = 0; l < x->nlist; l++) {
+        size_t len = off[l + 1] - off[l];
+        for (size_t t = 0; t < len; t++) memcpy(tmp + t * x->code_bytes, x->codes + idx[off[l] + t] * x->code_bytes, x->code_bytes);
+        if (len) kern_pq4_pack(tmp, len, m, blocks + (size_t)boff[l] * m * 16);
+    }
+    free(tmp);
+    free(x->list_boff); free(x->list_codes);
+    x->list_boff = boff;
+    x->list_codes = blocks;
+    return 0;
 }
 
 /* Derived, rebuilt after every add and on open: the members of each list,
@@ -66,9 +98,10 @@ int ivfpq_build_lists(emb_index *x)
     const int m = x->pq_m, ds = x->dsub;
     uint32_t *off = calloc((size_t)x->nlist + 1, sizeof *off), *idx = malloc((x->n ? x->n : 1) * sizeof *idx);
     uint32_t *pos = malloc((size_t)x->nlist * sizeof *pos);
-    uint8_t *lc = malloc((x->n ? x->n : 1) * (size_t)m);
-    float *pt = malloc((size_t)m * ds * KSUB * sizeof(float));
-    if (!off || !idx || !pos || !lc || !pt) { free(off); free(idx); free(pos); free(lc); free(pt); return -1; }
+    const int b8 = x->pq_bits == 8, ks = x->ksub;
+    uint8_t *lc = b8 ? malloc((x->n ? x->n : 1) * (size_t)m) : NULL;
+    float *pt = malloc((size_t)m * ds * ks * sizeof(float));
+    if (!off || !idx || !pos || !pt || (b8 && !lc)) { free(off); free(idx); free(pos); free(lc); free(pt); return -1; }
     for (size_t i = 0; i < x->n; i++) off[x->list_of[i] + 1]++;
     size_t mx = 0;
     for (int l = 0; l < x->nlist; l++) {
@@ -79,26 +112,92 @@ int ivfpq_build_lists(emb_index *x)
     for (size_t i = 0; i < x->n; i++) {
         uint32_t t = pos[x->list_of[i]]++;
         idx[t] = (uint32_t)i;
-        memcpy(lc + (size_t)t * m, x->codes + i * (size_t)m, (size_t)m);
+        if (b8) memcpy(lc + (size_t)t * m, x->codes + i * (size_t)m, (size_t)m);
+    }
+    free(pos);
+    if (!b8) {
+        if (build_blocks(x, off, idx, mx) != 0) { free(off); free(idx); free(pt); return -1; }
+    } else {
+        free(x->list_codes);
+        x->list_codes = lc;
     }
     for (int j = 0; j < m; j++)
-        for (int c = 0; c < KSUB; c++)
+        for (int c = 0; c < ks; c++)
             for (int t = 0; t < ds; t++)
-                pt[((size_t)j * ds + t) * KSUB + c] = x->pq[((size_t)j * KSUB + c) * ds + t];
-    free(pos);
-    free(x->list_off); free(x->list_idx); free(x->list_codes); free(x->pq_t);
+                pt[((size_t)j * ds + t) * ks + c] = x->pq[((size_t)j * ks + c) * ds + t];
+    free(x->pq_t);
+    x->pq_t = pt;
+    float *nn = malloc((size_t)x->nlist * sizeof(float));
+    if (!nn) { free(off); free(idx); return -1; }
+    for (int l = 0; l < x->nlist; l++)
+        nn[l] = x->k->dot_f32(x->centroids + (size_t)l * x->dim, x->centroids + (size_t)l * x->dim, (size_t)x->dim);
+    free(x->cent_nn);
+    x->cent_nn = nn;
+    free(x->list_off); free(x->list_idx);
     x->list_off = off;
     x->list_idx = idx;
-    x->list_codes = lc;
-    x->pq_t = pt;
     x->list_max = mx;
     return 0;
 }
 
-/* lut (m x 256) + probe heap (nlist hits) + one list's distances + a residual */
+/* lut (m x 256 floats; 4-bit: m x 16 floats and m x 16 bytes) + one list's
+ * distances (4-bit: its blocks' 16-bit sums) + a residual */
 size_t ivfpq_scratch_floats(const emb_index *x)
 {
-    return (size_t)x->pq_m * KSUB + 2 * (size_t)x->nlist + x->list_max + (size_t)x->dim + 64;
+    return (size_t)x->pq_m * KSUB + x->list_max + 32 + (size_t)x->dim + 64;
+}
+
+/* 4-bit: float table of the m x 16 codewords (from the codebooks as
+ * stored: small), then bytes for the fast scan.  cost = -q.r (inner
+ * product) or |q - r|^2, shifted per sub-space to start at 0 and scaled by
+ * one factor so the widest row spans 0..255: cost ~ bias + sum / scale. */
+static void pq4_tables(const emb_index *x, const float *q, int l2, float *lut, uint8_t *q8, float *bias, float *inv_scale)
+{
+    const int m = x->pq_m;
+    x->k->pq_lut(q, x->pq_t, m, x->dsub, 16, l2, lut);
+    float width = 0, b = 0;
+    for (int j = 0; j < m; j++) {
+        float *row = lut + (size_t)j * 16, mn = INFINITY, mxv = -INFINITY;
+        if (!l2) for (int c = 0; c < 16; c++) row[c] = -row[c]; /* cost: -q.r */
+        for (int c = 0; c < 16; c++) { mn = row[c] < mn ? row[c] : mn; mxv = row[c] > mxv ? row[c] : mxv; }
+        for (int c = 0; c < 16; c++) row[c] -= mn;
+        b += mn;
+        if (mxv - mn > width) width = mxv - mn;
+    }
+    float s = width > 0 ? 255.0f / width : 1.0f;
+    for (int i = 0; i < m * 16; i++) q8[i] = (uint8_t)(lut[i] * s + 0.5f);
+    *bias = b;
+    *inv_scale = 1.0f / s;
+}
+
+static int pq4_search(const emb_index *x, const float *q, int cap, const idx_hit *probe, int np, idx_hit *heap,
+                      float *lut, uint16_t *sums, float *res)
+{
+    const int dim = x->dim, m = x->pq_m, ip = x->metric != IDX_L2;
+    uint8_t *q8 = (uint8_t *)(lut + (size_t)m * 16);
+    float bias = 0, inv = 1;
+    if (ip) pq4_tables(x, q, 0, lut, q8, &bias, &inv); /* one table: q.r does not depend on the list */
+    int n = 0;
+    float worst = INFINITY;
+    for (int p = 0; p < np; p++) {
+        uint32_t l = probe[p].i, b = x->list_off[l], len = x->list_off[l + 1] - b;
+        if (!len) continue;
+        if (!ip) {
+            const float *c = x->centroids + (size_t)l * dim;
+            for (int d = 0; d < dim; d++) res[d] = q[d] - c[d];
+            pq4_tables(x, res, 1, lut, q8, &bias, &inv);
+        }
+        float base = (ip ? probe[p].d : 0.0f) + bias; /* -q.c for inner product */
+        x->k->pq4_scan(x->list_codes + (size_t)x->list_boff[l] * m * 16, (len + 31) / 32, m, q8, sums);
+        for (uint32_t t = 0; t < len; t++) {
+            float d = base + sums[t] * inv;
+            uint32_t i = x->list_idx[b + t];
+            if (d > worst || x->deleted[i]) continue;
+            idx_heap_push(heap, &n, cap, d, i);
+            if (n == cap) worst = heap[0].d;
+        }
+    }
+    return n;
 }
 
 /* out[i] = sum_j lut[j][code_i[j]]: four codes at a time for independent
@@ -123,21 +222,29 @@ static void pq_scan(const float *lut, int m, const uint8_t *codes, size_t n, flo
     }
 }
 
-int ivfpq_search(const emb_index *x, const float *q, int cap, int nprobe, idx_hit *heap, float *scratch)
+/* The nprobe lists to visit (max-heap, count returned): the nearest
+ * centroids, distance -q.c for inner product (the base of a list's
+ * distances) and |c|^2 - 2 q.c for L2 (a rank only).  qc[l] = q.c when the
+ * caller has them (a batch of queries through the GEMM), else NULL. */
+int ivfpq_probe(const emb_index *x, const float *q, const float *qc, int nprobe, idx_hit *probe)
 {
-    const int dim = x->dim, m = x->pq_m, ds = x->dsub, ip = x->metric != IDX_L2;
-    float *lut = scratch;
-    idx_hit *probe = (idx_hit *)(void *)(lut + (size_t)m * KSUB);
-    float *dl = (float *)(probe + x->nlist), *res = dl + x->list_max;
+    const int dim = x->dim, ip = x->metric != IDX_L2;
     if (nprobe > x->nlist) nprobe = x->nlist;
-    /* lists to visit: nearest centroids (largest q.c for inner product) */
     int np = 0;
     for (int l = 0; l < x->nlist; l++) {
-        const float *c = x->centroids + (size_t)l * dim;
-        float d = ip ? -x->k->dot_f32(q, c, (size_t)dim) : x->k->l2sq_f32(q, c, (size_t)dim);
+        float s = qc ? qc[l] : x->k->dot_f32(q, x->centroids + (size_t)l * dim, (size_t)dim);
+        float d = ip ? -s : x->cent_nn[l] - 2 * s;
         if (np < nprobe || d < probe[0].d) idx_heap_push(probe, &np, nprobe, d, (uint32_t)l);
     }
-    if (ip) x->k->pq_lut(q, x->pq_t, m, ds, 0, lut); /* q . r^ does not depend on the list: one table */
+    return np;
+}
+
+int ivfpq_scan(const emb_index *x, const float *q, int cap, const idx_hit *probe, int np, idx_hit *heap, float *scratch)
+{
+    const int dim = x->dim, m = x->pq_m, ds = x->dsub, ip = x->metric != IDX_L2;
+    float *lut = scratch, *dl = lut + (size_t)m * KSUB, *res = dl + x->list_max + 32;
+    if (x->pq_bits == 4) return pq4_search(x, q, cap, probe, np, heap, lut, (uint16_t *)(void *)dl, res);
+    if (ip) x->k->pq_lut(q, x->pq_t, m, ds, KSUB, 0, lut); /* q . r^ does not depend on the list: one table */
     int n = 0;
     float worst = INFINITY;
     for (int p = 0; p < np; p++) {
@@ -146,7 +253,7 @@ int ivfpq_search(const emb_index *x, const float *q, int cap, int nprobe, idx_hi
         if (!ip) { /* L2: the table is of the residual q - c */
             const float *c = x->centroids + (size_t)l * dim;
             for (int d = 0; d < dim; d++) res[d] = q[d] - c[d];
-            x->k->pq_lut(res, x->pq_t, m, ds, 1, lut);
+            x->k->pq_lut(res, x->pq_t, m, ds, KSUB, 1, lut);
         }
         pq_scan(lut, m, x->list_codes + (size_t)b * m, e - b, dl);
         for (uint32_t t = b; t < e; t++) {

@@ -75,11 +75,18 @@ typedef struct kern_ops {
     size_t (*hamming_panel)(const uint64_t *q, size_t n_words, const uint64_t *panel, size_t n_groups,
                             uint32_t below, uint32_t *pos, uint32_t *dist);
 
-    /* Product-quantizer lookup tables over m sub-spaces of ds dims, from
-     * codebooks stored transposed (cbt[(j * ds + t) * 256 + c] is dim t of
-     * codeword c of sub-space j): lut[j * 256 + c] = sum_t q[j * ds + t] *
-     * cbt[...] when l2 == 0, sum_t (q[j * ds + t] - cbt[...])^2 when l2 != 0. */
-    void (*pq_lut)(const float *q, const float *cbt, int m, int ds, int l2, float *lut);
+    /* Product-quantizer lookup tables over m sub-spaces of ds dims with ksub
+     * codewords each (16 or 256), from codebooks stored transposed
+     * (cbt[(j * ds + t) * ksub + c] is dim t of codeword c of sub-space j):
+     * lut[j * ksub + c] = sum_t q[j * ds + t] * cbt[...] when l2 == 0,
+     * sum_t (q[j * ds + t] - cbt[...])^2 when l2 != 0. */
+    void (*pq_lut)(const float *q, const float *cbt, int m, int ds, int ksub, int l2, float *lut);
+
+    /* 4-bit PQ fast scan over n_blocks blocks of 32 codes laid out by
+     * kern_pq4_pack (m sub-spaces, m even, m <= 256): out[32 b + v] = sum_j
+     * lut[16 j + code j of vector v of block b], lut holding m rows of 16
+     * uint8 entries. */
+    void (*pq4_scan)(const uint8_t *blocks, size_t n_blocks, int m, const uint8_t *lut, uint16_t *out);
 } kern_ops;
 
 /* Lays out n row vectors (n_words each, rows ld_words apart) as a Hamming
@@ -87,6 +94,15 @@ typedef struct kern_ops {
  * kern_hamming_panel_words(n, n_words) words. */
 size_t kern_hamming_panel_words(size_t n, size_t n_words);
 void kern_hamming_pack(const uint64_t *rows, size_t ld_words, size_t n, size_t n_words, uint64_t *panel);
+
+/* 4-bit PQ codes, m / 2 bytes a vector (code j in byte j / 2, low nibble for
+ * even j), laid out for pq4_scan in (n + 31) / 32 blocks of 16 m bytes: for
+ * each pair of sub-spaces (2p, 2p + 1) 32 bytes, the first 16 for 2p, the
+ * next 16 for 2p + 1, byte v holding vector v's code in its low nibble and
+ * vector v + 16's in its high one (so one 256-bit shuffle looks up 16 codes
+ * of two sub-spaces).  The last block is zero-padded. */
+size_t kern_pq4_blocks_bytes(size_t n, int m);
+void kern_pq4_pack(const uint8_t *codes, size_t n, int m, uint8_t *blocks);
 
 /* Best table for this CPU, or the one forced by EMBER_ISA=scalar|avx2|avx512|avx512vnni
  * (falls back to the best supported one, with a warning on stderr, if the

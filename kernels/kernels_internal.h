@@ -40,7 +40,8 @@ float l2sq_f32_ref(const float *a, const float *b, size_t n);
 float dot_f32_i8_ref(const float *q, const int8_t *x, size_t n);
 uint32_t hamming_ref(const uint64_t *a, const uint64_t *b, size_t n_words);
 int32_t dot_i8_ref(const int8_t *a, const int8_t *b, size_t n);
-void pq_lut_ref(const float *q, const float *cbt, int m, int ds, int l2, float *lut);
+void pq_lut_ref(const float *q, const float *cbt, int m, int ds, int ksub, int l2, float *lut);
+void pq4_scan_ref(const uint8_t *blocks, size_t n_blocks, int m, const uint8_t *lut, uint16_t *out);
 size_t hamming_panel_ref(const uint64_t *q, size_t n_words, const uint64_t *panel, size_t n_groups, uint32_t below,
                          uint32_t *pos, uint32_t *dist);
 #endif

@@ -2,6 +2,7 @@
 #include "kernels/kernels_internal.h"
 
 #include <math.h>
+#include <string.h>
 
 void layernorm_f32_ref(float *x, const float *r, const float *g, const float *b, int n, float eps)
 {
@@ -76,16 +77,44 @@ int32_t dot_i8_ref(const int8_t *a, const int8_t *b, size_t n)
     return acc;
 }
 
-void pq_lut_ref(const float *q, const float *cbt, int m, int ds, int l2, float *lut)
+void pq_lut_ref(const float *q, const float *cbt, int m, int ds, int ksub, int l2, float *lut)
 {
     for (int j = 0; j < m; j++)
-        for (int c = 0; c < 256; c++) {
+        for (int c = 0; c < ksub; c++) {
             double acc = 0;
             for (int t = 0; t < ds; t++) {
-                double w = cbt[((size_t)j * ds + t) * 256 + c], v = q[j * ds + t];
+                double w = cbt[((size_t)j * ds + t) * ksub + c], v = q[j * ds + t];
                 acc += l2 ? (v - w) * (v - w) : v * w;
             }
-            lut[j * 256 + c] = (float)acc;
+            lut[(size_t)j * ksub + c] = (float)acc;
+        }
+}
+
+size_t kern_pq4_blocks_bytes(size_t n, int m) { return (n + 31) / 32 * (size_t)m * 16; }
+
+void kern_pq4_pack(const uint8_t *codes, size_t n, int m, uint8_t *blocks)
+{
+    memset(blocks, 0, kern_pq4_blocks_bytes(n, m));
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *b = blocks + i / 32 * (size_t)m * 16 + i % 16;
+        int hi = i % 32 >= 16;
+        for (int j = 0; j < m; j++) {
+            int c = (codes[i * (size_t)(m / 2) + j / 2] >> (4 * (j & 1))) & 15;
+            b[(j / 2) * 32 + (j & 1) * 16] |= (uint8_t)(hi ? c << 4 : c);
+        }
+    }
+}
+
+void pq4_scan_ref(const uint8_t *blocks, size_t n_blocks, int m, const uint8_t *lut, uint16_t *out)
+{
+    for (size_t b = 0; b < n_blocks; b++)
+        for (int v = 0; v < 32; v++) {
+            uint32_t s = 0;
+            for (int j = 0; j < m; j++) {
+                uint8_t byte = blocks[b * (size_t)m * 16 + (j / 2) * 32 + (j & 1) * 16 + v % 16];
+                s += lut[16 * j + (v < 16 ? byte & 15 : byte >> 4)];
+            }
+            out[b * 32 + v] = (uint16_t)s;
         }
 }
 
@@ -137,5 +166,6 @@ const kern_ops kern_ops_scalar = {
     .hamming = hamming_ref,
     .hamming_panel = hamming_panel_ref,
     .pq_lut = pq_lut_ref,
+    .pq4_scan = pq4_scan_ref,
     .dot_i8 = dot_i8_ref,
 };

@@ -203,16 +203,18 @@ static int32_t FN(dot_i8)(const int8_t *a, const int8_t *b, size_t n)
 #endif
 }
 
-/* 256 codewords per sub-space: 4 registers of codewords at a time, the
- * query dims broadcast. */
-static void FN(pq_lut)(const float *q, const float *cbt, int m, int ds, int l2, float *lut)
+/* Codewords four registers at a time (one when ksub < 4 VL: 16 codewords),
+ * the query dims broadcast. */
+static void FN(pq_lut)(const float *q, const float *cbt, int m, int ds, int ksub, int l2, float *lut)
 {
     for (int j = 0; j < m; j++) {
-        const float *cb = cbt + (size_t)j * ds * 256, *qj = q + (size_t)j * ds;
-        for (int c = 0; c < 256; c += 4 * VL) {
+        const float *cb = cbt + (size_t)j * ds * ksub, *qj = q + (size_t)j * ds;
+        float *o = lut + (size_t)j * ksub;
+        int c = 0;
+        for (; c + 4 * VL <= ksub; c += 4 * VL) {
             vf a0 = vf_zero(), a1 = vf_zero(), a2 = vf_zero(), a3 = vf_zero();
             for (int t = 0; t < ds; t++) {
-                const float *row = cb + (size_t)t * 256 + c;
+                const float *row = cb + (size_t)t * ksub + c;
                 vf v = vf_set1(qj[t]);
                 if (l2) {
                     vf e0 = vf_sub(v, vf_load(row)), e1 = vf_sub(v, vf_load(row + VL));
@@ -223,9 +225,63 @@ static void FN(pq_lut)(const float *q, const float *cbt, int m, int ds, int l2, 
                     a2 = vf_fma(v, vf_load(row + 2 * VL), a2); a3 = vf_fma(v, vf_load(row + 3 * VL), a3);
                 }
             }
-            float *o = lut + (size_t)j * 256 + c;
-            vf_store(o, a0); vf_store(o + VL, a1); vf_store(o + 2 * VL, a2); vf_store(o + 3 * VL, a3);
+            vf_store(o + c, a0); vf_store(o + c + VL, a1); vf_store(o + c + 2 * VL, a2); vf_store(o + c + 3 * VL, a3);
         }
+        for (; c + VL <= ksub; c += VL) {
+            vf a = vf_zero();
+            for (int t = 0; t < ds; t++) {
+                vf v = vf_set1(qj[t]), w = vf_load(cb + (size_t)t * ksub + c);
+                if (l2) { vf e = vf_sub(v, w); a = vf_fma(e, e, a); }
+                else a = vf_fma(v, w, a);
+            }
+            vf_store(o + c, a);
+        }
+        for (; c < ksub; c++) {
+            float a = 0;
+            for (int t = 0; t < ds; t++) {
+                float w = cb[(size_t)t * ksub + c], e = qj[t] - w;
+                a += l2 ? e * e : qj[t] * w;
+            }
+            o[c] = a;
+        }
+    }
+}
+
+/* 4-bit PQ fast scan (Andre et al.'s idea, FAISS's "fast scan"): one 256-bit
+ * register holds the 16-entry byte tables of two sub-spaces, one shuffle looks
+ * up 16 codes of each.  Bytes are summed in 16-bit lanes as (even + 256 odd)
+ * and as odd alone; the even sums come out by a subtraction (exact while a
+ * sum stays below 2^16: m <= 256).  256-bit on every x86 table: the tables
+ * are 16 bytes wide whatever the register. */
+static void FN(pq4_scan)(const uint8_t *blocks, size_t n_blocks, int m, const uint8_t *lut, uint16_t *out)
+{
+    const __m256i lo4 = _mm256_set1_epi8(0x0f);
+    const int pairs = m / 2;
+    for (size_t b = 0; b < n_blocks; b++) {
+        const uint8_t *c = blocks + b * (size_t)pairs * 32;
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        for (int p = 0; p < pairs; p++) {
+            __m256i cv = _mm256_loadu_si256((const __m256i *)(const void *)(c + 32 * p));
+            __m256i t = _mm256_loadu_si256((const __m256i *)(const void *)(lut + 32 * p));
+            __m256i rl = _mm256_shuffle_epi8(t, _mm256_and_si256(cv, lo4));                         /* vectors 0..15 */
+            __m256i rh = _mm256_shuffle_epi8(t, _mm256_and_si256(_mm256_srli_epi16(cv, 4), lo4)); /* 16..31 */
+            a0 = _mm256_add_epi16(a0, rl);
+            a1 = _mm256_add_epi16(a1, _mm256_srli_epi16(rl, 8));
+            a2 = _mm256_add_epi16(a2, rh);
+            a3 = _mm256_add_epi16(a3, _mm256_srli_epi16(rh, 8));
+        }
+        /* 16-bit lane k: even = vector 2k, odd = vector 2k + 1; the two
+         * 128-bit halves are the even and odd sub-spaces of each pair */
+        __m256i e0 = _mm256_sub_epi16(a0, _mm256_slli_epi16(a1, 8)), e1 = _mm256_sub_epi16(a2, _mm256_slli_epi16(a3, 8));
+        __m128i ev0 = _mm_add_epi16(_mm256_castsi256_si128(e0), _mm256_extracti128_si256(e0, 1));
+        __m128i od0 = _mm_add_epi16(_mm256_castsi256_si128(a1), _mm256_extracti128_si256(a1, 1));
+        __m128i ev1 = _mm_add_epi16(_mm256_castsi256_si128(e1), _mm256_extracti128_si256(e1, 1));
+        __m128i od1 = _mm_add_epi16(_mm256_castsi256_si128(a3), _mm256_extracti128_si256(a3, 1));
+        __m128i *o = (__m128i *)(void *)(out + b * 32);
+        _mm_storeu_si128(o, _mm_unpacklo_epi16(ev0, od0));
+        _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(ev0, od0));
+        _mm_storeu_si128(o + 2, _mm_unpacklo_epi16(ev1, od1));
+        _mm_storeu_si128(o + 3, _mm_unpackhi_epi16(ev1, od1));
     }
 }
 
@@ -644,5 +700,6 @@ const kern_ops KERN_OPS_NAME = {
     .hamming = FN(hamming),
     .hamming_panel = FN(hamming_panel),
     .pq_lut = FN(pq_lut),
+    .pq4_scan = FN(pq4_scan),
     .dot_i8 = FN(dot_i8),
 };

@@ -306,34 +306,67 @@ static void test_dot_i8(void **s)
 static void test_pq_lut(void **s)
 {
     (void)s;
-    const int dss[] = {1, 4, 8, 12}, m = 5;
-    for (size_t di = 0; di < sizeof dss / sizeof *dss; di++) {
-        int ds = dss[di];
-        float *q = malloc(sizeof(float) * m * ds), *cbt = malloc(sizeof(float) * m * ds * 256);
-        float *want = malloc(sizeof(float) * m * 256), *got = malloc(sizeof(float) * m * 256);
-        for (int i = 0; i < m * ds; i++) q[i] = frand() * 2 - 1;
-        for (int i = 0; i < m * ds * 256; i++) cbt[i] = frand() * 2 - 1;
-        for (int l2 = 0; l2 < 2; l2++) {
-            for (int j = 0; j < m; j++)
-                for (int c = 0; c < 256; c++) {
-                    double a = 0;
-                    for (int t = 0; t < ds; t++) {
-                        double v = q[j * ds + t], w = cbt[((size_t)j * ds + t) * 256 + c];
-                        a += l2 ? (v - w) * (v - w) : v * w;
+    const int dss[] = {1, 4, 8, 12}, ksubs[] = {16, 256}, m = 5;
+    for (size_t di = 0; di < sizeof dss / sizeof *dss; di++)
+        for (int ki = 0; ki < 2; ki++) {
+            int ds = dss[di], ksub = ksubs[ki];
+            float *q = malloc(sizeof(float) * m * ds), *cbt = malloc(sizeof(float) * m * ds * ksub);
+            float *want = malloc(sizeof(float) * m * ksub), *got = malloc(sizeof(float) * m * ksub);
+            for (int i = 0; i < m * ds; i++) q[i] = frand() * 2 - 1;
+            for (int i = 0; i < m * ds * ksub; i++) cbt[i] = frand() * 2 - 1;
+            for (int l2 = 0; l2 < 2; l2++) {
+                for (int j = 0; j < m; j++)
+                    for (int c = 0; c < ksub; c++) {
+                        double a = 0;
+                        for (int t = 0; t < ds; t++) {
+                            double v = q[j * ds + t], w = cbt[((size_t)j * ds + t) * ksub + c];
+                            a += l2 ? (v - w) * (v - w) : v * w;
+                        }
+                        want[j * ksub + c] = (float)a;
                     }
-                    want[j * 256 + c] = (float)a;
+                for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+                    const kern_ops *k = kern_ops_for((kern_isa)isa);
+                    if (!k) continue;
+                    k->pq_lut(q, cbt, m, ds, ksub, l2, got);
+                    for (int i = 0; i < m * ksub; i++)
+                        if (fabsf(got[i] - want[i]) > 1e-5f * (1 + fabsf(want[i])))
+                            fail_msg("%s pq_lut ds=%d ksub=%d l2=%d entry %d: %g vs %g", k->name, ds, ksub, l2, i, got[i], want[i]);
                 }
+            }
+            free(q); free(cbt); free(want); free(got);
+        }
+}
+
+/* 4-bit fast scan: every ISA against sums taken straight from the unpacked
+ * codes (which checks the packing too), largest table entries included */
+static void test_pq4_scan(void **s)
+{
+    (void)s;
+    const int ms[] = {2, 4, 16, 96, 256};
+    const size_t ns[] = {1, 31, 32, 33, 100};
+    for (size_t mi = 0; mi < sizeof ms / sizeof *ms; mi++)
+        for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++) {
+            int m = ms[mi];
+            size_t n = ns[ni], nb = (n + 31) / 32;
+            uint8_t *codes = malloc(n * (size_t)(m / 2)), *lut = malloc((size_t)m * 16);
+            uint8_t *blocks = malloc(kern_pq4_blocks_bytes(n, m));
+            uint16_t *got = malloc(nb * 32 * sizeof(uint16_t));
+            for (size_t i = 0; i < n * (size_t)(m / 2); i++) codes[i] = (uint8_t)(frand() * 256);
+            for (int i = 0; i < m * 16; i++) lut[i] = ni % 2 ? 255 : (uint8_t)(frand() * 256);
+            kern_pq4_pack(codes, n, m, blocks);
             for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
                 const kern_ops *k = kern_ops_for((kern_isa)isa);
                 if (!k) continue;
-                k->pq_lut(q, cbt, m, ds, l2, got);
-                for (int i = 0; i < m * 256; i++)
-                    if (fabsf(got[i] - want[i]) > 1e-5f * (1 + fabsf(want[i])))
-                        fail_msg("%s pq_lut ds=%d l2=%d entry %d: %g vs %g", k->name, ds, l2, i, got[i], want[i]);
+                memset(got, 0xab, nb * 32 * sizeof(uint16_t));
+                k->pq4_scan(blocks, nb, m, lut, got);
+                for (size_t i = 0; i < n; i++) {
+                    uint32_t want = 0;
+                    for (int j = 0; j < m; j++) want += lut[16 * j + ((codes[i * (size_t)(m / 2) + j / 2] >> (4 * (j & 1))) & 15)];
+                    if (got[i] != want) fail_msg("%s pq4_scan m=%d n=%zu vector %zu: %u vs %u", k->name, m, n, i, got[i], want);
+                }
             }
+            free(codes); free(lut); free(blocks); free(got);
         }
-        free(q); free(cbt); free(want); free(got);
-    }
 }
 
 static void test_half(void **s)
@@ -374,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_distances),
         cmocka_unit_test(test_hamming_panel),
         cmocka_unit_test(test_pq_lut),
+        cmocka_unit_test(test_pq4_scan),
         cmocka_unit_test(test_dot_i8),
     };
     return cmocka_run_group_tests_name("kernels", tests, NULL, NULL);

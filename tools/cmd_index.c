@@ -26,7 +26,9 @@ static const char *USAGE =
     "  --M N                   HNSW links per node (default 16)\n"
     "  --ef-construction N     HNSW build beam (default 200)\n"
     "  --nlist N               IVF-PQ coarse lists (default 256; trained on this input)\n"
-    "  --pq-m N                IVF-PQ code bytes per vector (default dim / 8)\n"
+    "  --pq-m N                IVF-PQ sub-quantizers (default dim / 8)\n"
+    "  --pq-bits 8|4           IVF-PQ bits per sub-quantizer (default 8); 4 is scanned\n"
+    "                          by the SIMD fast-scan kernel: code bytes pq_m x bits / 8\n"
     "  --refine                IVF-PQ, or HNSW over int8: keep f32 copies to re-rank\n"
     "                          candidates exactly (an int8 HNSW is then built on them)\n"
     "  --input-format F        lines (default) | jsonl\n"
@@ -120,7 +122,7 @@ static int index_info(const char *path)
     printf("vectors         %s%s, %d dims\n", idx_vec_name(in.vec), in.rescore ? " + int8 rescore copies" : "", in.dim);
     printf("count           %zu live, %zu deleted\n", in.count, in.deleted);
     if (in.type == IDX_HNSW) printf("hnsw            M %d, ef_construction %d%s\n", in.M, in.ef_construction, in.refine ? ", f32 refine vectors" : "");
-    if (in.type == IDX_IVFPQ) printf("ivfpq           nlist %d, %d x 8-bit sub-quantizers%s\n", in.nlist, in.pq_m, in.refine ? ", f32 refine vectors" : "");
+    if (in.type == IDX_IVFPQ) printf("ivfpq           nlist %d, %d x %d-bit sub-quantizers%s\n", in.nlist, in.pq_m, in.pq_bits, in.refine ? ", f32 refine vectors" : "");
     printf("bytes/vector    %zu (codes, id, links, refine copies; texts excluded)\n", in.bytes_per_vector);
     printf("metadata        %s\n", idx_meta(x));
     idx_free(x);
@@ -135,7 +137,7 @@ int cmd_index(int argc, char **argv)
     const char *model = NULL, *input = NULL, *out = NULL, *xpath = NULL, *npy = NULL;
     const char *type = "hnsw", *metric = "cosine", *store = "f32";
     cli_input_format ifmt = CLI_IN_LINES;
-    int batch = 32, threads = 0, no_text = 0, rescore = 0, M = 16, efc = 200, metric_given = 0, nlist = 256, pq_m = 0, refine = 0;
+    int batch = 32, threads = 0, no_text = 0, rescore = 0, M = 16, efc = 200, metric_given = 0, nlist = 256, pq_m = 0, pq_bits = 8, refine = 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(USAGE, stdout); return 0; }
@@ -158,6 +160,10 @@ int cmd_index(int argc, char **argv)
         else if (!strcmp(a, "--ef-construction")) { if (cli_parse_int(a, v, 1, 100000, &efc)) return 2; }
         else if (!strcmp(a, "--nlist")) { if (cli_parse_int(a, v, 1, 65536, &nlist)) return 2; }
         else if (!strcmp(a, "--pq-m")) { if (cli_parse_int(a, v, 1, 65536, &pq_m)) return 2; }
+        else if (!strcmp(a, "--pq-bits")) {
+            if (cli_parse_int(a, v, 4, 8, &pq_bits)) return 2;
+            if (pq_bits != 4 && pq_bits != 8) { cli_err("index: --pq-bits is 8 or 4, not %d", pq_bits); return 2; }
+        }
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { if (cli_parse_int(a, v, 1, 1024, &threads)) return 2; }
         else { cli_err("index: unknown option '%s' (see ember index --help)", a); return 2; }
     }
@@ -214,6 +220,7 @@ int cmd_index(int argc, char **argv)
         p.rescore = rescore;
         p.nlist = nlist;
         p.pq_m = pq_m;
+        p.pq_bits = pq_bits;
         p.refine = refine;
         x = idx_create(t, mt, vt, dim, &p, err, sizeof err);
         if (!x) { cli_err("index build: %s", err); free(ids); goto done; }
