@@ -229,7 +229,7 @@ static void pack_bits(int dim, const float *v, uint64_t *bits)
     }
 }
 
-static void l2_normalize(float *v, int n)
+void idx_l2_normalize(float *v, int n)
 {
     double s = 0;
     for (int i = 0; i < n; i++) s += (double)v[i] * v[i];
@@ -260,7 +260,7 @@ static int train(emb_index *x, const float *vecs, size_t n, int n_threads, char 
         if (!t) return ERR("out of memory");
         memcpy(t, vecs, n * (size_t)x->dim * sizeof(float));
         if (x->metric == IDX_COSINE)
-            for (size_t i = 0; i < n; i++) l2_normalize(t + i * x->dim, x->dim);
+            for (size_t i = 0; i < n; i++) idx_l2_normalize(t + i * x->dim, x->dim);
         int r = ivfpq_train(x, t, n, n_threads < 1 ? 1 : n_threads, err, errlen);
         free(t);
         if (r != 0) return -1;
@@ -296,14 +296,15 @@ int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *con
     float *v = malloc((size_t)x->dim * sizeof(float));
     if (!v) return ERR("out of memory");
     size_t first = x->n;
+    if (x->type == IDX_IVFPQ && ivfpq_encode_batch(x, vecs, n, first, n_threads) != 0) { free(v); return ERR("out of memory encoding"); }
     for (size_t i = 0; i < n; i++) {
         size_t s = first + i;
         memcpy(v, vecs + i * x->dim, (size_t)x->dim * sizeof(float));
-        if (x->metric == IDX_COSINE) l2_normalize(v, x->dim);
+        if (x->metric == IDX_COSINE) idx_l2_normalize(v, x->dim);
         if (x->refine_vecs) memcpy(x->refine_vecs + s * x->dim, v, (size_t)x->dim * sizeof(float));
         unsigned char *c = x->codes + s * x->code_bytes;
         if (x->type == IDX_IVFPQ) {
-            ivfpq_encode(x, v, &x->list_of[s], c);
+            /* lists and codes: ivfpq_encode_batch above */
         } else if (x->vt == IDX_F32) memcpy(c, v, x->code_bytes);
         else if (x->vt == IDX_I8) {
             quantize_i8(x, v, (int8_t *)c);
@@ -424,7 +425,7 @@ void idx_query_prepare(const emb_index *x, const float *q, idx_query *qp, float 
     qp->q8 = (int8_t *)(void *)(qp->bits + ((size_t)x->dim + 63) / 64);
     qp->q8s = 0;
     memcpy(qp->raw, q, (size_t)x->dim * sizeof(float));
-    if (x->metric == IDX_COSINE) l2_normalize(qp->raw, x->dim);
+    if (x->metric == IDX_COSINE) idx_l2_normalize(qp->raw, x->dim);
     qp->c = 0;
     qp->qq = 0;
     if (x->vt == IDX_I8) {

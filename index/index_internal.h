@@ -76,6 +76,7 @@ typedef struct {
 } idx_query;
 
 size_t idx_query_floats(const emb_index *x);
+void idx_l2_normalize(float *v, int n);
 void idx_query_prepare(const emb_index *x, const float *q, idx_query *qp, float *buf);
 /* distance to stored vector i, lower is better */
 float idx_dist(const emb_index *x, const idx_query *q, uint32_t i);
@@ -100,7 +101,8 @@ void idx_hits_sort(idx_hit *h, int n);
 
 /* IVF-PQ */
 int ivfpq_train(emb_index *x, const float *v, size_t n, int n_threads, char *err, size_t errlen);
-void ivfpq_encode(const emb_index *x, const float *v, uint32_t *list, uint8_t *code);
+/* lists and codes of n vectors (as given: normalised here for cosine) into slots first.. */
+int ivfpq_encode_batch(emb_index *x, const float *vecs, size_t n, size_t first, int n_threads);
 int ivfpq_build_lists(emb_index *x);
 /* lists to visit into probe (nprobe hits); qc: q . centroids when known, else NULL */
 int ivfpq_probe(const emb_index *x, const float *q, const float *qc, int nprobe, idx_hit *probe);

@@ -30,10 +30,14 @@ int ivfpq_train(emb_index *x, const float *v, size_t n, int n_threads, char *err
         free(s); free(res);
         return snprintf(err, errlen, "k-means failed (out of memory?)"), -1;
     }
-    for (size_t i = 0; i < ns; i++) {
-        int l = kmeans_nearest(s + i * dim, x->centroids, x->nlist, dim, NULL);
-        for (int d = 0; d < dim; d++) res[i * dim + d] = s[i * dim + d] - x->centroids[(size_t)l * dim + d];
+    int *as = malloc(ns * sizeof(int));
+    if (!as || kmeans_assign(s, ns, dim, dim, x->centroids, x->nlist, n_threads, as, NULL) != 0) {
+        free(s); free(res); free(as);
+        return snprintf(err, errlen, "out of memory training"), -1;
     }
+    for (size_t i = 0; i < ns; i++)
+        for (int d = 0; d < dim; d++) res[i * dim + d] = s[i * dim + d] - x->centroids[(size_t)as[i] * dim + d];
+    free(as);
     /* codebooks: ksub centroids each, trained on up to 40 points per
      * centroid (8-bit) or 256 (4-bit: 16 centroids learn cheaply) */
     size_t cap = (size_t)ksub * (ksub == KSUB ? 40 : 256), npq = ns < cap ? ns : cap;
@@ -48,11 +52,10 @@ int ivfpq_train(emb_index *x, const float *v, size_t n, int n_threads, char *err
     return 0;
 }
 
-void ivfpq_encode(const emb_index *x, const float *v, uint32_t *list, uint8_t *code)
+/* PQ code of v's residual to centroid l */
+static void encode_residual(const emb_index *x, const float *v, int l, uint8_t *code)
 {
     const int dim = x->dim, ds = x->dsub;
-    int l = kmeans_nearest(v, x->centroids, x->nlist, dim, NULL);
-    *list = (uint32_t)l;
     if (x->pq_bits == 4) memset(code, 0, x->code_bytes);
     for (int j = 0; j < x->pq_m; j++) {
         float sub[256];
@@ -61,6 +64,34 @@ void ivfpq_encode(const emb_index *x, const float *v, uint32_t *list, uint8_t *c
         if (x->pq_bits == 4) code[j / 2] |= (uint8_t)(c << (4 * (j & 1)));
         else code[j] = (uint8_t)c;
     }
+}
+
+/* Lists and codes of n vectors stored from slot first: chunks of them (put
+ * on the unit sphere for cosine) meet the centroids in the GEMM, then are
+ * encoded over the threads. */
+int ivfpq_encode_batch(emb_index *x, const float *vecs, size_t n, size_t first, int n_threads)
+{
+    const int dim = x->dim;
+    const size_t chunk = 4096;
+    float *t = malloc((n < chunk ? n : chunk) * (size_t)dim * sizeof(float));
+    int *as = malloc((n < chunk ? n : chunk) * sizeof(int));
+    if (!t || !as) { free(t); free(as); return -1; }
+    if (n_threads < 1) n_threads = 1;
+    int fail = 0;
+    for (size_t c0 = 0; c0 < n && !fail; c0 += chunk) {
+        size_t m = n - c0 < chunk ? n - c0 : chunk;
+        memcpy(t, vecs + c0 * dim, m * (size_t)dim * sizeof(float));
+        if (x->metric == IDX_COSINE)
+            for (size_t i = 0; i < m; i++) idx_l2_normalize(t + i * dim, dim);
+        if (kmeans_assign(t, m, dim, dim, x->centroids, x->nlist, n_threads, as, NULL) != 0) { fail = 1; break; }
+        #pragma omp parallel for num_threads(n_threads) schedule(static) if (n_threads > 1)
+        for (size_t i = 0; i < m; i++) {
+            x->list_of[first + c0 + i] = (uint32_t)as[i];
+            encode_residual(x, t + i * dim, as[i], x->codes + (first + c0 + i) * x->code_bytes);
+        }
+    }
+    free(t); free(as);
+    return fail ? -1 : 0;
 }
 
 /* 4-bit: each list's codes as fast-scan blocks of 32, from a block boundary */

@@ -18,6 +18,55 @@ int kmeans_nearest(const float *v, const float *c, int k, int dim, float *dist)
     return best;
 }
 
+int kmeans_assign(const float *x, size_t n, int dim, int ld, const float *c, int k, int n_threads,
+                  int *assign, float *dist)
+{
+    const kern_ops *ko = kern_ops_get();
+    float *cn = malloc((size_t)k * sizeof(float));
+    if (!cn) return -1;
+    for (int j = 0; j < k; j++) cn[j] = ko->dot_f32(c + (size_t)j * dim, c + (size_t)j * dim, (size_t)dim);
+    size_t kb = (size_t)(1 << 20) / (size_t)k; /* a block's scores stay within 4 MB */
+    kb = kb < 16 ? 16 : kb > 256 ? 256 : kb;
+    size_t nblk = (n + kb - 1) / kb;
+    int fail = 0;
+    if (n_threads < 1) n_threads = 1;
+    #pragma omp parallel num_threads(n_threads) if (n_threads > 1 && nblk > 1)
+    {
+        float *sc = malloc(kb * (size_t)k * sizeof(float)), *pack = NULL;
+        if (posix_memalign((void **)&pack, 64, kern_gemm_scratch_floats(1) * sizeof(float)) != 0) pack = NULL;
+        if (!sc || !pack) {
+            #pragma omp atomic write
+            fail = 1;
+        }
+        #pragma omp for schedule(dynamic, 1)
+        for (size_t b = 0; b < nblk; b++) {
+            if (!sc || !pack) continue;
+            size_t i0 = b * kb;
+            int m = n - i0 < kb ? (int)(n - i0) : (int)kb;
+            ko->gemm_f32(m, k, dim, x + i0 * ld, ld, c, KERN_W_F32, dim, NULL, sc, k, pack, 1);
+            for (int i = 0; i < m; i++) {
+                const float *si = sc + (size_t)i * k;
+                int best = 0;
+                float bd = FLT_MAX;
+                for (int j = 0; j < k; j++) {
+                    float d = cn[j] - 2 * si[j];
+                    if (d < bd) { bd = d; best = j; }
+                }
+                assign[i0 + i] = best;
+                if (dist) {
+                    const float *xi = x + (i0 + i) * ld;
+                    float d = ko->dot_f32(xi, xi, (size_t)dim) + bd;
+                    dist[i0 + i] = d > 0 ? d : 0;
+                }
+            }
+        }
+        free(sc);
+        free(pack);
+    }
+    free(cn);
+    return fail ? -1 : 0;
+}
+
 double kmeans_train(const float *x, size_t n, int dim, int ld, int k, int iters, uint64_t seed,
                     int n_threads, float *c)
 {
@@ -38,8 +87,7 @@ double kmeans_train(const float *x, size_t n, int dim, int ld, int k, int iters,
     }
     double obj = 0;
     for (int it = 0; it < iters; it++) {
-        #pragma omp parallel for num_threads(n_threads) schedule(static)
-        for (size_t i = 0; i < n; i++) assign[i] = kmeans_nearest(x + i * ld, c, k, dim, &dist[i]);
+        if (kmeans_assign(x, n, dim, ld, c, k, n_threads, assign, dist) != 0) { obj = -1; break; }
         memset(sum, 0, (size_t)k * dim * sizeof *sum);
         memset(cnt, 0, (size_t)k * sizeof *cnt);
         obj = 0;
@@ -62,5 +110,5 @@ double kmeans_train(const float *x, size_t n, int dim, int ld, int k, int iters,
         }
     }
     free(assign); free(dist); free(sum); free(cnt); free(perm);
-    return obj / n;
+    return obj < 0 ? -1 : obj / n;
 }

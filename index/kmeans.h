@@ -12,4 +12,10 @@ double kmeans_train(const float *x, size_t n, int dim, int ld, int k, int iters,
                     int n_threads, float *centroids);
 /* index of the nearest of k centroids (squared L2) */
 int kmeans_nearest(const float *v, const float *centroids, int k, int dim, float *dist);
+/* assign[i] = the nearest of k centroids to point i (row stride ld), its
+ * squared distance in dist[i] when dist != NULL: blocks of points meet all
+ * centroids in one GEMM (|c|^2 - 2 x.c), blocks spread over n_threads.  The
+ * same answer for any thread count.  0, or -1 out of memory. */
+int kmeans_assign(const float *x, size_t n, int dim, int ld, const float *centroids, int k, int n_threads,
+                  int *assign, float *dist);
 #endif
