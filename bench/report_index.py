@@ -64,6 +64,9 @@ for T in sorted({r["threads"] for r in rows if "index" in r}):
             if a and b:
                 print(f"- {T} thread(s), {label} {prm}, 48-byte codes: ember {a['qps']:,.0f} q/s @ {a['recall']:.3f} vs FAISS "
                       f"{b['qps']:,.0f} q/s @ {b['recall']:.3f} ({a['qps'] / b['qps']:.2f}x)")
+    pb = {r["engine"]: r["build_s"] for r in sel if r["index"].startswith("ivfpq nlist") and "refine" not in r["index"]}
+    if "ember" in pb and "faiss" in pb:
+        print(f"- {T} thread(s), IVF-PQ build (train + add, 8-bit): ember {pb['ember']} s, FAISS {pb['faiss']} s")
     e8 = {r["param"]: r for r in sel if r["engine"] == "ember" and r["index"].startswith("ivfpq nlist") and "refine" not in r["index"]}
     e4 = {r["param"]: r for r in sel if r["engine"] == "ember" and r["index"].startswith("ivfpq 4-bit") and "refine" not in r["index"]}
     if "nprobe=16" in e8 and "nprobe=16" in e4:

@@ -69,6 +69,44 @@ static void test_help_and_usage_errors(void **s)
     assert_int_equal(run(out, sizeof out, "index build -o /tmp/x.emb"), 2);
 }
 
+/* n x d float32 .npy, as numpy writes it */
+static void write_npy(const char *path, int n, int d)
+{
+    char hdr[128];
+    int len = snprintf(hdr, sizeof hdr, "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", n, d);
+    while ((10 + len + 1) % 64) hdr[len++] = ' ';
+    hdr[len++] = '\n';
+    FILE *f = fopen(path, "wb");
+    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(len & 255), (unsigned char)(len >> 8)};
+    fwrite(pre, 1, 10, f);
+    fwrite(hdr, 1, (size_t)len, f);
+    uint64_t r = 7;
+    for (int i = 0; i < n * d; i++) {
+        r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+        float v = (float)((r >> 11) * (1.0 / 9007199254740992.0)) - 0.5f;
+        fwrite(&v, 4, 1, f);
+    }
+    fclose(f);
+}
+
+/* IVF-PQ with 4-bit codes from vectors made elsewhere: what info reports, refusals */
+static void test_ivfpq_4bit(void **s)
+{
+    (void)s;
+    const char *t = test_tmpdir();
+    char npy[1024];
+    snprintf(npy, sizeof npy, "%s/pq.npy", t);
+    write_npy(npy, 300, 32);
+    assert_int_equal(run(out, sizeof out, "index build --vectors %s --type ivfpq --metric ip --nlist 4 --pq-m 8 --pq-bits 4 -o %s/pq4.emb", npy, t), 0);
+    assert_int_equal(run(out, sizeof out, "index info -x %s/pq4.emb", t), 0);
+    assert_non_null(strstr(out, "8 x 4-bit sub-quantizers"));
+    assert_non_null(strstr(out, "bytes/vector    12 "));
+    assert_int_equal(run(out, sizeof out, "index build --vectors %s --type ivfpq --pq-bits 5 -o %s/bad.emb", npy, t), 2);
+    assert_non_null(strstr(out, "8 or 4"));
+    assert_int_equal(run(out, sizeof out, "index build --vectors %s --type ivfpq --pq-m 1 --pq-bits 4 -o %s/bad.emb", npy, t), 1);
+    assert_non_null(strstr(out, "even pq_m"));
+}
+
 static void test_pipeline(void **s)
 {
     (void)s;
@@ -158,6 +196,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_and_usage_errors),
         cmocka_unit_test(test_pipeline),
+        cmocka_unit_test(test_ivfpq_4bit),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
