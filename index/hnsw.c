@@ -91,6 +91,12 @@ static int read_links(const emb_index *x, uint32_t i, int level, uint32_t *out)
     return n;
 }
 
+/* a vector's lines after its first */
+static inline void prefetch_tail(const char *p, size_t len)
+{
+    for (size_t o = 64; o < len; o += 64) __builtin_prefetch(p + o);
+}
+
 /* Best ef nodes at one level from entry ep; results into s->res (max-heap), count returned. */
 static int search_layer(const emb_index *x, const idx_query *q, uint32_t ep, float ep_d, int ef, int level,
                         hnsw_scratch *s, int build)
@@ -110,19 +116,26 @@ static int search_layer(const emb_index *x, const idx_query *q, uint32_t ep, flo
         idx_hit c = cand_pop(s->cand, &nc);
         if (c.d > bound && nr == ef) break;
         int m = read_links(x, c.i, level, s->nb), u = 0;
-        /* unvisited neighbours first, their vectors requested from memory
-         * while the distances of the earlier ones are computed */
+        /* unvisited neighbours first, the first line of each requested at
+         * once, the rest of a vector while the one before it is computed:
+         * asking for every line of every neighbour at once (up to 32 x 24
+         * lines) overflowed the miss queues and ran 12% slower at 200k x 384 */
         for (int j = 0; j < m; j++) {
             uint32_t v = s->nb[j];
             if (s->tag[v] == s->epoch) continue;
             s->tag[v] = s->epoch;
             s->nb[u++] = v;
-            const char *p = vbase + (size_t)v * vlen;
-            for (size_t o = 0; o < vlen; o += 64) __builtin_prefetch(p + o);
+            __builtin_prefetch(vbase + (size_t)v * vlen);
         }
-        if (nc > 0) __builtin_prefetch(links_at(x, s->cand[0].i, level)); /* the next candidate's links */
+        if (u > 0) prefetch_tail(vbase + (size_t)s->nb[0] * vlen, vlen);
+        if (nc > 0) { /* the next candidate's links, all their lines */
+            const char *l = (const char *)links_at(x, s->cand[0].i, level);
+            size_t len = (size_t)((level ? x->M : x->M0) + 1) * sizeof(uint32_t);
+            for (const char *a = (const char *)((uintptr_t)l & ~(uintptr_t)63); a < l + len; a += 64) __builtin_prefetch(a);
+        }
         for (int j = 0; j < u; j++) {
             uint32_t v = s->nb[j];
+            if (j + 1 < u) prefetch_tail(vbase + (size_t)s->nb[j + 1] * vlen, vlen);
             float d = walk_dist(x, q, v, build);
             if (nr < ef || d < bound) {
                 if (nc < s->cand_cap) cand_push(s->cand, &nc, d, v);
