@@ -144,12 +144,17 @@ int main(int argc, char **argv)
     tb = now() - t0;
     idx_get_info(h, &info);
     int efs[] = {10, 16, 24, 32, 40, 48, 64, 128, 256};
+    /* the default search (a beam of 8 on layer 1 seeds layer 0), and for
+     * f32 also the greedy descent of the paper and hnswlib (ef_upper 1) */
+    for (int greedy = 0; greedy < 2 - variant; greedy++)
     for (int e = 0; e < (int)(sizeof efs / sizeof *efs); e++) {
         idx_search_params sp = idx_default_search_params();
         sp.ef_search = efs[e];
+        if (greedy) sp.ef_upper = 1;
         double ts = timed_search(h, q, nq, k, &sp, got, sco, T);
         printf("{\"engine\": \"ember\", \"index\": \"%s\", \"threads\": %d, \"param\": \"ef=%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu}\n",
-               variant ? "hnsw int8 walk + f32 refine" : "hnsw f32", T, efs[e], recall(got, gt, nq, k), nq / ts, tb, info.bytes_per_vector);
+               variant ? "hnsw int8 walk + f32 refine" : greedy ? "hnsw f32, greedy descent (ef_upper 1)" : "hnsw f32", T, efs[e],
+               recall(got, gt, nq, k), nq / ts, tb, info.bytes_per_vector);
         fflush(stdout);
     }
     idx_free(h);

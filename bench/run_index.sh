@@ -48,11 +48,12 @@ fam = lambda r: next((f for f in ("hnsw", "binary", "ivfpq", "flat") if r.get("i
 # peak RSS rows stay those of the full run (all indexes built in one process)
 new = [l for l in open(res) if l.strip().startswith("{") and "peak_rss_mb" not in json.loads(l)]
 old = [l for l in open(keep) if l.strip().startswith("{")]
-kept = [l for l in old if "note" not in json.loads(l) and fam(json.loads(l)) not in only + ["flat"]]
-notes = [l for l in old if "note" in json.loads(l)]
-note = json.dumps({"note": f"{', '.join(only)} and flat rows re-measured on {datetime.date.today()} by "
-                           f"`make bench-index ONLY={','.join(only)}`; the other rows come from the previous run"})
-open(res, "w").write("".join(notes) + note + "\n" + "".join(kept) + "".join(new))
+kept = [l for l in old if "rerun" not in json.loads(l) and "note" not in json.loads(l) and fam(json.loads(l)) not in only + ["flat"]]
+# which run each family's rows come from (families not named: the last full run)
+notes = [l for l in old if "rerun" in json.loads(l) and json.loads(l)["rerun"] not in only]
+notes += [json.dumps({"rerun": f, "date": str(datetime.date.today()), "cmd": f"make bench-index ONLY={','.join(only)}"}) + "\n"
+          for f in only]
+open(res, "w").write("".join(notes) + "".join(kept) + "".join(new))
 PY
 fi
 /usr/bin/python3 bench/report_index.py "$RES" $N $NQ "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)" > "$OUT/section.md"

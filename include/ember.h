@@ -154,6 +154,8 @@ typedef struct {
     int rescore_mult;    /* binary + rescore: Hamming candidates per result; default 4 */
     int nprobe;          /* IVF-PQ lists visited; default 16 */
     int refine_factor;   /* IVF-PQ + refine: candidates per result; default 4 */
+    int ef_upper;        /* HNSW beam on layer 1, seeding layer 0; 1 = greedy descent
+                            (hnswlib's); 0 = default 8 */
 } ember_search_params;
 
 typedef struct {

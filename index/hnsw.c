@@ -98,19 +98,28 @@ static inline void prefetch_tail(const char *p, size_t len)
 }
 
 /* Best ef nodes at one level from entry ep; results into s->res (max-heap), count returned. */
-static int search_layer(const emb_index *x, const idx_query *q, uint32_t ep, float ep_d, int ef, int level,
-                        hnsw_scratch *s, int build)
+/* what a walk is for: a query's answer (deleted nodes kept out of the
+ * results), a build (on the refine copies when there are some), or a
+ * query's entry points (the beam on layer 1) */
+enum { WALK_SEARCH = 0, WALK_BUILD = 1, WALK_ENTRY = 2 };
+
+static int search_layer(const emb_index *x, const idx_query *q, const idx_hit *seeds, int n_seeds, int ef, int level,
+                        hnsw_scratch *s, int mode)
 {
-    int skip_deleted_in_results = !build;
+    const int build = mode == WALK_BUILD, skip_deleted_in_results = mode == WALK_SEARCH;
     /* what the walk reads of each node: a build on refine copies reads those */
     const int on_copies = build && x->refine_vecs;
     const char *vbase = on_copies ? (const char *)x->refine_vecs : (const char *)x->codes;
     const size_t vlen = on_copies ? (size_t)x->dim * sizeof(float) : x->code_bytes;
     if (++s->epoch == 0) { memset(s->tag, 0, x->n * sizeof(uint16_t)); s->epoch = 1; }
     int nc = 0, nr = 0;
-    s->tag[ep] = s->epoch;
-    cand_push(s->cand, &nc, ep_d, ep);
-    if (!(skip_deleted_in_results && x->deleted[ep])) idx_heap_push(s->res, &nr, ef, ep_d, ep);
+    for (int i = 0; i < n_seeds; i++) {
+        uint32_t ep = seeds[i].i;
+        if (s->tag[ep] == s->epoch) continue;
+        s->tag[ep] = s->epoch;
+        cand_push(s->cand, &nc, seeds[i].d, ep);
+        if (!(skip_deleted_in_results && x->deleted[ep])) idx_heap_push(s->res, &nr, ef, seeds[i].d, ep);
+    }
     float bound = nr ? s->res[0].d : INFINITY;
     while (nc > 0) {
         idx_hit c = cand_pop(s->cand, &nc);
@@ -284,7 +293,7 @@ static void insert_one(emb_index *x, uint32_t i, hnsw_scratch *s, int *global_re
     ep = greedy(x, &q, ep, &ep_d, maxl, level, s, 1);
     idx_hit *sel = s->sel;
     for (int l = level < maxl ? level : maxl; l >= 0; l--) {
-        int nr = search_layer(x, &q, ep, ep_d, x->p.ef_construction, l, s, 1);
+        int nr = search_layer(x, &q, &(idx_hit){ ep_d, ep }, 1, x->p.ef_construction, l, s, WALK_BUILD);
         memcpy(sel, s->res, (size_t)nr * sizeof(idx_hit));
         idx_hits_sort(sel, nr);
         ep = sel[0].i;
@@ -361,13 +370,25 @@ int hnsw_insert_range(emb_index *x, size_t first, size_t n, int n_threads, char 
 
 size_t hnsw_scratch_bytes(const emb_index *x, int ef) { (void)x; (void)ef; return sizeof(hnsw_scratch); }
 
-int hnsw_search(const emb_index *x, const idx_query *q, int k, int ef, uint32_t *out, float *dist, void *scratch)
+int hnsw_search(const emb_index *x, const idx_query *q, int k, int ef, int ef_upper, uint32_t *out, float *dist, void *scratch)
 {
     hnsw_scratch *s = scratch;
     if (x->n == 0) return 0;
     float ep_d = idx_dist(x, q, x->entry);
-    uint32_t ep = greedy(x, q, x->entry, &ep_d, x->max_level, 0, s, 0);
-    int nr = search_layer(x, q, ep, ep_d, ef, 0, s, 0);
+    /* greedy down to layer 1, then a beam of ef_upper there: its nodes seed
+     * layer 0.  A greedy descent alone (hnswlib's) can end in the wrong
+     * cluster of well separated data and then miss all k: at 200k
+     * clustered vectors, 5% of queries found none of their 10 at ef 32 */
+    uint32_t ep = greedy(x, q, x->entry, &ep_d, x->max_level, ef_upper > 1 ? 1 : 0, s, 0);
+    idx_hit seed = { ep_d, ep };
+    const idx_hit *seeds = &seed;
+    int n_seeds = 1;
+    if (ef_upper > 1 && x->max_level >= 1) {
+        n_seeds = search_layer(x, q, &seed, 1, ef_upper, 1, s, WALK_ENTRY);
+        memcpy(s->sel, s->res, (size_t)n_seeds * sizeof(idx_hit));
+        seeds = s->sel;
+    }
+    int nr = search_layer(x, q, seeds, n_seeds, ef, 0, s, WALK_SEARCH);
     if (x->refine_vecs)
         for (int i = 0; i < nr; i++) s->res[i].d = idx_refine_dist(x, q->raw, s->res[i].i);
     idx_hits_sort(s->res, nr);

@@ -17,7 +17,7 @@ idx_params idx_default_params(void)
 
 idx_search_params idx_default_search_params(void)
 {
-    idx_search_params s = { .ef_search = 0, .rescore_mult = 4, .nprobe = 16, .refine_factor = 4 };
+    idx_search_params s = { .ef_search = 0, .rescore_mult = 4, .nprobe = 16, .refine_factor = 4, .ef_upper = 8 };
     return s;
 }
 

@@ -35,6 +35,8 @@ typedef struct {
 
 typedef struct {
     int ef_search;       /* HNSW beam width (>= k); default max(64, k) */
+    int ef_upper;        /* HNSW beam on layer 1, whose nodes seed layer 0; 1 = greedy
+                            descent as in the paper and hnswlib; default 8 */
     int rescore_mult;    /* binary + rescore: Hamming candidates per result; default 4 */
     int nprobe;          /* IVF-PQ: lists visited per query; default 16 */
     int refine_factor;   /* IVF-PQ + refine: PQ candidates per result; default 4 */

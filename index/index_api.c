@@ -37,7 +37,7 @@ ember_index_params ember_index_default_params(void)
 ember_search_params ember_search_default_params(void)
 {
     idx_search_params d = idx_default_search_params();
-    ember_search_params p = { d.ef_search, d.rescore_mult, d.nprobe, d.refine_factor };
+    ember_search_params p = { d.ef_search, d.rescore_mult, d.nprobe, d.refine_factor, d.ef_upper };
     return p;
 }
 
@@ -122,7 +122,7 @@ ember_status ember_index_search(const ember_index *h, const float *queries, size
     if (!err || !errlen) { err = tmp; errlen = sizeof tmp; }
     if (!h) return snprintf(err, errlen, "search: no index"), EMBER_ERR_ARG;
     idx_search_params d = idx_default_search_params(), ip = d;
-    if (sp) ip = (idx_search_params){ sp->ef_search, sp->rescore_mult, sp->nprobe, sp->refine_factor };
+    if (sp) ip = (idx_search_params){ sp->ef_search, sp->rescore_mult, sp->nprobe, sp->refine_factor, sp->ef_upper };
     if (idx_search(h->x, queries, nq, k, &ip, out_ids, out_scores, n_threads, err, errlen) != 0)
         return status_of(err, EMBER_ERR_ARG);
     return EMBER_OK;

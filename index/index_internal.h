@@ -91,7 +91,8 @@ int idx_materialize(emb_index *x, char *err, size_t errlen);
 
 /* HNSW */
 int hnsw_insert_range(emb_index *x, size_t first, size_t n, int n_threads, char *err, size_t errlen);
-int hnsw_search(const emb_index *x, const idx_query *q, int k, int ef, uint32_t *out, float *dist, void *scratch);
+/* scratch from hnsw_scratch_new(x, max(ef, ef_upper)) */
+int hnsw_search(const emb_index *x, const idx_query *q, int k, int ef, int ef_upper, uint32_t *out, float *dist, void *scratch);
 size_t hnsw_scratch_bytes(const emb_index *x, int ef);
 
 /* top-k max-heap on distance */

@@ -326,7 +326,8 @@ int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const
         return 0;
     }
     int ef = sp->ef_search > 0 ? (sp->ef_search > kk ? sp->ef_search : kk) : (kk > 64 ? kk : 64);
-    if (n_threads < 1) n_threads = 1;
+    if (sp->ef_upper < 0 || sp->ef_upper > 100000) return snprintf(err, errlen, "ef_upper %d out of range (1..100000; 0: default)", sp->ef_upper), -1;
+    int ef_upper = sp->ef_upper > 0 ? sp->ef_upper : 8;
     int fail = 0;
     #pragma omp parallel num_threads(n_threads) if (n_threads > 1 && nq > 1)
     {
@@ -334,7 +335,7 @@ int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const
         idx_hit *heap = malloc((size_t)(kk > ef ? kk : ef) * sizeof(idx_hit));
         uint32_t *ids = malloc((size_t)ef * sizeof(uint32_t));
         float *dist = malloc((size_t)ef * sizeof(float)), *qs = malloc((size_t)x->dim * sizeof(float));
-        void *hs = x->type == IDX_HNSW ? hnsw_scratch_new(x, ef) : NULL;
+        void *hs = x->type == IDX_HNSW ? hnsw_scratch_new(x, ef > ef_upper ? ef : ef_upper) : NULL;
         int ok = qb && heap && ids && dist && qs && (x->type != IDX_HNSW || hs);
         if (!ok) {
             #pragma omp atomic write
@@ -347,7 +348,7 @@ int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const
             idx_query_prepare(x, queries + qi * x->dim, &q, qb);
             int m;
             if (x->type == IDX_HNSW) {
-                m = hnsw_search(x, &q, kk, ef, ids, dist, hs);
+                m = hnsw_search(x, &q, kk, ef, ef_upper, ids, dist, hs);
                 for (int i = 0; i < m; i++) heap[i] = (idx_hit){ dist[i], ids[i] };
             } else {
                 m = flat_search(x, &q, kk, heap);

@@ -264,6 +264,62 @@ static void test_hnsw_recall(void **s)
     free(data); free(q); free(truth);
 }
 
+static double recall_upper(const emb_index *x, const float *q, const int64_t *truth, int k, int ef, int ef_upper, int *lost)
+{
+    int64_t *got = malloc(sizeof(int64_t) * NQ * k);
+    float *sc = malloc(sizeof(float) * NQ * k);
+    idx_search_params sp = idx_default_search_params();
+    sp.ef_search = ef;
+    sp.ef_upper = ef_upper;
+    char err[256];
+    if (idx_search(x, q, NQ, k, &sp, got, sc, 2, err, sizeof err) != 0) fail_msg("search: %s", err);
+    double r = recall(got, truth, NQ, k);
+    *lost = 0; /* queries that found none of their k */
+    for (int i = 0; i < NQ; i++) *lost += recall(got + (size_t)i * k, truth + (size_t)i * k, 1, k) == 0;
+    free(got); free(sc);
+    return r;
+}
+
+/* The beam on layer 1 that seeds layer 0 (ef_upper): on well separated
+ * clusters a greedy descent can end in the wrong one and find none of the
+ * k; the beam must not lose what greedy finds, may be wider than ef, and a
+ * bad value is refused. */
+static void test_hnsw_upper_beam(void **s)
+{
+    (void)s;
+    int n = 20000, k = 10, lost1, lost8, lost64;
+    const int D = 384; /* cluster centres nearly orthogonal, as in the 200k bench */
+    float *data = clustered(n, D, 1000, 11), *q = near_queries(data, n, NQ, D);
+    int64_t *truth = malloc(sizeof(int64_t) * NQ * k);
+    brute(data, n, q, NQ, D, k, 0, truth);
+    /* a sparse graph (M 8, ef_construction 40) over 1000 small clusters:
+     * the descent's dead ends show at this size (at 200k x 384 with M 16
+     * they cost 5% of the queries) */
+    idx_params p = idx_default_params();
+    p.M = 8;
+    p.ef_construction = 40;
+    char err[256];
+    emb_index *x = idx_create(IDX_HNSW, IDX_IP, IDX_F32, D, &p, err, sizeof err);
+    int64_t *ids = seq_ids(n);
+    assert_int_equal(idx_add(x, data, ids, NULL, (size_t)n, 1, err, sizeof err), 0);
+    free(ids);
+    double g = recall_upper(x, q, truth, k, 10, 1, &lost1), b = recall_upper(x, q, truth, k, 10, 8, &lost8);
+    double w = recall_upper(x, q, truth, k, 10, 64, &lost64); /* wider than ef */
+    printf("hnsw n=%d, ef 10: recall@10 greedy descent %.4f (%d queries found none), layer-1 beam 8 %.4f (%d), 64 %.4f (%d)\n",
+           n, g, lost1, b, lost8, w, lost64);
+    assert_true(lost1 > 0);           /* the data shows the failure ... */
+    assert_true(lost8 < lost1 && b > g); /* ... which the beam reduces */
+    assert_true(lost64 <= lost8 && w >= b - 0.005);
+    idx_search_params sp = idx_default_search_params();
+    sp.ef_upper = -1;
+    int64_t id;
+    float sc;
+    assert_int_equal(idx_search(x, q, 1, 1, &sp, &id, &sc, 1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "ef_upper"));
+    idx_free(x);
+    free(data); free(q); free(truth);
+}
+
 /* int8 + refine: the graph of the f32 vectors, walked on int8 codes, hits
  * re-ranked on f32 copies: recall of the f32 graph, exact scores. */
 static void test_hnsw_int8_refine(void **s)
@@ -825,6 +881,7 @@ int main(void)
         cmocka_unit_test(test_flat_block_edges),
         cmocka_unit_test(test_flat_binary_exact),
         cmocka_unit_test(test_hnsw_recall),
+        cmocka_unit_test(test_hnsw_upper_beam),
         cmocka_unit_test(test_hnsw_int8_refine),
         cmocka_unit_test(test_delete_compact_texts),
         cmocka_unit_test(test_file_round_trip_and_corruption),

@@ -21,6 +21,8 @@ static const char *USAGE =
     "\n"
     "  -k N                    hits to print (default 10)\n"
     "  --ef N                  HNSW search beam (default max(64, k))\n"
+    "  --ef-upper N            HNSW beam on layer 1 that seeds layer 0 (default 8;\n"
+    "                          1: the greedy descent of the paper and hnswlib)\n"
     "  --rescore-mult N        binary + rescore: candidates per hit (default 4)\n"
     "  --nprobe N              IVF-PQ lists to visit (default 16)\n"
     "  --refine-factor N       IVF-PQ + refine: candidates per hit (default 4)\n"
@@ -41,7 +43,7 @@ static int by_logit(const void *a, const void *b)
 int cmd_search(int argc, char **argv)
 {
     const char *xpath = NULL, *model = NULL, *query = NULL, *cross = NULL;
-    int k = 10, ef = 0, cand = 50, top = 0, threads = 0, rmult = 4, nprobe = 16, rfac = 4;
+    int k = 10, ef = 0, ef_upper = 0, cand = 50, top = 0, threads = 0, rmult = 4, nprobe = 16, rfac = 4;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(USAGE, stdout); return 0; }
@@ -53,6 +55,7 @@ int cmd_search(int argc, char **argv)
         else if (!strcmp(a, "--rerank")) cross = v;
         else if (!strcmp(a, "-k")) { if (cli_parse_int(a, v, 1, 100000, &k)) return 2; }
         else if (!strcmp(a, "--ef")) { if (cli_parse_int(a, v, 1, 100000, &ef)) return 2; }
+        else if (!strcmp(a, "--ef-upper")) { if (cli_parse_int(a, v, 1, 100000, &ef_upper)) return 2; }
         else if (!strcmp(a, "--candidates")) { if (cli_parse_int(a, v, 1, 100000, &cand)) return 2; }
         else if (!strcmp(a, "--top")) { if (cli_parse_int(a, v, 1, 100000, &top)) return 2; }
         else if (!strcmp(a, "--rescore-mult")) { if (cli_parse_int(a, v, 1, 1000, &rmult)) return 2; }
@@ -98,6 +101,7 @@ int cmd_search(int argc, char **argv)
     if (!ids || !scores || !hits) { cli_err("out of memory"); goto done; }
     idx_search_params sp = idx_default_search_params();
     sp.ef_search = ef;
+    sp.ef_upper = ef_upper;
     sp.rescore_mult = rmult;
     sp.nprobe = nprobe;
     sp.refine_factor = rfac;
