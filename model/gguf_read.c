@@ -218,8 +218,8 @@ static int parse(gguf_file *f, char *err, size_t errlen)
         return fail(&c, "out of memory");
 
     for (uint64_t i = 0; i < f->n_kv; i++) {
-        const unsigned char *k;
-        uint64_t klen;
+        const unsigned char *k = NULL;
+        uint64_t klen = 0;
         gguf_kv *kv = &f->kv[i];
         if (rd_str(&c, &k, &klen, "key name")) return -1;
         if (klen == 0 || klen > 65535) return fail(&c, "key %llu has a name of %llu bytes", (unsigned long long)i, (unsigned long long)klen);
@@ -246,7 +246,7 @@ static int parse(gguf_file *f, char *err, size_t errlen)
 
     for (uint64_t i = 0; i < f->n_tensors; i++) {
         gguf_tensor *t = &f->tensors[i];
-        const unsigned char *nm;
+        const unsigned char *nm = NULL;
         uint64_t nlen, off;
         if (rd_str(&c, &nm, &nlen, "tensor name")) return -1;
         if (nlen == 0 || nlen > 1024 || memchr(nm, 0, nlen))
