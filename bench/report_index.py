@@ -44,7 +44,7 @@ reruns = [r for r in rows if "rerun" in r]
 if reruns:
     print("Rows re-measured since the last full run (flat rows: the latest of them; ratios are only taken within one run): "
           + "; ".join(f"{r['rerun']} by `{r['cmd']}` on {r['date']}" for r in reruns)
-          + ".  The other families come from the last full run.\n")
+          + (".\n" if {r["rerun"] for r in reruns} >= {"hnsw", "binary", "ivfpq"} else ".  The other families come from the last full run.\n"))
 print("Summary (the issue's targets; ratios within this run):\n")
 for T in sorted({r["threads"] for r in rows if "index" in r}):
     sel = [r for r in rows if r.get("threads") == T and "index" in r]
