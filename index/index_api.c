@@ -30,14 +30,16 @@ static ember_status status_of(const char *msg, ember_status otherwise)
 ember_index_params ember_index_default_params(void)
 {
     idx_params d = idx_default_params();
-    ember_index_params p = { d.M, d.ef_construction, d.seed, d.rescore, d.nlist, d.pq_m, d.refine, d.pq_bits };
+    ember_index_params p = { .M = d.M, .ef_construction = d.ef_construction, .seed = d.seed, .rescore = d.rescore,
+                             .nlist = d.nlist, .pq_m = d.pq_m, .refine = d.refine, .pq_bits = d.pq_bits };
     return p;
 }
 
 ember_search_params ember_search_default_params(void)
 {
     idx_search_params d = idx_default_search_params();
-    ember_search_params p = { d.ef_search, d.rescore_mult, d.nprobe, d.refine_factor, d.ef_upper };
+    ember_search_params p = { .ef_search = d.ef_search, .rescore_mult = d.rescore_mult, .nprobe = d.nprobe,
+                              .refine_factor = d.refine_factor, .ef_upper = d.ef_upper };
     return p;
 }
 
@@ -59,7 +61,8 @@ ember_index *ember_index_create(ember_index_type type, ember_metric metric, embe
 {
     ember_index_params d = ember_index_default_params();
     if (!p) p = &d;
-    idx_params ip = { p->M, p->ef_construction, p->seed, p->rescore, p->nlist, p->pq_m, p->refine, p->pq_bits ? p->pq_bits : 8 };
+    idx_params ip = { .M = p->M, .ef_construction = p->ef_construction, .seed = p->seed, .rescore = p->rescore,
+                      .nlist = p->nlist, .pq_m = p->pq_m, .refine = p->refine, .pq_bits = p->pq_bits ? p->pq_bits : 8 };
     /* the enums share their values with index/index.h; idx_create checks them */
     return wrap(idx_create((idx_type)type, (idx_metric)metric, (idx_vec)store, dim, &ip, err, errlen), err, errlen);
 }
@@ -122,7 +125,8 @@ ember_status ember_index_search(const ember_index *h, const float *queries, size
     if (!err || !errlen) { err = tmp; errlen = sizeof tmp; }
     if (!h) return snprintf(err, errlen, "search: no index"), EMBER_ERR_ARG;
     idx_search_params d = idx_default_search_params(), ip = d;
-    if (sp) ip = (idx_search_params){ sp->ef_search, sp->rescore_mult, sp->nprobe, sp->refine_factor, sp->ef_upper };
+    if (sp) ip = (idx_search_params){ .ef_search = sp->ef_search, .ef_upper = sp->ef_upper, .rescore_mult = sp->rescore_mult,
+                                      .nprobe = sp->nprobe, .refine_factor = sp->refine_factor };
     if (idx_search(h->x, queries, nq, k, &ip, out_ids, out_scores, n_threads, err, errlen) != 0)
         return status_of(err, EMBER_ERR_ARG);
     return EMBER_OK;

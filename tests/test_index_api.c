@@ -91,15 +91,29 @@ static void test_lifecycle(void **s)
     assert_int_equal(ember_index_search(x, v, 5, 10, NULL, a, sa, 1, err, sizeof err), EMBER_OK);
     assert_int_equal(ember_index_search(y, v, 5, 10, NULL, b, sb, 1, err, sizeof err), EMBER_OK);
     assert_memory_equal(a, b, sizeof a);
+    /* zeroed search parameters mean the defaults (ef_upper 0: 8); the
+     * greedy descent (ef_upper 1) still finds each vector itself */
+    ember_search_params z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(ember_index_search(y, v, 5, 10, &z, b, sb, 1, err, sizeof err), EMBER_OK);
+    assert_memory_equal(a, b, sizeof a);
+    z.ef_upper = 1;
+    assert_int_equal(ember_index_search(y, v, 5, 10, &z, b, sb, 1, err, sizeof err), EMBER_OK);
+    for (int i = 0; i < 5; i++) assert_true(b[i * 10] == a[i * 10]);
+    z.ef_upper = -3;
+    assert_int_equal(ember_index_search(y, v, 5, 10, &z, b, sb, 1, err, sizeof err), EMBER_ERR_ARG);
+    assert_non_null(strstr(err, "ef_upper"));
     ember_index_free(x);
     ember_index_free(y);
     for (int i = 0; i < N; i++) free(texts[i]);
     free(texts); free(ids); free(v);
 }
 
+/* 8-bit and 4-bit codes alike through the public API */
 static void test_ivfpq_train_then_add(void **s)
 {
     (void)s;
+    for (int bits = 8; bits >= 4; bits -= 4) {
     char err[256];
     float *v = vectors(N);
     int64_t *ids = malloc(sizeof(int64_t) * N);
@@ -107,6 +121,7 @@ static void test_ivfpq_train_then_add(void **s)
     ember_index_params p = ember_index_default_params();
     p.nlist = 16;
     p.pq_m = 8;
+    p.pq_bits = bits;
     p.refine = 1;
     ember_index *x = ember_index_create(EMBER_INDEX_IVFPQ, EMBER_METRIC_IP, EMBER_STORE_F32, DIM, &p, err, sizeof err);
     assert_non_null(x);
@@ -125,14 +140,21 @@ static void test_ivfpq_train_then_add(void **s)
     assert_int_equal(ember_index_train(x, v, N, 1), EMBER_ERR_ARG); /* training is fixed now */
     ember_search_params sp = ember_search_default_params();
     sp.nprobe = 16;
+    /* 16 codewords per 4 random dims are coarse: 4-bit codes need more
+     * candidates for the refine to see the vector itself (40: 51 of 60) */
+    sp.refine_factor = bits == 4 ? 10 : 4;
     int hits = 0;
     for (int i = 0; i < N; i += 50) {
         assert_int_equal(ember_index_search(x, v + (size_t)i * DIM, 1, 10, &sp, got, sc, 1, err, sizeof err), EMBER_OK);
         hits += got[0] == i;
     }
     assert_true(hits >= 55); /* of 60: refine makes the vector itself come first */
+    ember_index_info info;
+    ember_index_get_info(x, &info);
+    assert_int_equal(info.bytes_per_vector, (size_t)(8 * bits / 8 + 8 + DIM * 4));
     ember_index_free(x);
     free(ids); free(v);
+    }
 }
 
 static void test_errors(void **s)
