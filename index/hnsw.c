@@ -97,12 +97,13 @@ static inline void prefetch_tail(const char *p, size_t len)
     for (size_t o = 64; o < len; o += 64) __builtin_prefetch(p + o);
 }
 
-/* Best ef nodes at one level from entry ep; results into s->res (max-heap), count returned. */
 /* what a walk is for: a query's answer (deleted nodes kept out of the
  * results), a build (on the refine copies when there are some), or a
  * query's entry points (the beam on layer 1) */
 enum { WALK_SEARCH = 0, WALK_BUILD = 1, WALK_ENTRY = 2 };
 
+/* Best ef nodes at one level from the seeds (n_seeds >= 1); results into
+ * s->res (max-heap), count returned. */
 static int search_layer(const emb_index *x, const idx_query *q, const idx_hit *seeds, int n_seeds, int ef, int level,
                         hnsw_scratch *s, int mode)
 {
