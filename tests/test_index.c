@@ -608,17 +608,19 @@ static void test_file_bad_link(void **s)
     free(img); free(data);
 }
 
-static emb_index *build_ivf(const float *data, int n, int refine, int threads)
+/* nlist 64; 16 x 8-bit or 32 x 4-bit codes (16 bytes either way); trained
+ * on the first half, then the rest added */
+static emb_index *build_ivf(const float *data, int n, idx_metric metric, int pq_bits, int refine, int threads)
 {
     char err[256];
     idx_params p = idx_default_params();
     p.nlist = 64;
-    p.pq_m = 16;
+    p.pq_bits = pq_bits;
+    p.pq_m = pq_bits == 8 ? 16 : 32;
     p.refine = refine;
-    emb_index *x = idx_create(IDX_IVFPQ, IDX_COSINE, IDX_F32, DIM, &p, err, sizeof err);
+    emb_index *x = idx_create(IDX_IVFPQ, metric, IDX_F32, DIM, &p, err, sizeof err);
     if (!x) fail_msg("create: %s", err);
     int64_t *ids = seq_ids(n);
-    /* trained on the first batch, then more added */
     if (idx_add(x, data, ids, NULL, (size_t)n / 2, threads, err, sizeof err) != 0) fail_msg("add: %s", err);
     if (idx_add(x, data + (size_t)n / 2 * DIM, ids + n / 2, NULL, (size_t)(n - n / 2), threads, err, sizeof err) != 0) fail_msg("add: %s", err);
     free(ids);
@@ -632,7 +634,7 @@ static void test_ivfpq(void **s)
     float *data = clustered(n, DIM, 50, 6), *q = near_queries(data, n, NQ, DIM);
     int64_t *truth = malloc(sizeof(int64_t) * NQ * k);
     brute(data, n, q, NQ, DIM, k, 0, truth);
-    emb_index *x = build_ivf(data, n, 0, 2), *xr = build_ivf(data, n, 1, 1);
+    emb_index *x = build_ivf(data, n, IDX_COSINE, 8, 0, 2), *xr = build_ivf(data, n, IDX_COSINE, 8, 1, 1);
     int64_t *a = malloc(sizeof(int64_t) * NQ * k), *b = malloc(sizeof(int64_t) * NQ * k);
     float *sa = malloc(sizeof(float) * NQ * k), *sb = malloc(sizeof(float) * NQ * k);
     idx_search_params sp = idx_default_search_params();
@@ -656,7 +658,7 @@ static void test_ivfpq(void **s)
     assert_int_equal(idx_search(x, q, NQ, k, &sp, b, sb, 1, err, sizeof err), 0);
     assert_int_equal(idx_search(x, q, NQ, k, &sp, a, sa, 2, err, sizeof err), 0);
     assert_memory_equal(a, b, sizeof(int64_t) * NQ * k);
-    emb_index *x1 = build_ivf(data, n, 0, 1);
+    emb_index *x1 = build_ivf(data, n, IDX_COSINE, 8, 0, 1);
     assert_int_equal(idx_search(x1, q, NQ, k, &sp, b, sb, 2, err, sizeof err), 0);
     assert_memory_equal(a, b, sizeof(int64_t) * NQ * k);
     /* delete, save, open */
@@ -686,23 +688,6 @@ static void test_ivfpq(void **s)
 /* 4-bit PQ scanned by the fast-scan kernel: the hits it ranks are those of
  * an exact scan of the same codes (byte tables cost only rounding), scores
  * within the rounding bound, recall bounds, threads, files, refusals. */
-static emb_index *build_ivf4(const float *data, int n, idx_metric metric, int refine)
-{
-    char err[256];
-    idx_params p = idx_default_params();
-    p.nlist = 64;
-    p.pq_m = 32;
-    p.pq_bits = 4;
-    p.refine = refine;
-    emb_index *x = idx_create(IDX_IVFPQ, metric, IDX_F32, DIM, &p, err, sizeof err);
-    if (!x) fail_msg("create: %s", err);
-    int64_t *ids = seq_ids(n);
-    if (idx_add(x, data, ids, NULL, (size_t)n / 2, 2, err, sizeof err) != 0) fail_msg("add: %s", err);
-    if (idx_add(x, data + (size_t)n / 2 * DIM, ids + n / 2, NULL, (size_t)(n - n / 2), 2, err, sizeof err) != 0) fail_msg("add: %s", err);
-    free(ids);
-    return x;
-}
-
 static void test_ivfpq4(void **s)
 {
     (void)s;
@@ -711,7 +696,7 @@ static void test_ivfpq4(void **s)
     int64_t *truth = malloc(sizeof(int64_t) * NQ * k), *a = malloc(sizeof(int64_t) * NQ * k), *b = malloc(sizeof(int64_t) * NQ * k);
     float *sa = malloc(sizeof(float) * NQ * k), *sb = malloc(sizeof(float) * NQ * k);
     brute(data, n, q, NQ, DIM, k, 0, truth);
-    emb_index *x = build_ivf4(data, n, IDX_IP, 0), *xr = build_ivf4(data, n, IDX_IP, 1);
+    emb_index *x = build_ivf(data, n, IDX_IP, 4, 0, 2), *xr = build_ivf(data, n, IDX_IP, 4, 1, 2);
     idx_info in;
     idx_get_info(x, &in);
     assert_int_equal(in.pq_bits, 4);
@@ -773,7 +758,7 @@ static void test_ivfpq4(void **s)
     r16 = recall(a, truth, NQ, k);
     assert_int_equal(idx_search(xr, q, NQ, k, &sp, b, sb, 2, err, sizeof err), 0);
     rr = recall(b, truth, NQ, k);
-    emb_index *xl = build_ivf4(data, n, IDX_L2, 0); /* L2: a table per list */
+    emb_index *xl = build_ivf(data, n, IDX_L2, 4, 0, 2); /* L2: a table per list */
     int64_t *tl2 = malloc(sizeof(int64_t) * NQ * k);
     brute(data, n, q, NQ, DIM, k, 1, tl2);
     assert_int_equal(idx_search(xl, q, NQ, k, &sp, b, sb, 1, err, sizeof err), 0);
