@@ -49,7 +49,8 @@ const kern_ops *kern_ops_get(void)
 size_t kern_gemm_scratch_floats(int n_threads)
 {
     if (n_threads < 1) n_threads = 1;
-    /* per thread: the packed W block and one packed A micro-panel (<= 16 rows) */
+    /* per thread: the packed W block and one packed A micro-panel (<= 16 rows);
+     * the broadcast small-M path keeps X^T and widened W rows in the same room */
     return (size_t)n_threads * ((size_t)KERN_GEMM_KC * KERN_GEMM_NC + (size_t)KERN_GEMM_KC * 16 + 64);
 }
 

@@ -662,6 +662,151 @@ static void gemm_small(int M, int K, const float *A, int lda, const void *W, ker
     else gemm_small_t(M, K, A, lda, W, KERN_W_BF16, ldw, bias, C, ldc, n_begin, n_end);
 }
 
+#ifdef GEMM_BCAST_TF
+/* From 9 rows to a few hundred, where the ISA sets GEMM_BCAST_TF (AVX2):
+ * C^T = W . X^T.  The dot-product form above feeds 12 FMAs from 7 vector
+ * loads and re-reads each W block once per 4 rows, and the packed path below
+ * copies all of W for a handful of rows; here X^T is packed (rows in blocks
+ * of 16, or 8 for the last few) and meets each W element broadcast from its
+ * row in place: per k, 2 vector loads and TF broadcasts feed 2 TF FMAs.  W
+ * streams from memory once, for the first row block; the later blocks find
+ * the tile's rows in L1.  Each C element is one sum in k order per k chunk,
+ * the chunk set by M and K alone, so any thread count gives the same bits. */
+#define BC_TF GEMM_BCAST_TF
+#define BC_ROWS (2 * VL)     /* rows of a full block */
+#define BC_XT 65536          /* floats of X^T per chunk: 256 KB, stays in L2 */
+#define BC_KS_MAX 4096
+#define BC_MAX_M 160         /* the packed path is as fast from about 192 rows */
+_Static_assert(VL == 8 && BC_TF <= VL, "bcast tiles are transposed as 8 x 8 blocks");
+_Static_assert((size_t)BC_XT + (size_t)BC_TF * BC_KS_MAX <= (size_t)KERN_GEMM_KC * KERN_GEMM_NC, "bcast scratch");
+
+/* rows of X^T laid out per chunk: ceil(M / 16) blocks, the last of 8 when it holds 8 or fewer rows */
+static int bc_rows_padded(int M) { return M % BC_ROWS && M % BC_ROWS <= VL ? M - M % BC_ROWS + VL : (M + BC_ROWS - 1) / BC_ROWS * BC_ROWS; }
+static int bc_chunk(int M)
+{
+    int ks = BC_XT / bc_rows_padded(M) / VL * VL;
+    return ks > BC_KS_MAX ? BC_KS_MAX : ks;
+}
+
+/* xt[k][j] = A[j][k0 + k] for j < rows, 0 for rows <= j < rb (rb = 8 or 16), k < kc */
+static void bc_pack_xt(const float *A, int lda, int rows, int rb, int k0, int kc, float *xt)
+{
+    int k = 0;
+    for (; k + VL <= kc; k += VL)
+        for (int h = 0; h < rb / VL; h++) {
+            vf r[VL];
+#pragma GCC unroll 16
+            for (int j = 0; j < VL; j++) r[j] = h * VL + j < rows ? vf_load(A + (size_t)(h * VL + j) * lda + k0 + k) : vf_zero();
+            vf_transpose8(r);
+#pragma GCC unroll 16
+            for (int j = 0; j < VL; j++) vf_store(xt + (size_t)(k + j) * rb + h * VL, r[j]);
+        }
+    for (; k < kc; k++)
+        for (int m = 0; m < rb; m++) xt[(size_t)k * rb + m] = m < rows ? A[(size_t)m * lda + k0 + k] : 0.0f;
+}
+
+/* Sums of a tile for rows m0 .. m0 + rows (rows <= TV VL) of C (columns
+ * n0 .. n0 + nn): acc[i][.] = sum_k w[i][k] x[k][.] over kc steps, x rows TV VL
+ * wide; then C = acc^T + bias (first k chunk) or C += acc^T.  pf != NULL: one
+ * line of each row at pf[i] is requested per pf_step steps. */
+static inline __attribute__((always_inline)) void bc_tile(const int TV, int kc, const float *x, const float *const *w,
+                                                          const char *const *pf, int pf_step, size_t esz,
+                                                          float *C, int ldc, int rows, int nn, const float *bias, int first)
+{
+    vf acc[BC_TF][2];
+#pragma GCC unroll 16
+    for (int i = 0; i < BC_TF; i++) acc[i][0] = acc[i][1] = vf_zero();
+    for (int k = 0; k < kc;) {
+        const int ke = kc - k < pf_step ? kc : k + pf_step;
+        if (pf) {
+#pragma GCC unroll 16
+            for (int i = 0; i < BC_TF; i++) __builtin_prefetch(pf[i] + (size_t)k * esz, 0, 3);
+        }
+        for (; k < ke; k++, x += TV * VL) {
+            vf x0 = vf_load(x), x1 = TV > 1 ? vf_load(x + VL) : x0;
+#pragma GCC unroll 16
+            for (int i = 0; i < BC_TF; i++) {
+                vf b = vf_broadcast(w[i] + k);
+                acc[i][0] = vf_fma(b, x0, acc[i][0]);
+                if (TV > 1) acc[i][1] = vf_fma(b, x1, acc[i][1]);
+            }
+        }
+    }
+    /* acc^T, a row of C per vector: TF of its VL lanes are this tile's columns */
+    vf r[2][VL];
+#pragma GCC unroll 16
+    for (int h = 0; h < TV; h++) {
+#pragma GCC unroll 16
+        for (int i = 0; i < VL; i++) r[h][i] = i < BC_TF ? acc[i][h] : vf_zero();
+        vf_transpose8(r[h]);
+    }
+    float bz[VL] = {0};
+    for (int i = 0; i < nn; i++) bz[i] = bias ? bias[i] : 0.0f;
+    const vf bv = vf_load(bz);
+    for (int m = 0; m < rows; m++) {
+        float *c = C + (size_t)m * ldc;
+        vf v = r[m / VL][m % VL];
+        if (first) v = vf_add(v, bv);
+        if (nn == BC_TF) { /* 6 columns on AVX2: 4 + 2, no masked store */
+            if (!first) v = vf_add(v, vf_load_n(c, BC_TF));
+            vf_store_tf(c, v);
+        } else {
+            float t[VL];
+            vf_store(t, v);
+            for (int i = 0; i < nn; i++) c[i] = first ? t[i] : c[i] + t[i];
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void gemm_bcast_t(int M, int K, const float *A, int lda, const void *W,
+                                                              const kern_wtype wt, int ldw, const float *bias, float *C,
+                                                              int ldc, int n_begin, int n_end, float *xt, float *wb)
+{
+    const size_t esz = wt == KERN_W_F32 ? 4 : 2;
+    const int pf_step = (int)(64 / esz), KS = bc_chunk(M); /* one line of a row per pf_step steps */
+    for (int k0 = 0; k0 < K; k0 += KS) {
+        const int kc = K - k0 < KS ? K - k0 : KS;
+        for (int m0 = 0; m0 < M; m0 += BC_ROWS) {
+            int rows = M - m0 < BC_ROWS ? M - m0 : BC_ROWS;
+            bc_pack_xt(A + (size_t)m0 * lda, lda, rows, rows <= VL ? VL : BC_ROWS, k0, kc, xt + (size_t)m0 * kc);
+        }
+        for (int n0 = n_begin; n0 < n_end; n0 += BC_TF) {
+            const int nn = n_end - n0 < BC_TF ? n_end - n0 : BC_TF;
+            const float *w[BC_TF];
+            const char *pf[BC_TF]; /* the rows two tiles on: one tile ahead is too late for K = 384 */
+#pragma GCC unroll 16
+            for (int i = 0; i < BC_TF; i++) {
+                int n = n0 + (i < nn ? i : 0), p = n0 + 2 * BC_TF + i < n_end ? n0 + 2 * BC_TF + i : n;
+                pf[i] = (const char *)W + ((size_t)p * ldw + k0) * esz;
+                if (wt == KERN_W_F32) {
+                    w[i] = (const float *)W + (size_t)n * ldw + k0;
+                } else {
+                    w_row(W, wt, ldw, n, k0, kc, wb + (size_t)i * kc);
+                    w[i] = wb + (size_t)i * kc;
+                }
+            }
+            for (int m0 = 0; m0 < M; m0 += BC_ROWS) {
+                const int rows = M - m0 < BC_ROWS ? M - m0 : BC_ROWS;
+                const float *x = xt + (size_t)m0 * kc;
+                float *c = C + (size_t)m0 * ldc + n0;
+                const float *b = bias ? bias + n0 : NULL;
+                if (rows > VL) bc_tile(2, kc, x, w, m0 ? NULL : pf, pf_step, esz, c, ldc, rows, nn, b, k0 == 0);
+                else bc_tile(1, kc, x, w, m0 ? NULL : pf, pf_step, esz, c, ldc, rows, nn, b, k0 == 0);
+            }
+        }
+    }
+}
+
+static void gemm_bcast(int M, int K, const float *A, int lda, const void *W, kern_wtype wt, int ldw,
+                       const float *bias, float *C, int ldc, int n_begin, int n_end, float *scratch)
+{
+    float *xt = scratch, *wb = scratch + BC_XT;
+    if (wt == KERN_W_F32) gemm_bcast_t(M, K, A, lda, W, KERN_W_F32, ldw, bias, C, ldc, n_begin, n_end, xt, wb);
+    else if (wt == KERN_W_F16) gemm_bcast_t(M, K, A, lda, W, KERN_W_F16, ldw, bias, C, ldc, n_begin, n_end, xt, wb);
+    else gemm_bcast_t(M, K, A, lda, W, KERN_W_BF16, ldw, bias, C, ldc, n_begin, n_end, xt, wb);
+}
+#endif
+
 static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W, kern_wtype wt,
                      int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads)
 {
@@ -671,6 +816,21 @@ static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W
             for (int n = 0; n < N; n++) C[(size_t)m * ldc + n] = bias ? bias[n] : 0.0f;
         return;
     }
+#ifdef GEMM_BCAST_TF
+    if (M > 8 && M <= BC_MAX_M) {
+        /* tiles of BC_TF columns over the threads, each with its own X^T */
+        const size_t per_thread = kern_gemm_scratch_floats(1);
+        int tiles = (N + BC_TF - 1) / BC_TF, nt = n_threads < 1 ? 1 : n_threads;
+        if (nt > tiles) nt = tiles;
+        #pragma omp parallel for num_threads(nt) schedule(static)
+        for (int t = 0; t < nt; t++) {
+            int b0 = (int)((long)tiles * t / nt), b1 = (int)((long)tiles * (t + 1) / nt);
+            int ne = b1 * BC_TF < N ? b1 * BC_TF : N;
+            if (b0 * BC_TF < ne) gemm_bcast(M, K, A, lda, W, wt, ldw, bias, C, ldc, b0 * BC_TF, ne, pack + (size_t)t * per_thread);
+        }
+        return;
+    }
+#endif
     if (M <= SMALL_M) {
         /* blocks of SB_N columns over the threads; each element computed alike */
         int blocks = (N + SB_N - 1) / SB_N, nt = n_threads < 1 ? 1 : n_threads;
