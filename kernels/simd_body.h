@@ -848,8 +848,28 @@ static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W
     int nt = n_threads < 1 ? 1 : n_threads;
     if (nt > panels) nt = panels;
     if (nt == 1) { gemm_cols(M, K, A, lda, W, wt, ldw, bias, C, ldc, 0, N, pack); return; }
-    /* threads own disjoint column ranges: each element is computed the same
-     * way whatever the thread count */
+    /* threads own disjoint row or column ranges: each element is computed the
+     * same way whatever the thread count.  Rows when they outnumber columns:
+     * each thread then packs its own rows of A once (not all of A once per
+     * thread) and all of W, the smaller operand. */
+    if (M > N) {
+        const int units = (M + GEMM_MR - 1) / GEMM_MR;
+        if (nt > units) nt = units;
+        #pragma omp parallel num_threads(nt)
+        {
+            int t = 0, T = 1;
+#ifdef _OPENMP
+            t = omp_get_thread_num();
+            T = omp_get_num_threads();
+#endif
+            int mb = (int)((long)units * t / T) * GEMM_MR, me = (int)((long)units * (t + 1) / T) * GEMM_MR;
+            if (me > M) me = M;
+            if (mb < me)
+                gemm_cols(me - mb, K, A + (size_t)mb * lda, lda, W, wt, ldw, bias, C + (size_t)mb * ldc, ldc, 0, N,
+                          pack + (size_t)t * per_thread);
+        }
+        return;
+    }
     #pragma omp parallel num_threads(nt)
     {
         int t = 0, T = 1;
