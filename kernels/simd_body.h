@@ -766,6 +766,9 @@ static inline __attribute__((always_inline)) void gemm_bcast_t(int M, int K, con
     const int pf_step = (int)(64 / esz), KS = bc_chunk(M); /* one line of a row per pf_step steps */
     for (int k0 = 0; k0 < K; k0 += KS) {
         const int kc = K - k0 < KS ? K - k0 : KS;
+        /* the first two tiles' rows (later ones are requested two tiles ahead) while X^T is packed */
+        for (int n = n_begin; n < n_end && n < n_begin + 2 * BC_TF; n++)
+            for (size_t b = 0; b < (size_t)kc * esz; b += 64) __builtin_prefetch((const char *)W + ((size_t)n * ldw + k0) * esz + b, 0, 3);
         for (int m0 = 0; m0 < M; m0 += BC_ROWS) {
             int rows = M - m0 < BC_ROWS ? M - m0 : BC_ROWS;
             bc_pack_xt(A + (size_t)m0 * lda, lda, rows, rows <= VL ? VL : BC_ROWS, k0, kc, xt + (size_t)m0 * kc);
