@@ -49,11 +49,12 @@ typedef struct kern_ops {
     void (*gelu_f32)(float *x, size_t n);
 
     /* Scaled dot-product attention for ONE head of ONE sequence, no padding:
-     * out[i] = sum_j softmax_j(scale * q[i].k[j]) v[j], i,j < L, vectors of d.
+     * out[i] = sum_j softmax_j(scale * q[i].k[j]) v[j], i < nq queries (the
+     * first nq rows of q; nq = L for the whole sequence), j < L, vectors of d.
      * q/k/v/out rows have strides ldq/ldk/ldv/ldo (floats).  `scratch` holds
      * kern_attention_scratch_floats(L) floats. Single-threaded (the caller
      * spreads heads and sequences over threads). */
-    void (*attention_f32)(int L, int d, float scale,
+    void (*attention_f32)(int L, int nq, int d, float scale,
                           const float *q, int ldq, const float *k, int ldk,
                           const float *v, int ldv, float *out, int ldo,
                           float *scratch);

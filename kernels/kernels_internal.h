@@ -33,7 +33,7 @@ void gemm_f32_ref(int M, int N, int K, const float *A, int lda, const void *W, k
                   int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads);
 void layernorm_f32_ref(float *x, const float *r, const float *g, const float *b, int n, float eps);
 void gelu_f32_ref(float *x, size_t n);
-void attention_f32_ref(int L, int d, float scale, const float *q, int ldq, const float *k, int ldk,
+void attention_f32_ref(int L, int nq, int d, float scale, const float *q, int ldq, const float *k, int ldk,
                        const float *v, int ldv, float *out, int ldo, float *scratch);
 float dot_f32_ref(const float *a, const float *b, size_t n);
 float l2sq_f32_ref(const float *a, const float *b, size_t n);

@@ -131,11 +131,11 @@ void kern_hamming_pack(const uint64_t *rows, size_t ld_words, size_t n, size_t n
 }
 
 /* scratch: L floats of scores */
-void attention_f32_ref(int L, int d, float scale, const float *q, int ldq, const float *k, int ldk,
+void attention_f32_ref(int L, int nq, int d, float scale, const float *q, int ldq, const float *k, int ldk,
                        const float *v, int ldv, float *out, int ldo, float *scratch)
 {
     float *s = scratch;
-    for (int i = 0; i < L; i++) {
+    for (int i = 0; i < nq; i++) {
         float mx = -INFINITY;
         for (int j = 0; j < L; j++) {
             double acc = 0;

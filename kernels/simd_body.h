@@ -365,17 +365,17 @@ static void FN(layernorm)(float *x, const float *r, const float *g, const float 
  * (kt[c][j]) so the inner loop is independent FMA chains over keys, a
  * vectorised softmax, then out = P.V with independent chains over dims. */
 #define AQ 4
-static void FN(attention)(int L, int d, float scale, const float *q, int ldq, const float *k, int ldk,
+static void FN(attention)(int L, int n_q, int d, float scale, const float *q, int ldq, const float *k, int ldk,
                           const float *v, int ldv, float *out, int ldo, float *scratch)
 {
-    if (d > KERN_ATTN_MAXD) { attention_f32_ref(L, d, scale, q, ldq, k, ldk, v, ldv, out, ldo, scratch); return; }
+    if (d > KERN_ATTN_MAXD) { attention_f32_ref(L, n_q, d, scale, q, ldq, k, ldk, v, ldv, out, ldo, scratch); return; }
     float *s = scratch, *kt = scratch + (size_t)AQ * L + 16;
     for (int j0 = 0; j0 < L; j0 += 16) /* transpose in 16-key tiles: both sides stay in cache */
         for (int c = 0; c < d; c++)
             for (int j = j0; j < L && j < j0 + 16; j++) kt[(size_t)c * L + j] = k[(size_t)j * ldk + c];
     const int L2 = L - L % (2 * VL);
-    for (int i0 = 0; i0 < L; i0 += AQ) {
-        const int nq = L - i0 < AQ ? L - i0 : AQ;
+    for (int i0 = 0; i0 < n_q; i0 += AQ) {
+        const int nq = n_q - i0 < AQ ? n_q - i0 : AQ;
         const float *qi[AQ];
         for (int r = 0; r < AQ; r++) qi[r] = q + (size_t)(i0 + (r < nq ? r : 0)) * ldq;
         /* scores: AQ rows of L */

@@ -71,7 +71,7 @@ static void norm_rows(const kern_ops *k, int nt, float *x, const float *r, const
 
 const float *bert_forward(const bert_weights *w, const kern_ops *k, bert_scratch *s,
                           const int32_t *ids, const int32_t *type_ids,
-                          const int32_t *pos_ids, const int *off, int n_seq)
+                          const int32_t *pos_ids, const int *off, int n_seq, const int *keep)
 {
     const int H = w->hidden, F = w->ffn, nh = w->n_heads, hd = H / nh;
     const int rows = off[n_seq], nt = s->n_threads;
@@ -90,9 +90,18 @@ const float *bert_forward(const bert_weights *w, const kern_ops *k, bert_scratch
 
     for (int l = 0; l < w->n_layers; l++) {
         const bert_layer *L = &w->layers[l];
-        /* q, k, v side by side in u: row t = [q | k | v] */
+        /* the last layer of a pooled-row pass: every row's keys and values,
+         * but queries, attention, output projection and FFN for the kept
+         * rows only (n_seq of them) */
+        const int pruned = keep && l == w->n_layers - 1, out_rows = pruned ? n_seq : rows;
+        /* q, k, v side by side in u: row t = [q | k | v] (pruned: q of kept row i in row i) */
         float *q = u, *kk = u + H, *v = u + 2 * H;
-        linear(k, s, rows, x, H, &L->q, L->bq, q, 3 * H);
+        if (pruned) { /* kept rows of x into h: the queries' input and the residual below */
+            for (int i = 0; i < n_seq; i++) memcpy(h + (size_t)i * H, x + (size_t)keep[i] * H, (size_t)H * sizeof(float));
+            linear(k, s, n_seq, h, H, &L->q, L->bq, q, 3 * H);
+        } else {
+            linear(k, s, rows, x, H, &L->q, L->bq, q, 3 * H);
+        }
         linear(k, s, rows, x, H, &L->k, L->bk, kk, 3 * H);
         linear(k, s, rows, x, H, &L->v, L->bv, v, 3 * H);
 
@@ -106,22 +115,28 @@ const float *bert_forward(const bert_weights *w, const kern_ops *k, bert_scratch
 #ifdef _OPENMP
             tid = omp_get_thread_num();
 #endif
-            size_t o = (size_t)r0 * 3 * H + (size_t)hh * hd;
-            k->attention_f32(len, hd, scale, q + o, 3 * H, kk + o, 3 * H, v + o, 3 * H,
-                             ctx + (size_t)r0 * H + (size_t)hh * hd, H,
+            size_t o = (size_t)r0 * 3 * H + (size_t)hh * hd, oq = pruned ? (size_t)sq * 3 * H + (size_t)hh * hd : o;
+            k->attention_f32(len, pruned ? 1 : len, hd, scale, q + oq, 3 * H, kk + o, 3 * H, v + o, 3 * H,
+                             ctx + (size_t)(pruned ? sq : r0) * H + (size_t)hh * hd, H,
                              s->attn + (size_t)tid * s->attn_stride);
         }
 
-        linear(k, s, rows, ctx, H, &L->o, L->bo, h, H);
-        norm_rows(k, nt, h, x, L->attn_norm_g, L->attn_norm_b, rows, H, w->eps);
+        /* a = LN(ctx.O + x), then x = LN(FFN(a) + a); pruned, x is free by
+         * now and the residual waits in h, so a goes to x and the output to h */
+        float *a = pruned ? x : h, *res = pruned ? h : x, *y = pruned ? h : x;
+        linear(k, s, out_rows, ctx, H, &L->o, L->bo, a, H);
+        norm_rows(k, nt, a, res, L->attn_norm_g, L->attn_norm_b, out_rows, H, w->eps);
 
-        linear(k, s, rows, h, H, &L->up, L->bup, u, F);
+        linear(k, s, out_rows, a, H, &L->up, L->bup, u, F);
         #pragma omp parallel for num_threads(nt) schedule(static)
-        for (int t = 0; t < rows; t++) k->gelu_f32(u + (size_t)t * F, (size_t)F);
-        linear(k, s, rows, u, F, &L->down, L->bdown, x, H);
-        norm_rows(k, nt, x, h, L->out_norm_g, L->out_norm_b, rows, H, w->eps);
+        for (int t = 0; t < out_rows; t++) k->gelu_f32(u + (size_t)t * F, (size_t)F);
+        linear(k, s, out_rows, u, F, &L->down, L->bdown, y, H);
+        norm_rows(k, nt, y, a, L->out_norm_g, L->out_norm_b, out_rows, H, w->eps);
+        if (pruned) return y;
     }
-    return x;
+    if (keep) /* no layer to prune: the kept rows, compacted as promised */
+        for (int i = 0; i < n_seq; i++) memcpy(h + (size_t)i * H, x + (size_t)keep[i] * H, (size_t)H * sizeof(float));
+    return keep ? h : x;
 }
 
 static float mat_row_dot(const kern_ops *k, const bert_mat *m, int r, const float *v, float *tmp)

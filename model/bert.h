@@ -53,10 +53,14 @@ void bert_scratch_init(bert_scratch *s, const bert_weights *w, float *block,
                        int max_rows, int max_len, int n_threads);
 
 /* Runs the encoder.  ids/type_ids/pos_ids: (n_rows) packed; off: (n_seq + 1)
- * row offsets.  Returns the final hidden states (n_rows, hidden) in scratch. */
+ * row offsets.  keep == NULL: returns the final hidden states (n_rows, hidden)
+ * in scratch.  Otherwise keep holds one row per sequence (a row of that
+ * sequence, e.g. its first token for CLS pooling or a rank head) and only
+ * those rows go through the last layer past its key and value projections:
+ * returns their final states, (n_seq, hidden), row i for sequence i. */
 const float *bert_forward(const bert_weights *w, const kern_ops *k, bert_scratch *s,
                           const int32_t *ids, const int32_t *type_ids,
-                          const int32_t *pos_ids, const int *off, int n_seq);
+                          const int32_t *pos_ids, const int *off, int n_seq, const int *keep);
 
 /* Reranker head on the first token of one sequence. */
 float bert_rank_head(const bert_weights *w, const kern_ops *k, const float *h0, float *tmp);

@@ -86,11 +86,12 @@ ember_ctx *ember_ctx_create(const ember_model *m, const ember_ctx_params *p,
     c->type_ids = calloc(rows, sizeof(int32_t));
     c->pos_ids = calloc(rows, sizeof(int32_t));
     c->off = calloc((size_t)c->max_batch + 1, sizeof(int));
+    c->keep = calloc((size_t)c->max_batch, sizeof(int));
     c->tok_ids = calloc((size_t)c->max_tokens, sizeof(int32_t));
     c->tok_types = calloc((size_t)c->max_tokens, sizeof(int32_t));
-    c->bytes = rows * 3 * sizeof(int32_t) + ((size_t)c->max_batch + 1) * sizeof(int) +
+    c->bytes = rows * 3 * sizeof(int32_t) + ((size_t)c->max_batch * 2 + 1) * sizeof(int) +
                (size_t)c->max_tokens * 2 * sizeof(int32_t);
-    if (!c->ids || !c->type_ids || !c->pos_ids || !c->off || !c->tok_ids || !c->tok_types) goto oom;
+    if (!c->ids || !c->type_ids || !c->pos_ids || !c->off || !c->keep || !c->tok_ids || !c->tok_types) goto oom;
     if (m->has_weights) {
         size_t floats = bert_scratch_floats(&m->w, c->max_rows, c->max_tokens, c->n_threads);
         c->block_bytes = floats * sizeof(float);
@@ -112,7 +113,7 @@ void ember_ctx_free(ember_ctx *c)
 {
     if (!c) return;
     free(c->block); free(c->head_tmp);
-    free(c->ids); free(c->type_ids); free(c->pos_ids); free(c->off);
+    free(c->ids); free(c->type_ids); free(c->pos_ids); free(c->off); free(c->keep);
     free(c->tok_ids); free(c->tok_types);
     free(c);
 }

@@ -49,20 +49,17 @@ static int check_ids(ember_ctx *c, int n_tok, int idx)
     return 0;
 }
 
+/* hs: every row's final state, or (CLS / last-token pooling) one row per
+ * sequence, the one bert_forward kept */
 static void pool(const ember_ctx *c, const float *hs, int n_seq, int flags, float *out)
 {
     const int H = c->m->w.hidden;
     for (int s = 0; s < n_seq; s++) {
         int r0 = c->off[s], len = c->off[s + 1] - r0;
         float *o = out + (size_t)s * H;
-        switch (c->m->pooling) {
-        case EMBER_POOL_CLS:
-            memcpy(o, hs + (size_t)r0 * H, (size_t)H * sizeof(float));
-            break;
-        case EMBER_POOL_LAST:
-            memcpy(o, hs + (size_t)(r0 + len - 1) * H, (size_t)H * sizeof(float));
-            break;
-        default: /* mean over every real token, [CLS] and [SEP] included */
+        if (c->m->pooling == EMBER_POOL_CLS || c->m->pooling == EMBER_POOL_LAST) {
+            memcpy(o, hs + (size_t)s * H, (size_t)H * sizeof(float));
+        } else { /* mean over every real token, [CLS] and [SEP] included */
             for (int i = 0; i < H; i++) {
                 double acc = 0.0;
                 for (int t = 0; t < len; t++) acc += hs[(size_t)(r0 + t) * H + i];
@@ -104,10 +101,16 @@ static ember_status run_chunks(ember_ctx *c, const char *query, size_t query_len
             if (check_ids(c, n_tok, i)) return EMBER_ERR_FORMAT;
         }
         if (n_seq > 0 && (i == n || n_seq == c->max_batch || c->off[n_seq] + n_tok > c->max_rows)) {
-            const float *hs = bert_forward(&c->m->w, c->k, &c->s, c->ids, c->type_ids, c->pos_ids, c->off, n_seq);
+            /* a rank head or CLS / last-token pooling reads one row per
+             * sequence: only those rows need the whole last layer */
+            const int one_row = query || c->m->pooling == EMBER_POOL_CLS || c->m->pooling == EMBER_POOL_LAST;
+            for (int s = 0; one_row && s < n_seq; s++)
+                c->keep[s] = !query && c->m->pooling == EMBER_POOL_LAST ? c->off[s + 1] - 1 : c->off[s];
+            const float *hs = bert_forward(&c->m->w, c->k, &c->s, c->ids, c->type_ids, c->pos_ids, c->off, n_seq,
+                                           one_row ? c->keep : NULL);
             if (query)
                 for (int s = 0; s < n_seq; s++)
-                    out[first + s] = bert_rank_head(&c->m->w, c->k, hs + (size_t)c->off[s] * H, c->head_tmp);
+                    out[first + s] = bert_rank_head(&c->m->w, c->k, hs + (size_t)s * H, c->head_tmp);
             else
                 pool(c, hs, n_seq, flags, out + (size_t)first * H);
             first += n_seq;

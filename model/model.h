@@ -35,6 +35,7 @@ struct ember_ctx {
     /* token staging for one chunk: (max_rows) each, and (max_batch + 1) offsets */
     int32_t *ids, *type_ids, *pos_ids;
     int *off;
+    int *keep;                  /* (max_batch) the row each sequence is pooled or scored from */
     int32_t *tok_ids, *tok_types; /* one text's tokens (max_tokens) */
     float *head_tmp;            /* 2 * hidden */
     size_t bytes;

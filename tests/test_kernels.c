@@ -187,8 +187,12 @@ static void test_attention(void **s)
                 float *scr = falloc(kern_attention_scratch_floats(L));
                 for (size_t i = 0; i < (size_t)L * ld; i++) qkv[i] = 2.0f * frand();
                 float scale = 1.0f / sqrtf((float)d);
-                k->attention_f32(L, d, scale, qkv, ld, qkv + d, ld, qkv + 2 * d, ld, out, d + 3, scr);
-                for (int i = 0; i < L; i++) {
+                /* every query, or the first few (a pooled token): 1, 5, 6 of L */
+                const int nq = c == 0 ? L : (c == 1 ? 1 : (L < 5 + c ? L : 5 + c - 2 + (a % 2)));
+                for (size_t i = 0; i < (size_t)L * (d + 3); i++) out[i] = 12345.0f;
+                k->attention_f32(L, nq, d, scale, qkv, ld, qkv + d, ld, qkv + 2 * d, ld, out, d + 3, scr);
+                for (int i = nq; i < L; i++) assert_true(out[(size_t)i * (d + 3)] == 12345.0f); /* rows past nq untouched */
+                for (int i = 0; i < nq; i++) {
                     double sc[200], mx = -1e300, sum = 0;
                     for (int j = 0; j < L; j++) {
                         double dd = 0;

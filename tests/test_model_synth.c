@@ -272,12 +272,66 @@ static void test_truncated_models(void **s)
     printf("%d truncations rejected\n", checked);
 }
 
+/* CLS / last-token pooling and rank heads run the last layer on one row per
+ * sequence: those rows must come out as the full pass computes them, for
+ * every ISA, thread count and batch shape (one sequence, several of uneven
+ * length, one-token sequences). */
+static void test_pooled_row_pass(void **s)
+{
+    (void)s;
+    static const struct { uint32_t pooling; int rank; } kinds[] = {{2, 0}, {3, 0}, {4, 1}};
+    for (int kd = 0; kd < 3; kd++) {
+        synth_opts o = synth_defaults();
+        o.pooling = kinds[kd].pooling;
+        o.rank = kinds[kd].rank;
+        o.layers = 3;
+        ember_model *m = load_ok(write_model(kd == 0 ? "pool-cls" : kd == 1 ? "pool-last" : "pool-rank", &o));
+        for (int threads = 1; threads <= 2; threads++) {
+            ember_ctx_params p = ember_ctx_default_params();
+            p.n_threads = threads;
+            ember_ctx *c = ember_ctx_create(m, &p, NULL, 0);
+            assert_non_null(c);
+            const int H = m->w.hidden;
+            for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+                if (!(c->k = kern_ops_for((kern_isa)isa))) continue;
+                for (int shape = 0; shape < 3; shape++) {
+                    /* texts 1, 0..7 (uneven), or 2 and 6 (one-token "" and "a" with specials: 2 and 3 rows) */
+                    int first = shape == 0 ? 1 : 0, n = shape == 0 ? 1 : shape == 1 ? 8 : 2, rows = 0;
+                    int keep[8];
+                    c->off[0] = 0;
+                    for (int i = 0; i < n; i++) {
+                        const char *t = shape == 2 ? TEXTS[i ? 6 : 2] : TEXTS[first + i];
+                        int nt = 0;
+                        assert_int_equal(ember_tokenize(c, t, strlen(t), NULL, 0, 1, 0, c->ids + rows, c->type_ids + rows,
+                                                        c->max_rows - rows, &nt), EMBER_OK);
+                        for (int j = 0; j < nt; j++) c->pos_ids[rows + j] = j;
+                        keep[i] = o.pooling == 3 ? rows + nt - 1 : rows;
+                        rows += nt;
+                        c->off[i + 1] = rows;
+                    }
+                    const float *full = bert_forward(&m->w, c->k, &c->s, c->ids, c->type_ids, c->pos_ids, c->off, n, NULL);
+                    float want[8 * 64];
+                    for (int i = 0; i < n; i++) memcpy(want + i * H, full + (size_t)keep[i] * H, (size_t)H * sizeof(float));
+                    const float *got = bert_forward(&m->w, c->k, &c->s, c->ids, c->type_ids, c->pos_ids, c->off, n, keep);
+                    for (int i = 0; i < n * H; i++)
+                        if (fabs(got[i] - want[i]) > 1e-5)
+                            fail_msg("pooling %u %s %d threads shape %d: row %d dim %d %g vs %g", o.pooling, c->k->name,
+                                     threads, shape, i / H, i % H, got[i], want[i]);
+                }
+            }
+            ember_ctx_free(c);
+        }
+        ember_model_free(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_isa_agree_and_batching),
         cmocka_unit_test(test_weight_types),
         cmocka_unit_test(test_reranker),
+        cmocka_unit_test(test_pooled_row_pass),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_broken_models),
         cmocka_unit_test(test_truncated_models),
