@@ -5,10 +5,12 @@
 
 #include "kernels/kernels.h"
 
-/* GEMM blocking: a thread packs a KC x NC block of W (768 KB, fits L2) and sweeps
- * every row of A over it, MR rows (packed, zero-padded) at a time. */
-#define KERN_GEMM_KC 256
-#define KERN_GEMM_NC 768
+/* GEMM blocking: a thread packs a KC x NC block of W (at most 384 KB: fits a
+ * 512 KB L2 beside the A micro-panels) and sweeps every row of A over it, MR
+ * rows (packed, zero-padded) at a time.  KC 384 keeps K = 384 in one block
+ * (C written once); blocks are evened out below these bounds. */
+#define KERN_GEMM_KC 384
+#define KERN_GEMM_NC 256
 /* attention keeps K transposed in scratch for heads up to this size */
 #define KERN_ATTN_MAXD 256
 

@@ -561,16 +561,25 @@ static void gemm_cols(int M, int K, const float *A, int lda, const void *W, kern
 {
     float *wp = pack, *ap = pack + (size_t)KERN_GEMM_KC * KERN_GEMM_NC;
     float row[KERN_GEMM_KC];
-    for (int n0 = n_begin; n0 < n_end; n0 += KERN_GEMM_NC) {
-        int nn = n_end - n0 < KERN_GEMM_NC ? n_end - n0 : KERN_GEMM_NC;
-        for (int k0 = 0; k0 < K; k0 += KERN_GEMM_KC) {
-            int kk = K - k0 < KERN_GEMM_KC ? K - k0 : KERN_GEMM_KC;
+    /* blocks of equal size: no short last block whose C tiles cost as much to
+     * reload as a full one's.  The K blocks set each sum's order and depend
+     * on K alone; the N blocks only on this thread's columns. */
+    const int nkb = (K + KERN_GEMM_KC - 1) / KERN_GEMM_KC, KCB = ((K + nkb - 1) / nkb + 7) & ~7;
+    const int nnb = (n_end - n_begin + KERN_GEMM_NC - 1) / KERN_GEMM_NC;
+    const int NCB = ((n_end - n_begin + nnb - 1) / nnb + NR - 1) / NR * NR;
+    for (int n0 = n_begin; n0 < n_end; n0 += NCB) {
+        int nn = n_end - n0 < NCB ? n_end - n0 : NCB;
+        for (int k0 = 0; k0 < K; k0 += KCB) {
+            int kk = K - k0 < KCB ? K - k0 : KCB;
             pack_w(W, wt, ldw, n0, nn, k0, kk, wp, row);
             for (int m0 = 0; m0 < M; m0 += GEMM_MR) {
                 int mm = M - m0 < GEMM_MR ? M - m0 : GEMM_MR;
                 pack_a(A, lda, m0, mm, k0, kk, ap);
                 for (int p = 0; p * NR < nn; p++) {
                     int jn = nn - p * NR < NR ? nn - p * NR : NR;
+                    /* past the first K block the next tile's C rows are read back: request them now */
+                    if (k0 && (p + 1) * NR < nn)
+                        for (int i = 0; i < mm; i++) __builtin_prefetch(C + (size_t)(m0 + i) * ldc + n0 + (p + 1) * NR, 0, 3);
                     ukernel(kk, ap, wp + (size_t)p * kk * NR, C + (size_t)m0 * ldc + n0 + p * NR, ldc, mm, jn,
                             bias ? bias + n0 + p * NR : NULL, k0 == 0);
                 }

@@ -70,7 +70,9 @@ static void check_gemm(const kern_ops *k, int M, int N, int K, int pad, kern_wty
                 assert_true(C2[i] == 12345.0f && C3[i] == 12345.0f);
                 continue;
             }
-            if (fabs(C1[i] - C2[i]) > tol)
+            /* f32 sums round relative to their partial sums: tails of |C| well above
+             * sqrt(K) / 3 (the typical size here) get a proportionally wider bound */
+            if (fabs(C1[i] - C2[i]) > tol * fmax(1.0, fabs(C1[i]) / 8.0))
                 fail_msg("%s gemm M%d N%d K%d wt%d bias%d: C[%d][%d] = %.7g, ref %.7g", k->name, M, N, K, wt,
                          with_bias, m, n, C2[i], C1[i]);
             if (memcmp(&C2[i], &C3[i], sizeof(float)) != 0)
@@ -92,8 +94,10 @@ static void test_gemm(void **s)
                     int M = sizes[a], N = sizes[b], K = sizes[c];
                     check_gemm(k, M, N, K, (a + b) % 3, (kern_wtype)((a + c) % 3), (b / 2) % 2);
                 }
-        /* model-like shapes crossing the KC and NC blocks */
+        /* model-like shapes crossing the KC and NC blocks (packed path: > 160 rows) */
         check_gemm(k, 33, 600, 520, 0, KERN_W_F32, 1);
+        check_gemm(k, 333, 600, 1000, 1, KERN_W_F32, 1);
+        check_gemm(k, 2049, 40, 390, 0, KERN_W_BF16, 0);
         check_gemm(k, 16, 384, 1536, 0, KERN_W_F16, 1);
         /* the row counts around each form's edges (broadcast W from 9 to 160
          * rows on AVX2: blocks of 16, a last block of 8), odd N for partial
