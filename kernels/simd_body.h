@@ -675,29 +675,42 @@ static void gemm_small(int M, int K, const float *A, int lda, const void *W, ker
 /* From 9 rows to a few hundred, where the ISA sets GEMM_BCAST_TF (AVX2):
  * C^T = W . X^T.  The dot-product form above feeds 12 FMAs from 7 vector
  * loads and re-reads each W block once per 4 rows, and the packed path below
- * copies all of W for a handful of rows; here X^T is packed (rows in blocks
- * of 16, or 8 for the last few) and meets each W element broadcast from its
- * row in place: per k, 2 vector loads and TF broadcasts feed 2 TF FMAs.  W
- * streams from memory once, for the first row block; the later blocks find
- * the tile's rows in L1.  Each C element is one sum in k order per k chunk,
- * the chunk set by M and K alone, so any thread count gives the same bits. */
-#define BC_TF GEMM_BCAST_TF
-#define BC_ROWS (2 * VL)     /* rows of a full block */
+ * copies all of W for a handful of rows; here X^T is packed in blocks of rows
+ * and meets each W element broadcast from its row in place: per k, TV vector
+ * loads and TF broadcasts feed TF TV FMAs.  With the rows rounded up to 8,
+ * P, a multiple of 16 takes tiles of 6 columns and blocks of 16 rows (2
+ * vectors, 12 accumulators); otherwise tiles of 4 columns and blocks of 24
+ * rows (3 vectors, 12 accumulators), then 16 (8): no block of one vector,
+ * whose broadcasts outnumber its FMAs (an 8-row tail cost 15% at 20..40
+ * rows).  W streams from memory once, for the first row block; the later
+ * blocks find the tile's rows in L1.
+ * Each C element is one sum in k order per k chunk, the chunk set by M and K
+ * alone, so any thread count gives the same bits. */
+#define BC_TF_MAX GEMM_BCAST_TF
 #define BC_XT 65536          /* floats of X^T per chunk: 256 KB, stays in L2 */
 #define BC_KS_MAX 4096
 #define BC_MAX_M 160         /* the packed path is as fast from about 192 rows */
-_Static_assert(VL == 8 && BC_TF <= VL, "bcast tiles are transposed as 8 x 8 blocks");
-_Static_assert((size_t)BC_XT + (size_t)BC_TF * BC_KS_MAX <= (size_t)KERN_GEMM_KC * KERN_GEMM_NC, "bcast scratch");
+_Static_assert(VL == 8 && BC_TF_MAX <= VL, "bcast tiles are transposed as 8 x 8 blocks");
+_Static_assert((size_t)BC_XT + (size_t)BC_TF_MAX * BC_KS_MAX <= (size_t)KERN_GEMM_KC * KERN_GEMM_NC, "bcast scratch");
 
-/* rows of X^T laid out per chunk: ceil(M / 16) blocks, the last of 8 when it holds 8 or fewer rows */
-static int bc_rows_padded(int M) { return M % BC_ROWS && M % BC_ROWS <= VL ? M - M % BC_ROWS + VL : (M + BC_ROWS - 1) / BC_ROWS * BC_ROWS; }
+/* rows of X^T laid out per chunk (M rounded up to VL), the tile's columns,
+ * and the rows of the block starting at row m0 */
+static int bc_rows_padded(int M) { return (M + VL - 1) / VL * VL; }
+static int bc_tf(int M) { return bc_rows_padded(M) % (2 * VL) == 0 ? BC_TF_MAX : 4; }
+static int bc_block(int M, int m0)
+{
+    if (bc_tf(M) == BC_TF_MAX) return 2 * VL;
+    int a = bc_rows_padded(M) / (3 * VL); /* P = 24 a + 16 b, a odd */
+    if (a % 2 == 0) a--;
+    return m0 < a * 3 * VL ? 3 * VL : 2 * VL;
+}
 static int bc_chunk(int M)
 {
     int ks = BC_XT / bc_rows_padded(M) / VL * VL;
     return ks > BC_KS_MAX ? BC_KS_MAX : ks;
 }
 
-/* xt[k][j] = A[j][k0 + k] for j < rows, 0 for rows <= j < rb (rb = 8 or 16), k < kc */
+/* xt[k][j] = A[j][k0 + k] for j < rows, 0 for rows <= j < rb (rb a multiple of VL), k < kc */
 static void bc_pack_xt(const float *A, int lda, int rows, int rb, int k0, int kc, float *xt)
 {
     int k = 0;
@@ -714,39 +727,41 @@ static void bc_pack_xt(const float *A, int lda, int rows, int rb, int k0, int kc
         for (int m = 0; m < rb; m++) xt[(size_t)k * rb + m] = m < rows ? A[(size_t)m * lda + k0 + k] : 0.0f;
 }
 
-/* Sums of a tile for rows m0 .. m0 + rows (rows <= TV VL) of C (columns
- * n0 .. n0 + nn): acc[i][.] = sum_k w[i][k] x[k][.] over kc steps, x rows TV VL
- * wide; then C = acc^T + bias (first k chunk) or C += acc^T.  pf != NULL: one
- * line of each row at pf[i] is requested per pf_step steps. */
-static inline __attribute__((always_inline)) void bc_tile(const int TV, int kc, const float *x, const float *const *w,
-                                                          const char *const *pf, int pf_step, size_t esz,
-                                                          float *C, int ldc, int rows, int nn, const float *bias, int first)
+/* Sums of a TF-column tile for rows m0 .. m0 + rows (rows <= TV VL) of C:
+ * acc[i][.] = sum_k w[i][k] x[k][.] over kc steps, x rows TV VL wide; then
+ * C = acc^T + bias (first k chunk) or C += acc^T.  pf != NULL: one line of
+ * each row at pf[i] is requested per pf_step steps. */
+static inline __attribute__((always_inline)) void bc_tile(const int TF, const int TV, int kc, const float *x,
+                                                          const float *const *w, const char *const *pf, int pf_step,
+                                                          size_t esz, float *C, int ldc, int rows, int nn,
+                                                          const float *bias, int first)
 {
-    vf acc[BC_TF][2];
+    vf acc[BC_TF_MAX][3];
 #pragma GCC unroll 16
-    for (int i = 0; i < BC_TF; i++) acc[i][0] = acc[i][1] = vf_zero();
+    for (int i = 0; i < TF; i++) acc[i][0] = acc[i][1] = acc[i][2] = vf_zero();
     for (int k = 0; k < kc;) {
         const int ke = kc - k < pf_step ? kc : k + pf_step;
         if (pf) {
 #pragma GCC unroll 16
-            for (int i = 0; i < BC_TF; i++) __builtin_prefetch(pf[i] + (size_t)k * esz, 0, 3);
+            for (int i = 0; i < TF; i++) __builtin_prefetch(pf[i] + (size_t)k * esz, 0, 3);
         }
         for (; k < ke; k++, x += TV * VL) {
-            vf x0 = vf_load(x), x1 = TV > 1 ? vf_load(x + VL) : x0;
+            vf x0 = vf_load(x), x1 = TV > 1 ? vf_load(x + VL) : x0, x2 = TV > 2 ? vf_load(x + 2 * VL) : x0;
 #pragma GCC unroll 16
-            for (int i = 0; i < BC_TF; i++) {
+            for (int i = 0; i < TF; i++) {
                 vf b = vf_broadcast(w[i] + k);
                 acc[i][0] = vf_fma(b, x0, acc[i][0]);
                 if (TV > 1) acc[i][1] = vf_fma(b, x1, acc[i][1]);
+                if (TV > 2) acc[i][2] = vf_fma(b, x2, acc[i][2]);
             }
         }
     }
     /* acc^T, a row of C per vector: TF of its VL lanes are this tile's columns */
-    vf r[2][VL];
+    vf r[3][VL];
 #pragma GCC unroll 16
     for (int h = 0; h < TV; h++) {
 #pragma GCC unroll 16
-        for (int i = 0; i < VL; i++) r[h][i] = i < BC_TF ? acc[i][h] : vf_zero();
+        for (int i = 0; i < VL; i++) r[h][i] = i < TF ? acc[i][h] : vf_zero();
         vf_transpose8(r[h]);
     }
     float bz[VL] = {0};
@@ -756,9 +771,9 @@ static inline __attribute__((always_inline)) void bc_tile(const int TV, int kc, 
         float *c = C + (size_t)m * ldc;
         vf v = r[m / VL][m % VL];
         if (first) v = vf_add(v, bv);
-        if (nn == BC_TF) { /* 6 columns on AVX2: 4 + 2, no masked store */
-            if (!first) v = vf_add(v, vf_load_n(c, BC_TF));
-            vf_store_tf(c, v);
+        if (nn == TF) { /* whole tile: no masked store */
+            if (!first) v = vf_add(v, vf_load_n(c, TF));
+            vf_store_first(c, v, TF);
         } else {
             float t[VL];
             vf_store(t, v);
@@ -767,28 +782,30 @@ static inline __attribute__((always_inline)) void bc_tile(const int TV, int kc, 
     }
 }
 
-static inline __attribute__((always_inline)) void gemm_bcast_t(int M, int K, const float *A, int lda, const void *W,
-                                                              const kern_wtype wt, int ldw, const float *bias, float *C,
-                                                              int ldc, int n_begin, int n_end, float *xt, float *wb)
+static inline __attribute__((always_inline)) void gemm_bcast_t(const int TF, int M, int K, const float *A, int lda,
+                                                              const void *W, const kern_wtype wt, int ldw,
+                                                              const float *bias, float *C, int ldc, int n_begin,
+                                                              int n_end, float *xt, float *wb)
 {
     const size_t esz = wt == KERN_W_F32 ? 4 : 2;
     const int pf_step = (int)(64 / esz), KS = bc_chunk(M); /* one line of a row per pf_step steps */
     for (int k0 = 0; k0 < K; k0 += KS) {
         const int kc = K - k0 < KS ? K - k0 : KS;
         /* the first two tiles' rows (later ones are requested two tiles ahead) while X^T is packed */
-        for (int n = n_begin; n < n_end && n < n_begin + 2 * BC_TF; n++)
+        for (int n = n_begin; n < n_end && n < n_begin + 2 * TF; n++)
             for (size_t b = 0; b < (size_t)kc * esz; b += 64) __builtin_prefetch((const char *)W + ((size_t)n * ldw + k0) * esz + b, 0, 3);
-        for (int m0 = 0; m0 < M; m0 += BC_ROWS) {
-            int rows = M - m0 < BC_ROWS ? M - m0 : BC_ROWS;
-            bc_pack_xt(A + (size_t)m0 * lda, lda, rows, rows <= VL ? VL : BC_ROWS, k0, kc, xt + (size_t)m0 * kc);
+        for (int m0 = 0, rb; m0 < M; m0 += rb) {
+            rb = bc_block(M, m0);
+            int rows = M - m0 < rb ? M - m0 : rb;
+            bc_pack_xt(A + (size_t)m0 * lda, lda, rows, rb, k0, kc, xt + (size_t)m0 * kc);
         }
-        for (int n0 = n_begin; n0 < n_end; n0 += BC_TF) {
-            const int nn = n_end - n0 < BC_TF ? n_end - n0 : BC_TF;
-            const float *w[BC_TF];
-            const char *pf[BC_TF]; /* the rows two tiles on: one tile ahead is too late for K = 384 */
+        for (int n0 = n_begin; n0 < n_end; n0 += TF) {
+            const int nn = n_end - n0 < TF ? n_end - n0 : TF;
+            const float *w[BC_TF_MAX];
+            const char *pf[BC_TF_MAX]; /* the rows two tiles on: one tile ahead is too late for K = 384 */
 #pragma GCC unroll 16
-            for (int i = 0; i < BC_TF; i++) {
-                int n = n0 + (i < nn ? i : 0), p = n0 + 2 * BC_TF + i < n_end ? n0 + 2 * BC_TF + i : n;
+            for (int i = 0; i < TF; i++) {
+                int n = n0 + (i < nn ? i : 0), p = n0 + 2 * TF + i < n_end ? n0 + 2 * TF + i : n;
                 pf[i] = (const char *)W + ((size_t)p * ldw + k0) * esz;
                 if (wt == KERN_W_F32) {
                     w[i] = (const float *)W + (size_t)n * ldw + k0;
@@ -797,26 +814,31 @@ static inline __attribute__((always_inline)) void gemm_bcast_t(int M, int K, con
                     w[i] = wb + (size_t)i * kc;
                 }
             }
-            for (int m0 = 0; m0 < M; m0 += BC_ROWS) {
-                const int rows = M - m0 < BC_ROWS ? M - m0 : BC_ROWS;
-                const float *x = xt + (size_t)m0 * kc;
+            for (int m0 = 0, rb; m0 < M; m0 += rb) {
+                rb = bc_block(M, m0);
+                const int rows = M - m0 < rb ? M - m0 : rb;
+                const float *x = xt + (size_t)m0 * kc, *b = bias ? bias + n0 : NULL;
+                const char *const *p = m0 ? NULL : pf;
                 float *c = C + (size_t)m0 * ldc + n0;
-                const float *b = bias ? bias + n0 : NULL;
-                if (rows > VL) bc_tile(2, kc, x, w, m0 ? NULL : pf, pf_step, esz, c, ldc, rows, nn, b, k0 == 0);
-                else bc_tile(1, kc, x, w, m0 ? NULL : pf, pf_step, esz, c, ldc, rows, nn, b, k0 == 0);
+                if (rb == 3 * VL) bc_tile(TF, 3, kc, x, w, p, pf_step, esz, c, ldc, rows, nn, b, k0 == 0);
+                else bc_tile(TF, 2, kc, x, w, p, pf_step, esz, c, ldc, rows, nn, b, k0 == 0);
             }
         }
     }
 }
 
+#define BC_SHAPES(wt_) \
+    if (bc_tf(M) == BC_TF_MAX) gemm_bcast_t(BC_TF_MAX, M, K, A, lda, W, wt_, ldw, bias, C, ldc, n_begin, n_end, xt, wb); \
+    else gemm_bcast_t(4, M, K, A, lda, W, wt_, ldw, bias, C, ldc, n_begin, n_end, xt, wb)
 static void gemm_bcast(int M, int K, const float *A, int lda, const void *W, kern_wtype wt, int ldw,
                        const float *bias, float *C, int ldc, int n_begin, int n_end, float *scratch)
 {
     float *xt = scratch, *wb = scratch + BC_XT;
-    if (wt == KERN_W_F32) gemm_bcast_t(M, K, A, lda, W, KERN_W_F32, ldw, bias, C, ldc, n_begin, n_end, xt, wb);
-    else if (wt == KERN_W_F16) gemm_bcast_t(M, K, A, lda, W, KERN_W_F16, ldw, bias, C, ldc, n_begin, n_end, xt, wb);
-    else gemm_bcast_t(M, K, A, lda, W, KERN_W_BF16, ldw, bias, C, ldc, n_begin, n_end, xt, wb);
+    if (wt == KERN_W_F32) { BC_SHAPES(KERN_W_F32); }
+    else if (wt == KERN_W_F16) { BC_SHAPES(KERN_W_F16); }
+    else { BC_SHAPES(KERN_W_BF16); }
 }
+#undef BC_SHAPES
 #endif
 
 static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W, kern_wtype wt,
@@ -830,15 +852,16 @@ static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W
     }
 #ifdef GEMM_BCAST_TF
     if (M > 8 && M <= BC_MAX_M) {
-        /* tiles of BC_TF columns over the threads, each with its own X^T */
+        /* tiles of columns over the threads, each with its own X^T */
         const size_t per_thread = kern_gemm_scratch_floats(1);
-        int tiles = (N + BC_TF - 1) / BC_TF, nt = n_threads < 1 ? 1 : n_threads;
+        const int tf = bc_tf(M);
+        int tiles = (N + tf - 1) / tf, nt = n_threads < 1 ? 1 : n_threads;
         if (nt > tiles) nt = tiles;
         #pragma omp parallel for num_threads(nt) schedule(static)
         for (int t = 0; t < nt; t++) {
             int b0 = (int)((long)tiles * t / nt), b1 = (int)((long)tiles * (t + 1) / nt);
-            int ne = b1 * BC_TF < N ? b1 * BC_TF : N;
-            if (b0 * BC_TF < ne) gemm_bcast(M, K, A, lda, W, wt, ldw, bias, C, ldc, b0 * BC_TF, ne, pack + (size_t)t * per_thread);
+            int ne = b1 * tf < N ? b1 * tf : N;
+            if (b0 * tf < ne) gemm_bcast(M, K, A, lda, W, wt, ldw, bias, C, ldc, b0 * tf, ne, pack + (size_t)t * per_thread);
         }
         return;
     }

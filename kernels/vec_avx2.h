@@ -5,7 +5,7 @@
 #define VL 8
 #define GEMM_MR 6
 #define GEMM_SB_N 3 /* small-M blocks of 4 x 3: 12 accumulators + 3 W + 1 A = 16 ymm */
-/* 9..16 rows: W broadcast against X^T, tiles of 6 features x 16 rows (12 accumulators) */
+/* 9..160 rows: W broadcast against X^T, tiles of at most 6 columns (simd_body.h) */
 #define GEMM_BCAST_TF 6
 typedef __m256 vf;
 #define vf_load(p) _mm256_loadu_ps(p)
@@ -53,11 +53,11 @@ static inline void vf_transpose8(vf r[8])
     r[6] = _mm256_permute2f128_ps(s2, s6, 0x31); r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 #define vf_broadcast(p) _mm256_broadcast_ss(p)
-/* the first GEMM_BCAST_TF (6) lanes of v to p: 4 + 2 */
-static inline void vf_store_tf(float *p, vf v)
+/* the first n (4 or 6) lanes of v to p, without a masked store */
+static inline void vf_store_first(float *p, vf v, const int n)
 {
     _mm_storeu_ps(p, _mm256_castps256_ps128(v));
-    _mm_storel_pi((__m64 *)(p + 4), _mm256_extractf128_ps(v, 1));
+    if (n == 6) _mm_storel_pi((__m64 *)(p + 4), _mm256_extractf128_ps(v, 1));
 }
 static inline float vf_hmax(vf v)
 {
