@@ -689,7 +689,7 @@ static void gemm_small(int M, int K, const float *A, int lda, const void *W, ker
 #define BC_TF_MAX GEMM_BCAST_TF
 #define BC_XT 65536          /* floats of X^T per chunk: 256 KB, stays in L2 */
 #define BC_KS_MAX 4096
-#define BC_MAX_M 160         /* the packed path is as fast from about 192 rows */
+#define BC_MAX_M 256         /* the packed path is faster from about 384 rows */
 _Static_assert(VL == 8 && BC_TF_MAX <= VL, "bcast tiles are transposed as 8 x 8 blocks");
 _Static_assert((size_t)BC_XT + (size_t)BC_TF_MAX * BC_KS_MAX <= (size_t)KERN_GEMM_KC * KERN_GEMM_NC, "bcast scratch");
 

@@ -94,15 +94,15 @@ static void test_gemm(void **s)
                     int M = sizes[a], N = sizes[b], K = sizes[c];
                     check_gemm(k, M, N, K, (a + b) % 3, (kern_wtype)((a + c) % 3), (b / 2) % 2);
                 }
-        /* model-like shapes crossing the KC and NC blocks (packed path: > 160 rows) */
+        /* model-like shapes crossing the KC and NC blocks (packed path: > 256 rows) */
         check_gemm(k, 33, 600, 520, 0, KERN_W_F32, 1);
         check_gemm(k, 333, 600, 1000, 1, KERN_W_F32, 1);
         check_gemm(k, 2049, 40, 390, 0, KERN_W_BF16, 0);
         check_gemm(k, 16, 384, 1536, 0, KERN_W_F16, 1);
-        /* the row counts around each form's edges (broadcast W from 9 to 160
-         * rows on AVX2: blocks of 16, a last block of 8), odd N for partial
+        /* the row counts around each form's edges (broadcast W from 9 to 256
+         * rows on AVX2: blocks of 16, or 24 then 16), odd N for partial
          * tiles, K past the k chunk (4096 at <= 16 rows, less above) */
-        static const int rows[] = {8, 9, 12, 15, 16, 17, 24, 25, 31, 32, 40, 47, 100, 159, 160, 161};
+        static const int rows[] = {8, 9, 12, 15, 16, 17, 24, 25, 31, 32, 40, 47, 100, 159, 255, 256, 257};
         for (int i = 0; i < (int)(sizeof rows / sizeof rows[0]); i++) {
             int M = rows[i];
             check_gemm(k, M, 7 + 6 * (i % 5), 9 + M, i % 3, (kern_wtype)(i % 3), i % 2);
