@@ -21,6 +21,7 @@ for r in rows:
         best[shape(r)] = r
 rows = [r for r in rows if best[shape(r)] is r]
 rounds = os.environ.get("ROUNDS", "2")
+rounds_query = os.environ.get("ROUNDS_QUERY", "5")
 gemm = open(sys.argv[2]).read() if os.path.exists(sys.argv[2]) else "(OpenBLAS not installed: GEMM comparison skipped)\n"
 cpu = describe(sys.argv[3].strip())
 print("# ember benchmark results\n")
@@ -32,7 +33,8 @@ print(f"Made by `make bench` (bench/run.sh) on {datetime.date.today()}, CPU: {cp
       "`ember convert`; ONNX Runtime (onnxruntime-node) runs the same weights exported by bench/export_onnx.py, "
       "on the same token ids, and its outputs are checked against ember's before any figure is kept "
       "(embeddings: min cosine >= 0.9999; logits: |diff| < 1e-3).  Times: min / median over the repeats after "
-      f"one warm-up, in {rounds} interleaved rounds per engine (the round with the best median is kept); rates from the median.\n")
+      f"one warm-up, in {rounds} interleaved rounds per engine ({rounds_query} for the single-query shapes; the round "
+      "with the best median is kept); rates from the median.\n")
 print("## Embedding (sentences/s) and reranking (pairs/s)\n")
 print("| model | batch x tokens | threads | engine | min ms | median ms | items/s | tokens/s | vs ORT | peak RSS MB | check |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")

@@ -47,17 +47,19 @@ fi
 
 RES=$OUT/results.jsonl
 : > "$RES"
-run_shape() { # kind batch tokens repeats isas
-    kind=$1 B=$2 L=$3 R=$4 isas=$5 extra=""
+run_shape() { # kind batch tokens repeats isas [rounds]
+    kind=$1 B=$2 L=$3 R=$4 isas=$5 rounds=${6:-${ROUNDS:-2}} extra=""
     [ $kind = cross ] && extra=--rerank
     for T in 1 2; do
       # ROUNDS interleaved rounds (ember, ORT, ember, ORT, ...); the report keeps
       # each engine's best median, so a burst of noise on this shared machine
       # in one round does not decide a ratio
-      for round in $(seq ${ROUNDS:-2}); do
+      for round in $(seq $rounds); do
         for isa in $isas; do
             # a path this CPU lacks would fall back to another and be counted twice
             [ $isa = avx512 ] && ! grep -qw avx512f /proc/cpuinfo && continue
+            # the scalar path is the yardstick, not a contender: one round is enough
+            [ $isa = scalar ] && [ $round -gt 1 ] && continue
             EMBER_ISA=$isa $BUILD/bench/bench_embed "$MODELS/$kind.gguf" $extra --batch $B --tokens $L --threads $T \
                 --repeats $R --ids-out "$OUT/ids.json" --out "$OUT/ember.f32" | sed "s/^{/{\"engine\": \"ember\", \"kind\": \"$kind\", /" >> "$RES"
             tail -1 "$RES"
@@ -74,7 +76,10 @@ run_shape() { # kind batch tokens repeats isas
       done
     done
 }
-run_shape embed 1 16 30 "avx512 avx2 scalar"
+# single queries take milliseconds: more rounds, so one noisy burst decides less
+run_shape embed 1 16 30 "avx512 avx2 scalar" ${ROUNDS_QUERY:-5}
+# a query of typical length (17..160 rows take the broadcast GEMM on AVX2)
+run_shape embed 1 48 20 "avx512 avx2" ${ROUNDS_QUERY:-5}
 run_shape embed 32 128 4 "avx512 avx2"
 run_shape embed 32 512 2 "avx512 avx2"
 run_shape cross 100 64 4 "avx512 avx2"
