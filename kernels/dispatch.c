@@ -57,6 +57,8 @@ size_t kern_gemm_scratch_floats(int n_threads)
 size_t kern_attention_scratch_floats(int L)
 {
     if (L < 1) L = 1;
-    /* four rows of scores, and K transposed (heads of up to KERN_ATTN_MAXD dims) */
-    return (size_t)4 * L + (size_t)L * KERN_ATTN_MAXD + 64;
+    /* six rows of scores, K in panels and V packed (heads of up to
+     * KERN_ATTN_MAXD dims), keys padded to a multiple of 32 */
+    size_t Lp = ((size_t)L + 31) / 32 * 32;
+    return 6 * Lp + 2 * Lp * KERN_ATTN_MAXD + 64;
 }

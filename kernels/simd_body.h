@@ -361,96 +361,153 @@ static void FN(layernorm)(float *x, const float *r, const float *g, const float 
     }
 }
 
-/* One head, four queries at a time: scores against K kept transposed
- * (kt[c][j]) so the inner loop is independent FMA chains over keys, a
- * vectorised softmax, then out = P.V with independent chains over dims. */
-#define AQ 4
+static inline int clampv(int n) { return n < 0 ? 0 : n > VL ? VL : n; }
+
+/* e^x for x <= 0 (softmax after the row maximum is taken off): the split
+ * of 2^n that vexp needs near x = 88 is not needed; below -87.3 gives ~0. */
+static inline vf vexp_le0(vf x)
+{
+    x = vf_max(x, vf_set1(-87.3f));
+    vf n = vf_round(vf_mul(x, vf_set1(1.44269504088896341f)));
+    vf r = vf_fnma(n, vf_set1(0.693359375f), x);
+    r = vf_fnma(n, vf_set1(-2.12194440e-4f), r);
+    vf p = vf_set1(1.9875691500e-4f);
+    p = vf_fma(p, r, vf_set1(1.3981999507e-3f));
+    p = vf_fma(p, r, vf_set1(8.3334519073e-3f));
+    p = vf_fma(p, r, vf_set1(4.1665795894e-2f));
+    p = vf_fma(p, r, vf_set1(1.6666665459e-1f));
+    p = vf_fma(p, r, vf_set1(5.0000001201e-1f));
+    p = vf_fma(vf_mul(p, r), r, vf_add(r, vf_set1(1.0f)));
+    return vf_mul(p, vf_pow2i(n));
+}
+
+/* out rows r0 .. r0 + nr (nr <= AV_R) over dims c0 .. c0 + AV_V VL (FULL: all
+ * present; else the first t dims, masked): sum_j p[r][j] v[j][.] * inv[r].
+ * 12 accumulators: 3 rows x 4 vectors on AVX2, 6 x 2 on AVX-512 (heads of
+ * 32 dims in one pass either way). */
+#define AV_V (VL == 8 ? 4 : 2)
+#define AV_R (12 / AV_V)
+static inline __attribute__((always_inline)) void FN(attn_pv)(const int FULL, int L, const float *p, int Lp,
+                                                             const float *v, int ldv, int c0, int t, int nr,
+                                                             const float *inv, float *out, int ldo)
+{
+    vf acc[AV_R][AV_V];
+    const float *pr[AV_R];
+    int tv[AV_V];
+#pragma GCC unroll 8
+    for (int r = 0; r < AV_R; r++) {
+        pr[r] = p + (size_t)(r < nr ? r : 0) * Lp;
+#pragma GCC unroll 4
+        for (int u = 0; u < AV_V; u++) acc[r][u] = vf_zero();
+    }
+#pragma GCC unroll 4
+    for (int u = 0; u < AV_V; u++) tv[u] = clampv(t - u * VL);
+    for (int j = 0; j < L; j++) {
+        const float *vj = v + (size_t)j * ldv + c0;
+        vf x[AV_V];
+#pragma GCC unroll 4
+        for (int u = 0; u < AV_V; u++) x[u] = FULL ? vf_load(vj + u * VL) : vf_load_n(vj + u * VL, tv[u]);
+#pragma GCC unroll 8
+        for (int r = 0; r < AV_R; r++) {
+            vf b = vf_broadcast(pr[r] + j);
+#pragma GCC unroll 4
+            for (int u = 0; u < AV_V; u++) acc[r][u] = vf_fma(b, x[u], acc[r][u]);
+        }
+    }
+    /* constant bounds: with r < nr as the bound, -O2 kept acc in memory */
+#pragma GCC unroll 8
+    for (int r = 0; r < AV_R; r++) {
+        if (r >= nr) break;
+        float *o = out + (size_t)r * ldo + c0;
+        vf sc = vf_set1(inv[r]);
+#pragma GCC unroll 4
+        for (int u = 0; u < AV_V; u++)
+            if (FULL) vf_store(o + u * VL, vf_mul(acc[r][u], sc));
+            else vf_store_n(o + u * VL, vf_mul(acc[r][u], sc), tv[u]);
+    }
+}
+
+/* One head, AQ queries at a time, GEMM-like.  Scores against K kept
+ * transposed (kt[c][j], rows padded with zero keys to a whole number of
+ * 2 VL): AQ x 2 VL accumulators, per dim 2 loads and AQ broadcasts for
+ * 2 AQ FMAs, the row maxima kept on the way.  Softmax over the real keys,
+ * left unnormalised (1/sum applied at the end).  Then out = P.V, AV_R rows
+ * x AV_V VL dims of accumulators per pass over the keys. */
+#define AQ 6
 static void FN(attention)(int L, int n_q, int d, float scale, const float *q, int ldq, const float *k, int ldk,
                           const float *v, int ldv, float *out, int ldo, float *scratch)
 {
     if (d > KERN_ATTN_MAXD) { attention_f32_ref(L, n_q, d, scale, q, ldq, k, ldk, v, ldv, out, ldo, scratch); return; }
-    float *s = scratch, *kt = scratch + (size_t)AQ * L + 16;
-    for (int j0 = 0; j0 < L; j0 += 16) /* transpose in 16-key tiles: both sides stay in cache */
-        for (int c = 0; c < d; c++)
-            for (int j = j0; j < L && j < j0 + 16; j++) kt[(size_t)c * L + j] = k[(size_t)j * ldk + c];
-    const int L2 = L - L % (2 * VL);
+    const int Lp = (L + 2 * VL - 1) / (2 * VL) * (2 * VL);
+    /* K as panels of 2 VL keys (panel b: kt[b d 2VL + c 2VL + j]), read in
+     * order by the score loop; V rows packed (vp[j d + c]) */
+    float *s = scratch, *kt = scratch + (size_t)AQ * Lp, *vp = kt + (size_t)Lp * d;
+    for (int j0 = 0; j0 < Lp; j0 += 2 * VL) {
+        float *pan = kt + (size_t)j0 * d;
+        for (int j = 0; j < 2 * VL; j++)
+            if (j0 + j < L)
+                for (int c = 0; c < d; c++) pan[(size_t)c * 2 * VL + j] = k[(size_t)(j0 + j) * ldk + c];
+            else
+                for (int c = 0; c < d; c++) pan[(size_t)c * 2 * VL + j] = 0.0f;
+    }
+    for (int j = 0; j < L; j++) memcpy(vp + (size_t)j * d, v + (size_t)j * ldv, (size_t)d * sizeof(float));
     for (int i0 = 0; i0 < n_q; i0 += AQ) {
         const int nq = n_q - i0 < AQ ? n_q - i0 : AQ;
         const float *qi[AQ];
         for (int r = 0; r < AQ; r++) qi[r] = q + (size_t)(i0 + (r < nq ? r : 0)) * ldq;
-        /* scores: AQ rows of L */
-        int j = 0;
-        for (; j < L2; j += 2 * VL) {
+        vf mx[AQ];
+#pragma GCC unroll 8
+        for (int r = 0; r < AQ; r++) mx[r] = vf_set1(-INFINITY);
+        const vf vs = vf_set1(scale);
+        for (int j = 0; j < Lp; j += 2 * VL) {
             vf a0[AQ], a1[AQ];
-            for (int r = 0; r < AQ; r++) { a0[r] = vf_zero(); a1[r] = vf_zero(); }
+#pragma GCC unroll 8
+            for (int r = 0; r < AQ; r++) a0[r] = a1[r] = vf_zero();
+            const float *pan = kt + (size_t)j * d;
             for (int c = 0; c < d; c++) {
-                vf k0 = vf_load(kt + (size_t)c * L + j), k1 = vf_load(kt + (size_t)c * L + j + VL);
-#pragma GCC unroll 4
+                vf k0 = vf_load(pan + (size_t)c * 2 * VL), k1 = vf_load(pan + (size_t)c * 2 * VL + VL);
+#pragma GCC unroll 8
                 for (int r = 0; r < AQ; r++) {
-                    vf b = vf_set1(qi[r][c]);
+                    vf b = vf_broadcast(qi[r] + c);
                     a0[r] = vf_fma(b, k0, a0[r]);
                     a1[r] = vf_fma(b, k1, a1[r]);
                 }
             }
+            /* padding keys (j >= L) must not raise the maximum */
+            const vf ok0 = j + VL <= L ? vf_set1(0.0f) : vf_pad_mask(L - j), ok1 = j + 2 * VL <= L ? vf_set1(0.0f) : vf_pad_mask(L - j - VL);
+#pragma GCC unroll 8
             for (int r = 0; r < AQ; r++) {
-                vf_store(s + (size_t)r * L + j, vf_mul(a0[r], vf_set1(scale)));
-                vf_store(s + (size_t)r * L + j + VL, vf_mul(a1[r], vf_set1(scale)));
+                vf s0 = vf_mul(a0[r], vs), s1 = vf_mul(a1[r], vs);
+                vf_store(s + (size_t)r * Lp + j, s0);
+                vf_store(s + (size_t)r * Lp + j + VL, s1);
+                mx[r] = vf_max(mx[r], vf_max(vf_add(s0, ok0), vf_add(s1, ok1)));
             }
         }
-        for (; j < L; j += VL) {
-            int t = L - j < VL ? L - j : VL;
-            vf a0[AQ];
-            for (int r = 0; r < AQ; r++) a0[r] = vf_zero();
-            for (int c = 0; c < d; c++) {
-                vf k0 = vf_load_n(kt + (size_t)c * L + j, t);
-                for (int r = 0; r < AQ; r++) a0[r] = vf_fma(vf_set1(qi[r][c]), k0, a0[r]);
-            }
-            for (int r = 0; r < AQ; r++) vf_store_n(s + (size_t)r * L + j, vf_mul(a0[r], vf_set1(scale)), t);
-        }
-        /* softmax of each row, left unnormalised; 1/sum applied at the end */
         float inv[AQ];
         for (int r = 0; r < nq; r++) {
-            float *sr = s + (size_t)r * L;
-            float mx = -INFINITY;
-            for (int jj = 0; jj < L; jj++) mx = sr[jj] > mx ? sr[jj] : mx;
-            vf vm = vf_set1(mx), sum = vf_zero();
-            int jj = 0;
-            for (; jj + VL <= L; jj += VL) {
-                vf e = vexp(vf_sub(vf_load(sr + jj), vm));
-                vf_store(sr + jj, e);
+            float *sr = s + (size_t)r * Lp;
+            vf vm = vf_set1(vf_hmax(mx[r])), sum = vf_zero();
+            int j = 0;
+            for (; j + VL <= L; j += VL) {
+                vf e = vexp_le0(vf_sub(vf_load(sr + j), vm));
+                vf_store(sr + j, e);
                 sum = vf_add(sum, e);
             }
-            if (jj < L) {
-                vf e = vexp(vf_sub(vf_load_n(sr + jj, L - jj), vm));
-                vf_store_n(sr + jj, e, L - jj);
-                sum = vf_add(sum, vf_load_n(sr + jj, L - jj)); /* re-read: masked lanes are 0 */
+            if (j < L) {
+                vf e = vexp_le0(vf_sub(vf_load_n(sr + j, L - j), vm));
+                vf_store_n(sr + j, e, L - j);
+                sum = vf_add(sum, vf_load_n(sr + j, L - j)); /* re-read: masked lanes are 0 */
             }
             inv[r] = 1.0f / vf_hsum(sum);
         }
-        for (int r = nq; r < AQ; r++) { /* padding rows: zero weights */
-            memset(s + (size_t)r * L, 0, (size_t)L * sizeof(float));
-            inv[r] = 0.0f;
-        }
-        /* out = P.V, VL dims at a time, two key streams per query */
-        for (int c = 0; c < d; c += VL) {
-            int t = d - c < VL ? d - c : VL;
-            vf a0[AQ], a1[AQ];
-            for (int r = 0; r < AQ; r++) { a0[r] = vf_zero(); a1[r] = vf_zero(); }
-            int jj = 0;
-            for (; jj + 2 <= L; jj += 2) {
-                vf v0 = vf_load_n(v + (size_t)jj * ldv + c, t), v1 = vf_load_n(v + (size_t)(jj + 1) * ldv + c, t);
-#pragma GCC unroll 4
-                for (int r = 0; r < AQ; r++) {
-                    a0[r] = vf_fma(vf_set1(s[(size_t)r * L + jj]), v0, a0[r]);
-                    a1[r] = vf_fma(vf_set1(s[(size_t)r * L + jj + 1]), v1, a1[r]);
-                }
+        for (int r0 = 0; r0 < nq; r0 += AV_R) {
+            const int nr = nq - r0 < AV_R ? nq - r0 : AV_R;
+            for (int c0 = 0; c0 < d; c0 += AV_V * VL) {
+                if (d - c0 >= AV_V * VL)
+                    FN(attn_pv)(1, L, s + (size_t)r0 * Lp, Lp, vp, d, c0, AV_V * VL, nr, inv + r0, out + (size_t)(i0 + r0) * ldo, ldo);
+                else
+                    FN(attn_pv)(0, L, s + (size_t)r0 * Lp, Lp, vp, d, c0, d - c0, nr, inv + r0, out + (size_t)(i0 + r0) * ldo, ldo);
             }
-            if (jj < L) {
-                vf v0 = vf_load_n(v + (size_t)jj * ldv + c, t);
-                for (int r = 0; r < AQ; r++) a0[r] = vf_fma(vf_set1(s[(size_t)r * L + jj]), v0, a0[r]);
-            }
-            for (int r = 0; r < nq; r++)
-                vf_store_n(out + (size_t)(i0 + r) * ldo + c, vf_mul(vf_add(a0[r], a1[r]), vf_set1(inv[r])), t);
         }
     }
 }
@@ -505,7 +562,6 @@ static void pack_a(const float *A, int lda, int m0, int mm, int k0, int kk, floa
     }
 }
 
-static inline int clampv(int n) { return n < 0 ? 0 : n > VL ? VL : n; }
 
 /* C[mm][jn] (+)= ap (kk x MR) . bp (kk x NR): the register-blocked core.
  * The first K block starts the sums from the bias (or zero), later blocks
@@ -680,12 +736,12 @@ static void gemm_small(int M, int K, const float *A, int lda, const void *W, ker
  * loads and TF broadcasts feed TF TV FMAs.  With the rows rounded up to 8,
  * P, a multiple of 16 takes tiles of 6 columns and blocks of 16 rows (2
  * vectors, 12 accumulators); otherwise tiles of 4 columns and blocks of 24
- * rows (3 vectors, 12 accumulators), then 16 (8): no block of one vector,
- * whose broadcasts outnumber its FMAs (an 8-row tail cost 15% at 20..40
- * rows).  W streams from memory once, for the first row block; the later
- * blocks find the tile's rows in L1.
- * Each C element is one sum in k order per k chunk, the chunk set by M and K
- * alone, so any thread count gives the same bits. */
+ * rows (3 vectors, 12 accumulators), then of 16 (8 accumulators): no block
+ * of one vector, whose broadcasts outnumber its FMAs (an 8-row tail cost 15%
+ * at 20..40 rows).  W streams from memory once, for the first row block; the
+ * later blocks find the tile's rows in L1.  Each C element is one sum in k
+ * order per k chunk, the chunk set by M and K alone, so any thread count
+ * gives the same bits. */
 #define BC_TF_MAX GEMM_BCAST_TF
 #define BC_XT 65536          /* floats of X^T per chunk: 256 KB, stays in L2 */
 #define BC_KS_MAX 4096

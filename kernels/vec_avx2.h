@@ -75,6 +75,11 @@ static inline __m256i vf_mask_n(int n)
 }
 #define vf_load_n(p, n) _mm256_maskload_ps(p, vf_mask_n(n))
 #define vf_store_n(p, v, n) _mm256_maskstore_ps(p, vf_mask_n(n), v)
+/* 0 in lanes < n, -inf in the others */
+static inline vf vf_pad_mask(int n)
+{
+    return _mm256_blendv_ps(_mm256_set1_ps(-__builtin_inff()), _mm256_setzero_ps(), _mm256_castsi256_ps(vf_mask_n(n)));
+}
 static inline vf vf_from_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
 static inline vf vf_from_bf16(const uint16_t *p)
 {

@@ -37,6 +37,9 @@ static inline __m128 vf_hsum4(vf a, vf b, vf c, vf d)
 #define vf_copysign(a, s) _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a), _mm512_and_si512(_mm512_castps_si512(s), _mm512_set1_epi32((int)0x80000000))))
 static inline __mmask16 vf_mask_n(int n) { return (__mmask16)((1u << n) - 1u); }
 #define vf_load_n(p, n) _mm512_maskz_loadu_ps(vf_mask_n(n), p)
+#define vf_broadcast(p) _mm512_set1_ps(*(p))
+/* 0 in lanes < n, -inf in the others */
+#define vf_pad_mask(n) _mm512_mask_blend_ps(vf_mask_n(n), _mm512_set1_ps(-__builtin_inff()), _mm512_setzero_ps())
 #define vf_store_n(p, v, n) _mm512_mask_storeu_ps(p, vf_mask_n(n), v)
 /* 8 or 16 halves -> floats */
 static inline vf vf_from_f16(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }

@@ -214,6 +214,33 @@ static void test_attention(void **s)
                 }
                 free(qkv); free(out); free(scr);
             }
+        /* every score far below 0 (-200 and -204): the keys padding a panel
+         * must not set the row maximum, or every weight underflows (clamped
+         * alike: the mean of V instead of the softmax) */
+        for (int L = 17; L <= 40; L += 23) {
+            const int d = 16, ld = 3 * d;
+            float *qkv = falloc((size_t)L * ld), *out = falloc((size_t)L * d), *scr = falloc(kern_attention_scratch_floats(L));
+            for (int j = 0; j < L; j++)
+                for (int e = 0; e < d; e++) {
+                    qkv[(size_t)j * ld + e] = 10.0f;
+                    qkv[(size_t)j * ld + d + e] = j % 2 ? -5.1f : -5.0f;
+                    qkv[(size_t)j * ld + 2 * d + e] = (float)(j % 7) - 3.0f + 0.1f * e;
+                }
+            k->attention_f32(L, L, d, 0.25f, qkv, ld, qkv + d, ld, qkv + 2 * d, ld, out, d, scr);
+            for (int e = 0; e < d; e++) {
+                double want = 0, sum = 0;
+                for (int j = 0; j < L; j++) {
+                    double p = exp(j % 2 ? -4.0 : 0.0); /* scores -204 / -200 */
+                    want += p * qkv[(size_t)j * ld + 2 * d + e];
+                    sum += p;
+                }
+                want /= sum;
+                for (int i = 0; i < L; i++)
+                    if (!(fabs(out[(size_t)i * d + e] - want) < 1e-5))
+                        fail_msg("%s attention L%d, scores -200: out[%d][%d] = %g, want %g", k->name, L, i, e, out[(size_t)i * d + e], want);
+            }
+            free(qkv); free(out); free(scr);
+        }
     }
 }
 
