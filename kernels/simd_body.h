@@ -14,10 +14,12 @@
 #define CAT(a, b) CAT2(a, b)
 #define FN(name) CAT(name, CAT(_, KERN_ISA_ID))
 
-/* e^x, about 1 ulp on [-87, 88]; larger inputs saturate, smaller give 0. */
-static inline vf vexp(vf x)
+/* e^x for x <= 0 (softmax after the row maximum is taken off, GELU's
+ * e^(-z^2)), about 1 ulp; below -87.3 it gives e^-87.3.  n = round(x log2 e)
+ * stays in [-126, 0], so 2^n is one exponent, no split. */
+static inline vf vexp_le0(vf x)
 {
-    x = vf_min(vf_max(x, vf_set1(-87.3f)), vf_set1(88.3f));
+    x = vf_max(x, vf_set1(-87.3f));
     vf n = vf_round(vf_mul(x, vf_set1(1.44269504088896341f)));
     vf r = vf_fnma(n, vf_set1(0.693359375f), x);
     r = vf_fnma(n, vf_set1(-2.12194440e-4f), r);
@@ -28,9 +30,7 @@ static inline vf vexp(vf x)
     p = vf_fma(p, r, vf_set1(1.6666665459e-1f));
     p = vf_fma(p, r, vf_set1(5.0000001201e-1f));
     p = vf_fma(vf_mul(p, r), r, vf_add(r, vf_set1(1.0f)));
-    /* split 2^n in two so n = 128 (x near 88.3) does not overflow the exponent */
-    vf h = vf_round(vf_mul(n, vf_set1(0.5f)));
-    return vf_mul(vf_mul(p, vf_pow2i(h)), vf_pow2i(vf_sub(n, h)));
+    return vf_mul(p, vf_pow2i(n));
 }
 
 /* GELU(x) = x * Phi(x), Phi from erf by Abramowitz & Stegun 7.1.26
@@ -45,7 +45,7 @@ static inline vf vgelu(vf x)
     p = vf_fma(p, t, vf_set1(1.421413741f));
     p = vf_fma(p, t, vf_set1(-0.284496736f));
     p = vf_fma(p, t, vf_set1(0.254829592f));
-    vf half_erfc = vf_mul(vf_mul(vf_mul(p, t), vexp(vf_mul(vf_sub(vf_zero(), z), z))), vf_set1(0.5f));
+    vf half_erfc = vf_mul(vf_mul(vf_mul(p, t), vexp_le0(vf_mul(vf_sub(vf_zero(), z), z))), vf_set1(0.5f));
     /* x >= 0: 1 - half_erfc ; x < 0: half_erfc */
     vf signed_part = vf_copysign(vf_sub(vf_set1(0.5f), half_erfc), x);
     return vf_mul(x, vf_add(vf_set1(0.5f), signed_part));
@@ -363,23 +363,6 @@ static void FN(layernorm)(float *x, const float *r, const float *g, const float 
 
 static inline int clampv(int n) { return n < 0 ? 0 : n > VL ? VL : n; }
 
-/* e^x for x <= 0 (softmax after the row maximum is taken off): the split
- * of 2^n that vexp needs near x = 88 is not needed; below -87.3 gives ~0. */
-static inline vf vexp_le0(vf x)
-{
-    x = vf_max(x, vf_set1(-87.3f));
-    vf n = vf_round(vf_mul(x, vf_set1(1.44269504088896341f)));
-    vf r = vf_fnma(n, vf_set1(0.693359375f), x);
-    r = vf_fnma(n, vf_set1(-2.12194440e-4f), r);
-    vf p = vf_set1(1.9875691500e-4f);
-    p = vf_fma(p, r, vf_set1(1.3981999507e-3f));
-    p = vf_fma(p, r, vf_set1(8.3334519073e-3f));
-    p = vf_fma(p, r, vf_set1(4.1665795894e-2f));
-    p = vf_fma(p, r, vf_set1(1.6666665459e-1f));
-    p = vf_fma(p, r, vf_set1(5.0000001201e-1f));
-    p = vf_fma(vf_mul(p, r), r, vf_add(r, vf_set1(1.0f)));
-    return vf_mul(p, vf_pow2i(n));
-}
 
 /* out rows r0 .. r0 + nr (nr <= AV_R) over dims c0 .. c0 + AV_V VL (FULL: all
  * present; else the first t dims, masked): sum_j p[r][j] v[j][.] * inv[r].
