@@ -94,6 +94,8 @@ typedef __m256i vi;
 #define vi_store(p, v) _mm256_storeu_si256((__m256i *)(p), v)
 #define vi_set1_64(x) _mm256_set1_epi64x((long long)(x))
 #define vi_xor(a, b) _mm256_xor_si256(a, b)
+#define vi_and(a, b) _mm256_and_si256(a, b)
+#define vi_or(a, b) _mm256_or_si256(a, b)
 #define vi_add8(a, b) _mm256_add_epi8(a, b)
 #define vi_add64(a, b) _mm256_add_epi64(a, b)
 /* bytes -> 64-bit lane sums */

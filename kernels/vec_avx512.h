@@ -55,6 +55,8 @@ static inline vf vf_from_i8(const int8_t *p) { return _mm512_cvtepi32_ps(_mm512_
 #define vi_store(p, v) _mm512_storeu_si512((void *)(p), v)
 #define vi_set1_64(x) _mm512_set1_epi64((long long)(x))
 #define vi_xor(a, b) _mm512_xor_si512(a, b)
+#define vi_and(a, b) _mm512_and_si512(a, b)
+#define vi_or(a, b) _mm512_or_si512(a, b)
 #define vi_add8(a, b) _mm512_add_epi8(a, b)
 #define vi_add64(a, b) _mm512_add_epi64(a, b)
 #define vi_sum8_64(a) _mm512_sad_epu8(a, _mm512_setzero_si512())

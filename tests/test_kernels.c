@@ -282,7 +282,7 @@ static void test_hamming_panel(void **s)
 {
     (void)s;
     const size_t counts[] = {1, 7, 8, 9, 33};
-    const size_t words[] = {1, 6, 31, 32, 70};
+    const size_t words[] = {1, 4, 6, 12, 13, 31, 32, 70};
     for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++)
         for (size_t wi = 0; wi < sizeof words / sizeof *words; wi++) {
             size_t n = counts[ci], nw = words[wi], ld = nw + 3;
