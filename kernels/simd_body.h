@@ -138,10 +138,27 @@ static inline __attribute__((always_inline)) size_t FN(hamming_keep)(const vi *a
 }
 
 #ifndef vi_popcnt64
-/* words w0..w1 (at most 31) counted in bytes, then added to acc as 64-bit
- * lanes.  Six words at a time go through carry-save adders first (bits of
- * weight 1, 2 and 4 of each lane's sum), so they take three byte counts, not
- * six: half the shuffles (768-bit codes 1.37x the plain byte counts here). */
+/* Byte counts of the six words w .. w + 5 of register r XOR the query (qv:
+ * those words broadcast), through carry-save adders first: bits of weight
+ * 1, 2 and 4 of each lane's sum, so three nibble-table counts, not six (half
+ * the shuffles).  At most 48 a byte. */
+static inline __attribute__((always_inline)) vi FN(hamming_csa6)(const uint64_t *p, size_t gs, int r, size_t w, const vi *qv)
+{
+    vi x[6];
+    _Pragma("GCC unroll 6")
+    for (int i = 0; i < 6; i++) x[i] = vi_xor(vi_load(HP_AT(p, r, w + i)), qv[i]);
+    vi u = vi_xor(x[0], x[1]), s1 = vi_xor(u, x[2]), c1 = vi_or(vi_and(x[0], x[1]), vi_and(u, x[2]));
+    vi v = vi_xor(x[3], x[4]), s2 = vi_xor(v, x[5]), c2 = vi_or(vi_and(x[3], x[4]), vi_and(v, x[5]));
+    vi one = vi_xor(s1, s2), c3 = vi_and(s1, s2);
+    vi y = vi_xor(c1, c2), two = vi_xor(y, c3), four = vi_or(vi_and(c1, c2), vi_and(y, c3));
+    vi cnt = vi_popcnt8(four);
+    cnt = vi_add8(vi_add8(cnt, cnt), vi_popcnt8(two));
+    return vi_add8(vi_add8(cnt, cnt), vi_popcnt8(one));
+}
+
+/* words w0..w1 (at most 31) counted in bytes, six at a time through the
+ * adders (768-bit codes 1.37x the plain byte counts here), then added to acc
+ * as 64-bit lanes */
 static inline __attribute__((always_inline)) void FN(hamming_bytes)(const uint64_t *q, const uint64_t *p, size_t gs, size_t w0,
                                                                     size_t w1, vi *acc, const int R)
 {
@@ -154,19 +171,7 @@ static inline __attribute__((always_inline)) void FN(hamming_bytes)(const uint64
         _Pragma("GCC unroll 6")
         for (int i = 0; i < 6; i++) qv[i] = vi_set1_64(q[w + i]);
         _Pragma("GCC unroll 8")
-        for (int r = 0; r < R; r++) {
-            vi x[6];
-            _Pragma("GCC unroll 6")
-            for (int i = 0; i < 6; i++) x[i] = vi_xor(vi_load(HP_AT(p, r, w + i)), qv[i]);
-            vi u = vi_xor(x[0], x[1]), s1 = vi_xor(u, x[2]), c1 = vi_or(vi_and(x[0], x[1]), vi_and(u, x[2]));
-            vi v = vi_xor(x[3], x[4]), s2 = vi_xor(v, x[5]), c2 = vi_or(vi_and(x[3], x[4]), vi_and(v, x[5]));
-            vi one = vi_xor(s1, s2), c3 = vi_and(s1, s2);
-            vi y = vi_xor(c1, c2), two = vi_xor(y, c3), four = vi_or(vi_and(c1, c2), vi_and(y, c3));
-            vi cnt = vi_popcnt8(four);
-            cnt = vi_add8(vi_add8(cnt, cnt), vi_popcnt8(two));
-            cnt = vi_add8(vi_add8(cnt, cnt), vi_popcnt8(one));
-            b[r] = vi_add8(b[r], cnt);
-        }
+        for (int r = 0; r < R; r++) b[r] = vi_add8(b[r], FN(hamming_csa6)(p, gs, r, w, qv));
     }
     _Pragma("GCC unroll 12")
     for (; w < w1; w++) {
@@ -177,29 +182,18 @@ static inline __attribute__((always_inline)) void FN(hamming_bytes)(const uint64
     _Pragma("GCC unroll 8")
     for (int r = 0; r < R; r++) acc[r] = vi_add64(acc[r], vi_sum8_64(b[r]));
 }
-/* 384 bits: the same adders on the one group of six words, straight into
- * acc (no byte counters to carry): 1.10 ns a code here, 1.2x the loop above
- * at this width and 1.38x the plain byte counts. */
-static inline __attribute__((always_inline)) void FN(hamming_csa6)(const uint64_t *q, const uint64_t *p, size_t gs,
-                                                                   vi *acc, const int R)
+
+/* 384 bits: the one group of six words straight into acc (no byte counters
+ * to carry): 1.10 ns a code here, 1.2x the loop above at this width and
+ * 1.38x the plain byte counts */
+static inline __attribute__((always_inline)) void FN(hamming_384)(const uint64_t *q, const uint64_t *p, size_t gs, vi *acc,
+                                                                  const int R)
 {
     vi qv[6];
     _Pragma("GCC unroll 6")
     for (int i = 0; i < 6; i++) qv[i] = vi_set1_64(q[i]);
     _Pragma("GCC unroll 8")
-    for (int r = 0; r < R; r++) {
-        vi x[6];
-        _Pragma("GCC unroll 6")
-        for (int i = 0; i < 6; i++) x[i] = vi_xor(vi_load(HP_AT(p, r, i)), qv[i]);
-        vi u = vi_xor(x[0], x[1]), s1 = vi_xor(u, x[2]), c1 = vi_or(vi_and(x[0], x[1]), vi_and(u, x[2]));
-        vi v = vi_xor(x[3], x[4]), s2 = vi_xor(v, x[5]), c2 = vi_or(vi_and(x[3], x[4]), vi_and(v, x[5]));
-        vi one = vi_xor(s1, s2), c3 = vi_and(s1, s2);
-        vi y = vi_xor(c1, c2), two = vi_xor(y, c3), four = vi_or(vi_and(c1, c2), vi_and(y, c3));
-        vi cnt = vi_popcnt8(four);
-        cnt = vi_add8(vi_add8(cnt, cnt), vi_popcnt8(two));
-        cnt = vi_add8(vi_add8(cnt, cnt), vi_popcnt8(one));
-        acc[r] = vi_add64(acc[r], vi_sum8_64(cnt));
-    }
+    for (int r = 0; r < R; r++) acc[r] = vi_add64(acc[r], vi_sum8_64(FN(hamming_csa6)(p, gs, r, 0, qv)));
 }
 #endif
 
@@ -220,7 +214,7 @@ static inline __attribute__((always_inline)) size_t FN(hamming_groups)(const uin
 #else
     /* the usual widths fit one chunk, written apart so that it is unrolled
      * whole: inside the chunk loop -O2 kept a loop (a third slower) */
-    if (n_words == 6) FN(hamming_csa6)(q, p, gs, acc, R);
+    if (n_words == 6) FN(hamming_384)(q, p, gs, acc, R);
     else if (n_words <= 31) FN(hamming_bytes)(q, p, gs, 0, n_words, acc, R);
     else
         for (size_t w0 = 0; w0 < n_words; w0 += 31)
