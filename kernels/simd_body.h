@@ -989,24 +989,8 @@ static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W
      * same way whatever the thread count.  Rows when they outnumber columns:
      * each thread then packs its own rows of A once (not all of A once per
      * thread) and all of W, the smaller operand. */
-    if (M > N) {
-        const int units = (M + GEMM_MR - 1) / GEMM_MR;
-        if (nt > units) nt = units;
-        #pragma omp parallel num_threads(nt)
-        {
-            int t = 0, T = 1;
-#ifdef _OPENMP
-            t = omp_get_thread_num();
-            T = omp_get_num_threads();
-#endif
-            int mb = (int)((long)units * t / T) * GEMM_MR, me = (int)((long)units * (t + 1) / T) * GEMM_MR;
-            if (me > M) me = M;
-            if (mb < me)
-                gemm_cols(me - mb, K, A + (size_t)mb * lda, lda, W, wt, ldw, bias, C + (size_t)mb * ldc, ldc, 0, N,
-                          pack + (size_t)t * per_thread);
-        }
-        return;
-    }
+    const int by_rows = M > N, units = by_rows ? (M + GEMM_MR - 1) / GEMM_MR : panels, step = by_rows ? GEMM_MR : NR;
+    if (nt > units) nt = units;
     #pragma omp parallel num_threads(nt)
     {
         int t = 0, T = 1;
@@ -1014,9 +998,15 @@ static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W
         t = omp_get_thread_num();
         T = omp_get_num_threads();
 #endif
-        int p0 = (int)((long)panels * t / T), p1 = (int)((long)panels * (t + 1) / T);
-        int nb = p0 * NR, ne = p1 * NR < N ? p1 * NR : N;
-        if (nb < ne) gemm_cols(M, K, A, lda, W, wt, ldw, bias, C, ldc, nb, ne, pack + (size_t)t * per_thread);
+        int b0 = (int)((long)units * t / T) * step, b1 = (int)((long)units * (t + 1) / T) * step;
+        float *pk = pack + (size_t)t * per_thread;
+        if (by_rows) {
+            if (b1 > M) b1 = M;
+            if (b0 < b1) gemm_cols(b1 - b0, K, A + (size_t)b0 * lda, lda, W, wt, ldw, bias, C + (size_t)b0 * ldc, ldc, 0, N, pk);
+        } else {
+            if (b1 > N) b1 = N;
+            if (b0 < b1) gemm_cols(M, K, A, lda, W, wt, ldw, bias, C, ldc, b0, b1, pk);
+        }
     }
 }
 
