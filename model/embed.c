@@ -49,15 +49,15 @@ static int check_ids(ember_ctx *c, int n_tok, int idx)
     return 0;
 }
 
-/* hs: every row's final state, or (CLS / last-token pooling) one row per
- * sequence, the one bert_forward kept */
-static void pool(const ember_ctx *c, const float *hs, int n_seq, int flags, float *out)
+/* hs: every row's final state, or (kept) one row per sequence, the one
+ * bert_forward kept for CLS / last-token pooling */
+static void pool(const ember_ctx *c, const float *hs, int kept, int n_seq, int flags, float *out)
 {
     const int H = c->m->w.hidden;
     for (int s = 0; s < n_seq; s++) {
         int r0 = c->off[s], len = c->off[s + 1] - r0;
         float *o = out + (size_t)s * H;
-        if (c->m->pooling == EMBER_POOL_CLS || c->m->pooling == EMBER_POOL_LAST) {
+        if (kept) {
             memcpy(o, hs + (size_t)s * H, (size_t)H * sizeof(float));
         } else { /* mean over every real token, [CLS] and [SEP] included */
             for (int i = 0; i < H; i++) {
@@ -112,7 +112,7 @@ static ember_status run_chunks(ember_ctx *c, const char *query, size_t query_len
                 for (int s = 0; s < n_seq; s++)
                     out[first + s] = bert_rank_head(&c->m->w, c->k, hs + (size_t)s * H, c->head_tmp);
             else
-                pool(c, hs, n_seq, flags, out + (size_t)first * H);
+                pool(c, hs, one_row, n_seq, flags, out + (size_t)first * H);
             first += n_seq;
             n_seq = 0;
         }
