@@ -591,8 +591,27 @@ static void pack_a(const float *A, int lda, int m0, int mm, int k0, int kk, floa
     const float *a[GEMM_MR];
     static const float zero[1] = {0.0f};
     for (int i = 0; i < GEMM_MR; i++) a[i] = i < mm ? A + (size_t)(m0 + i) * lda + k0 : zero;
+    int k0v = 0;
+#if VL == 8 && GEMM_MR < 8
+    /* 8 k at a time: GEMM_MR rows of 8 transposed as an 8 x 8 block, each k's
+     * GEMM_MR values stored as a vector whose tail the next store overwrites */
     if (mm == GEMM_MR) {
-        for (int k = 0; k < kk; k++, ap += GEMM_MR)
+        for (; k0v + VL <= kk; k0v += VL) {
+            vf r[VL];
+#pragma GCC unroll 8
+            for (int i = 0; i < VL; i++) r[i] = i < GEMM_MR ? vf_load(a[i] + k0v) : vf_zero();
+            vf_transpose8(r);
+#pragma GCC unroll 8
+            for (int j = 0; j < VL; j++) {
+                if (j == VL - 1 && k0v + VL == kk) vf_store_first(ap, r[j], GEMM_MR);
+                else vf_store(ap, r[j]);
+                ap += GEMM_MR;
+            }
+        }
+    }
+#endif
+    if (mm == GEMM_MR) {
+        for (int k = k0v; k < kk; k++, ap += GEMM_MR)
 #pragma GCC unroll 16
             for (int i = 0; i < GEMM_MR; i++) ap[i] = a[i][k];
     } else {
