@@ -565,20 +565,45 @@ static void w_row(const void *W, kern_wtype wt, int ldw, int n, int k0, int kk, 
     for (; k < kk; k++) dst[k] = wt == KERN_W_F16 ? kern_f16_to_f32(src[k]) : kern_bf16_to_f32(src[k]);
 }
 
+static inline vf w_vec(const void *W, kern_wtype wt, size_t i)
+{
+    if (wt == KERN_W_F32) return vf_load((const float *)W + i);
+    return wt == KERN_W_F16 ? vf_from_f16((const uint16_t *)W + i) : vf_from_bf16((const uint16_t *)W + i);
+}
+
 /* Packs W rows n0 .. n0+nn, columns k0 .. k0+kk into NR-wide panels:
  * dst[p][k][j] = W[n0 + p*NR + j][k0 + k], zero past nn. */
 static void pack_w(const void *W, kern_wtype wt, int ldw, int n0, int nn, int k0, int kk, float *dst, float *row)
 {
-    int panels = (nn + NR - 1) / NR;
+    int panels = (nn + NR - 1) / NR, kv = 0;
+#if VL == 8
+    /* 8 rows x 8 k per 8 x 8 transpose */
+    kv = kk / VL * VL;
+    for (int p = 0; p < panels; p++)
+        for (int h = 0; h < NR / VL; h++) {
+            float *d = dst + (size_t)p * kk * NR + h * VL;
+            const int r0 = p * NR + h * VL;
+            for (int k = 0; k < kv; k += VL) {
+                vf r[VL];
+#pragma GCC unroll 8
+                for (int i = 0; i < VL; i++)
+                    r[i] = r0 + i < nn ? w_vec(W, wt, (size_t)(n0 + r0 + i) * ldw + k0 + k) : vf_zero();
+                vf_transpose8(r);
+#pragma GCC unroll 8
+                for (int j = 0; j < VL; j++) vf_store(d + (size_t)(k + j) * NR, r[j]);
+            }
+        }
+    if (kv == kk) return;
+#endif
     for (int p = 0; p < panels; p++) {
         float *d = dst + (size_t)p * kk * NR;
         for (int j = 0; j < NR; j++) {
             int n = p * NR + j;
             if (n < nn) {
-                w_row(W, wt, ldw, n0 + n, k0, kk, row);
-                for (int k = 0; k < kk; k++) d[(size_t)k * NR + j] = row[k];
+                w_row(W, wt, ldw, n0 + n, k0 + kv, kk - kv, row);
+                for (int k = kv; k < kk; k++) d[(size_t)k * NR + j] = row[k - kv];
             } else {
-                for (int k = 0; k < kk; k++) d[(size_t)k * NR + j] = 0.0f;
+                for (int k = kv; k < kk; k++) d[(size_t)k * NR + j] = 0.0f;
             }
         }
     }
@@ -718,11 +743,6 @@ static void gemm_cols(int M, int K, const float *A, int lda, const void *W, kern
 #endif
 #define SB_N GEMM_SB_N
 
-static inline vf w_vec(const void *W, kern_wtype wt, size_t i)
-{
-    if (wt == KERN_W_F32) return vf_load((const float *)W + i);
-    return wt == KERN_W_F16 ? vf_from_f16((const uint16_t *)W + i) : vf_from_bf16((const uint16_t *)W + i);
-}
 
 static inline vf w_vec_n(const void *W, kern_wtype wt, size_t i, int n)
 {
@@ -1017,12 +1037,20 @@ static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W
         t = omp_get_thread_num();
         T = omp_get_num_threads();
 #endif
-        int b0 = (int)((long)units * t / T) * step, b1 = (int)((long)units * (t + 1) / T) * step;
         float *pk = pack + (size_t)t * per_thread;
         if (by_rows) {
-            if (b1 > M) b1 = M;
-            if (b0 < b1) gemm_cols(b1 - b0, K, A + (size_t)b0 * lda, lda, W, wt, ldw, bias, C + (size_t)b0 * ldc, ldc, 0, N, pk);
+            /* row chunks taken as threads come free: a core that loses time
+             * to another process does less; a chunk repacks W, so >= 512 rows */
+            int cu = units / (4 * T);
+            if (cu < 512 / GEMM_MR) cu = 512 / GEMM_MR;
+            const int chunks = (units + cu - 1) / cu;
+            #pragma omp for schedule(dynamic, 1)
+            for (int c = 0; c < chunks; c++) {
+                int r0 = c * cu * GEMM_MR, r1 = r0 + cu * GEMM_MR < M ? r0 + cu * GEMM_MR : M;
+                gemm_cols(r1 - r0, K, A + (size_t)r0 * lda, lda, W, wt, ldw, bias, C + (size_t)r0 * ldc, ldc, 0, N, pk);
+            }
         } else {
+            int b0 = (int)((long)units * t / T) * step, b1 = (int)((long)units * (t + 1) / T) * step;
             if (b1 > N) b1 = N;
             if (b0 < b1) gemm_cols(M, K, A, lda, W, wt, ldw, bias, C, ldc, b0, b1, pk);
         }
