@@ -481,13 +481,26 @@ static void FN(attention)(int L, int n_q, int d, float scale, const float *q, in
     /* K as panels of 2 VL keys (panel b: kt[b d 2VL + c 2VL + j]), read in
      * order by the score loop; V rows packed (vp[j d + c]) */
     float *s = scratch, *kt = scratch + (size_t)AQ * Lp, *vp = kt + (size_t)Lp * d;
-    for (int j0 = 0; j0 < Lp; j0 += 2 * VL) {
+    int dv = 0;
+#if VL == 8
+    /* 8 keys x 8 dims per 8 x 8 transpose */
+    dv = d / VL * VL;
+    for (int j0 = 0; j0 < Lp; j0 += VL) {
+        float *pan = kt + (size_t)(j0 / (2 * VL)) * (2 * VL) * d + j0 % (2 * VL);
+        for (int c = 0; c < dv; c += VL) {
+            vf r[VL];
+#pragma GCC unroll 8
+            for (int i = 0; i < VL; i++) r[i] = j0 + i < L ? vf_load(k + (size_t)(j0 + i) * ldk + c) : vf_zero();
+            vf_transpose8(r);
+#pragma GCC unroll 8
+            for (int i = 0; i < VL; i++) vf_store(pan + (size_t)(c + i) * 2 * VL, r[i]);
+        }
+    }
+#endif
+    for (int j0 = 0; j0 < Lp && dv < d; j0 += 2 * VL) {
         float *pan = kt + (size_t)j0 * d;
         for (int j = 0; j < 2 * VL; j++)
-            if (j0 + j < L)
-                for (int c = 0; c < d; c++) pan[(size_t)c * 2 * VL + j] = k[(size_t)(j0 + j) * ldk + c];
-            else
-                for (int c = 0; c < d; c++) pan[(size_t)c * 2 * VL + j] = 0.0f;
+            for (int c = dv; c < d; c++) pan[(size_t)c * 2 * VL + j] = j0 + j < L ? k[(size_t)(j0 + j) * ldk + c] : 0.0f;
     }
     for (int j = 0; j < L; j++) memcpy(vp + (size_t)j * d, v + (size_t)j * ldv, (size_t)d * sizeof(float));
     for (int i0 = 0; i0 < n_q; i0 += AQ) {

@@ -180,12 +180,12 @@ static void test_layernorm_dot(void **s)
 static void test_attention(void **s)
 {
     (void)s;
-    static const int Ls[] = {1, 2, 5, 17, 64, 129}, ds[] = {16, 32, 64, 24};
+    static const int Ls[] = {1, 2, 5, 17, 64, 129}, ds[] = {16, 32, 64, 24, 20}; /* 20: dims past the last 8 */
     for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
         const kern_ops *k = kern_ops_for((kern_isa)isa);
         if (!k) continue;
         for (int a = 0; a < 6; a++)
-            for (int c = 0; c < 4; c++) {
+            for (int c = 0; c < 5; c++) {
                 int L = Ls[a], d = ds[c], ld = 3 * d + 5;
                 float *qkv = falloc((size_t)L * ld), *out = falloc((size_t)L * (d + 3));
                 float *scr = falloc(kern_attention_scratch_floats(L));
