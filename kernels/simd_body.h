@@ -731,11 +731,13 @@ static void gemm_cols(int M, int K, const float *A, int lda, const void *W, kern
                 const int np = (nn + NR - 1) / NR, rl = (kk * 4 + 63) / 64;
                 const int nxt = M - (m0 + GEMM_MR) < GEMM_MR ? M - (m0 + GEMM_MR) : GEMM_MR;
                 const int pf_total = nxt > 0 ? nxt * rl : 0, pf_per = (pf_total + np - 1) / np;
-                int pf_i = 0;
+                int pf_i = 0, pf_r = 0, pf_l = 0; /* line pf_l of row pf_r: no division per request */
                 for (int p = 0; p * NR < nn; p++) {
                     int jn = nn - p * NR < NR ? nn - p * NR : NR;
-                    for (int e = pf_i + pf_per; pf_i < e && pf_i < pf_total; pf_i++)
-                        __builtin_prefetch(A + (size_t)(m0 + GEMM_MR + pf_i / rl) * lda + k0 + (pf_i % rl) * 16, 0, 3);
+                    for (int e = pf_i + pf_per; pf_i < e && pf_i < pf_total; pf_i++) {
+                        __builtin_prefetch(A + (size_t)(m0 + GEMM_MR + pf_r) * lda + k0 + pf_l * 16, 0, 3);
+                        if (++pf_l == rl) { pf_l = 0; pf_r++; }
+                    }
                     /* past the first K block the next tile's C rows are read back: request them now */
                     if (k0 && (p + 1) * NR < nn)
                         for (int i = 0; i < mm; i++) __builtin_prefetch(C + (size_t)(m0 + i) * ldc + n0 + (p + 1) * NR, 0, 3);
