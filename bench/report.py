@@ -14,6 +14,25 @@ def shape(r):
     return (r["engine"], r.get("isa"), r["kind"], r["batch"], r.get("tokens", r.get("seq")), r["threads"])
 
 
+# each engine's medians per shape, round by round in run order: round i of
+# ember ran just before round i of ONNX Runtime, so their ratio shares the
+# machine's state of those seconds
+medians = {}
+for r in rows:
+    medians.setdefault(shape(r), []).append(r["median_ms"])
+
+
+def paired(r):
+    """median and range over rounds of ORT median / ember median, same round"""
+    e = medians[shape(r)]
+    o = medians.get(("onnxruntime", "ort", r["kind"], r["batch"], r["tokens"], r["threads"]), [])
+    q = sorted(b / a for a, b in zip(e, o))
+    if not q:
+        return ""
+    mid = q[len(q) // 2] if len(q) % 2 else (q[len(q) // 2 - 1] + q[len(q) // 2]) / 2
+    return f"{mid:.2f}x ({q[0]:.2f}-{q[-1]:.2f}, {len(q)})"
+
+
 # interleaved rounds: keep each engine's best median per shape (first-seen order)
 best = {}
 for r in rows:
@@ -34,25 +53,29 @@ print(f"Made by `make bench` (bench/run.sh) on {datetime.date.today()}, CPU: {cp
       "on the same token ids, and its outputs are checked against ember's before any figure is kept "
       "(embeddings: min cosine >= 0.9999; logits: |diff| < 1e-3).  Times: min / median over the repeats after "
       f"one warm-up, in {rounds} interleaved rounds per engine ({rounds_query} for the single-query shapes; the round "
-      "with the best median is kept); rates from the median.\n")
+      "with the best median is kept); rates from the median.  `vs ORT` divides the two best medians, which may come "
+      "from different rounds; `paired` takes the ratio within each round (ember, then ONNX Runtime seconds later) "
+      "and gives the median, range and count of those: on a shared machine whose speed drifts by tens of % "
+      "between minutes, the paired figure is the steadier one.\n")
 print("## Embedding (sentences/s) and reranking (pairs/s)\n")
-print("| model | batch x tokens | threads | engine | min ms | median ms | items/s | tokens/s | vs ORT | peak RSS MB | check |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+print("| model | batch x tokens | threads | engine | min ms | median ms | items/s | tokens/s | vs ORT | paired | peak RSS MB | check |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 ort = {(r["kind"], r["batch"], r["seq"], r["threads"]): r for r in rows if r["engine"] == "onnxruntime"}
 for r in rows:
     if r["engine"] == "onnxruntime":
         B, L = r["batch"], r["seq"]
         name, per_s, tok_s, check = "onnxruntime", B / r["median_ms"] * 1e3, B * L / r["median_ms"] * 1e3, r.get("check", "")
-        ratio = ""
+        ratio = pair = ""
     else:
         B, L = r["batch"], r["tokens"]
         name, per_s, tok_s, check = f"ember {r['isa']}", r["per_s"], r["tokens_per_s"], ""
         o = ort.get((r["kind"], B, L, r["threads"]))
         ratio = f"{o['median_ms'] / r['median_ms']:.2f}x" if o else ""
+        pair = paired(r)
     rss = r.get("max_rss_mb", 0)
     kind = "MiniLM-L6 embed" if r["kind"] == "embed" else "MiniLM-L6 cross (1 query x 100 docs)"
     print(f"| {kind} | {B} x {L} | {r['threads']} | {name} | {r['min_ms']:.2f} | {r['median_ms']:.2f} | "
-          f"{per_s:,.1f} | {tok_s:,.0f} | {ratio} | {rss:.0f} | {check} |")
+          f"{per_s:,.1f} | {tok_s:,.0f} | {ratio} | {pair} | {rss:.0f} | {check} |")
 emb = [r for r in rows if r["engine"] == "ember"]
 if emb:
     print(f"\nModel file (f32): {emb[0]['model_mb']:.1f} MB.  Peak RSS of the ember process includes the mmapped "
