@@ -28,12 +28,17 @@ __attribute__((target("avx512f,fma"))) static double peak_avx512(void)
 {
     __m512 a[16], b = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
     for (int i = 0; i < 16; i++) a[i] = _mm512_set1_ps((float)i);
-    long n = 20000000;
-    double t = now();
-    for (long k = 0; k < n; k++)
+    /* the fastest of 8 short loops: a descheduled moment spoils one, not the figure */
+    long n = 2500000;
+    double t = 1e30;
+    for (int trial = 0; trial < 8; trial++) {
+        double t0 = now();
+        for (long k = 0; k < n; k++)
 #pragma GCC unroll 16
-        for (int i = 0; i < 16; i++) a[i] = _mm512_fmadd_ps(a[i], b, c);
-    t = now() - t;
+            for (int i = 0; i < 16; i++) a[i] = _mm512_fmadd_ps(a[i], b, c);
+        t0 = now() - t0;
+        if (t0 < t) t = t0;
+    }
     float s = 0;
     for (int i = 0; i < 16; i++) s += _mm512_reduce_add_ps(a[i]);
     if (s == 12345.0f) printf("?");
@@ -44,19 +49,25 @@ __attribute__((target("avx2,fma"))) static double peak_avx2(void)
 {
     __m256 a[12], b = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
     for (int i = 0; i < 12; i++) a[i] = _mm256_set1_ps((float)i);
-    long n = 20000000;
-    double t = now();
-    for (long k = 0; k < n; k++)
+    /* the fastest of 8 short loops: a descheduled moment spoils one, not the figure */
+    long n = 2500000;
+    double t = 1e30;
+    for (int trial = 0; trial < 8; trial++) {
+        double t0 = now();
+        for (long k = 0; k < n; k++)
 #pragma GCC unroll 12
-        for (int i = 0; i < 12; i++) a[i] = _mm256_fmadd_ps(a[i], b, c);
-    t = now() - t;
+            for (int i = 0; i < 12; i++) a[i] = _mm256_fmadd_ps(a[i], b, c);
+        t0 = now() - t0;
+        if (t0 < t) t = t0;
+    }
     float tmp[8], s = 0;
     for (int i = 0; i < 12; i++) { _mm256_storeu_ps(tmp, a[i]); s += tmp[0]; }
     if (s == 12345.0f) printf("?");
     return 2.0 * 12 * 8 * n / t;
 }
 
-#define ROUNDS 3
+#define ROUNDS 5
+#define MAX_RUNS 201
 
 static int cmp(const void *a, const void *b)
 {
@@ -69,13 +80,14 @@ int main(void)
     double peak = kern_cpu_has(KERN_ISA_AVX512) ? peak_avx512() : kern_cpu_has(KERN_ISA_AVX2) ? peak_avx2() : 0;
     static const int MS[] = {16, 48, 4096}, NK[][2] = {{384, 384}, {1152, 384}, {1536, 384}, {384, 1536}};
     printf("Peak (one core, measured FMA throughput loop, %s): %.1f GFLOP/s; 2 threads: 2x that.  "
-           "GFLOP/s = 2MNK / time; min / median of 7 runs after a warm-up, in %d interleaved rounds per engine (the best of each kept).  "
-           "Scalar path only at M=16, one round.\n\n",
-           kern_cpu_has(KERN_ISA_AVX512) ? "AVX-512" : "AVX2", peak / 1e9, ROUNDS);
+           "GFLOP/s = 2MNK / time; min / median of at least 7 runs after a warm-up (as many as fill 20 ms, up to %d), "
+           "in %d interleaved rounds per engine (the best of each kept; `paired`: the ratio within each round, "
+           "median and range).  Scalar path only at M=16, one round.\n\n",
+           kern_cpu_has(KERN_ISA_AVX512) ? "AVX-512" : "AVX2", peak / 1e9, MAX_RUNS, ROUNDS);
     const char *best = kern_cpu_has(KERN_ISA_AVX512) ? "avx512" : "avx2"; /* the path ember runs here */
     const int bi = kern_cpu_has(KERN_ISA_AVX512) ? 0 : 1;
-    printf("| M x N x K | threads | ember avx512 | ember avx2 | ember scalar | OpenBLAS | %s / OpenBLAS | %s %% of peak |\n", best, best);
-    printf("|---|---|---|---|---|---|---|---|\n");
+    printf("| M x N x K | threads | ember avx512 | ember avx2 | ember scalar | OpenBLAS | %s / OpenBLAS | paired | %s %% of peak |\n", best, best);
+    printf("|---|---|---|---|---|---|---|---|---|\n");
     for (int mi = 0; mi < 3; mi++)
         for (int s = 0; s < 4; s++) {
             int M = MS[mi], N = NK[s][0], K = NK[s][1];
@@ -85,7 +97,7 @@ int main(void)
             float *pack = aligned_alloc(64, ((kern_gemm_scratch_floats(2) * 4 + 63) / 64) * 64);
             double flops = 2.0 * M * N * K;
             for (int T = 1; T <= 2; T++) {
-                double med[4] = {0}, mn[4] = {0};
+                double med[4] = {0}, mn[4] = {0}, rmed[ROUNDS][4] = {{0}};
                 /* ROUNDS rounds of every engine in turn, each engine's best
                  * median and best run kept: a burst of noise on this shared
                  * machine then spoils one round, not a row */
@@ -93,29 +105,39 @@ int main(void)
                 for (int e = 0; e < 4; e++) {
                     const kern_ops *k = e < 3 ? kern_ops_for((kern_isa)(2 - e)) : NULL;
                     if (e < 3 && (!k || (e == 2 && (M > 16 || round > 0)))) continue;
-                    double t[7];
-                    for (int r = -1; r < 7; r++) {
+                    double t[MAX_RUNS];
+                    int runs = 7;
+                    for (int r = -1; r < runs; r++) {
                         double t0 = now();
                         if (k) k->gemm_f32(M, N, K, A, K, W, KERN_W_F32, K, NULL, C, N, pack, T);
                         else {
                             openblas_set_num_threads(T);
                             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, W, K, 0.0f, C, N);
                         }
-                        if (r >= 0) t[r] = now() - t0;
+                        double dt = now() - t0;
+                        if (r >= 0) t[r] = dt;
+                        /* short calls: enough runs to fill 20 ms, so one
+                         * descheduled moment moves no median */
+                        else if (dt > 0 && dt * 7 < 0.02) runs = 0.02 / dt > MAX_RUNS ? MAX_RUNS : (int)(0.02 / dt);
                     }
                     /* OpenBLAS's pthreads spin for a while after a call; timed
                      * beside them, a 2-thread OpenMP region waits for the
                      * scheduler (one such run read 0.6 GFLOP/s): let them sleep */
                     if (!k) usleep(300000);
-                    qsort(t, 7, sizeof *t, cmp);
-                    if (flops / t[3] / 1e9 > med[e]) med[e] = flops / t[3] / 1e9;
+                    qsort(t, (size_t)runs, sizeof *t, cmp);
+                    rmed[round][e] = flops / t[runs / 2] / 1e9;
+                    if (rmed[round][e] > med[e]) med[e] = rmed[round][e];
                     if (flops / t[0] / 1e9 > mn[e]) mn[e] = flops / t[0] / 1e9;
                 }
                 printf("| %d x %d x %d | %d |", M, N, K, T);
                 for (int e = 0; e < 4; e++)
                     if (med[e] > 0) printf(" %.1f / %.1f |", mn[e], med[e]);
                     else printf(" - |");
-                printf(" %.2fx | %.0f%% |\n", med[bi] / med[3], peak > 0 ? 100.0 * med[bi] / (peak * T / 1e9) : 0.0);
+                double q[ROUNDS];
+                for (int r = 0; r < ROUNDS; r++) q[r] = rmed[r][bi] / rmed[r][3];
+                qsort(q, ROUNDS, sizeof *q, cmp);
+                printf(" %.2fx | %.2fx (%.2f-%.2f) | %.0f%% |\n", med[bi] / med[3], q[ROUNDS / 2], q[0], q[ROUNDS - 1],
+                       peak > 0 ? 100.0 * med[bi] / (peak * T / 1e9) : 0.0);
             }
             free(A); free(W); free(C); free(pack);
         }
