@@ -1039,10 +1039,10 @@ static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W
     int nt = n_threads < 1 ? 1 : n_threads;
     if (nt > panels) nt = panels;
     if (nt == 1) { gemm_cols(M, K, A, lda, W, wt, ldw, bias, C, ldc, 0, N, pack); return; }
-    /* threads own disjoint row or column ranges: each element is computed the
-     * same way whatever the thread count.  Rows when they outnumber columns:
-     * each thread then packs its own rows of A once (not all of A once per
-     * thread) and all of W, the smaller operand. */
+    /* threads take disjoint row chunks or column ranges: each element is
+     * computed the same way whatever the thread count.  Rows when they
+     * outnumber columns: a chunk then packs its own rows of A once (not all
+     * of A once per thread) and all of W, the smaller operand. */
     const int by_rows = M > N, units = by_rows ? (M + GEMM_MR - 1) / GEMM_MR : panels, step = by_rows ? GEMM_MR : NR;
     if (nt > units) nt = units;
     #pragma omp parallel num_threads(nt)
