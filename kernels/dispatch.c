@@ -54,11 +54,12 @@ size_t kern_gemm_scratch_floats(int n_threads)
     return (size_t)n_threads * ((size_t)KERN_GEMM_KC * KERN_GEMM_NC + (size_t)KERN_GEMM_KC * 16 + 64);
 }
 
-size_t kern_attention_scratch_floats(int L)
+size_t kern_attention_scratch_floats(int L, int d)
 {
     if (L < 1) L = 1;
-    /* six rows of scores, K in panels and V packed (heads of up to
-     * KERN_ATTN_MAXD dims), keys padded to a multiple of 32 */
-    size_t Lp = ((size_t)L + 31) / 32 * 32;
-    return 6 * Lp + 2 * Lp * KERN_ATTN_MAXD + 64;
+    /* six rows of scores, then K in panels and V packed, keys padded to a
+     * multiple of 32; heads wider than KERN_ATTN_MAXD take the reference
+     * path, which needs one row of scores */
+    size_t Lp = ((size_t)L + 31) / 32 * 32, dd = d >= 1 && d <= KERN_ATTN_MAXD ? (size_t)d : 0;
+    return 6 * Lp + 2 * Lp * dd + 64;
 }

@@ -52,7 +52,7 @@ typedef struct kern_ops {
      * out[i] = sum_j softmax_j(scale * q[i].k[j]) v[j], i < nq queries (the
      * first nq rows of q; nq = L for the whole sequence), j < L, vectors of d.
      * q/k/v/out rows have strides ldq/ldk/ldv/ldo (floats).  `scratch` holds
-     * kern_attention_scratch_floats(L) floats. Single-threaded (the caller
+     * kern_attention_scratch_floats(L, d) floats. Single-threaded (the caller
      * spreads heads and sequences over threads). */
     void (*attention_f32)(int L, int nq, int d, float scale,
                           const float *q, int ldq, const float *k, int ldk,
@@ -115,7 +115,7 @@ const kern_ops *kern_ops_for(kern_isa isa);
 int kern_cpu_has(kern_isa isa);
 
 size_t kern_gemm_scratch_floats(int n_threads);
-size_t kern_attention_scratch_floats(int L);
+size_t kern_attention_scratch_floats(int L, int d);
 
 /* fp16 / bf16 conversions (scalar; used by the converter and loaders). */
 float    kern_f16_to_f32(uint16_t h);

@@ -42,7 +42,7 @@ typedef struct {
 typedef struct {
     float *x, *h, *ctx, *u;     /* (rows, hidden) x3, (rows, max(ffn, 3 hidden)) */
     float *gemm_pack;           /* kern_gemm_scratch_floats(n_threads) */
-    float *attn;                /* n_threads * kern_attention_scratch_floats(max_len) */
+    float *attn;                /* n_threads * kern_attention_scratch_floats(max_len, head dim) */
     size_t attn_stride;
     int max_rows, max_len, n_threads;
 } bert_scratch;

@@ -188,7 +188,7 @@ static void test_attention(void **s)
             for (int c = 0; c < 5; c++) {
                 int L = Ls[a], d = ds[c], ld = 3 * d + 5;
                 float *qkv = falloc((size_t)L * ld), *out = falloc((size_t)L * (d + 3));
-                float *scr = falloc(kern_attention_scratch_floats(L));
+                float *scr = falloc(kern_attention_scratch_floats(L, d));
                 for (size_t i = 0; i < (size_t)L * ld; i++) qkv[i] = 2.0f * frand();
                 float scale = 1.0f / sqrtf((float)d);
                 /* every query, or the first few (a pooled token): 1, 5, 6 of L */
@@ -219,7 +219,7 @@ static void test_attention(void **s)
          * alike: the mean of V instead of the softmax) */
         for (int L = 17; L <= 40; L += 23) {
             const int d = 16, ld = 3 * d;
-            float *qkv = falloc((size_t)L * ld), *out = falloc((size_t)L * d), *scr = falloc(kern_attention_scratch_floats(L));
+            float *qkv = falloc((size_t)L * ld), *out = falloc((size_t)L * d), *scr = falloc(kern_attention_scratch_floats(L, d));
             for (int j = 0; j < L; j++)
                 for (int e = 0; e < d; e++) {
                     qkv[(size_t)j * ld + e] = 10.0f;
