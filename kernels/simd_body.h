@@ -1059,10 +1059,13 @@ static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W
         float *pk = pack + (size_t)t * per_thread;
         if (by_rows) {
             /* row chunks taken as threads come free: a core that loses time
-             * to another process does less; a chunk repacks W, so >= 512 rows */
-            int cu = units / (4 * T);
-            if (cu < 512 / GEMM_MR) cu = 512 / GEMM_MR;
-            const int chunks = (units + cu - 1) / cu;
+             * to another process does less.  A chunk repacks W, so about
+             * 512 rows or more, at most 4 a thread, and of even size (no
+             * sliver at the end that packs all of W for a few rows) */
+            int want = units / (512 / GEMM_MR);
+            if (want > 4 * T) want = 4 * T;
+            if (want < T) want = T;
+            const int cu = (units + want - 1) / want, chunks = (units + cu - 1) / cu;
             #pragma omp for schedule(dynamic, 1)
             for (int c = 0; c < chunks; c++) {
                 int r0 = c * cu * GEMM_MR, r1 = r0 + cu * GEMM_MR < M ? r0 + cu * GEMM_MR : M;
