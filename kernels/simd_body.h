@@ -422,9 +422,12 @@ static inline int clampv(int n) { return n < 0 ? 0 : n > VL ? VL : n; }
 
 /* out rows r0 .. r0 + nr (nr <= AV_R) over dims c0 .. c0 + AV_V VL (FULL: all
  * present; else the first t dims, masked): sum_j p[r][j] v[j][.] * inv[r].
- * 12 accumulators: 3 rows x 4 vectors on AVX2, 6 x 2 on AVX-512 (heads of
- * 32 dims in one pass either way). */
-#define AV_V (VL == 8 ? 4 : 2)
+ * 12 accumulators, 6 rows x 2 vectors: a pass over the keys serves all six
+ * queries of a score block, so V is read once per six queries (16 dims a
+ * pass on AVX2).  3 rows x 4 vectors read it twice: A/B on AVX2, 12 heads of
+ * 32 dims, 6 x 2 ran 1.01-1.07x its speed at L 16 to 512 (one L 128 run of
+ * five 0.99x). */
+#define AV_V 2
 #define AV_R (12 / AV_V)
 static inline __attribute__((always_inline)) void FN(attn_pv)(const int FULL, int L, const float *p, int Lp,
                                                              const float *v, int ldv, int c0, int t, int nr,
