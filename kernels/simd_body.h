@@ -505,7 +505,7 @@ static void FN(attention)(int L, int n_q, int d, float scale, const float *q, in
         for (int j = 0; j < 2 * VL; j++)
             for (int c = dv; c < d; c++) pan[(size_t)c * 2 * VL + j] = j0 + j < L ? k[(size_t)(j0 + j) * ldk + c] : 0.0f;
     }
-    if (dv == d) /* whole vectors: no call per row (128-byte rows at d = 32) */
+    if (d % VL == 0) /* whole vectors: no call per row (128-byte rows at d = 32) */
         for (int j = 0; j < L; j++)
             for (int c = 0; c < d; c += VL) vf_store(vp + (size_t)j * d + c, vf_load(v + (size_t)j * ldv + c));
     else

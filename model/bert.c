@@ -10,13 +10,19 @@
 
 static size_t round64(size_t n) { return (n + 15) & ~(size_t)15; } /* floats -> 64 B */
 
+/* one thread's attention scratch, sized for this model's heads */
+static size_t attn_floats(const bert_weights *w, int max_len)
+{
+    return round64(kern_attention_scratch_floats(max_len, w->hidden / w->n_heads));
+}
+
 size_t bert_scratch_floats(const bert_weights *w, int max_rows, int max_len, int n_threads)
 {
     size_t rows = (size_t)max_rows, H = (size_t)w->hidden;
     size_t wide = (size_t)w->ffn > 3 * H ? (size_t)w->ffn : 3 * H;
     return 3 * round64(rows * H) + round64(rows * wide) +
            round64(kern_gemm_scratch_floats(n_threads)) +
-           (size_t)n_threads * round64(kern_attention_scratch_floats(max_len, w->hidden / w->n_heads));
+           (size_t)n_threads * attn_floats(w, max_len);
 }
 
 void bert_scratch_init(bert_scratch *s, const bert_weights *w, float *block,
@@ -31,7 +37,7 @@ void bert_scratch_init(bert_scratch *s, const bert_weights *w, float *block,
     s->u = p;   p += round64(rows * wide);
     s->gemm_pack = p; p += round64(kern_gemm_scratch_floats(n_threads));
     s->attn = p;
-    s->attn_stride = round64(kern_attention_scratch_floats(max_len, w->hidden / w->n_heads));
+    s->attn_stride = attn_floats(w, max_len);
     s->max_rows = max_rows;
     s->max_len = max_len;
     s->n_threads = n_threads;
