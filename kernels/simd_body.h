@@ -33,6 +33,24 @@ static inline vf vexp_le0(vf x)
     return vf_mul(p, vf_pow2i(n));
 }
 
+static inline vf w_vec(const void *W, kern_wtype wt, size_t i)
+{
+    if (wt == KERN_W_F32) return vf_load((const float *)W + i);
+    return wt == KERN_W_F16 ? vf_from_f16((const uint16_t *)W + i) : vf_from_bf16((const uint16_t *)W + i);
+}
+
+#if VL == 8
+/* r[i] = the VL elements at src[i0 + i ld ..] for i < n, zero for n <= i < VL,
+ * then transposed: r[j] holds element j of every row.  The packing of GEMM
+ * and attention operands goes through this. */
+static inline void load_rows_t8(const void *src, kern_wtype wt, size_t i0, size_t ld, int n, vf r[VL])
+{
+#pragma GCC unroll 8
+    for (int i = 0; i < VL; i++) r[i] = i < n ? w_vec(src, wt, i0 + (size_t)i * ld) : vf_zero();
+    vf_transpose8(r);
+}
+#endif
+
 /* GELU(x) = x * Phi(x), Phi from erf by Abramowitz & Stegun 7.1.26
  * (|error| <= 1.5e-7 on erf), written so that Phi of large negative x keeps
  * its relative accuracy: Phi(x) = 0.5 * erfc(|x|/sqrt2) for x < 0. */
@@ -492,9 +510,7 @@ static void FN(attention)(int L, int n_q, int d, float scale, const float *q, in
         float *pan = kt + (size_t)(j0 / (2 * VL)) * (2 * VL) * d + j0 % (2 * VL);
         for (int c = 0; c < dv; c += VL) {
             vf r[VL];
-#pragma GCC unroll 8
-            for (int i = 0; i < VL; i++) r[i] = j0 + i < L ? vf_load(k + (size_t)(j0 + i) * ldk + c) : vf_zero();
-            vf_transpose8(r);
+            load_rows_t8(k, KERN_W_F32, (size_t)j0 * ldk + c, (size_t)ldk, L - j0, r);
 #pragma GCC unroll 8
             for (int i = 0; i < VL; i++) vf_store(pan + (size_t)(c + i) * 2 * VL, r[i]);
         }
@@ -585,11 +601,6 @@ static void w_row(const void *W, kern_wtype wt, int ldw, int n, int k0, int kk, 
     for (; k < kk; k++) dst[k] = wt == KERN_W_F16 ? kern_f16_to_f32(src[k]) : kern_bf16_to_f32(src[k]);
 }
 
-static inline vf w_vec(const void *W, kern_wtype wt, size_t i)
-{
-    if (wt == KERN_W_F32) return vf_load((const float *)W + i);
-    return wt == KERN_W_F16 ? vf_from_f16((const uint16_t *)W + i) : vf_from_bf16((const uint16_t *)W + i);
-}
 
 /* Packs W rows n0 .. n0+nn, columns k0 .. k0+kk into NR-wide panels:
  * dst[p][k][j] = W[n0 + p*NR + j][k0 + k], zero past nn. */
@@ -605,10 +616,7 @@ static void pack_w(const void *W, kern_wtype wt, int ldw, int n0, int nn, int k0
             const int r0 = p * NR + h * VL;
             for (int k = 0; k < kv; k += VL) {
                 vf r[VL];
-#pragma GCC unroll 8
-                for (int i = 0; i < VL; i++)
-                    r[i] = r0 + i < nn ? w_vec(W, wt, (size_t)(n0 + r0 + i) * ldw + k0 + k) : vf_zero();
-                vf_transpose8(r);
+                load_rows_t8(W, wt, (size_t)(n0 + r0) * ldw + k0 + k, (size_t)ldw, nn - r0, r);
 #pragma GCC unroll 8
                 for (int j = 0; j < VL; j++) vf_store(d + (size_t)(k + j) * NR, r[j]);
             }
@@ -643,9 +651,7 @@ static void pack_a(const float *A, int lda, int m0, int mm, int k0, int kk, floa
     if (mm == GEMM_MR) {
         for (; k0v + VL <= kk; k0v += VL) {
             vf r[VL];
-#pragma GCC unroll 8
-            for (int i = 0; i < VL; i++) r[i] = i < GEMM_MR ? vf_load(a[i] + k0v) : vf_zero();
-            vf_transpose8(r);
+            load_rows_t8(a[0], KERN_W_F32, (size_t)k0v, (size_t)lda, GEMM_MR, r);
 #pragma GCC unroll 8
             for (int j = 0; j < VL; j++) {
                 if (j == VL - 1 && k0v + VL == kk) vf_store_first(ap, r[j], GEMM_MR);
@@ -880,9 +886,7 @@ static void bc_pack_xt(const float *A, int lda, int rows, int rb, int k0, int kc
     for (; k + VL <= kc; k += VL)
         for (int h = 0; h < rb / VL; h++) {
             vf r[VL];
-#pragma GCC unroll 16
-            for (int j = 0; j < VL; j++) r[j] = h * VL + j < rows ? vf_load(A + (size_t)(h * VL + j) * lda + k0 + k) : vf_zero();
-            vf_transpose8(r);
+            load_rows_t8(A, KERN_W_F32, (size_t)h * VL * lda + k0 + k, (size_t)lda, rows - h * VL, r);
 #pragma GCC unroll 16
             for (int j = 0; j < VL; j++) vf_store(xt + (size_t)(k + j) * rb + h * VL, r[j]);
         }
