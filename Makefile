@@ -6,9 +6,11 @@ CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
+# OPENMP= builds a single-threaded library (a toolchain without libgomp)
+OPENMP  ?= -fopenmp
 # required flags are appended even when CFLAGS is given on the command line
-override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -fopenmp -Iinclude -I.
-LDLIBS  += -lm -fopenmp
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC $(if $(OPENMP),$(OPENMP),-Wno-unknown-pragmas) -Iinclude -I.
+LDLIBS  += -lm $(OPENMP)
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 ARCH := $(shell uname -m)
@@ -99,7 +101,7 @@ test: check-deps all $(TEST_BIN)
 	@EMBER_BIN=$(BUILD)/ember sh tests/run_all.sh $(TEST_BIN)
 
 sanitize:
-	$(MAKE) BUILD=build-san CFLAGS="$(SAN_FLAGS)" LDLIBS="-lm -fopenmp -fsanitize=address,undefined" test
+	$(MAKE) BUILD=build-san CFLAGS="$(SAN_FLAGS)" LDLIBS="-lm $(OPENMP) -fsanitize=address,undefined" test
 
 demo: all
 	@sh tools/demo.sh

@@ -178,6 +178,7 @@ static int bin_cut(bin_hit *b, int n, int kk, uint32_t *hist, uint32_t *below)
 static int flat_bin_search(const emb_index *x, const float *queries, size_t nq, int k, int kk, int rescore,
                            int64_t *out_ids, float *out_scores, int n_threads)
 {
+    (void)n_threads; /* read by OpenMP only */
     const size_t nw = x->code_bytes / 8, qf = idx_query_floats(x) + 16, cap = 2 * (size_t)kk + BS;
     const uint64_t *rows = (const uint64_t *)(const void *)x->codes;
     int fail = 0;
@@ -253,6 +254,7 @@ static int ivf_search(const emb_index *x, const float *queries, size_t nq, int k
                       int64_t *out_ids, float *out_scores, int n_threads)
 {
     const int dim = x->dim, nl = x->nlist;
+    (void)n_threads; /* read by OpenMP only */
     if (nprobe > nl) nprobe = nl;
     const size_t qf = idx_query_floats(x) + 16;
     size_t nblk = (nq + IQ - 1) / IQ;

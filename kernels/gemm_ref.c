@@ -5,6 +5,7 @@ void gemm_f32_ref(int M, int N, int K, const float *A, int lda, const void *W, k
                   int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads)
 {
     (void)pack;
+    (void)n_threads; /* unused without OpenMP */
     #pragma omp parallel for num_threads(n_threads) schedule(static)
     for (int m = 0; m < M; m++)
         for (int n = 0; n < N; n++) {

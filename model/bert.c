@@ -70,6 +70,7 @@ static void linear(const kern_ops *k, bert_scratch *s, int M, const float *A, in
 static void norm_rows(const kern_ops *k, int nt, float *x, const float *r, const float *g,
                       const float *b, int rows, int H, float eps)
 {
+    (void)nt; /* read by OpenMP only */
     #pragma omp parallel for num_threads(nt) schedule(static)
     for (int i = 0; i < rows; i++)
         k->layernorm_f32(x + (size_t)i * H, r ? r + (size_t)i * H : NULL, g, b, H, eps);
