@@ -21,6 +21,10 @@ int kern_cpu_has(kern_isa isa)
         return kern_cpu_has(KERN_ISA_AVX512) && __builtin_cpu_supports("avx512vnni") &&
                __builtin_cpu_supports("avx512vpopcntdq");
 #endif
+#if defined(__aarch64__) && defined(__ARM_NEON)
+    case KERN_ISA_NEON:
+        return 1; /* part of ARMv8-A */
+#endif
     default:
         return 0;
     }

@@ -19,6 +19,9 @@ const kern_ops *kern_ops_for(kern_isa isa)
     case KERN_ISA_AVX512: return &kern_ops_avx512;
     case KERN_ISA_AVX512VNNI: return &kern_ops_avx512vnni;
 #endif
+#if defined(__aarch64__) && defined(__ARM_NEON)
+    case KERN_ISA_NEON: return &kern_ops_neon;
+#endif
     default: return NULL;
     }
 }
@@ -28,7 +31,7 @@ static void choose(void)
     const char *want = getenv("EMBER_ISA");
     for (int i = KERN_ISA_COUNT - 1; i >= 0 && !chosen; i--) chosen = kern_ops_for((kern_isa)i);
     if (want && *want) {
-        static const char *names[KERN_ISA_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni"};
+        static const char *names[KERN_ISA_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni", "neon"};
         for (int i = 0; i < KERN_ISA_COUNT; i++)
             if (strcmp(want, names[i]) == 0) {
                 const kern_ops *k = kern_ops_for((kern_isa)i);
@@ -36,7 +39,7 @@ static void choose(void)
                 else fprintf(stderr, "ember: EMBER_ISA=%s is not supported on this CPU; using %s\n", want, chosen->name);
                 return;
             }
-        fprintf(stderr, "ember: unknown EMBER_ISA=%s (scalar, avx2, avx512, avx512vnni); using %s\n", want, chosen->name);
+        fprintf(stderr, "ember: unknown EMBER_ISA=%s (scalar, avx2, avx512, avx512vnni, neon); using %s\n", want, chosen->name);
     }
 }
 

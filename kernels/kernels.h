@@ -20,6 +20,7 @@ typedef enum {
     KERN_ISA_AVX2   = 1, /* AVX2 + FMA + F16C */
     KERN_ISA_AVX512 = 2, /* AVX-512 F/BW/VL/DQ */
     KERN_ISA_AVX512VNNI = 3, /* AVX-512 above + VNNI + VPOPCNTDQ (Ice Lake, Zen 4) */
+    KERN_ISA_NEON   = 4, /* AArch64 Advanced SIMD (every ARMv8-A core) */
     KERN_ISA_COUNT
 } kern_isa;
 
@@ -28,7 +29,7 @@ typedef enum { KERN_W_F32 = 0, KERN_W_F16 = 1, KERN_W_BF16 = 2 } kern_wtype;
 
 typedef struct kern_ops {
     kern_isa isa;
-    const char *name; /* "scalar", "avx2", "avx512", "avx512vnni" */
+    const char *name; /* "scalar", "avx2", "avx512", "avx512vnni", "neon" */
 
     /* C[M][N] = A[M][K] . W[N][K]^T (+ bias[N] when bias != NULL).
      * W holds elements of type wt (f32, f16 or bf16), row stride ldw elements.
@@ -105,7 +106,7 @@ void kern_hamming_pack(const uint64_t *rows, size_t ld_words, size_t n, size_t n
 size_t kern_pq4_blocks_bytes(size_t n, int m);
 void kern_pq4_pack(const uint8_t *codes, size_t n, int m, uint8_t *blocks);
 
-/* Best table for this CPU, or the one forced by EMBER_ISA=scalar|avx2|avx512|avx512vnni
+/* Best table for this CPU, or the one forced by EMBER_ISA=scalar|avx2|avx512|avx512vnni|neon
  * (falls back to the best supported one, with a warning on stderr, if the
  * forced ISA is not supported).  Chosen once, thread-safe, never NULL. */
 const kern_ops *kern_ops_get(void);

@@ -29,6 +29,9 @@ extern const kern_ops kern_ops_avx2;
 extern const kern_ops kern_ops_avx512;
 extern const kern_ops kern_ops_avx512vnni;
 #endif
+#if defined(__aarch64__) && defined(__ARM_NEON)
+extern const kern_ops kern_ops_neon;
+#endif
 
 /* scalar references, also used by the SIMD tables for tails */
 void gemm_f32_ref(int M, int N, int K, const float *A, int lda, const void *W, kern_wtype wt,

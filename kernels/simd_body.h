@@ -1,5 +1,6 @@
 /* Every SIMD kernel, written once against the vector vocabulary of the ISA
- * file that includes this (vec_avx2.h or vec_avx512.h), in the ggml manner.
+ * file that includes this (vec_avx2.h, vec_avx512.h or vec_neon.h), in the
+ * ggml manner.  The int8 dot and the 4-bit PQ scan have a block per ISA.
  * Included only by kernels/simd_<isa>.c. */
 #include "kernels/kernels_internal.h"
 
@@ -263,6 +264,16 @@ static int32_t FN(dot_i8)(const int8_t *a, const int8_t *b, size_t n)
         acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(a + i))),
                                                       _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + i)))));
     int32_t s = _mm512_reduce_add_epi32(acc);
+#elif defined(__ARM_NEON)
+    /* products of two int8 fit int16 (at most 2^14), pairs of them do not:
+     * each half widened and pair-added into int32 */
+    int32x4_t acc = vdupq_n_s32(0);
+    for (; i + 16 <= n; i += 16) {
+        int8x16_t va = vld1q_s8(a + i), vb = vld1q_s8(b + i);
+        acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(va), vget_low_s8(vb)));
+        acc = vpadalq_s16(acc, vmull_high_s8(va, vb));
+    }
+    int32_t s = vaddvq_s32(acc);
 #else
     __m256i acc = _mm256_setzero_si256();
     for (; i + 16 <= n; i += 16)
@@ -331,6 +342,31 @@ static void FN(pq_lut)(const float *q, const float *cbt, int m, int ds, int ksub
  * are 16 bytes wide whatever the register. */
 static void FN(pq4_scan)(const uint8_t *blocks, size_t n_blocks, int m, const uint8_t *lut, uint16_t *out)
 {
+#if defined(__ARM_NEON)
+    /* one 16-byte table lookup per sub-space and nibble, sums widened into
+     * 16-bit lanes (mod 2^16, as the reference) */
+    const uint8x16_t lo4 = vdupq_n_u8(0x0f);
+    const int pairs = m / 2;
+    for (size_t b = 0; b < n_blocks; b++) {
+        const uint8_t *c = blocks + b * (size_t)pairs * 32;
+        uint16x8_t a0 = vdupq_n_u16(0), a1 = a0, a2 = a0, a3 = a0; /* vectors 0..7, 8..15, 16..23, 24..31 */
+        for (int p = 0; p < pairs; p++) {
+            uint8x16_t c0 = vld1q_u8(c + 32 * p), c1 = vld1q_u8(c + 32 * p + 16);
+            uint8x16_t t0 = vld1q_u8(lut + 32 * p), t1 = vld1q_u8(lut + 32 * p + 16);
+            uint8x16_t lo0 = vqtbl1q_u8(t0, vandq_u8(c0, lo4)), lo1 = vqtbl1q_u8(t1, vandq_u8(c1, lo4));
+            uint8x16_t hi0 = vqtbl1q_u8(t0, vshrq_n_u8(c0, 4)), hi1 = vqtbl1q_u8(t1, vshrq_n_u8(c1, 4));
+            a0 = vaddq_u16(a0, vaddl_u8(vget_low_u8(lo0), vget_low_u8(lo1)));
+            a1 = vaddq_u16(a1, vaddl_high_u8(lo0, lo1));
+            a2 = vaddq_u16(a2, vaddl_u8(vget_low_u8(hi0), vget_low_u8(hi1)));
+            a3 = vaddq_u16(a3, vaddl_high_u8(hi0, hi1));
+        }
+        uint16_t *o = out + b * 32;
+        vst1q_u16(o, a0);
+        vst1q_u16(o + 8, a1);
+        vst1q_u16(o + 16, a2);
+        vst1q_u16(o + 24, a3);
+    }
+#else
     const __m256i lo4 = _mm256_set1_epi8(0x0f);
     const int pairs = m / 2;
     for (size_t b = 0; b < n_blocks; b++) {
@@ -359,6 +395,7 @@ static void FN(pq4_scan)(const uint8_t *blocks, size_t n_blocks, int m, const ui
         _mm_storeu_si128(o + 2, _mm_unpacklo_epi16(ev1, od1));
         _mm_storeu_si128(o + 3, _mm_unpackhi_epi16(ev1, od1));
     }
+#endif
 }
 
 /* n_words is a run-time value; the common widths get a constant one (fully
@@ -825,7 +862,7 @@ static inline __attribute__((always_inline)) void gemm_small_t(int M, int K, con
             }
             for (int i = 0; i < mm; i++) {
                 float s[4];
-                _mm_storeu_ps(s, vf_hsum4(acc[i][0], acc[i][1 % SB_N], acc[i][2 % SB_N], SB_N > 3 ? acc[i][3 % SB_N] : vf_zero()));
+                vf4_store(s, vf_hsum4(acc[i][0], acc[i][1 % SB_N], acc[i][2 % SB_N], SB_N > 3 ? acc[i][3 % SB_N] : vf_zero()));
                 for (int j = 0; j < nn; j++) C[(size_t)(m0 + i) * ldc + n0 + j] = s[j] + (bias ? bias[n0 + j] : 0.0f);
             }
         }

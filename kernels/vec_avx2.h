@@ -36,6 +36,7 @@ static inline __m128 vf_hsum4(vf a, vf b, vf c, vf d)
     vf s = _mm256_add_ps(_mm256_shuffle_ps(ab, cd, _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2)));
     return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
 }
+#define vf4_store(p, v) _mm_storeu_ps(p, v)
 /* r[i][j] <- r[j][i] for the 8 x 8 block in r[0..7] */
 static inline void vf_transpose8(vf r[8])
 {

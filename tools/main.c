@@ -18,7 +18,7 @@ static const char *USAGE =
     "  index     build | add | info: a vector index of embedded documents\n"
     "  search    query an index, optionally reranking with a cross-encoder\n"
     "\n"
-    "Environment: EMBER_THREADS (threads), EMBER_ISA=scalar|avx2|avx512|avx512vnni (force a kernel path).\n";
+    "Environment: EMBER_THREADS (threads), EMBER_ISA=scalar|avx2|avx512|avx512vnni|neon (force a kernel path).\n";
 
 int main(int argc, char **argv)
 {
