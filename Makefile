@@ -51,7 +51,7 @@ GEN_BIN   := $(TOOLS_GEN:tools/%.c=$(BUILD)/%)
 EX_BIN    := $(TOOLS_EX:tools/%.c=$(BUILD)/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test sanitize clean demo bench bench-index check-deps
+.PHONY: all test sanitize clean demo bench bench-index check-deps check-arm64
 # keep intermediate objects (and keep make quiet after the test summary)
 .SECONDARY:
 all: $(BUILD)/libember.a $(BUILD)/libember.so $(BUILD)/ember ember $(GEN_BIN) $(EX_BIN)
@@ -106,8 +106,13 @@ sanitize:
 demo: all
 	@sh tools/demo.sh
 
+# AArch64 cross-build (NEON kernels) and the suites under qemu-user; optional,
+# not part of `make test`.  SUITES="test_kernels ..." or SUITES=all.
+check-arm64:
+	@sh tools/check_arm64.sh
+
 clean:
-	rm -rf build build-san ember
+	rm -rf build build-san build-arm64 ember
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
