@@ -5,13 +5,17 @@
 #include "kernels/kernels.h"
 
 #include <cblas.h>
-#include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
+#endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
 #endif
 
 void openblas_set_num_threads(int);
@@ -23,6 +27,15 @@ static double now(void)
     return (double)t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+/* the SIMD paths this build has, best first; the scalar one last */
+#if defined(__aarch64__)
+static const kern_isa ISAS[] = {KERN_ISA_NEON, KERN_ISA_SCALAR};
+#else
+static const kern_isa ISAS[] = {KERN_ISA_AVX512, KERN_ISA_AVX2, KERN_ISA_SCALAR};
+#endif
+#define NI ((int)(sizeof ISAS / sizeof *ISAS))
+
+#if defined(__x86_64__)
 /* 16 independent FMA chains: peak single-precision FLOP/s of one core. */
 __attribute__((target("avx512f,fma"))) static double peak_avx512(void)
 {
@@ -65,6 +78,44 @@ __attribute__((target("avx2,fma"))) static double peak_avx2(void)
     if (s == 12345.0f) printf("?");
     return 2.0 * 12 * 8 * n / t;
 }
+#endif
+
+#if defined(__aarch64__)
+/* 24 independent FMA chains (enough for 4 pipes of 4-6 cycles' latency) */
+static double peak_neon(void)
+{
+    float32x4_t a[24], b = vdupq_n_f32(0.999999f), c = vdupq_n_f32(1e-7f);
+    for (int i = 0; i < 24; i++) a[i] = vdupq_n_f32((float)i);
+    long n = 2500000;
+    double t = 1e30;
+    for (int trial = 0; trial < 8; trial++) {
+        double t0 = now();
+        for (long k = 0; k < n; k++)
+#pragma GCC unroll 24
+            for (int i = 0; i < 24; i++) a[i] = vfmaq_f32(c, a[i], b);
+        t0 = now() - t0;
+        if (t0 < t) t = t0;
+    }
+    float s = 0;
+    for (int i = 0; i < 24; i++) s += vaddvq_f32(a[i]);
+    if (s == 12345.0f) printf("?");
+    return 2.0 * 24 * 4 * n / t;
+}
+#endif
+
+/* FMA peak of the best SIMD path, and its name for the report */
+static double peak_flops(const char **name)
+{
+#if defined(__x86_64__)
+    if (kern_cpu_has(KERN_ISA_AVX512)) { *name = "AVX-512"; return peak_avx512(); }
+    if (kern_cpu_has(KERN_ISA_AVX2)) { *name = "AVX2"; return peak_avx2(); }
+#elif defined(__aarch64__)
+    *name = "NEON";
+    return peak_neon();
+#endif
+    *name = "none";
+    return 0;
+}
 
 #define ROUNDS 5
 #define MAX_RUNS 201
@@ -77,17 +128,24 @@ static int cmp(const void *a, const void *b)
 
 int main(void)
 {
-    double peak = kern_cpu_has(KERN_ISA_AVX512) ? peak_avx512() : kern_cpu_has(KERN_ISA_AVX2) ? peak_avx2() : 0;
+    const char *peak_name;
+    double peak = peak_flops(&peak_name);
     static const int MS[] = {16, 48, 4096}, NK[][2] = {{384, 384}, {1152, 384}, {1536, 384}, {384, 1536}};
     printf("Peak (one core, measured FMA throughput loop, %s): %.1f GFLOP/s; 2 threads: 2x that.  "
            "GFLOP/s = 2MNK / time; min / median of at least 7 runs after a warm-up (as many as fill 20 ms, up to %d), "
            "in %d interleaved rounds per engine (the best of each kept; `paired`: the ratio within each round, "
            "median and range).  Scalar path only at M=16, one round.\n\n",
-           kern_cpu_has(KERN_ISA_AVX512) ? "AVX-512" : "AVX2", peak / 1e9, MAX_RUNS, ROUNDS);
-    const char *best = kern_cpu_has(KERN_ISA_AVX512) ? "avx512" : "avx2"; /* the path ember runs here */
-    const int bi = kern_cpu_has(KERN_ISA_AVX512) ? 0 : 1;
-    printf("| M x N x K | threads | ember avx512 | ember avx2 | ember scalar | OpenBLAS | %s / OpenBLAS | paired | %s %% of peak |\n", best, best);
-    printf("|---|---|---|---|---|---|---|---|---|\n");
+           peak_name, peak / 1e9, MAX_RUNS, ROUNDS);
+    /* engines 0 .. NI-1: ember's paths; NI: OpenBLAS.  bi: the path ember runs here */
+    int bi = NI - 1;
+    for (int e = NI - 1; e >= 0; e--)
+        if (kern_ops_for(ISAS[e])) bi = e;
+    const char *best = kern_ops_for(ISAS[bi])->name;
+    printf("| M x N x K | threads |");
+    for (int e = 0; e < NI; e++) printf(" ember %s |", ISAS[e] == KERN_ISA_AVX512 ? "avx512" : kern_ops_for(ISAS[e]) ? kern_ops_for(ISAS[e])->name : "-");
+    printf(" OpenBLAS | %s / OpenBLAS | paired | %s %% of peak |\n|---|---|", best, best);
+    for (int e = 0; e < NI + 4; e++) printf("---|");
+    printf("\n");
     for (int mi = 0; mi < 3; mi++)
         for (int s = 0; s < 4; s++) {
             int M = MS[mi], N = NK[s][0], K = NK[s][1];
@@ -97,14 +155,14 @@ int main(void)
             float *pack = aligned_alloc(64, ((kern_gemm_scratch_floats(2) * 4 + 63) / 64) * 64);
             double flops = 2.0 * M * N * K;
             for (int T = 1; T <= 2; T++) {
-                double med[4] = {0}, mn[4] = {0}, rmed[ROUNDS][4] = {{0}};
+                double med[NI + 1] = {0}, mn[NI + 1] = {0}, rmed[ROUNDS][NI + 1] = {{0}};
                 /* ROUNDS rounds of every engine in turn, each engine's best
                  * median and best run kept: a burst of noise on this shared
                  * machine then spoils one round, not a row */
                 for (int round = 0; round < ROUNDS; round++)
-                for (int e = 0; e < 4; e++) {
-                    const kern_ops *k = e < 3 ? kern_ops_for((kern_isa)(2 - e)) : NULL;
-                    if (e < 3 && (!k || (e == 2 && (M > 16 || round > 0)))) continue;
+                for (int e = 0; e <= NI; e++) {
+                    const kern_ops *k = e < NI ? kern_ops_for(ISAS[e]) : NULL;
+                    if (e < NI && (!k || (ISAS[e] == KERN_ISA_SCALAR && (M > 16 || round > 0)))) continue;
                     double t[MAX_RUNS];
                     int runs = 7;
                     for (int r = -1; r < runs; r++) {
@@ -130,13 +188,13 @@ int main(void)
                     if (flops / t[0] / 1e9 > mn[e]) mn[e] = flops / t[0] / 1e9;
                 }
                 printf("| %d x %d x %d | %d |", M, N, K, T);
-                for (int e = 0; e < 4; e++)
+                for (int e = 0; e <= NI; e++)
                     if (med[e] > 0) printf(" %.1f / %.1f |", mn[e], med[e]);
                     else printf(" - |");
                 double q[ROUNDS];
-                for (int r = 0; r < ROUNDS; r++) q[r] = rmed[r][bi] / rmed[r][3];
+                for (int r = 0; r < ROUNDS; r++) q[r] = rmed[r][bi] / rmed[r][NI];
                 qsort(q, ROUNDS, sizeof *q, cmp);
-                printf(" %.2fx | %.2fx (%.2f-%.2f) | %.0f%% |\n", med[bi] / med[3], q[ROUNDS / 2], q[0], q[ROUNDS - 1],
+                printf(" %.2fx | %.2fx (%.2f-%.2f) | %.0f%% |\n", med[bi] / med[NI], q[ROUNDS / 2], q[0], q[ROUNDS - 1],
                        peak > 0 ? 100.0 * med[bi] / (peak * T / 1e9) : 0.0);
             }
             free(A); free(W); free(C); free(pack);

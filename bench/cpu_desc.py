@@ -3,10 +3,13 @@
 
 def describe(cpu):
     try:
-        flags = next(l for l in open("/proc/cpuinfo") if l.startswith("flags")).split()
+        # x86 lists "flags", arm64 "Features"
+        flags = next(l for l in open("/proc/cpuinfo") if l.startswith(("flags", "Features"))).split()
     except (OSError, StopIteration):
         return cpu
-    if "avx512f" in flags:
+    if "asimd" in flags:
+        simd = "NEON" + (" + dotprod" if "asimddp" in flags else "")
+    elif "avx512f" in flags:
         simd = "AVX-512" + (" + VNNI + VPOPCNTDQ" if "avx512_vpopcntdq" in flags and "avx512_vnni" in flags else "")
     else:
         simd = "AVX2 + FMA, no AVX-512" if "avx2" in flags else "no AVX2"

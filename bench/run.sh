@@ -47,6 +47,12 @@ fi
 
 RES=$OUT/results.jsonl
 : > "$RES"
+# ember's SIMD paths on this machine, best first (the scalar one is added to the first shape)
+case $(uname -m) in
+    aarch64) SIMD="neon" ;;
+    *) SIMD="avx512 avx2" ;;
+esac
+
 run_shape() { # kind batch tokens repeats isas [rounds]
     kind=$1 B=$2 L=$3 R=$4 isas=$5 rounds=${6:-${ROUNDS:-2}} extra=""
     [ $kind = cross ] && extra=--rerank
@@ -78,16 +84,16 @@ run_shape() { # kind batch tokens repeats isas [rounds]
     done
 }
 # single queries take milliseconds: more rounds, so one noisy burst decides less
-run_shape embed 1 16 100 "avx512 avx2 scalar" ${ROUNDS_QUERY:-5}
+run_shape embed 1 16 100 "$SIMD scalar" ${ROUNDS_QUERY:-5}
 # a query of typical length (17..160 rows take the broadcast GEMM on AVX2)
-run_shape embed 1 48 40 "avx512 avx2" ${ROUNDS_QUERY:-5}
-run_shape embed 32 128 4 "avx512 avx2"
-run_shape embed 32 512 2 "avx512 avx2"
-run_shape cross 100 64 4 "avx512 avx2"
+run_shape embed 1 48 40 "$SIMD" ${ROUNDS_QUERY:-5}
+run_shape embed 32 128 4 "$SIMD"
+run_shape embed 32 512 2 "$SIMD"
+run_shape cross 100 64 4 "$SIMD"
 
 make -s BUILD=$BUILD $BUILD/bench/bench_gemm BENCH_LIBS=-lopenblas >/dev/null 2>&1 && GEMM=1 || GEMM=0
 [ $GEMM = 1 ] && OPENBLAS_NUM_THREADS=2 $BUILD/bench/bench_gemm > "$OUT/gemm.md"
-/usr/bin/python3 bench/report.py "$RES" "$OUT/gemm.md" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)" > "$OUT/RESULTS.md"
+/usr/bin/python3 bench/report.py "$RES" "$OUT/gemm.md" "$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)" > "$OUT/RESULTS.md"
 # keep the index section written by `make bench-index`
 [ -f bench/RESULTS.md ] && sed -n '/<!-- index:begin -->/,$p' bench/RESULTS.md >> "$OUT/RESULTS.md" # the index section and what follows it
 cp "$OUT/RESULTS.md" bench/RESULTS.md

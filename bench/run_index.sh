@@ -56,7 +56,7 @@ notes += [json.dumps({"rerun": f, "date": str(datetime.date.today()), "cmd": f"m
 open(res, "w").write("".join(notes) + "".join(kept) + "".join(new))
 PY
 fi
-/usr/bin/python3 bench/report_index.py "$RES" $N $NQ "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)" > "$OUT/section.md"
+/usr/bin/python3 bench/report_index.py "$RES" $N $NQ "$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)" > "$OUT/section.md"
 /usr/bin/python3 - "$OUT/section.md" <<'PY'
 import re, sys
 sec = open(sys.argv[1]).read()
