@@ -35,83 +35,67 @@ static const kern_isa ISAS[] = {KERN_ISA_AVX512, KERN_ISA_AVX2, KERN_ISA_SCALAR}
 #endif
 #define NI ((int)(sizeof ISAS / sizeof *ISAS))
 
+/* FMA-throughput loops: n steps of independent chains, the lanes summed into
+ * *sink so the compiler keeps the work */
 #if defined(__x86_64__)
-/* 16 independent FMA chains: peak single-precision FLOP/s of one core. */
-__attribute__((target("avx512f,fma"))) static double peak_avx512(void)
+__attribute__((target("avx512f,fma"))) static void fma_avx512(long n, float *sink) /* 16 chains x 16 lanes */
 {
     __m512 a[16], b = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
     for (int i = 0; i < 16; i++) a[i] = _mm512_set1_ps((float)i);
-    /* the fastest of 8 short loops: a descheduled moment spoils one, not the figure */
-    long n = 2500000;
-    double t = 1e30;
-    for (int trial = 0; trial < 8; trial++) {
-        double t0 = now();
-        for (long k = 0; k < n; k++)
+    for (long k = 0; k < n; k++)
 #pragma GCC unroll 16
-            for (int i = 0; i < 16; i++) a[i] = _mm512_fmadd_ps(a[i], b, c);
-        t0 = now() - t0;
-        if (t0 < t) t = t0;
-    }
-    float s = 0;
-    for (int i = 0; i < 16; i++) s += _mm512_reduce_add_ps(a[i]);
-    if (s == 12345.0f) printf("?");
-    return 2.0 * 16 * 16 * n / t;
+        for (int i = 0; i < 16; i++) a[i] = _mm512_fmadd_ps(a[i], b, c);
+    for (int i = 0; i < 16; i++) *sink += _mm512_reduce_add_ps(a[i]);
 }
 
-__attribute__((target("avx2,fma"))) static double peak_avx2(void)
+__attribute__((target("avx2,fma"))) static void fma_avx2(long n, float *sink) /* 12 chains x 8 lanes */
 {
     __m256 a[12], b = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
     for (int i = 0; i < 12; i++) a[i] = _mm256_set1_ps((float)i);
-    /* the fastest of 8 short loops: a descheduled moment spoils one, not the figure */
-    long n = 2500000;
-    double t = 1e30;
-    for (int trial = 0; trial < 8; trial++) {
-        double t0 = now();
-        for (long k = 0; k < n; k++)
+    for (long k = 0; k < n; k++)
 #pragma GCC unroll 12
-            for (int i = 0; i < 12; i++) a[i] = _mm256_fmadd_ps(a[i], b, c);
-        t0 = now() - t0;
-        if (t0 < t) t = t0;
-    }
-    float tmp[8], s = 0;
-    for (int i = 0; i < 12; i++) { _mm256_storeu_ps(tmp, a[i]); s += tmp[0]; }
-    if (s == 12345.0f) printf("?");
-    return 2.0 * 12 * 8 * n / t;
+        for (int i = 0; i < 12; i++) a[i] = _mm256_fmadd_ps(a[i], b, c);
+    float tmp[8];
+    for (int i = 0; i < 12; i++) { _mm256_storeu_ps(tmp, a[i]); *sink += tmp[0]; }
 }
-#endif
-
-#if defined(__aarch64__)
-/* 24 independent FMA chains (enough for 4 pipes of 4-6 cycles' latency) */
-static double peak_neon(void)
+#elif defined(__aarch64__)
+static void fma_neon(long n, float *sink) /* 24 chains x 4 lanes: enough for 4 pipes of 4-6 cycles' latency */
 {
     float32x4_t a[24], b = vdupq_n_f32(0.999999f), c = vdupq_n_f32(1e-7f);
     for (int i = 0; i < 24; i++) a[i] = vdupq_n_f32((float)i);
-    long n = 2500000;
+    for (long k = 0; k < n; k++)
+#pragma GCC unroll 24
+        for (int i = 0; i < 24; i++) a[i] = vfmaq_f32(c, a[i], b);
+    for (int i = 0; i < 24; i++) *sink += vaddvq_f32(a[i]);
+}
+#endif
+
+/* FLOP/s of one core through loop (flops_per_step a step): the fastest of 8
+ * short loops, so a descheduled moment spoils one, not the figure */
+static double peak_of(void (*loop)(long, float *), double flops_per_step)
+{
+    const long n = 2500000;
     double t = 1e30;
+    float sink = 0;
     for (int trial = 0; trial < 8; trial++) {
         double t0 = now();
-        for (long k = 0; k < n; k++)
-#pragma GCC unroll 24
-            for (int i = 0; i < 24; i++) a[i] = vfmaq_f32(c, a[i], b);
+        loop(n, &sink);
         t0 = now() - t0;
         if (t0 < t) t = t0;
     }
-    float s = 0;
-    for (int i = 0; i < 24; i++) s += vaddvq_f32(a[i]);
-    if (s == 12345.0f) printf("?");
-    return 2.0 * 24 * 4 * n / t;
+    if (sink == 12345.0f) printf("?");
+    return flops_per_step * n / t;
 }
-#endif
 
 /* FMA peak of the best SIMD path, and its name for the report */
 static double peak_flops(const char **name)
 {
 #if defined(__x86_64__)
-    if (kern_cpu_has(KERN_ISA_AVX512)) { *name = "AVX-512"; return peak_avx512(); }
-    if (kern_cpu_has(KERN_ISA_AVX2)) { *name = "AVX2"; return peak_avx2(); }
+    if (kern_cpu_has(KERN_ISA_AVX512)) { *name = "AVX-512"; return peak_of(fma_avx512, 2.0 * 16 * 16); }
+    if (kern_cpu_has(KERN_ISA_AVX2)) { *name = "AVX2"; return peak_of(fma_avx2, 2.0 * 12 * 8); }
 #elif defined(__aarch64__)
     *name = "NEON";
-    return peak_neon();
+    return peak_of(fma_neon, 2.0 * 24 * 4);
 #endif
     *name = "none";
     return 0;
