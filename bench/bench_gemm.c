@@ -124,9 +124,9 @@ int main(void)
     int bi = NI - 1;
     for (int e = NI - 1; e >= 0; e--)
         if (kern_ops_for(ISAS[e])) bi = e;
-    const char *best = kern_ops_for(ISAS[bi])->name;
+    const char *best = kern_isa_name(ISAS[bi]);
     printf("| M x N x K | threads |");
-    for (int e = 0; e < NI; e++) printf(" ember %s |", ISAS[e] == KERN_ISA_AVX512 ? "avx512" : kern_ops_for(ISAS[e]) ? kern_ops_for(ISAS[e])->name : "-");
+    for (int e = 0; e < NI; e++) printf(" ember %s |", kern_isa_name(ISAS[e]));
     printf(" OpenBLAS | %s / OpenBLAS | paired | %s %% of peak |\n|---|---|", best, best);
     for (int e = 0; e < NI + 4; e++) printf("---|");
     printf("\n");

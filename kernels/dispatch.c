@@ -26,20 +26,27 @@ const kern_ops *kern_ops_for(kern_isa isa)
     }
 }
 
+const char *kern_isa_name(kern_isa isa)
+{
+    static const char *names[KERN_ISA_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni", "neon"};
+    return (int)isa >= 0 && isa < KERN_ISA_COUNT ? names[isa] : "?";
+}
+
 static void choose(void)
 {
     const char *want = getenv("EMBER_ISA");
     for (int i = KERN_ISA_COUNT - 1; i >= 0 && !chosen; i--) chosen = kern_ops_for((kern_isa)i);
     if (want && *want) {
-        static const char *names[KERN_ISA_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni", "neon"};
         for (int i = 0; i < KERN_ISA_COUNT; i++)
-            if (strcmp(want, names[i]) == 0) {
+            if (strcmp(want, kern_isa_name((kern_isa)i)) == 0) {
                 const kern_ops *k = kern_ops_for((kern_isa)i);
                 if (k) chosen = k;
                 else fprintf(stderr, "ember: EMBER_ISA=%s is not supported on this CPU; using %s\n", want, chosen->name);
                 return;
             }
-        fprintf(stderr, "ember: unknown EMBER_ISA=%s (scalar, avx2, avx512, avx512vnni, neon); using %s\n", want, chosen->name);
+        fprintf(stderr, "ember: unknown EMBER_ISA=%s (", want);
+        for (int i = 0; i < KERN_ISA_COUNT; i++) fprintf(stderr, "%s%s", i ? ", " : "", kern_isa_name((kern_isa)i));
+        fprintf(stderr, "); using %s\n", chosen->name);
     }
 }
 

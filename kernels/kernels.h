@@ -110,6 +110,8 @@ void kern_pq4_pack(const uint8_t *codes, size_t n, int m, uint8_t *blocks);
  * (falls back to the best supported one, with a warning on stderr, if the
  * forced ISA is not supported).  Chosen once, thread-safe, never NULL. */
 const kern_ops *kern_ops_get(void);
+/* The name EMBER_ISA gives an ISA ("avx2", ...), whether or not this build has it. */
+const char *kern_isa_name(kern_isa isa);
 /* The table for one ISA, or NULL if this build or this CPU lacks it. */
 const kern_ops *kern_ops_for(kern_isa isa);
 /* Whether the CPU (and OS) support an ISA. */

@@ -35,7 +35,7 @@ static void test_dispatch(void **s)
     assert_non_null(kern_ops_for(KERN_ISA_SCALAR));
     for (int i = 0; i < KERN_ISA_COUNT; i++) {
         const kern_ops *o = kern_ops_for((kern_isa)i);
-        if (o) { assert_int_equal(o->isa, i); assert_true(kern_cpu_has((kern_isa)i)); }
+        if (o) { assert_int_equal(o->isa, i); assert_true(kern_cpu_has((kern_isa)i)); assert_string_equal(o->name, kern_isa_name((kern_isa)i)); }
         printf("isa %d: %s\n", i, o ? o->name : "not supported here");
     }
 }
