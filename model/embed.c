@@ -19,7 +19,18 @@ void ember_l2_normalize(float *v, int n)
     for (int i = 0; i < n; i++) v[i] *= inv;
 }
 
-/* Tokenizes one input into c->tok_ids / tok_types; count or -1 (message set). */
+/* The status of a failed tok_encode, from the code it returned. */
+static ember_status tok_status(int code)
+{
+    switch (code) {
+    case TOK_ERR_TEXT: return EMBER_ERR_TEXT;
+    case TOK_ERR_SPACE: return EMBER_ERR_LIMIT;
+    default: return EMBER_ERR_ARG;
+    }
+}
+
+/* Tokenizes one input into c->tok_ids / tok_types; the count, or a TOK_ERR_*
+ * code (message set). */
 static int tokenize_one(ember_ctx *c, const char *a, size_t alen, const char *b, size_t blen, int idx)
 {
     char why[256];
@@ -97,7 +108,7 @@ static ember_status run_chunks(ember_ctx *c, const char *query, size_t query_len
             if (!texts[i]) return FAIL(c, EMBER_ERR_ARG, "input %d is NULL", i);
             size_t len = lens ? lens[i] : strlen(texts[i]);
             n_tok = query ? tokenize_one(c, query, query_len, texts[i], len, i) : tokenize_one(c, texts[i], len, NULL, 0, i);
-            if (n_tok < 0) return EMBER_ERR_TEXT;
+            if (n_tok < 0) return tok_status(n_tok);
             if (check_ids(c, n_tok, i)) return EMBER_ERR_FORMAT;
         }
         if (n_seq > 0 && (i == n || n_seq == c->max_batch || c->off[n_seq] + n_tok > c->max_rows)) {
@@ -148,7 +159,7 @@ ember_status ember_tokenize(ember_ctx *c, const char *text, size_t len, const ch
     char why[256];
     int n = tok_encode(c->m->wp, &c->m->tpl, text, len, pair, pair_len, add_special, max_length,
                        ids, type_ids, cap, why, sizeof why);
-    if (n < 0) return FAIL(c, strstr(why, "too small") ? EMBER_ERR_LIMIT : EMBER_ERR_TEXT, "%s", why);
+    if (n < 0) return FAIL(c, tok_status(n), "%s", why);
     *n_out = n;
     return EMBER_OK;
 }

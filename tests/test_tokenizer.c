@@ -419,7 +419,7 @@ static void test_invalid_utf8(void **state)
     /* tok_encode reports which sequence */
     tok_template t = tok_template_bert(2, 3);
     int32_t ty[64];
-    assert_int_equal(tok_encode(wp, &t, "a", 1, "b\xFF", 2, 1, 0, ids, ty, 64, err, sizeof err), -1);
+    assert_int_equal(tok_encode(wp, &t, "a", 1, "b\xFF", 2, 1, 0, ids, ty, 64, err, sizeof err), TOK_ERR_TEXT);
     assert_non_null(strstr(err, "second"));
     assert_non_null(strstr(err, "offset 1"));
     /* valid edge values decode */
@@ -506,17 +506,17 @@ static void test_cap_too_small(void **state)
     tok_template t = tok_template_bert(2, 3);
     int32_t ids[8], ty[8];
     char err[256] = "";
-    assert_int_equal(enc(wp, "a b a b", 7, ids, 3, err), -1);
+    assert_int_equal(enc(wp, "a b a b", 7, ids, 3, err), TOK_ERR_SPACE);
     assert_non_null(strstr(err, "too small"));
     /* max_tokens within cap is fine */
     assert_int_equal(wordpiece_encode(wp, "a b a b", 7, ids, 3, 3, err, sizeof err), 3);
     err[0] = 0;
-    assert_int_equal(tok_encode(wp, &t, "a b a b", 7, NULL, 0, 1, 0, ids, ty, 5, err, sizeof err), -1);
+    assert_int_equal(tok_encode(wp, &t, "a b a b", 7, NULL, 0, 1, 0, ids, ty, 5, err, sizeof err), TOK_ERR_SPACE);
     assert_non_null(strstr(err, "too small"));
     assert_int_equal(tok_encode(wp, &t, "a b a b", 7, NULL, 0, 1, 5, ids, ty, 5, err, sizeof err), 5);
     assert_int_equal(ids[4], 3);
     /* max_length below the specials */
-    assert_int_equal(tok_encode(wp, &t, "a", 1, "b", 1, 1, 2, ids, ty, 8, err, sizeof err), -1);
+    assert_int_equal(tok_encode(wp, &t, "a", 1, "b", 1, 1, 2, ids, ty, 8, err, sizeof err), TOK_ERR_ARG);
     assert_int_equal(tok_encode(wp, &t, "a", 1, "b", 1, 1, 3, ids, ty, 8, err, sizeof err), 3);
     wordpiece_free(wp);
 }

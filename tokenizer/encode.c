@@ -90,11 +90,12 @@ static int check_template(const tok_item *it, int n, int is_pair,
         return 0;
 bad:
     seterr(err, errlen, "tok_encode: invalid %s template", is_pair ? "pair" : "single");
-    return -1;
+    return TOK_ERR_ARG;
 }
 
-/* Does sequence A have more tokens than B?  Both are known to exceed some
- * count; compare by counting both with doubling limits, O(shorter length). */
+/* Does sequence A have more tokens than B (1 / 0)?  Both are known to exceed
+ * some count; compare by counting both with doubling limits, O(shorter
+ * length).  A TOK_ERR_* code on failure. */
 static int a_longer(const wordpiece *wp, const char *a, size_t alen,
                     const char *b, size_t blen, int from,
                     char *err, size_t errlen)
@@ -104,10 +105,10 @@ static int a_longer(const wordpiece *wp, const char *a, size_t alen,
         int l = lim > 0x7ffffff0 ? 0x7ffffff0 : (int)lim;
         int ca = wordpiece_encode(wp, a, alen, NULL, 0, l, err, errlen);
         if (ca < 0)
-            return -1;
+            return ca;
         int cb = wordpiece_encode(wp, b, blen, NULL, 0, l, err, errlen);
         if (cb < 0)
-            return -1;
+            return cb;
         if (ca < l || cb < l || l == 0x7ffffff0)
             return ca > cb;
         lim *= 2;
@@ -133,7 +134,7 @@ int tok_encode(const wordpiece *wp, const tok_template *tpl,
 {
     if (!wp || !tpl || !ids || cap < 0 || (!text && len) || max_length < 0) {
         seterr(err, errlen, "tok_encode: invalid argument");
-        return -1;
+        return TOK_ERR_ARG;
     }
     if (!text)
         text = "";
@@ -141,11 +142,11 @@ int tok_encode(const wordpiece *wp, const tok_template *tpl,
     const tok_item *it = is_pair ? tpl->pair : tpl->single;
     int nit = is_pair ? tpl->n_pair : tpl->n_single;
     if (check_template(it, nit, is_pair, err, errlen) < 0)
-        return -1;
+        return TOK_ERR_ARG;
     int n_added = add_special ? tok_template_n_added(tpl, is_pair) : 0;
     if (cap < n_added) {
         seterr(err, errlen, "tok_encode: output buffer too small (cap %d)", cap);
-        return -1;
+        return TOK_ERR_SPACE;
     }
     int room = cap - n_added;
     int na, nb = 0;
@@ -155,7 +156,7 @@ int tok_encode(const wordpiece *wp, const tok_template *tpl,
             seterr(err, errlen,
                    "tok_encode: max_length %d is below the %d special tokens",
                    max_length, n_added);
-            return -1;
+            return TOK_ERR_ARG;
         }
         if (!is_pair) {
             na = budget;
@@ -164,14 +165,14 @@ int tok_encode(const wordpiece *wp, const tok_template *tpl,
              * odd budget with both sides over it, who gets the extra token */
             int ca = encode_seq(wp, text, len, NULL, 0, budget + 1, "first", err, errlen);
             if (ca < 0)
-                return -1;
+                return ca;
             int cb = encode_seq(wp, pair, pair_len, NULL, 0, budget + 1, "second", err, errlen);
             if (cb < 0)
-                return -1;
+                return cb;
             if (ca > budget && cb > budget && budget % 2) {
                 int l = a_longer(wp, text, len, pair, pair_len, budget + 1, err, errlen);
                 if (l < 0)
-                    return -1;
+                    return l;
                 ca = budget + 1 + l; /* equal lengths behave like a < b */
                 cb = budget + 1;
             }
@@ -184,11 +185,11 @@ int tok_encode(const wordpiece *wp, const tok_template *tpl,
     /* encode A then B contiguously at the start, then spread into template */
     na = encode_seq(wp, text, len, ids, room, na, "first", err, errlen);
     if (na < 0)
-        return -1;
+        return na;
     if (is_pair) {
         nb = encode_seq(wp, pair, pair_len, ids + na, room - na, nb, "second", err, errlen);
         if (nb < 0)
-            return -1;
+            return nb;
     } else {
         nb = 0;
     }

@@ -39,11 +39,13 @@ void tok_truncate_longest_first(int a, int b, int budget, int *na, int *nb);
  * truncation to max_length (0 = none; counts the template's special tokens
  * when add_special), then the template.  pair == NULL: single sequence;
  * pair != NULL with pair_len 0: a real empty second sequence.  type_ids may
- * be NULL.  Returns the number of ids (<= cap) or -1 (invalid UTF-8 with its
- * offset and which sequence, cap too small, max_length below the number of
- * special tokens, bad template).  Stops reading each text once enough tokens
- * exist, except that an odd budget with both sequences over it needs to know
- * which one is longer, which costs O(length of the shorter one).
+ * be NULL.  Returns the number of ids (<= cap) or a TOK_ERR_* code (see
+ * wordpiece.h): TOK_ERR_TEXT for invalid UTF-8 (message: its offset and which
+ * sequence), TOK_ERR_SPACE when cap is too small, TOK_ERR_ARG for max_length
+ * below the number of special tokens or a bad template.  Stops reading each
+ * text once enough tokens exist, except that an odd budget with both
+ * sequences over it needs to know which one is longer, which costs O(length
+ * of the shorter one).
  * Thread-safe like wordpiece_encode (no allocation). */
 int tok_encode(const wordpiece *wp, const tok_template *tpl,
                const char *text, size_t len, const char *pair, size_t pair_len,

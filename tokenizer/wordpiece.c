@@ -405,11 +405,11 @@ int wordpiece_encode(const wordpiece *wp, const char *text, size_t len,
 {
     if (!wp || (!text && len)) {
         seterr(err, errlen, "wordpiece_encode: NULL argument");
-        return -1;
+        return TOK_ERR_ARG;
     }
     if (ids && cap < 0) {
         seterr(err, errlen, "wordpiece_encode: negative cap %d", cap);
-        return -1;
+        return TOK_ERR_ARG;
     }
     if (max_tokens == 0)
         return 0;
@@ -447,7 +447,7 @@ int wordpiece_encode(const wordpiece *wp, const char *text, size_t len,
             seterr(err, errlen,
                    "wordpiece_encode: invalid UTF-8 at byte offset %zu (byte 0x%02X)",
                    pos, (unsigned)b);
-            return -1;
+            return TOK_ERR_TEXT;
         }
         pos += (size_t)n;
         unsigned p = uni_props(cp);
@@ -466,7 +466,7 @@ int wordpiece_encode(const wordpiece *wp, const char *text, size_t len,
         flush_word(st);
     if (st->overflow) {
         seterr(err, errlen, "wordpiece_encode: output buffer too small (cap %d)", cap);
-        return -1;
+        return TOK_ERR_SPACE;
     }
     return st->count;
 }

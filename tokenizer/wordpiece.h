@@ -63,12 +63,22 @@ int32_t wordpiece_unk_id(const wordpiece *wp);
 /* Token text (GGUF convention) and its length. */
 const char *wordpiece_token(const wordpiece *wp, int32_t id, uint32_t *len);
 
+/* Why an encode failed: the negative return of wordpiece_encode and
+ * tok_encode, so that callers map it to a status without reading the
+ * message. */
+enum {
+    TOK_ERR_TEXT = -1,  /* the input is not valid UTF-8 */
+    TOK_ERR_SPACE = -2, /* the caller's id buffer (cap) is too small */
+    TOK_ERR_ARG = -3    /* bad argument: NULL, max_length below the special tokens, bad template */
+};
+
 /* Encodes text[0..len) WITHOUT special tokens.  Stops once max_tokens ids
  * exist (max_tokens < 0: no limit); the result is always a prefix of the
  * unlimited encoding, and input after the stopping point is not read (so
- * it is not validated either).  Returns the count (<= cap), or -1 when the
- * text is not valid UTF-8 (message names the byte offset) or more than cap
- * ids would be needed.  ids == NULL counts only (cap is ignored).
+ * it is not validated either).  Returns the count (<= cap), or a TOK_ERR_*
+ * code: TOK_ERR_TEXT when the text is not valid UTF-8 (message names the
+ * byte offset), TOK_ERR_SPACE when more than cap ids would be needed.
+ * ids == NULL counts only (cap is ignored).
  * U+0000 is ordinary input (removed by clean_text). */
 int wordpiece_encode(const wordpiece *wp, const char *text, size_t len,
                      int32_t *ids, int cap, int max_tokens,
