@@ -497,6 +497,7 @@ static int read_st_modules(conv *c)
         const json_value *mml = json_object_get(c->tok_cfg, "model_max_length");
         if (json_type_of(mml) == JSON_NUMBER && json_number(mml) >= 1 && json_number(mml) < c->max_seq) c->max_seq = (uint32_t)json_number(mml);
     }
+    if (c->max_seq > c->ctx) c->max_seq = c->ctx; /* no input can be longer than the position table */
     rc = 0;
 out:
     json_free(modules);
@@ -560,7 +561,11 @@ static int add_tensor(conv *c, gguf_writer *w, convert_summary *sum, const char 
     }
     uint64_t out_rows = rows ? rows - skip_rows : 1, n = out_rows * cols;
     uint64_t off = skip_rows * cols;
-    uint32_t gt = (rows && c->opt->dtype == CONVERT_F16) ? GGML_TYPE_F16 : GGML_TYPE_F32;
+    /* --dtype f16 narrows the matrices only: like llama.cpp's converter, 1-D
+     * tensors and the position and token-type tables stay f32 (llama.cpp adds
+     * those tables to f32 activations and cannot add an f16 one) */
+    int keep_f32 = !rows || !strcmp(gname, "position_embd.weight") || !strcmp(gname, "token_types.weight");
+    uint32_t gt = (!keep_f32 && c->opt->dtype == CONVERT_F16) ? GGML_TYPE_F16 : GGML_TYPE_F32;
     uint64_t ne[2] = { cols, out_rows };
     const void *data;
     if (gt == GGML_TYPE_F32 && t->dtype == ST_F32) {
