@@ -157,12 +157,8 @@ static float mat_row_dot(const kern_ops *k, const bert_mat *m, int r, const floa
 float bert_rank_head(const bert_weights *w, const kern_ops *k, const float *h0, float *tmp)
 {
     const int H = w->hidden;
-    const float *in = h0;
     float *t = tmp, *row = tmp + H;
-    if (w->cls.w) {
-        for (int i = 0; i < w->cls.rows; i++)
-            t[i] = tanhf(mat_row_dot(k, &w->cls, i, h0, row) + (w->cls_b ? w->cls_b[i] : 0.0f));
-        in = t;
-    }
-    return mat_row_dot(k, &w->cls_out, 0, in, row) + (w->cls_out_b ? w->cls_out_b[0] : 0.0f);
+    for (int i = 0; i < w->cls.rows; i++)
+        t[i] = tanhf(mat_row_dot(k, &w->cls, i, h0, row) + w->cls_b[i]);
+    return mat_row_dot(k, &w->cls_out, 0, t, row) + w->cls_out_b[0];
 }

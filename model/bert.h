@@ -31,8 +31,8 @@ typedef struct {
     bert_mat type_embd;         /* (n_types, hidden), may have 0 rows */
     const float *embd_norm_g, *embd_norm_b; /* (hidden) */
     bert_layer *layers;         /* (n_layers) */
-    /* classification head (rerankers): logit = out . tanh(cls . h0 + cls_b) + out_b;
-     * cls may be absent (then logit = out . h0 + out_b) */
+    /* classification head (rerankers): logit = out . tanh(cls . h0 + cls_b) + out_b
+     * (row 0 of out); every part is required */
     bert_mat cls;  const float *cls_b;  /* (hidden, hidden) */
     bert_mat cls_out; const float *cls_out_b; /* (1.., hidden) */
 } bert_weights;

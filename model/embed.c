@@ -45,7 +45,9 @@ static void stage(ember_ctx *c, int *n_seq, int n_tok)
     int r0 = c->off[*n_seq];
     for (int t = 0; t < n_tok; t++) {
         c->ids[r0 + t] = c->tok_ids[t];
-        c->type_ids[r0 + t] = c->tok_types[t] < c->m->w.n_types ? c->tok_types[t] : 0;
+        /* template types were checked against the table at load; a model
+         * without one ignores them */
+        c->type_ids[r0 + t] = c->m->w.n_types ? c->tok_types[t] : 0;
         c->pos_ids[r0 + t] = t;
     }
     (*n_seq)++;

@@ -35,6 +35,9 @@ uint64_t gguf_file_size(const gguf_file *f);
 uint32_t gguf_version(const gguf_file *f);
 
 /* Key-value getters: 0 ok, -1 missing, -2 wrong type (or value out of range). */
+/* Any integer type, widened to 64 bits without loss; -2 also when negative.
+ * Callers range-check this before narrowing it to anything smaller. */
+int gguf_get_uint(const gguf_file *f, const char *key, uint64_t *v);
 int gguf_get_u32(const gguf_file *f, const char *key, uint32_t *v); /* any integer type that fits */
 int gguf_get_f32(const gguf_file *f, const char *key, float *v);    /* f32 or f64 */
 int gguf_get_bool(const gguf_file *f, const char *key, int *v);

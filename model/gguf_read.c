@@ -352,7 +352,7 @@ void gguf_close(gguf_file *f)
 uint64_t gguf_file_size(const gguf_file *f) { return f->size; }
 uint32_t gguf_version(const gguf_file *f) { return f->version; }
 
-int gguf_get_u32(const gguf_file *f, const char *key, uint32_t *v)
+int gguf_get_uint(const gguf_file *f, const char *key, uint64_t *v)
 {
     int i = find_kv(f, key);
     if (i < 0) return -1;
@@ -372,6 +372,15 @@ int gguf_get_u32(const gguf_file *f, const char *key, uint32_t *v)
     default: return -2;
     }
     if (is_signed) { if (s < 0) return -2; u = (uint64_t)s; }
+    *v = u;
+    return 0;
+}
+
+int gguf_get_u32(const gguf_file *f, const char *key, uint32_t *v)
+{
+    uint64_t u;
+    int rc = gguf_get_uint(f, key, &u);
+    if (rc != 0) return rc;
     if (u > UINT32_MAX) return -2;
     *v = (uint32_t)u;
     return 0;

@@ -8,14 +8,6 @@
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
-static int get_u32_req(const gguf_file *f, const char *key, uint32_t *v, char *err, size_t errlen)
-{
-    int rc = gguf_get_u32(f, key, v);
-    if (rc == -1) return ERR("missing key %s", key);
-    if (rc != 0) return ERR("key %s has the wrong type (expected an unsigned integer)", key);
-    return 0;
-}
-
 static int wtype_of(uint32_t ggml_type, kern_wtype *wt)
 {
     switch (ggml_type) {
@@ -63,25 +55,22 @@ int model_bert_bind(ember_model *m, char *err, size_t errlen)
 {
     const gguf_file *f = m->gguf;
     bert_weights *w = &m->w;
-    uint32_t H, L, nh, F, ctx, pool = 1;
+    uint32_t H, L, nh, F, ctx, pool;
     float eps;
     char key[96];
-    if (get_u32_req(f, "bert.embedding_length", &H, err, errlen) ||
-        get_u32_req(f, "bert.block_count", &L, err, errlen) ||
-        get_u32_req(f, "bert.attention.head_count", &nh, err, errlen) ||
-        get_u32_req(f, "bert.feed_forward_length", &F, err, errlen) ||
-        get_u32_req(f, "bert.context_length", &ctx, err, errlen))
-        return -1;
-    if (gguf_get_f32(f, "bert.attention.layer_norm_epsilon", &eps) != 0)
-        return ERR("missing or non-float key bert.attention.layer_norm_epsilon");
-    if (gguf_get_u32(f, "bert.pooling_type", &pool) == -2)
-        return ERR("key bert.pooling_type has the wrong type");
     /* absurd dimensions are refused before anything is sized from them */
-    if (H == 0 || H > 65536 || L == 0 || L > 1024 || nh == 0 || nh > 1024 || H % nh != 0 ||
-        F == 0 || F > 1 << 20 || ctx == 0 || ctx > 1 << 20 || !(eps > 0.0f && eps < 1.0f))
-        return ERR("implausible dimensions: hidden %u, layers %u, heads %u, ffn %u, context %u, eps %g",
-                   H, L, nh, F, ctx, (double)eps);
-    if (pool > 4) return ERR("unknown bert.pooling_type %u", pool);
+    if (model_key_u32(f, KEY_EMBD, 1, 65536, 1, 0, &H, err, errlen) ||
+        model_key_u32(f, KEY_BLOCKS, 1, 1024, 1, 0, &L, err, errlen) ||
+        model_key_u32(f, KEY_HEADS, 1, 1024, 1, 0, &nh, err, errlen) ||
+        model_key_u32(f, KEY_FFN, 1, 1u << 20, 1, 0, &F, err, errlen) ||
+        model_key_u32(f, KEY_CTX, 1, 1u << 20, 1, 0, &ctx, err, errlen) ||
+        model_key_u32(f, KEY_POOLING, 0, 4, 0, EMBER_POOL_MEAN, &pool, err, errlen))
+        return -1;
+    if (gguf_get_f32(f, KEY_LN_EPS, &eps) != 0)
+        return ERR("missing or non-float key %s", KEY_LN_EPS);
+    if (H % nh != 0 || !(eps > 0.0f && eps < 1.0f))
+        return ERR("implausible dimensions: hidden %u, heads %u (hidden must be a multiple), eps %g",
+                   H, nh, (double)eps);
 
     w->hidden = (int)H; w->n_layers = (int)L; w->n_heads = (int)nh;
     w->ffn = (int)F; w->n_ctx = (int)ctx; w->eps = eps;
@@ -129,10 +118,17 @@ int model_bert_bind(ember_model *m, char *err, size_t errlen)
     m->pooling = (ember_pooling)pool;
     m->kind = pool == EMBER_POOL_RANK ? EMBER_KIND_RERANKER : EMBER_KIND_EMBEDDER;
     if (m->kind == EMBER_KIND_RERANKER) {
-        if (bind_mat(f, "cls.weight", w->hidden, w->hidden, 1, &w->cls, err, errlen) ||
-            bind_vec(f, "cls.bias", w->hidden, 1, &w->cls_b, err, errlen) ||
+        /* BERT's pooler and XLM-R's classifier.dense are both dense + tanh
+         * before the output row: a file without them (llama.cpp's converter
+         * drops BERT's pooler) would score every pair with the wrong head */
+        if (!gguf_tensor_find(f, "cls.weight") || !gguf_tensor_find(f, "cls.bias"))
+            return ERR("reranker head incomplete: missing tensor %s (the pooler / classifier dense layer "
+                       "before the output); ember will not score without it (convert the checkpoint with "
+                       "`ember convert`, which keeps it)", gguf_tensor_find(f, "cls.weight") ? "cls.bias" : "cls.weight");
+        if (bind_mat(f, "cls.weight", w->hidden, w->hidden, 0, &w->cls, err, errlen) ||
+            bind_vec(f, "cls.bias", w->hidden, 0, &w->cls_b, err, errlen) ||
             bind_mat(f, "cls.output.weight", -1, w->hidden, 0, &w->cls_out, err, errlen) ||
-            bind_vec(f, "cls.output.bias", w->cls_out.rows, 1, &w->cls_out_b, err, errlen))
+            bind_vec(f, "cls.output.bias", w->cls_out.rows, 0, &w->cls_out_b, err, errlen))
             return -1;
     }
     if (m->pooling == EMBER_POOL_NONE || m->pooling == EMBER_POOL_LAST) {

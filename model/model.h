@@ -42,6 +42,14 @@ struct ember_ctx {
     char err[EMBER_ERR_LEN];
 };
 
+/* An integer key as u32 within [lo, hi]: 0 ok (absent and !required: def),
+ * -1 with a message when absent and required, of a non-integer type,
+ * negative or out of range (checked before narrowing). */
+int model_key_u32(const gguf_file *f, const char *key, uint32_t lo, uint32_t hi, int required,
+                  uint32_t def, uint32_t *v, char *err, size_t errlen);
+/* A bool key: 0 ok (absent: def), -1 with a message when of another type. */
+int model_key_bool(const gguf_file *f, const char *key, int def, int *v, char *err, size_t errlen);
+
 /* Fills m->w from the GGUF tensors; 0 ok, -1 with a message. */
 int model_bert_bind(ember_model *m, char *err, size_t errlen);
 /* Builds m->wp and m->tpl from tokenizer.ggml.* / ember.tokenizer.* keys. */

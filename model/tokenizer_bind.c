@@ -1,6 +1,8 @@
 /* Builds the runtime tokenizer from the GGUF's tokenizer.ggml.* keys (the
  * llama.cpp convention) and ember.tokenizer.* keys (normaliser flags and the
- * post-processor template).  Files without ember keys get BERT defaults. */
+ * post-processor template).  Files without ember keys get BERT's normaliser
+ * defaults and the pair layout the model's token-type table implies (see
+ * default_pair_layout). */
 #include "model/model.h"
 #include "model/gguf_keys.h"
 
@@ -10,17 +12,6 @@
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
-static int opt_bool(const gguf_file *f, const char *key, int def)
-{
-    int v;
-    return gguf_get_bool(f, key, &v) == 0 ? v : def;
-}
-
-static int opt_u32(const gguf_file *f, const char *key, uint32_t *v)
-{
-    return gguf_get_u32(f, key, v) == 0;
-}
-
 /* Reads an i32 template array and its type ids; 1 if present and valid. */
 static int read_template(const gguf_file *f, const char *key, const char *types_key,
                          tok_item *items, int *n_items, int32_t n_vocab, char *err, size_t errlen)
@@ -28,7 +19,9 @@ static int read_template(const gguf_file *f, const char *key, const char *types_
     uint32_t et, et2;
     uint64_t n, n2;
     const void *d, *d2;
-    if (gguf_get_arr(f, key, &et, &n, &d) != 0) return 0;
+    int rc = gguf_get_arr(f, key, &et, &n, &d);
+    if (rc == -1) return 0;
+    if (rc != 0) return ERR("%s must be an int32 array", key);
     if (gguf_get_arr(f, types_key, &et2, &n2, &d2) != 0 || n2 != n)
         return ERR("%s present but %s missing or of another length", key, types_key);
     if (et != GGUF_TYPE_INT32 || et2 != GGUF_TYPE_INT32)
@@ -49,6 +42,44 @@ static int read_template(const gguf_file *f, const char *key, const char *types_
     return 1;
 }
 
+/* A file without ember's pair template (llama.cpp's converter writes none):
+ * the layout follows from the token-type table, as it does in HuggingFace.
+ * Two or more rows: BERT, [CLS] A [SEP] B [SEP] with B of type 1.  One row:
+ * the RoBERTa family (XLM-R, bge-reranker), <s> A </s></s> B </s>, all of
+ * type 0 (llama.cpp's own rerank prompt for these models).  No table: the
+ * layout cannot be told, which only matters to a cross-encoder. */
+static int default_pair_layout(ember_model *m, int32_t cls, int32_t sep, char *err, size_t errlen)
+{
+    if (!m->has_weights || m->w.n_types >= 2) return 0; /* tok_template_bert's */
+    if (m->w.n_types == 1) {
+        tok_template *t = &m->tpl;
+        t->n_pair = 6;
+        t->pair[0] = (tok_item){ cls, 0 };
+        t->pair[1] = (tok_item){ TOK_SEQ_A, 0 };
+        t->pair[2] = (tok_item){ sep, 0 };
+        t->pair[3] = (tok_item){ sep, 0 };
+        t->pair[4] = (tok_item){ TOK_SEQ_B, 0 };
+        t->pair[5] = (tok_item){ sep, 0 };
+        return 0;
+    }
+    if (m->kind == EMBER_KIND_RERANKER)
+        return ERR("no pair template (ember.tokenizer.template_pair) and no token_types.weight to tell "
+                   "the pair layout (BERT or RoBERTa) from; ember will not score pairs it cannot lay out");
+    return 0;
+}
+
+/* Every type id a template gives must have a row in the token-type table. */
+static int check_template_types(const ember_model *m, const tok_item *it, int n, const char *which,
+                                char *err, size_t errlen)
+{
+    if (!m->has_weights || m->w.n_types == 0) return 0;
+    for (int i = 0; i < n; i++)
+        if (it[i].type_id >= m->w.n_types)
+            return ERR("the %s template uses token type %d but token_types.weight has %d row%s", which,
+                       it[i].type_id, m->w.n_types, m->w.n_types == 1 ? "" : "s");
+    return 0;
+}
+
 int model_tokenizer_bind(ember_model *m, char *err, size_t errlen)
 {
     const gguf_file *f = m->gguf;
@@ -67,6 +98,34 @@ int model_tokenizer_bind(ember_model *m, char *err, size_t errlen)
     if (m->has_weights && n_tok != (uint64_t)m->w.n_vocab)
         return ERR("tokenizer has %llu tokens but token_embd has %d rows", (unsigned long long)n_tok, m->w.n_vocab);
 
+    /* every scalar key first: nothing to free when one is refused */
+    const uint32_t last = (uint32_t)n_tok - 1;
+    uint32_t unk, cls, sep, pad, mcl, msl;
+    int lower, strip, cjk, clean, normalize;
+    if (model_key_u32(f, "tokenizer.ggml.unknown_token_id", 0, last, 0, 100, &unk, err, errlen) ||
+        model_key_u32(f, "tokenizer.ggml.padding_token_id", 0, last, 0, 0, &pad, err, errlen) ||
+        model_key_u32(f, "ember.tokenizer.max_input_chars_per_word", 1, WP_MAX_WORD_CHARS, 0, 100, &mcl, err, errlen) ||
+        model_key_u32(f, "ember.max_seq_length", 1, UINT32_MAX, 0, UINT32_MAX, &msl, err, errlen) ||
+        model_key_bool(f, "ember.tokenizer.lowercase", 1, &lower, err, errlen) ||
+        model_key_bool(f, "ember.tokenizer.strip_accents", 1, &strip, err, errlen) ||
+        model_key_bool(f, "ember.tokenizer.handle_chinese_chars", 1, &cjk, err, errlen) ||
+        model_key_bool(f, "ember.tokenizer.clean_text", 1, &clean, err, errlen) ||
+        model_key_bool(f, "ember.normalize", m->pooling == EMBER_POOL_MEAN || m->pooling == EMBER_POOL_CLS,
+                       &normalize, err, errlen))
+        return -1;
+    /* [CLS] / [SEP] under llama.cpp's BERT names, else its bos / eos */
+    uint64_t probe;
+    const char *cls_key = gguf_get_uint(f, "tokenizer.ggml.cls_token_id", &probe) == -1
+                              ? "tokenizer.ggml.bos_token_id" : "tokenizer.ggml.cls_token_id";
+    const char *sep_key = gguf_get_uint(f, "tokenizer.ggml.seperator_token_id", &probe) == -1
+                              ? "tokenizer.ggml.eos_token_id" : "tokenizer.ggml.seperator_token_id";
+    if (model_key_u32(f, cls_key, 0, last, 0, 101, &cls, err, errlen) ||
+        model_key_u32(f, sep_key, 0, last, 0, 102, &sep, err, errlen))
+        return -1;
+    if (unk > last || cls > last || sep > last) /* the BERT defaults, in a smaller vocabulary */
+        return ERR("special token id out of range (unk %u, cls %u, sep %u; %llu tokens)",
+                   unk, cls, sep, (unsigned long long)n_tok);
+
     const char **toks = malloc(n_tok * sizeof *toks);
     uint32_t *lens = malloc(n_tok * sizeof *lens);
     int32_t *types = NULL;
@@ -77,32 +136,18 @@ int model_tokenizer_bind(ember_model *m, char *err, size_t errlen)
         lens[i] = (uint32_t)len;
     }
     uint32_t et; uint64_t nt; const void *td;
-    if (gguf_get_arr(f, "tokenizer.ggml.token_type", &et, &nt, &td) == 0) {
-        if (et != GGUF_TYPE_INT32 || nt != n_tok) {
-            free(toks); free(lens);
-            return ERR("tokenizer.ggml.token_type must be an int32 array of %llu entries", (unsigned long long)n_tok);
-        }
+    int trc = gguf_get_arr(f, "tokenizer.ggml.token_type", &et, &nt, &td);
+    if (trc == -2 || (trc == 0 && (et != GGUF_TYPE_INT32 || nt != n_tok))) {
+        free(toks); free(lens);
+        return ERR("tokenizer.ggml.token_type must be an int32 array of %llu entries", (unsigned long long)n_tok);
+    }
+    if (trc == 0) {
         types = malloc(n_tok * sizeof *types);
         if (!types) { free(toks); free(lens); return ERR("out of memory"); }
         memcpy(types, td, n_tok * sizeof *types);
     }
-
-    uint32_t unk = 100, cls = 101, sep = 102, pad = 0, mcl = 100;
-    opt_u32(f, "tokenizer.ggml.unknown_token_id", &unk);
-    if (!opt_u32(f, "tokenizer.ggml.cls_token_id", &cls)) opt_u32(f, "tokenizer.ggml.bos_token_id", &cls);
-    if (!opt_u32(f, "tokenizer.ggml.seperator_token_id", &sep)) opt_u32(f, "tokenizer.ggml.eos_token_id", &sep);
-    opt_u32(f, "tokenizer.ggml.padding_token_id", &pad);
-    opt_u32(f, "ember.tokenizer.max_input_chars_per_word", &mcl);
-    if (unk >= n_tok || cls >= n_tok || sep >= n_tok || pad >= n_tok) {
-        free(toks); free(lens); free(types);
-        return ERR("special token id out of range (unk %u, cls %u, sep %u, pad %u; %llu tokens)",
-                   unk, cls, sep, pad, (unsigned long long)n_tok);
-    }
     wp_options opt = {
-        .lowercase = opt_bool(f, "ember.tokenizer.lowercase", 1),
-        .strip_accents = opt_bool(f, "ember.tokenizer.strip_accents", 1),
-        .handle_chinese_chars = opt_bool(f, "ember.tokenizer.handle_chinese_chars", 1),
-        .clean_text = opt_bool(f, "ember.tokenizer.clean_text", 1),
+        .lowercase = lower, .strip_accents = strip, .handle_chinese_chars = cjk, .clean_text = clean,
         .max_input_chars_per_word = (int)mcl,
     };
     char why[256];
@@ -118,10 +163,21 @@ int model_tokenizer_bind(ember_model *m, char *err, size_t errlen)
     int r2 = read_template(f, "ember.tokenizer.template_pair", "ember.tokenizer.template_pair_types",
                            m->tpl.pair, &m->tpl.n_pair, (int32_t)n_tok, err, errlen);
     if (r2 < 0) return -1;
+    if (r2 == 0 && default_pair_layout(m, (int32_t)cls, (int32_t)sep, err, errlen) != 0) return -1;
+    if (check_template_types(m, m->tpl.single, m->tpl.n_single, "single", err, errlen) ||
+        check_template_types(m, m->tpl.pair, m->tpl.n_pair, "pair", err, errlen))
+        return -1;
 
-    uint32_t msl = 0;
-    int ctx = m->has_weights ? m->w.n_ctx : 512;
-    m->max_tokens = opt_u32(f, "ember.max_seq_length", &msl) && msl > 0 && (int)msl < ctx ? (int)msl : ctx;
-    m->normalize = opt_bool(f, "ember.normalize", m->pooling == EMBER_POOL_MEAN || m->pooling == EMBER_POOL_CLS);
+    /* the truncation length: sentence-transformers' max_seq_length, never
+     * past the position table (the longest input the encoder can index) */
+    uint32_t ctx = m->has_weights ? (uint32_t)m->w.n_ctx : 512;
+    m->max_tokens = (int)(msl < ctx ? msl : ctx);
+    int is_pair = m->has_weights && m->kind == EMBER_KIND_RERANKER;
+    int n_special = tok_template_n_added(&m->tpl, is_pair);
+    if (m->max_tokens <= n_special)
+        return ERR("the model takes at most %d tokens (bert.context_length, position_embd.weight, "
+                   "ember.max_seq_length), no room for text beside the %s template's %d special tokens",
+                   m->max_tokens, is_pair ? "pair" : "single", n_special);
+    m->normalize = normalize;
     return 0;
 }
