@@ -34,7 +34,8 @@ typedef enum {
     EMBER_ERR_UNSUPPORTED = 4, /* valid but not supported (architecture, dtype) */
     EMBER_ERR_NOMEM = 5,
     EMBER_ERR_TEXT = 6,        /* input text is not valid UTF-8 */
-    EMBER_ERR_LIMIT = 7        /* batch/length beyond what the context was sized for */
+    EMBER_ERR_LIMIT = 7,       /* batch/length beyond what the context was sized for */
+    EMBER_ERR_NUMERIC = 8      /* the model produced NaN or infinity (corrupt weights) */
 } ember_status;
 
 const char *ember_status_str(ember_status s);
@@ -92,12 +93,14 @@ int ember_ctx_max_tokens(const ember_ctx *c); /* truncation length in use */
  * does with truncation=True), never rejected. */
 enum { EMBER_EMBED_NO_NORMALIZE = 1 };
 /* out: n x dim floats, row i for texts[i].  n may exceed max_batch: the call
- * then works through the texts in chunks of max_batch. */
+ * then works through the texts in chunks of max_batch.
+ * Embeddings and logits are checked to be finite: a NaN or infinity (corrupt
+ * weights) is EMBER_ERR_NUMERIC, with a message naming the model file. */
 ember_status ember_embed(ember_ctx *c, const char *const *texts,
                          const size_t *lens, int n, int flags, float *out);
 
 /* Cross-encoder: logits[i] = score of (query, docs[i]).  The probability is
- * ember_sigmoid(logits[i]). */
+ * ember_sigmoid(logits[i]).  Non-finite logits: EMBER_ERR_NUMERIC. */
 ember_status ember_rerank(ember_ctx *c, const char *query, size_t query_len,
                           const char *const *docs, const size_t *doc_lens,
                           int n, float *logits);

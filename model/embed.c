@@ -126,6 +126,12 @@ static ember_status run_chunks(ember_ctx *c, const char *query, size_t query_len
                     out[first + s] = bert_rank_head(&c->m->w, c->k, hs + (size_t)s * H, c->head_tmp);
             else
                 pool(c, hs, one_row, n_seq, flags, out + (size_t)first * H);
+            const size_t per = query ? 1 : (size_t)H;
+            const float *o = out + (size_t)first * per;
+            for (size_t j = 0; j < (size_t)n_seq * per; j++)
+                if (!isfinite(o[j]))
+                    return FAIL(c, EMBER_ERR_NUMERIC, "input %d: non-finite value (%g) in the output of model %s: "
+                                "its weights may be corrupt", first + (int)(j / per), (double)o[j], c->m->path);
             first += n_seq;
             n_seq = 0;
         }

@@ -153,8 +153,10 @@ ember_model *ember_model_load(const char *path, char *err, size_t errlen)
     ember_model *m = calloc(1, sizeof *m);
     if (!m) { snprintf(err, errlen, "out of memory"); return NULL; }
     char why[EMBER_ERR_LEN];
+    m->path = strdup(path);
+    if (!m->path) { snprintf(err, errlen, "out of memory"); free(m); return NULL; }
     m->gguf = gguf_open(path, why, sizeof why);
-    if (!m->gguf) { snprintf(err, errlen, "%s: %s", path, why); free(m); return NULL; }
+    if (!m->gguf) { snprintf(err, errlen, "%s: %s", path, why); free(m->path); free(m); return NULL; }
     m->file_bytes = gguf_file_size(m->gguf);
 
     const char *s; size_t n;
@@ -192,6 +194,7 @@ void ember_model_free(ember_model *m)
     wordpiece_free(m->wp);
     free(m->w.layers);
     gguf_close(m->gguf);
+    free(m->path);
     free(m);
 }
 
