@@ -76,7 +76,8 @@ void ember_model_get_info(const ember_model *m, ember_model_info *info);
 typedef struct {
     int max_batch;   /* texts (or pairs) per call; default 32 */
     int max_tokens;  /* tokens per text, specials included; 0 = model's max */
-    int n_threads;   /* 0 = EMBER_THREADS env, else all cores */
+    int n_threads;   /* 0 = EMBER_THREADS env, else all cores; an EMBER_THREADS that is
+                        not a number in 1..1024 makes ember_ctx_create fail */
 } ember_ctx_params;
 
 ember_ctx_params ember_ctx_default_params(void);

@@ -1,6 +1,7 @@
 /* ember_ctx: every byte of scratch an inference stream needs, allocated once. */
 #include "model/model.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,13 +35,21 @@ ember_ctx_params ember_ctx_default_params(void)
     return p;
 }
 
-static int default_threads(void)
+/* Threads when the caller gives none: EMBER_THREADS, else every core.  A
+ * set but unusable EMBER_THREADS is an error (-1, message in err): running
+ * on some other count would hide the typo. */
+static int default_threads(char *err, size_t errlen)
 {
     const char *e = getenv("EMBER_THREADS");
     if (e && *e) {
         char *end;
+        errno = 0;
         long v = strtol(e, &end, 10);
-        if (*end == '\0' && v >= 1 && v <= 1024) return (int)v;
+        if (errno || end == e || *end != '\0' || v < 1 || v > 1024) {
+            snprintf(err, errlen, "EMBER_THREADS=%.40s is not a thread count (a whole number in 1..1024)", e);
+            return -1;
+        }
+        return (int)v;
     }
 #ifdef _OPENMP
     return omp_get_num_procs();
@@ -70,6 +79,8 @@ ember_ctx *ember_ctx_create(const ember_model *m, const ember_ctx_params *p,
                  p->max_batch, p->max_tokens, p->n_threads);
         return NULL;
     }
+    int n_threads = p->n_threads ? p->n_threads : default_threads(err, errlen);
+    if (n_threads < 0) return NULL;
     ember_ctx *c = calloc(1, sizeof *c);
     if (!c) { snprintf(err, errlen, "out of memory"); return NULL; }
     c->m = m;
@@ -77,7 +88,7 @@ ember_ctx *ember_ctx_create(const ember_model *m, const ember_ctx_params *p,
     c->max_batch = p->max_batch ? p->max_batch : 32;
     c->max_tokens = p->max_tokens && p->max_tokens < m->max_tokens ? p->max_tokens : m->max_tokens;
     if (c->max_tokens < 4) c->max_tokens = m->max_tokens < 4 ? m->max_tokens : 4;
-    c->n_threads = p->n_threads ? p->n_threads : default_threads();
+    c->n_threads = n_threads;
     size_t want = (size_t)c->max_batch * (size_t)c->max_tokens;
     c->max_rows = (int)(want < CHUNK_ROWS ? want : CHUNK_ROWS);
     if (c->max_rows < c->max_tokens) c->max_rows = c->max_tokens;
