@@ -201,6 +201,8 @@ static int parse(gguf_file *f, char *err, size_t errlen)
     if (rd_u32(&c, &magic, "magic")) return -1;
     if (memcmp(f->map, "GGUF", 4) != 0) {
         c.p = c.base;
+        if (f->size >= 8 && memcmp(f->map, "EMBERIDX", 8) == 0)
+            return fail(&c, "bad magic: an ember index file (EMBERIDX), not a GGUF model");
         return fail(&c, "bad magic: not a GGUF file (first bytes %02x %02x %02x %02x)", f->map[0], f->map[1], f->map[2], f->map[3]);
     }
     if (rd_u32(&c, &f->version, "version")) return -1;

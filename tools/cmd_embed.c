@@ -4,6 +4,7 @@
 #include "tools/commands.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,11 @@ int cmd_embed(int argc, char **argv)
     ember_ctx *c;
     ember_model_info info;
     if (cli_open_model("embed", model, EMBER_KIND_EMBEDDER, batch, max_len, threads, &m, &c, &info) != 0) return 1;
+    /* the context holds what the model allows: say so when that is not what was asked */
+    if (max_len && ember_ctx_max_tokens(c) != max_len)
+        fprintf(stderr, "ember: warning: --max-length %d %s; using %d\n", max_len,
+                max_len > info.max_tokens ? "is beyond the model's maximum" : "is below ember's minimum",
+                ember_ctx_max_tokens(c));
     if (dims > info.dim) {
         cli_err("embed: --dims %d exceeds the model's %d dimensions", dims, info.dim);
         ember_ctx_free(c);

@@ -45,6 +45,15 @@ int cmd_info(int argc, char **argv)
         path = argv[i];
     }
     if (!path) { usage(stderr); return 2; }
+    /* the other file ember writes: point to the command that reads it */
+    FILE *peek = fopen(path, "rb");
+    char magic[8] = {0};
+    size_t got = peek ? fread(magic, 1, sizeof magic, peek) : 0;
+    if (peek) fclose(peek);
+    if (got == sizeof magic && memcmp(magic, "EMBERIDX", 8) == 0) {
+        fprintf(stderr, "ember info: %s is an ember index, not a GGUF model; use `ember index info -x %s`\n", path, path);
+        return 1;
+    }
     char err[512];
     gguf_file *f = gguf_open(path, err, sizeof err);
     if (!f) { fprintf(stderr, "ember info: %s: %s\n", path, err); return 1; }

@@ -3,6 +3,7 @@
 #include "tools/cli_common.h"
 #include "tools/commands.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,11 @@ int cmd_rerank(int argc, char **argv)
     ember_ctx *c;
     ember_model_info info;
     if (cli_open_model("rerank", model, EMBER_KIND_RERANKER, batch, max_len, threads, &m, &c, &info) != 0) return 1;
+    /* the context holds what the model allows: say so when that is not what was asked */
+    if (max_len && ember_ctx_max_tokens(c) != max_len)
+        fprintf(stderr, "ember: warning: --max-length %d %s; using %d\n", max_len,
+                max_len > info.max_tokens ? "is beyond the model's maximum" : "is below ember's minimum",
+                ember_ctx_max_tokens(c));
     cli_inputs in;
     scored *res = NULL;
     float *logits = NULL;
