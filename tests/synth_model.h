@@ -14,10 +14,23 @@ typedef struct {
     uint32_t pooling;          /* default 1 (mean), 4 if rank */
     int bad_template;          /* template id beyond the vocabulary */
     int extra_vocab_tokens;    /* tokenizer has more tokens than token_embd rows */
+    int type_rows;             /* rows of token_types.weight: default 2, -1 = no such tensor */
+    const char *nan_tensor;    /* this tensor's first element is NaN */
+    /* one integer key written with any GGUF integer type (replacing the
+     * synthetic model's own value when it writes that key) */
+    const char *int_key;
+    uint32_t int_key_type;     /* GGUF_TYPE_UINT8 .. INT64 */
+    int64_t int_key_val;       /* truncated to the type's width */
 } synth_opts;
 
 synth_opts synth_defaults(void);
 /* 0 ok, -1 on write failure.  The vocabulary is ~120 tokens of lowercase
  * words and letters, [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4. */
 int synth_bert_write(const char *path, const synth_opts *o);
+
+/* Copies the GGUF file src to dst without the keys and tensors named in
+ * drop (NULL-terminated): what another converter that lacks them would have
+ * written.  Handles the value types ember's converter writes (u32, f32,
+ * bool, string, numeric and string arrays).  0 ok, -1 on failure. */
+int synth_gguf_copy(const char *src, const char *dst, const char *const *drop);
 #endif

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "tests/fixtures.h"
+#include "tests/synth_model.h"
 
 static const char *bin(void)
 {
@@ -191,12 +192,70 @@ static void test_pipeline(void **s)
     assert_non_null(strstr(out, "\"index\": 1,"));
 }
 
+/* Model-side CLI behaviour on synthetic models (no fixtures): a model that
+ * outputs NaN is an error naming it, a bad EMBER_THREADS is refused, an
+ * unusable --max-length is said on stderr, `info` on an index points to
+ * `index info`. */
+static void test_model_cli_reliability(void **s)
+{
+    (void)s;
+    const char *t = test_tmpdir();
+    char nan_e[1024], nan_r[1024], ok[1024], in[1024];
+    snprintf(nan_e, sizeof nan_e, "%s/nan-embed.gguf", t);
+    snprintf(nan_r, sizeof nan_r, "%s/nan-rank.gguf", t);
+    snprintf(ok, sizeof ok, "%s/synth.gguf", t);
+    snprintf(in, sizeof in, "%s/two.txt", t);
+    synth_opts o = synth_defaults();
+    assert_int_equal(synth_bert_write(ok, &o), 0);
+    o.nan_tensor = "blk.0.attn_output.weight";
+    assert_int_equal(synth_bert_write(nan_e, &o), 0);
+    o.rank = 1;
+    assert_int_equal(synth_bert_write(nan_r, &o), 0);
+    FILE *f = fopen(in, "w");
+    fputs("hello world\nthe cat sat on the mat\n", f);
+    fclose(f);
+    /* NaN weights: non-zero exit, the model named, no "null" vector */
+    assert_int_equal(run(out, sizeof out, "embed -m %s -i %s", nan_e, in), 1);
+    if (!strstr(out, "non-finite") || !strstr(out, nan_e) || strstr(out, "null")) fail_msg("embed with NaN weights: %s", out);
+    assert_int_equal(run(out, sizeof out, "rerank -m %s -q hello -i %s", nan_r, in), 1);
+    if (!strstr(out, "non-finite") || !strstr(out, nan_r) || strstr(out, "null")) fail_msg("rerank with NaN weights: %s", out);
+    /* EMBER_THREADS that is not a thread count */
+    assert_int_equal(run(out, sizeof out, "embed -m %s -i %s", ok, in), 0);
+    const char *bad[] = {"0", "abc"};
+    for (int i = 0; i < 2; i++) {
+        char cmd[4096];
+        snprintf(cmd, sizeof cmd, "EMBER_THREADS=%s %s embed -m %s -i %s 2>&1", bad[i], bin(), ok, in);
+        FILE *p = popen(cmd, "r");
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = '\0';
+        int st = pclose(p);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 1 || !strstr(out, "EMBER_THREADS"))
+            fail_msg("EMBER_THREADS=%s: exit %d, output %s", bad[i], WIFEXITED(st) ? WEXITSTATUS(st) : -1, out);
+    }
+    /* --max-length beyond the model (64 positions): a warning, then the result it can give */
+    assert_int_equal(run(out, sizeof out, "embed -m %s -i %s --max-length 600", ok, in), 0);
+    if (!strstr(out, "warning: --max-length 600 is beyond the model's maximum; using 64")) fail_msg("no warning: %s", out);
+    assert_non_null(strstr(out, "{\"index\": 1, \"embedding\": ["));
+    assert_int_equal(run(out, sizeof out, "embed -m %s -i %s --max-length 64", ok, in), 0);
+    assert_null(strstr(out, "warning"));
+    /* info on an ember index */
+    char npy[1024];
+    snprintf(npy, sizeof npy, "%s/info.npy", t);
+    write_npy(npy, 20, 8);
+    assert_int_equal(run(out, sizeof out, "index build --vectors %s --type flat -o %s/docs.emb", npy, t), 0);
+    assert_int_equal(run(out, sizeof out, "info %s/docs.emb", t), 1);
+    if (!strstr(out, "is an ember index") || !strstr(out, "ember index info -x")) fail_msg("info on an index: %s", out);
+    assert_int_equal(run(out, sizeof out, "embed -m %s/docs.emb -i %s", t, in), 1);
+    assert_non_null(strstr(out, "an ember index file"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_and_usage_errors),
         cmocka_unit_test(test_pipeline),
         cmocka_unit_test(test_ivfpq_4bit),
+        cmocka_unit_test(test_model_cli_reliability),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

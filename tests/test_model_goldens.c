@@ -16,6 +16,7 @@
 #include "ember.h"
 #include "model/model.h"
 #include "tests/fixtures.h"
+#include "tests/synth_model.h"
 #include "tools/commands.h"
 #include "tools/json.h"
 
@@ -233,10 +234,8 @@ static void run_embed_goldens(const char *dtype, double tol_scale)
     ember_model_free(m);
 }
 
-static void run_cross_goldens(const char *model, const char *dtype, double tol_scale)
+static void run_cross_goldens_on(const char *gguf, const char *model, double tol_scale)
 {
-    const char *gguf = converted(model, dtype);
-    if (!gguf) { skip(); return; }
     char err[512];
     ember_model *m = ember_model_load(gguf, err, sizeof err);
     if (!m) fail_msg("load: %s", err);
@@ -284,11 +283,48 @@ static void run_cross_goldens(const char *model, const char *dtype, double tol_s
         }
         cases++;
     }
-    printf("%s (%s): %d cases x %d variants, worst |diff| logit %.2g\n", model, dtype, cases, nv, worst);
+    printf("%s (%s): %d cases x %d variants, worst |diff| logit %.2g\n", model, strrchr(gguf, '/') + 1, cases, nv, worst);
     assert_int_equal(cases, 39);
     for (int k = 0; k < nv; k++) ember_ctx_free(v[k].c);
     goldens_free(&g);
     ember_model_free(m);
+}
+
+static void run_cross_goldens(const char *model, const char *dtype, double tol_scale)
+{
+    const char *gguf = converted(model, dtype);
+    if (!gguf) { skip(); return; }
+    run_cross_goldens_on(gguf, model, tol_scale);
+}
+
+/* A cross-encoder GGUF as another converter (llama.cpp's) writes it: none of
+ * ember's template keys.  The pair layout must come from the model itself
+ * (XLM-R's one-row token-type table: <s> A </s></s> B </s>, all type 0),
+ * matching the goldens exactly; a file without the head's dense layer
+ * (llama.cpp drops BERT's pooler) is refused, never scored. */
+static void test_cross_without_ember_keys(void **state)
+{
+    (void)state;
+    static const char *const no_templates[] = {
+        "ember.tokenizer.template_single", "ember.tokenizer.template_single_types",
+        "ember.tokenizer.template_pair", "ember.tokenizer.template_pair_types", NULL};
+    const char *models[] = {"xlmr-cross-tiny", "minilm-cross-tiny"};
+    for (int i = 0; i < 2; i++) {
+        const char *gguf = converted(models[i], "f32");
+        if (!gguf) { skip(); return; }
+        char bare[1024];
+        snprintf(bare, sizeof bare, "%s/%s-no-templates.gguf", test_tmpdir(), models[i]);
+        assert_int_equal(synth_gguf_copy(gguf, bare, no_templates), 0);
+        run_cross_goldens_on(bare, models[i], 1.0);
+    }
+    static const char *const no_pooler[] = {"cls.weight", "cls.bias", NULL};
+    const char *gguf = converted("minilm-cross-tiny", "f32");
+    char bare[1024], err[512] = "";
+    snprintf(bare, sizeof bare, "%s/minilm-cross-no-pooler.gguf", test_tmpdir());
+    assert_int_equal(synth_gguf_copy(gguf, bare, no_pooler), 0);
+    ember_model *m = ember_model_load(bare, err, sizeof err);
+    if (m) fail_msg("a reranker without its pooler loaded");
+    if (!strstr(err, "cls.weight") || !strstr(err, "reranker head")) fail_msg("unclear refusal: %s", err);
 }
 
 /* One batched call must equal per-text calls (padding never leaks). */
@@ -327,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_cross_goldens_f32),
         cmocka_unit_test(test_xlmr_goldens_f32),
         cmocka_unit_test(test_batch_equals_single),
+        cmocka_unit_test(test_cross_without_ember_keys),
     };
     return cmocka_run_group_tests_name("model_goldens", tests, NULL, NULL);
 }

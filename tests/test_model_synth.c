@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 
 #include "ember.h"
 #include "model/gguf.h"
@@ -325,6 +326,270 @@ static void test_pooled_row_pass(void **s)
     }
 }
 
+
+/* ---- reliability: fuzz finds, integer keys, non-finite outputs, statuses,
+ * EMBER_THREADS, pair layouts and incomplete reranker heads ---- */
+
+/* What the fuzz harness did with each input (fixtures/crashes/README.md):
+ * bytes to a file, load, a context with default parameters, tokenize /
+ * embed / rerank a few short texts.  Each must end in a clear refusal or a
+ * usable model with finite results; `make sanitize` runs it under ASan and
+ * UBSan.  Every file of the folder is run, so later finds are covered. */
+static void run_fuzz_input(const char *name, const char *bytes, size_t len)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/fuzz-input.gguf", test_tmpdir());
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len, f), len);
+    fclose(f);
+    char err[512] = "";
+    ember_model *m = ember_model_load(path, err, sizeof err);
+    if (!m) {
+        if (strlen(err) < 10) fail_msg("%s: refused without a reason ('%s')", name, err);
+        printf("%s: refused: %s\n", name, err);
+        return;
+    }
+    ember_model_info info;
+    ember_model_get_info(m, &info);
+    if (info.max_tokens < 1 || (m->has_weights && info.max_tokens > m->w.n_ctx))
+        fail_msg("%s: max_tokens %d outside the position table (%d rows)", name, info.max_tokens, m->w.n_ctx);
+    /* a model that loads must be usable with the default parameters */
+    ember_ctx *c = ember_ctx_create(m, NULL, err, sizeof err);
+    if (!c) fail_msg("%s: loaded, but a default context fails: %s", name, err);
+    const char *texts[3] = {"hello world", "", "Paris is the capital of France."};
+    int32_t ids[256], types[256];
+    for (int i = 0; i < 3; i++) {
+        int n = 0;
+        ember_status st = ember_tokenize(c, texts[i], strlen(texts[i]), i ? texts[0] : NULL, i ? 11 : 0, 1, 0,
+                                         ids, types, 256, &n);
+        if (st != EMBER_OK && strlen(ember_ctx_error(c)) < 10) fail_msg("%s: tokenize failed without a reason", name);
+        for (int k = 0; st == EMBER_OK && k < n; k++) assert_true(ids[k] >= 0 && ids[k] < info.vocab_size);
+    }
+    float *out = malloc(3 * (size_t)(info.dim > 0 ? info.dim : 1) * sizeof(float));
+    assert_non_null(out);
+    ember_status st = ember_embed(c, texts, NULL, 3, 0, out);
+    if (st == EMBER_OK)
+        for (int i = 0; i < 3 * info.dim; i++) assert_true(isfinite(out[i]));
+    else if (strlen(ember_ctx_error(c)) < 10) fail_msg("%s: embed failed without a reason", name);
+    st = ember_rerank(c, "capital", 7, texts, NULL, 3, out);
+    if (st == EMBER_OK)
+        for (int i = 0; i < 3; i++) assert_true(isfinite(out[i]));
+    else if (strlen(ember_ctx_error(c)) < 10) fail_msg("%s: rerank failed without a reason", name);
+    printf("%s: loaded (%d tokens max), embed/rerank ran\n", name, info.max_tokens);
+    free(out);
+    ember_ctx_free(c);
+    ember_model_free(m);
+}
+
+static void test_fuzz_crash_inputs(void **s)
+{
+    (void)s;
+    char dir[512];
+    if (!fixture_path(dir, sizeof dir, "crashes/model")) { skip(); return; }
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.') continue;
+        char path[1024];
+        size_t len;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        char *bytes = test_slurp(path, &len);
+        assert_non_null(bytes);
+        run_fuzz_input(e->d_name, bytes, len);
+        free(bytes);
+        n++;
+    }
+    closedir(d);
+    printf("%d fuzz inputs of crashes/model checked\n", n);
+    assert_true(n > 0);
+}
+
+/* Integer keys are range-checked in 64 bits before they are narrowed; a
+ * wrong type or an out-of-range value is refused by name, never replaced by
+ * a default or wrapped into another number. */
+static void test_integer_keys(void **s)
+{
+    (void)s;
+    static const struct {
+        const char *key;
+        uint32_t type;
+        int64_t val;
+        const char *refusal; /* NULL: loads */
+        int max_tokens;      /* when it loads */
+    } cases[] = {
+        /* the fuzz find: 4160749327 was cast to int (-134217969); the position table bounds it */
+        {"ember.max_seq_length", GGUF_TYPE_UINT32, 4160749327LL, NULL, 64},
+        {"ember.max_seq_length", GGUF_TYPE_UINT32, 32, NULL, 32},
+        {"ember.max_seq_length", GGUF_TYPE_UINT64, 1LL << 40, "ember.max_seq_length is 1099511627776", 0},
+        {"ember.max_seq_length", GGUF_TYPE_INT32, -5, "ember.max_seq_length must be a non-negative integer", 0},
+        {"ember.max_seq_length", GGUF_TYPE_UINT32, 0, "ember.max_seq_length is 0", 0},
+        {"ember.tokenizer.max_input_chars_per_word", GGUF_TYPE_UINT32, 4294967295LL, "max_input_chars_per_word is 4294967295", 0},
+        {"tokenizer.ggml.unknown_token_id", GGUF_TYPE_INT32, -1, "unknown_token_id must be a non-negative integer", 0},
+        {"tokenizer.ggml.cls_token_id", GGUF_TYPE_UINT32, 4096, "cls_token_id is 4096", 0},
+        {"bert.context_length", GGUF_TYPE_UINT64, (1LL << 32) + 64, "bert.context_length is 4294967360", 0},
+        {"bert.block_count", GGUF_TYPE_UINT32, 0, "bert.block_count is 0", 0},
+        {"bert.pooling_type", GGUF_TYPE_INT64, -1, "bert.pooling_type must be a non-negative integer", 0},
+        {"bert.context_length", GGUF_TYPE_UINT16, 2, "no room for text", 0},
+        {"ember.normalize", GGUF_TYPE_UINT8, 1, "ember.normalize must be a bool", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        synth_opts o = synth_defaults();
+        o.int_key = cases[i].key;
+        o.int_key_type = cases[i].type;
+        o.int_key_val = cases[i].val;
+        char tag[32];
+        snprintf(tag, sizeof tag, "intkey%zu", i);
+        if (cases[i].refusal) {
+            expect_load_error(&o, tag, cases[i].refusal);
+            continue;
+        }
+        ember_model *m = load_ok(write_model(tag, &o));
+        ember_model_info info;
+        ember_model_get_info(m, &info);
+        assert_int_equal(info.max_tokens, cases[i].max_tokens);
+        char err[256];
+        ember_ctx *c = ember_ctx_create(m, NULL, err, sizeof err);
+        if (!c) fail_msg("%s = %lld: %s", cases[i].key, (long long)cases[i].val, err);
+        assert_int_equal(ember_ctx_max_tokens(c), cases[i].max_tokens);
+        float v[32];
+        assert_int_equal(ember_embed(c, TEXTS, NULL, 1, 0, v), EMBER_OK);
+        ember_ctx_free(c);
+        ember_model_free(m);
+    }
+}
+
+/* A NaN weight: every output is NaN, and that is an error naming the file,
+ * never a "successful" vector of NaNs. */
+static void test_nonfinite_output(void **s)
+{
+    (void)s;
+    for (int rank = 0; rank <= 1; rank++) {
+        synth_opts o = synth_defaults();
+        o.rank = rank;
+        o.nan_tensor = "blk.0.attn_output.weight";
+        const char *p = write_model(rank ? "nan-rank" : "nan-embed", &o);
+        ember_model *m = load_ok(p);
+        ember_ctx *c = ember_ctx_create(m, NULL, NULL, 0);
+        assert_non_null(c);
+        float out[4 * 32];
+        ember_status st = rank ? ember_rerank(c, "what", 4, TEXTS, NULL, 4, out) : ember_embed(c, TEXTS, NULL, 4, 0, out);
+        assert_int_equal(st, EMBER_ERR_NUMERIC);
+        const char *e = ember_ctx_error(c);
+        if (!strstr(e, "non-finite") || !strstr(e, p) || !strstr(e, "corrupt"))
+            fail_msg("message '%s' does not name the model file %s as the cause", e, p);
+        ember_ctx_free(c);
+        ember_model_free(m);
+    }
+    assert_string_equal(ember_status_str(EMBER_ERR_NUMERIC), "non-finite output");
+}
+
+/* ember_tokenize's status comes from the tokenizer's error code, not from
+ * the wording of its message. */
+static void test_tokenize_status(void **s)
+{
+    (void)s;
+    synth_opts o = synth_defaults();
+    ember_model *m = load_ok(write_model("tokstatus", &o));
+    ember_ctx *c = ember_ctx_create(m, NULL, NULL, 0);
+    int32_t ids[64];
+    int n;
+    /* max_length below the 2 special tokens: the caller's argument, not the text */
+    assert_int_equal(ember_tokenize(c, "hello", 5, NULL, 0, 1, 1, ids, NULL, 64, &n), EMBER_ERR_ARG);
+    assert_non_null(strstr(ember_ctx_error(c), "special tokens"));
+    assert_int_equal(ember_tokenize(c, "hello world", 11, NULL, 0, 1, 0, ids, NULL, 3, &n), EMBER_ERR_LIMIT);
+    assert_int_equal(ember_tokenize(c, "hello \xff", 7, NULL, 0, 1, 0, ids, NULL, 64, &n), EMBER_ERR_TEXT);
+    assert_int_equal(ember_tokenize(c, "hello", 5, "\xc3", 1, 1, 0, ids, NULL, 64, &n), EMBER_ERR_TEXT);
+    assert_int_equal(ember_tokenize(c, "hello", 5, NULL, 0, 1, 0, ids, NULL, 64, &n), EMBER_OK);
+    assert_int_equal(n, 3);
+    ember_ctx_free(c);
+    ember_model_free(m);
+}
+
+/* EMBER_THREADS is read by the library (its users set it too): a value
+ * that is not a thread count fails ember_ctx_create with a message. */
+static void test_env_threads(void **s)
+{
+    (void)s;
+    synth_opts o = synth_defaults();
+    ember_model *m = load_ok(write_model("threads", &o));
+    const char *bad[] = {"0", "abc", "-2", "1025", "4x", "99999999999999999999"};
+    char err[256];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv("EMBER_THREADS", bad[i], 1);
+        err[0] = '\0';
+        ember_ctx *c = ember_ctx_create(m, NULL, err, sizeof err);
+        if (c) fail_msg("EMBER_THREADS=%s accepted (%d threads)", bad[i], ember_ctx_threads(c));
+        if (!strstr(err, "EMBER_THREADS") || !strstr(err, bad[i])) fail_msg("EMBER_THREADS=%s: message '%s'", bad[i], err);
+    }
+    setenv("EMBER_THREADS", "2", 1);
+    ember_ctx *c = ember_ctx_create(m, NULL, err, sizeof err);
+    assert_non_null(c);
+    assert_int_equal(ember_ctx_threads(c), 2);
+    ember_ctx_free(c);
+    /* an explicit n_threads does not read the variable */
+    setenv("EMBER_THREADS", "abc", 1);
+    ember_ctx_params p = ember_ctx_default_params();
+    p.n_threads = 1;
+    c = ember_ctx_create(m, &p, err, sizeof err);
+    assert_non_null(c);
+    ember_ctx_free(c);
+    unsetenv("EMBER_THREADS");
+    ember_model_free(m);
+}
+
+/* Without ember's pair template the layout follows from the token-type
+ * table (BERT with two rows, RoBERTa / XLM-R with one); a reranker whose
+ * layout or head cannot be bound completely is refused, never scored. */
+static void test_pair_layouts_and_heads(void **s)
+{
+    (void)s;
+    /* synthetic ids: [CLS] 2, [SEP] 3, "hello" 17, "world" 18 */
+    static const struct { int type_rows; int32_t ids[8], types[8]; int n; } want[] = {
+        {2, {2, 17, 3, 18, 3}, {0, 0, 0, 1, 1}, 5},
+        {1, {2, 17, 3, 3, 18, 3}, {0, 0, 0, 0, 0, 0}, 6},
+    };
+    for (int k = 0; k < 2; k++) {
+        synth_opts o = synth_defaults();
+        o.rank = 1;
+        o.type_rows = want[k].type_rows;
+        ember_model *m = load_ok(write_model(k ? "pair-roberta" : "pair-bert", &o));
+        ember_ctx *c = ember_ctx_create(m, NULL, NULL, 0);
+        int32_t ids[16], types[16];
+        int n;
+        assert_int_equal(ember_tokenize(c, "hello", 5, "world", 5, 1, 0, ids, types, 16, &n), EMBER_OK);
+        assert_int_equal(n, want[k].n);
+        for (int i = 0; i < n; i++) {
+            if (ids[i] != want[k].ids[i] || types[i] != want[k].types[i])
+                fail_msg("%d type rows: token %d is %d (type %d), want %d (type %d)", want[k].type_rows, i, ids[i],
+                         types[i], want[k].ids[i], want[k].types[i]);
+        }
+        float lg;
+        const char *d = "world";
+        assert_int_equal(ember_rerank(c, "hello", 5, &d, NULL, 1, &lg), EMBER_OK);
+        ember_ctx_free(c);
+        ember_model_free(m);
+    }
+    synth_opts o = synth_defaults();
+    o.rank = 1;
+    o.type_rows = -1;
+    expect_load_error(&o, "pair-none", "pair layout");
+    o = synth_defaults();
+    o.type_rows = -1; /* an embedder needs no pair layout */
+    ember_model_free(load_ok(write_model("embed-notypes", &o)));
+    /* every part of the head is required: llama.cpp's converter drops BERT's pooler (cls.*) */
+    const char *head[] = {"cls.weight", "cls.bias", "cls.output.weight", "cls.output.bias"};
+    for (int i = 0; i < 4; i++) {
+        o = synth_defaults();
+        o.rank = 1;
+        o.drop_tensor = head[i];
+        char tag[32];
+        snprintf(tag, sizeof tag, "head%d", i);
+        expect_load_error(&o, tag, head[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +600,12 @@ int main(void)
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_broken_models),
         cmocka_unit_test(test_truncated_models),
+        cmocka_unit_test(test_fuzz_crash_inputs),
+        cmocka_unit_test(test_integer_keys),
+        cmocka_unit_test(test_nonfinite_output),
+        cmocka_unit_test(test_tokenize_status),
+        cmocka_unit_test(test_env_threads),
+        cmocka_unit_test(test_pair_layouts_and_heads),
     };
     return cmocka_run_group_tests_name("model_synth", tests, NULL, NULL);
 }
