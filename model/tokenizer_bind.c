@@ -133,6 +133,10 @@ int model_tokenizer_bind(ember_model *m, char *err, size_t errlen)
     for (uint64_t i = 0; i < n_tok; i++) {
         size_t len;
         gguf_str_arr_at(f, kidx, i, &toks[i], &len);
+        if (len > UINT32_MAX) {
+            free(toks); free(lens);
+            return ERR("tokenizer.ggml.tokens: token %llu is %zu bytes long", (unsigned long long)i, len);
+        }
         lens[i] = (uint32_t)len;
     }
     uint32_t et; uint64_t nt; const void *td;
