@@ -51,7 +51,7 @@ GEN_BIN   := $(TOOLS_GEN:tools/%.c=$(BUILD)/%)
 EX_BIN    := $(TOOLS_EX:tools/%.c=$(BUILD)/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test sanitize clean demo bench bench-index check-deps check-arm64
+.PHONY: all test sanitize tsan clean demo bench bench-index check-deps check-arm64
 # keep intermediate objects (and keep make quiet after the test summary)
 .SECONDARY:
 all: $(BUILD)/libember.a $(BUILD)/libember.so $(BUILD)/ember ember $(GEN_BIN) $(EX_BIN)
@@ -103,6 +103,16 @@ test: check-deps all $(TEST_BIN)
 sanitize:
 	$(MAKE) BUILD=build-san CFLAGS="$(SAN_FLAGS)" LDLIBS="-lm $(OPENMP) -fsanitize=address,undefined" test
 
+# ThreadSanitizer over the whole suite: clang with LLVM's OpenMP runtime and
+# its Archer tool, which tells TSan about OpenMP's own synchronisation
+# (libgomp's is invisible to TSan and would be reported as races).
+TSAN_CC ?= clang
+ARCHER := $(firstword $(wildcard /usr/lib/llvm-*/lib/libarcher.so))
+tsan:
+	@[ -n "$(ARCHER)" ] && command -v $(TSAN_CC) >/dev/null || { echo "make tsan needs clang and LLVM's OpenMP (libarcher.so): apt-get install clang libomp-dev" >&2; exit 2; }
+	OMP_TOOL_LIBRARIES=$(ARCHER) TSAN_OPTIONS="ignore_noninstrumented_modules=1 $(TSAN_OPTIONS)" \
+	$(MAKE) BUILD=build-tsan CC=$(TSAN_CC) CFLAGS="-O1 -g -fsanitize=thread" LDLIBS="-lm $(OPENMP) -fsanitize=thread" test
+
 demo: all
 	@sh tools/demo.sh
 
@@ -112,7 +122,7 @@ check-arm64:
 	@sh tools/check_arm64.sh
 
 clean:
-	rm -rf build build-san build-arm64 ember
+	rm -rf build build-san build-tsan build-arm64 ember
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
