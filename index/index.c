@@ -211,12 +211,13 @@ static void calibrate(emb_index *x, const float *v, size_t n)
     x->calibrated = 1;
 }
 
+/* Clamped before the conversion, NaN to 0: a float outside the target's
+ * range (NaN included) converted to an integer is undefined behaviour. */
+static int8_t clamp_i8(float t) { return t >= -128 && t <= 127 ? (int8_t)t : t > 127 ? 127 : t < -128 ? -128 : 0; }
+
 static void quantize_i8(const emb_index *x, const float *v, int8_t *q)
 {
-    for (int d = 0; d < x->dim; d++) {
-        float t = roundf((v[d] - x->i8_offset[d]) / x->i8_scale[d]);
-        q[d] = (int8_t)(t < -128 ? -128 : t > 127 ? 127 : t);
-    }
+    for (int d = 0; d < x->dim; d++) q[d] = clamp_i8(roundf((v[d] - x->i8_offset[d]) / x->i8_scale[d]));
 }
 
 static void pack_bits(int dim, const float *v, uint64_t *bits)
@@ -274,9 +275,13 @@ int idx_train(emb_index *x, const float *vecs, size_t n, int n_threads, char *er
     char tmp[256];
     if (!err) { err = tmp; errlen = sizeof tmp; }
     if (!vecs || n == 0) return ERR("train: no vectors");
-    if (x->n > 0 || x->map) return ERR("train: the index already holds vectors; its training is fixed");
+    if (x->n > 0) return ERR("train: the index already holds vectors; its training is fixed");
     for (size_t i = 0; i < n * (size_t)x->dim; i++)
         if (!isfinite(vecs[i])) return ERR("train: vector %zu has a non-finite component", i / (size_t)x->dim);
+    /* an opened index saved before any vector was added is not trained yet (file.c) */
+    int needs = ((x->vt == IDX_I8 || x->p.rescore) && !x->calibrated) || (x->type == IDX_IVFPQ && !x->trained);
+    if (!needs) return (x->vt == IDX_I8 || x->p.rescore || x->type == IDX_IVFPQ) ? ERR("train: the index is trained already; its training is fixed") : 0;
+    if (x->map && idx_materialize(x, err, errlen) != 0) return -1;
     return train(x, vecs, n, n_threads, err, errlen);
 }
 
@@ -439,7 +444,7 @@ void idx_query_prepare(const emb_index *x, const float *q, idx_query *qp, float 
         float amax = 0;
         for (int d = 0; d < x->dim; d++) amax = fmaxf(amax, fabsf(qp->q[d]));
         qp->q8s = amax / 127;
-        for (int d = 0; d < x->dim; d++) qp->q8[d] = amax > 0 ? (int8_t)lrintf(qp->q[d] / qp->q8s) : 0;
+        for (int d = 0; d < x->dim; d++) qp->q8[d] = amax > 0 ? clamp_i8(rintf(qp->q[d] / qp->q8s)) : 0;
     } else {
         memcpy(qp->q, qp->raw, (size_t)x->dim * sizeof(float));
     }

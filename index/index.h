@@ -83,6 +83,12 @@ int idx_search(const emb_index *x, const float *queries, size_t nq, int k,
 
 int idx_save(const emb_index *x, const char *path, char *err, size_t errlen);
 emb_index *idx_open(const char *path, char *err, size_t errlen);
+/* Recomputes, in place, every checksum of an index file image of len bytes
+ * (the header's and each section's that lies inside the image) the way
+ * idx_save writes them, so that crafted or mutated content reaches the
+ * checks behind the checksums (fuzzing, tests).  0, or -1 when the image
+ * does not start like an index file (left unchanged). */
+int idx_file_reseal(void *img, size_t len);
 
 typedef struct {
     idx_type type; idx_metric metric; idx_vec vec;

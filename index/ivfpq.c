@@ -196,7 +196,12 @@ static void pq4_tables(const emb_index *x, const float *q, int l2, float *lut, u
         if (mxv - mn > width) width = mxv - mn;
     }
     float s = width > 0 ? 255.0f / width : 1.0f;
-    for (int i = 0; i < m * 16; i++) q8[i] = (uint8_t)(lut[i] * s + 0.5f);
+    for (int i = 0; i < m * 16; i++) {
+        /* 0..255 by construction for finite tables; clamped (NaN to 0) so
+         * that an overflowing one cannot make the conversion undefined */
+        float v = lut[i] * s + 0.5f;
+        q8[i] = v >= 0 && v < 256 ? (uint8_t)v : v >= 256 ? 255 : 0;
+    }
     *bias = b;
     *inv_scale = 1.0f / s;
 }

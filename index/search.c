@@ -306,6 +306,8 @@ int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const
     if (!sp) sp = &d;
     if (k < 1 || k > 100000) return snprintf(err, errlen, "k %d out of range (1..100000)", k), -1;
     if (nq && (!queries || !out_ids || !out_scores)) return snprintf(err, errlen, "search: bad arguments"), -1;
+    for (size_t i = 0; i < nq * (size_t)x->dim; i++)
+        if (!isfinite(queries[i])) return snprintf(err, errlen, "search: query %zu has a non-finite component", i / (size_t)x->dim), -1;
     int rescore = x->p.rescore && x->rescore;
     int refine = x->type == IDX_IVFPQ && x->refine_vecs;
     int kk = rescore ? k * (sp->rescore_mult > 1 ? sp->rescore_mult : 1) : k; /* candidates */

@@ -850,6 +850,10 @@ static void test_bad_arguments(void **s)
     float sc;
     assert_int_equal(idx_add(x, v, &id, NULL, 1, 1, err, sizeof err), -1);
     assert_non_null(strstr(err, "non-finite"));
+    /* a non-finite query is refused (it would reach float-to-int conversions) */
+    assert_int_equal(idx_search(x, v, 1, 1, NULL, &out, &sc, 1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "query 0 has a non-finite component"));
+    v[1] = 0;
     assert_int_equal(idx_search(x, v, 1, 1, NULL, &out, &sc, 1, err, sizeof err), 0); /* empty index */
     assert_int_equal(out, -1);
     assert_int_equal(idx_search(x, v, 1, 0, NULL, &out, &sc, 1, err, sizeof err), -1);

@@ -157,6 +157,43 @@ static void test_ivfpq_train_then_add(void **s)
     }
 }
 
+/* An int8 or IVF-PQ index saved before its first vector is trained by the
+ * first add after it is opened again (its file holds zeros for training). */
+static void test_saved_before_training(void **s)
+{
+    (void)s;
+    char err[256], path[4096];
+    float *v = vectors(N);
+    int64_t *ids = malloc(sizeof(int64_t) * N);
+    for (int i = 0; i < N; i++) ids[i] = i;
+    for (int kind = 0; kind < 2; kind++) {
+        ember_index_params p = ember_index_default_params();
+        p.nlist = 16;
+        ember_index *x = kind ? ember_index_create(EMBER_INDEX_IVFPQ, EMBER_METRIC_L2, EMBER_STORE_F32, DIM, &p, err, sizeof err)
+                              : ember_index_create(EMBER_INDEX_FLAT, EMBER_METRIC_L2, EMBER_STORE_INT8, DIM, &p, err, sizeof err);
+        assert_non_null(x);
+        snprintf(path, sizeof path, "%s/untrained%d.emb", test_tmpdir(), kind);
+        assert_int_equal(ember_index_save(x, path), EMBER_OK);
+        ember_index_free(x);
+        x = ember_index_open(path, err, sizeof err);
+        if (!x) fail_msg("%s", err);
+        assert_int_equal(ember_index_add(x, v, ids, NULL, N, 1), EMBER_OK);
+        int64_t got[10];
+        float sc[10];
+        int self = 0;
+        ember_search_params sp = ember_search_default_params();
+        sp.nprobe = 16;
+        for (int i = 0; i < N; i += 100) {
+            assert_int_equal(ember_index_search(x, v + (size_t)i * DIM, 1, 10, &sp, got, sc, 1, err, sizeof err), EMBER_OK);
+            for (int j = 0; j < 10; j++) self += got[j] == i;
+        }
+        if (self < 27) fail_msg("%s: %d of 30 vectors find themselves", kind ? "ivfpq" : "int8", self);
+        ember_index_free(x);
+    }
+    free(v);
+    free(ids);
+}
+
 static void test_errors(void **s)
 {
     (void)s;
@@ -191,6 +228,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_ivfpq_train_then_add),
+        cmocka_unit_test(test_saved_before_training),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
