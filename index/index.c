@@ -285,17 +285,81 @@ int idx_train(emb_index *x, const float *vecs, size_t n, int n_threads, char *er
     return train(x, vecs, n, n_threads, err, errlen);
 }
 
+static int add_batch(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts, size_t n,
+                     int n_threads, char *err, size_t errlen);
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Ids of a batch: each in 0 .. INT64_MAX, none twice, and none already
+ * live in the index unless replacing (then old[i] gets its slot, else -1).
+ * Checked before anything changes, so a refused batch adds nothing. */
+static int check_ids(const emb_index *x, const int64_t *ids, size_t n, int replace, long *old, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] < 0) return ERR("add: id %lld (vector %zu) is negative: ids are 0 .. 2^63-1", (long long)ids[i], i);
+    int64_t *sorted = malloc(n * sizeof *sorted);
+    if (!sorted) return ERR("out of memory checking ids");
+    memcpy(sorted, ids, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_i64);
+    for (size_t i = 1; i < n; i++)
+        if (sorted[i] == sorted[i - 1]) {
+            long long id = (long long)sorted[i];
+            free(sorted);
+            return ERR("add: id %lld appears more than once in this batch", id);
+        }
+    free(sorted);
+    for (size_t i = 0; i < n; i++) {
+        long s = idx_slot_of(x, ids[i]);
+        if (s >= 0 && !replace) return ERR("add: id %lld is already in the index (replace it with upsert, or delete it first)", (long long)ids[i]);
+        if (old) old[i] = s;
+    }
+    return 0;
+}
+
+int64_t idx_id_max(const emb_index *x)
+{
+    int64_t m = -1;
+    for (size_t i = 0; i < x->n; i++) m = x->ids[i] > m ? x->ids[i] : m;
+    return m;
+}
+
+int idx_has_id(const emb_index *x, int64_t id) { return idx_slot_of(x, id) >= 0; }
+
 int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts, size_t n,
             int n_threads, char *err, size_t errlen)
+{
+    return idx_add_ex(x, vecs, ids, texts, n, 0, n_threads, err, errlen);
+}
+
+int idx_add_ex(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts, size_t n,
+               int replace, int n_threads, char *err, size_t errlen)
 {
     char tmp[256];
     if (!err) { err = tmp; errlen = sizeof tmp; }
     if (n == 0) return 0;
     if (!vecs || !ids) return ERR("add: vectors and ids are required");
-    if (x->map && idx_materialize(x, err, errlen) != 0) return -1;
     if (x->n + n > UINT32_MAX - 1) return ERR("add: more than 2^32 vectors");
     for (size_t i = 0; i < n * (size_t)x->dim; i++)
         if (!isfinite(vecs[i])) return ERR("add: vector %zu has a non-finite component", i / (size_t)x->dim);
+    long *old = replace ? malloc(n * sizeof *old) : NULL;
+    if (replace && !old) return ERR("out of memory");
+    int r = check_ids(x, ids, n, replace, old, err, errlen);
+    if (r == 0) r = add_batch(x, vecs, ids, texts, n, n_threads, err, errlen);
+    /* the replaced vectors are retired only once their successors are in */
+    for (size_t i = 0; r == 0 && old && i < n; i++)
+        if (old[i] >= 0) { x->deleted[old[i]] = 1; x->n_deleted++; }
+    free(old);
+    return r;
+}
+
+static int add_batch(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts, size_t n,
+                     int n_threads, char *err, size_t errlen)
+{
+    if (x->map && idx_materialize(x, err, errlen) != 0) return -1;
     if (idx_reserve(x, x->n + n) != 0) return ERR("out of memory growing the index to %zu vectors", x->n + n);
     if (train(x, vecs, n, n_threads, err, errlen) != 0) return -1;
     float *v = malloc((size_t)x->dim * sizeof(float));

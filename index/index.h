@@ -66,6 +66,17 @@ void idx_free(emb_index *x);
  * at least max(nlist, 256) vectors.  0 or -1 with a message. */
 int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts,
             size_t n, int n_threads, char *err, size_t errlen);
+/* Ids are 0 .. INT64_MAX (-1 pads search results).  A batch holding a
+ * negative id, an id twice, or an id the index already holds live is
+ * refused whole, the id named in the message: nothing is added.  With
+ * replace (upsert), an id already held is replaced instead: its old vector
+ * is tombstoned once the new one is in, and its text is the new one's. */
+int idx_add_ex(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts,
+               size_t n, int replace, int n_threads, char *err, size_t errlen);
+/* Largest id of any stored vector (deleted ones too), -1 when none. */
+int64_t idx_id_max(const emb_index *x);
+/* 1 when id is held by a live (not deleted) vector. */
+int idx_has_id(const emb_index *x, int64_t id);
 /* Calibrates int8 ranges and trains IVF-PQ on n vectors without adding
  * them (idx_add does it on its first batch otherwise); a no-op for what
  * needs no training.  Refused once vectors are stored: training is fixed. */

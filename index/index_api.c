@@ -100,6 +100,14 @@ ember_status ember_index_add(ember_index *h, const float *vecs, const int64_t *i
     return EMBER_OK;
 }
 
+ember_status ember_index_upsert(ember_index *h, const float *vecs, const int64_t *ids, const char *const *texts,
+                                size_t n, int n_threads)
+{
+    if (!h) return EMBER_ERR_ARG;
+    if (idx_add_ex(h->x, vecs, ids, texts, n, 1, n_threads, h->err, sizeof h->err) != 0) return status_of(h->err, EMBER_ERR_ARG);
+    return EMBER_OK;
+}
+
 ember_status ember_index_delete(ember_index *h, int64_t id)
 {
     if (!h) return EMBER_ERR_ARG;

@@ -194,6 +194,90 @@ static void test_saved_before_training(void **s)
     free(ids);
 }
 
+/* Ids are unique and 0 .. 2^63-1: a batch with a negative id, an id twice
+ * or an id already held is refused whole; upsert replaces (texts follow). */
+static int count_id(const int64_t *got, int k, int64_t id)
+{
+    int c = 0;
+    for (int j = 0; j < k; j++) c += got[j] == id;
+    return c;
+}
+
+static void test_unique_ids(void **s)
+{
+    (void)s;
+    char err[256], path[4096];
+    for (int t = EMBER_INDEX_FLAT; t <= EMBER_INDEX_HNSW; t++) {
+        ember_index *x = ember_index_create((ember_index_type)t, EMBER_METRIC_L2, EMBER_STORE_F32, 4, NULL, err, sizeof err);
+        assert_non_null(x);
+        float v[6 * 4] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 0};
+        int64_t ids[3] = {1, 2, 3};
+        const char *texts[3] = {"one", "two", "three"};
+        assert_int_equal(ember_index_add(x, v, ids, texts, 3, 1), EMBER_OK);
+        ember_index_info info;
+        /* an id already held: refused, the old text kept */
+        int64_t again[1] = {3};
+        const char *t3[1] = {"three again"};
+        assert_int_equal(ember_index_add(x, v + 12, again, t3, 1, 1), EMBER_ERR_ARG);
+        assert_non_null(strstr(ember_index_error(x), "id 3 is already in the index"));
+        size_t len;
+        const char *txt = ember_index_text(x, 3, &len);
+        assert_true(txt && len == 5 && !memcmp(txt, "three", 5));
+        /* twice in one batch, or one held among new ones: nothing of the batch is added */
+        int64_t twice[3] = {4, 5, 4}, mixed[2] = {6, 2};
+        assert_int_equal(ember_index_add(x, v, twice, NULL, 3, 1), EMBER_ERR_ARG);
+        assert_non_null(strstr(ember_index_error(x), "id 4 appears more than once"));
+        assert_int_equal(ember_index_add(x, v + 16, mixed, NULL, 2, 1), EMBER_ERR_ARG);
+        assert_non_null(strstr(ember_index_error(x), "id 2 is already"));
+        ember_index_get_info(x, &info);
+        assert_int_equal(info.count, 3);
+        assert_null(ember_index_text(x, 6, &len));
+        /* negative ids: -1 pads results, so no negative id is an id */
+        int64_t neg[2] = {7, -1}, minv[1] = {INT64_MIN}, maxv[1] = {INT64_MAX};
+        assert_int_equal(ember_index_add(x, v, neg, NULL, 2, 1), EMBER_ERR_ARG);
+        assert_non_null(strstr(ember_index_error(x), "id -1 (vector 1) is negative"));
+        assert_int_equal(ember_index_add(x, v, minv, NULL, 1, 1), EMBER_ERR_ARG);
+        /* the whole positive range, kept exactly through a file */
+        const char *tmax[1] = {"max"};
+        assert_int_equal(ember_index_add(x, v + 20, maxv, tmax, 1, 1), EMBER_OK);
+        snprintf(path, sizeof path, "%s/ids%d.emb", test_tmpdir(), t);
+        assert_int_equal(ember_index_save(x, path), EMBER_OK);
+        ember_index_free(x);
+        x = ember_index_open(path, err, sizeof err);
+        assert_non_null(x);
+        int64_t got[6];
+        float sc[6];
+        assert_int_equal(ember_index_search(x, v + 20, 1, 6, NULL, got, sc, 1, err, sizeof err), EMBER_OK);
+        assert_true(got[0] == INT64_MAX && sc[0] == 0);
+        assert_true(got[4] == -1 && isnan(sc[4])); /* 4 vectors: padded after them */
+        /* the opened (mapped) index knows its ids too */
+        assert_int_equal(ember_index_add(x, v, maxv, NULL, 1, 1), EMBER_ERR_ARG);
+        assert_non_null(strstr(ember_index_error(x), "9223372036854775807 is already"));
+        /* upsert: 2 replaced (its text follows), 8 added; twice in a batch still refused */
+        int64_t up[2] = {2, 8}, uptwice[2] = {8, 8};
+        const char *tup[2] = {"two v2", "eight"};
+        assert_int_equal(ember_index_upsert(x, v + 16, uptwice, NULL, 2, 1), EMBER_ERR_ARG);
+        assert_int_equal(ember_index_upsert(x, v + 16, up, tup, 2, 1), EMBER_OK);
+        ember_index_get_info(x, &info);
+        assert_int_equal(info.count, 5);
+        assert_int_equal(info.deleted, 1);
+        txt = ember_index_text(x, 2, &len);
+        assert_true(txt && len == 6 && !memcmp(txt, "two v2", 6));
+        /* searched by its old vector or its new one, id 2 comes back once, as the new vector */
+        for (int qv = 0; qv < 2; qv++) {
+            assert_int_equal(ember_index_search(x, qv ? v + 16 : v + 4, 1, 6, NULL, got, sc, 1, err, sizeof err), EMBER_OK);
+            assert_int_equal(count_id(got, 6, 2), 1);
+            if (qv) assert_true(got[0] == 2 && sc[0] == 0);
+            else assert_true(got[0] != 2);
+        }
+        /* a deleted id may be used again */
+        assert_int_equal(ember_index_delete(x, 1), EMBER_OK);
+        int64_t one[1] = {1};
+        assert_int_equal(ember_index_add(x, v, one, NULL, 1, 1), EMBER_OK);
+        ember_index_free(x);
+    }
+}
+
 static void test_errors(void **s)
 {
     (void)s;
@@ -228,6 +312,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_ivfpq_train_then_add),
+        cmocka_unit_test(test_unique_ids),
         cmocka_unit_test(test_saved_before_training),
         cmocka_unit_test(test_errors),
     };

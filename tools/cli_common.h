@@ -16,7 +16,9 @@ typedef struct {
     int n, cap;
     char **text, **pair;
     size_t *text_len, *pair_len;
-    int64_t *id;      /* JSONL "id" (integer) when given, else the input index */
+    int64_t *id;      /* JSONL "id" (integer 0 .. 2^63-1) when given, else the input index */
+    unsigned char *id_given; /* 1 where the input gave its id */
+    long *line;       /* line of the input in its file, from 1 */
 } cli_inputs;
 
 /* Reads every input from path ("-" or NULL = stdin).  Lines: one text per

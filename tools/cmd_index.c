@@ -4,6 +4,7 @@
 #include "index/index.h"
 #include "tools/cli_common.h"
 #include "tools/commands.h"
+#include "sys/sys.h"
 
 #include <libgen.h>
 #include <stdlib.h>
@@ -13,11 +14,16 @@ static const char *USAGE =
     "usage: ember index build -m MODEL.gguf -i DOCS -o INDEX.emb [options]\n"
     "       ember index build --vectors VECS.npy [-i DOCS] -o INDEX.emb [options]\n"
     "       ember index add -x INDEX.emb -m MODEL.gguf -i DOCS [options]\n"
+    "       ember index add -x INDEX.emb --vectors VECS.npy [-i DOCS] [options]\n"
     "       ember index info -x INDEX.emb\n"
     "\n"
-    "Embeds one document per line (or JSONL records {\"id\": N, \"text\": ...}; ids\n"
-    "default to the input position) and indexes the vectors, keeping each text for\n"
-    "display.  --vectors indexes a float32 (n, dim) .npy made elsewhere instead.\n"
+    "Embeds one document per line (or JSONL records {\"id\": N, \"text\": ...}) and\n"
+    "indexes the vectors, keeping each text for display.  --vectors indexes a\n"
+    "float32 (n, dim) .npy made elsewhere instead.  Ids are 0 .. 2^63-1, each held\n"
+    "once; documents without one are numbered by position, in add after the\n"
+    "largest id the index has used.  An id already in the index is refused, or\n"
+    "replaced with --upsert.  Writers of one index take turns (a lock file\n"
+    "INDEX.emb.lock beside it); searches need no lock.\n"
     "\n"
     "  --type flat|hnsw|ivfpq  exact scan, HNSW graph (default) or IVF-PQ\n"
     "  --metric M              cosine (default), ip, l2; hamming for binary vectors\n"
@@ -32,6 +38,9 @@ static const char *USAGE =
     "  --refine                IVF-PQ, or HNSW over int8: keep f32 copies to re-rank\n"
     "                          candidates exactly (an int8 HNSW is then built on them)\n"
     "  --input-format F        lines (default) | jsonl\n"
+    "  --upsert                add: replace the documents whose ids the index holds\n"
+    "  --wait                  wait for another process writing the index (default:\n"
+    "                          fail at once)\n"
     "  --no-text               do not store document texts\n"
     "  --batch N               texts per forward pass (default 32)\n"
     "  -t, --threads N         threads (default: EMBER_THREADS or all cores)\n";
@@ -129,6 +138,60 @@ static int index_info(const char *path)
     return 0;
 }
 
+/* Ids of the n vectors: as the input gave them, else first + their position. */
+static int assign_ids(const cli_inputs *in, size_t n, int64_t first, int64_t *ids)
+{
+    if (first > INT64_MAX - (int64_t)n) return cli_err("index: numbering %zu documents from %lld passes 2^63-1: give their ids (JSONL \"id\")", n, (long long)first);
+    for (size_t i = 0; i < n; i++) ids[i] = in->n && in->id_given[i] ? in->id[i] : first + (int64_t)i;
+    return 0;
+}
+
+typedef struct { int64_t id; size_t at; } id_at;
+static int by_id(const void *a, const void *b)
+{
+    const id_at *x = a, *y = b;
+    return x->id != y->id ? (x->id < y->id ? -1 : 1) : (x->at > y->at) - (x->at < y->at);
+}
+
+/* What idx_add would refuse, refused before anything is embedded and with
+ * the input's line: an id twice in the input, or one the index holds. */
+static int check_ids(const emb_index *x, const cli_inputs *in, const int64_t *ids, size_t n, int upsert, const char *where,
+                     const char *xpath)
+{
+    id_at *s = malloc((n ? n : 1) * sizeof *s);
+    if (!s) return cli_err("out of memory");
+    for (size_t i = 0; i < n; i++) s[i] = (id_at){ ids[i], i };
+    qsort(s, n, sizeof *s, by_id);
+    int rc = 0;
+    for (size_t i = 1; i < n && !rc; i++)
+        if (s[i].id == s[i - 1].id)
+            rc = in->n ? cli_err("%s:%ld: id %lld is given again (first on line %ld)", where, in->line[s[i].at], (long long)s[i].id, in->line[s[i - 1].at])
+                       : cli_err("id %lld is given twice", (long long)s[i].id);
+    free(s);
+    for (size_t i = 0; i < n && !rc && x && !upsert; i++)
+        if (idx_has_id(x, ids[i])) {
+            if (in->n) rc = cli_err("%s:%ld: id %lld is already in %s (--upsert replaces it)", where, in->line[i], (long long)ids[i], xpath);
+            else rc = cli_err("id %lld is already in %s (--upsert replaces it)", (long long)ids[i], xpath);
+        }
+    return rc;
+}
+
+/* Takes the writer lock of path (waiting if asked), then clears temporaries
+ * of writers killed before their rename. */
+static int lock_index(sys_lock *lk, const char *path, int wait)
+{
+    char err[512];
+    int r = sys_lock_acquire(lk, path, 0, err, sizeof err);
+    if (r == SYS_LOCK_BUSY && wait) {
+        fprintf(stderr, "ember: waiting for the other process writing %s\n", path);
+        r = sys_lock_acquire(lk, path, 1, err, sizeof err);
+    }
+    if (r == SYS_LOCK_BUSY) return cli_err("index %s is being written by another process (--wait waits for it)", path);
+    if (r != SYS_LOCK_HELD) return cli_err("%s", err);
+    sys_atomic_sweep(path);
+    return 0;
+}
+
 int cmd_index(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) { fputs(USAGE, argc < 2 ? stderr : stdout); return argc < 2 ? 2 : 0; }
@@ -138,12 +201,15 @@ int cmd_index(int argc, char **argv)
     const char *type = "hnsw", *metric = "cosine", *store = "f32";
     cli_input_format ifmt = CLI_IN_LINES;
     int batch = 32, threads = 0, no_text = 0, rescore = 0, M = 16, efc = 200, metric_given = 0, nlist = 256, pq_m = 0, pq_bits = 8, refine = 0;
+    int upsert = 0, wait = 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(USAGE, stdout); return 0; }
         else if (!strcmp(a, "--no-text")) { no_text = 1; continue; }
         else if (!strcmp(a, "--rescore")) { rescore = 1; continue; }
         else if (!strcmp(a, "--refine")) { refine = 1; continue; }
+        else if (!strcmp(a, "--upsert")) { upsert = 1; continue; }
+        else if (!strcmp(a, "--wait")) { wait = 1; continue; }
         if (!v) { cli_err("index: %s needs a value", a); return 2; }
         i++;
         if (!strcmp(a, "-m") || !strcmp(a, "--model")) model = v;
@@ -177,10 +243,12 @@ int cmd_index(int argc, char **argv)
     if (th < 1) th = 2;
     emb_index *x = NULL;
     idx_type t = IDX_HNSW; idx_metric mt = IDX_COSINE; idx_vec vt = IDX_F32;
-    if (!strcmp(sub, "build")) {
+    int build = !strcmp(sub, "build");
+    if (build) {
         if (!out) { cli_err("index build: -o INDEX.emb is required"); return 2; }
         if (!model == !npy) { cli_err("index build: give either -m MODEL.gguf (with -i DOCS) or --vectors VECS.npy"); return 2; }
         if (model && !input) { cli_err("index build: -i DOCS is required with -m"); return 2; }
+        if (upsert) { cli_err("index build: --upsert replaces documents of an existing index: it belongs to index add"); return 2; }
         /* refused before anything is embedded */
         if (idx_parse_names(type, metric, store, &t, &mt, &vt, err, sizeof err) != 0) { cli_err("index build: %s", err); return 2; }
         if (refine && !idx_refine_applies(t, vt)) {
@@ -188,31 +256,51 @@ int cmd_index(int argc, char **argv)
             return 2;
         }
     } else {
-        if (!xpath || !model || !input) { cli_err("index add: -x INDEX.emb, -m MODEL.gguf and -i DOCS are required"); return 2; }
-        x = idx_open(xpath, err, sizeof err);
-        if (!x) { cli_err("%s", err); return 1; }
+        if (!xpath || !model == !npy || (model && !input)) {
+            cli_err("index add: -x INDEX.emb and either -m MODEL.gguf with -i DOCS, or --vectors VECS.npy, are required");
+            return 2;
+        }
         out = xpath;
     }
+    /* the output is written by rename: an input that is the output would be
+     * read while it is replaced (build) or indexed as text (add) */
+    const char *same = input && sys_same_file(input, out) ? input : npy && sys_same_file(npy, out) ? npy : NULL;
+    if (same) {
+        cli_err("index %s: %s is both an input and the index written: choose another %s", sub, same, build ? "-o" : "input");
+        return 2;
+    }
+    sys_lock lk = { -1 };
+    if (lock_index(&lk, out, wait) != 0) return 1;
     cli_inputs in;
     memset(&in, 0, sizeof in);
-    if (input && cli_inputs_read(input, ifmt, &in) != 0) { idx_free(x); return 1; }
     float *vecs = NULL;
+    int64_t *ids = NULL;
     size_t n = 0;
     int dim = 0, rc = 1;
     char model_name[256] = "";
+    const char *where = !input || !strcmp(input, "-") ? "<stdin>" : input;
+    if (!build) {
+        x = idx_open(xpath, err, sizeof err);
+        if (!x) { cli_err("%s", err); goto done; }
+    }
+    if (input && cli_inputs_read(input, ifmt, &in) != 0) goto done;
     if (npy) {
         vecs = read_npy(npy, &n, &dim);
         if (!vecs) goto done;
         if (input && (size_t)in.n != n) { cli_err("%s has %zu vectors but %s has %d documents", npy, n, input, in.n); goto done; }
         snprintf(model_name, sizeof model_name, "(vectors from %s)", npy);
     } else {
-        vecs = embed_inputs(model, &in, batch, threads, &dim, model_name, sizeof model_name);
-        if (!vecs) goto done;
         n = (size_t)in.n;
     }
-    int64_t *ids = malloc((n ? n : 1) * sizeof *ids);
+    ids = malloc((n ? n : 1) * sizeof *ids);
     if (!ids) { cli_err("out of memory"); goto done; }
-    for (size_t i = 0; i < n; i++) ids[i] = in.n ? in.id[i] : (int64_t)i;
+    /* documents without an id follow the largest id already used */
+    if (assign_ids(&in, n, x ? idx_id_max(x) + 1 : 0, ids) != 0) goto done;
+    if (check_ids(x, &in, ids, n, upsert, where, xpath) != 0) goto done;
+    if (!npy) {
+        vecs = embed_inputs(model, &in, batch, threads, &dim, model_name, sizeof model_name);
+        if (!vecs) goto done;
+    }
     if (!x) {
         idx_params p = idx_default_params();
         p.M = M;
@@ -223,34 +311,34 @@ int cmd_index(int argc, char **argv)
         p.pq_bits = pq_bits;
         p.refine = refine;
         x = idx_create(t, mt, vt, dim, &p, err, sizeof err);
-        if (!x) { cli_err("index build: %s", err); free(ids); goto done; }
+        if (!x) { cli_err("index build: %s", err); goto done; }
         char meta[400];
         snprintf(meta, sizeof meta, "model=%s dim=%d", model_name, dim);
         idx_set_meta(x, meta);
     } else {
         idx_info info;
         idx_get_info(x, &info);
-        if (info.dim != dim) { cli_err("index add: %s holds %d-dimensional vectors but %s gives %d", xpath, info.dim, model, dim); free(ids); goto done; }
-        if (!strstr(idx_meta(x), model_name)) fprintf(stderr, "ember: warning: index was built with %s, adding with %s\n", idx_meta(x), model_name);
+        if (info.dim != dim) { cli_err("index add: %s holds %d-dimensional vectors but %s gives %d", xpath, info.dim, npy ? npy : model, dim); goto done; }
+        if (model && !strstr(idx_meta(x), model_name)) fprintf(stderr, "ember: warning: index was built with %s, adding with %s\n", idx_meta(x), model_name);
     }
     double t0 = cli_now();
-    if (idx_add(x, vecs, ids, no_text || !in.n ? NULL : (const char *const *)in.text, n, th, err, sizeof err) != 0) {
-        cli_err("index: %s", err);
-        free(ids);
+    if (idx_add_ex(x, vecs, ids, no_text || !in.n ? NULL : (const char *const *)in.text, n, upsert, th, err, sizeof err) != 0) {
+        cli_err("index %s: %s", sub, err);
         goto done;
     }
-    free(ids);
     double t1 = cli_now();
     if (idx_save(x, out, err, sizeof err) != 0) { cli_err("%s", err); goto done; }
     idx_info info;
     idx_get_info(x, &info);
     fprintf(stderr, "ember: %s %zu vectors into %s (%s, %s, %s, %d dims; index time %.2f s); %zu live\n",
-            strcmp(sub, "build") ? "added" : "indexed", n, out, idx_type_name(info.type), idx_metric_name(info.metric),
+            build ? "indexed" : "added", n, out, idx_type_name(info.type), idx_metric_name(info.metric),
             idx_vec_name(info.vec), info.dim, t1 - t0, info.count);
     rc = 0;
 done:
+    free(ids);
     free(vecs);
     cli_inputs_free(&in);
     idx_free(x);
+    sys_lock_release(&lk);
     return rc;
 }
