@@ -191,7 +191,9 @@ ember_status ember_index_add(ember_index *x, const float *vecs, const int64_t *i
  * and ember_index_text returns the new text.  Ids new to the index are added. */
 ember_status ember_index_upsert(ember_index *x, const float *vecs, const int64_t *ids,
                                 const char *const *texts, size_t n, int n_threads);
-ember_status ember_index_delete(ember_index *x, int64_t id); /* EMBER_ERR_ARG if absent */
+/* EMBER_ERR_ARG if no live vector has id; EMBER_ERR_NOMEM if an opened
+ * (mapped) index cannot be copied into memory to change it. */
+ember_status ember_index_delete(ember_index *x, int64_t id);
 ember_status ember_index_compact(ember_index *x, int n_threads); /* drops deleted vectors */
 /* nq queries -> k ids and scores each (out_ids, out_scores: nq x k). */
 ember_status ember_index_search(const ember_index *x, const float *queries, size_t nq, int k,
@@ -205,6 +207,15 @@ ember_status ember_index_save(ember_index *x, const char *path);
 void ember_index_get_info(const ember_index *x, ember_index_info *info);
 /* Stored text of id (not NUL-terminated; *len bytes), or NULL. */
 const char *ember_index_text(const ember_index *x, int64_t id, size_t *len);
+/* Progress of the long phases of the adds, trainings, compactions and saves
+ * that follow: "train" (IVF-PQ k-means iterations), "encode" (IVF-PQ codes),
+ * "link" (HNSW graph insertions), "write" (bytes checksummed and written);
+ * done of total steps.  Called from the calling thread, at most every 100 ms
+ * and once more at the end of each phase (done == total); the callback must
+ * not call into this index.  fn NULL: none (the default).  The library never
+ * prints: drawing is the caller's. */
+typedef void (*ember_progress_fn)(void *user, const char *phase, size_t done, size_t total);
+void ember_index_set_progress(ember_index *x, ember_progress_fn fn, void *user);
 
 #ifdef __cplusplus
 }

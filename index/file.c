@@ -50,7 +50,33 @@ static uint64_t upper_words(const emb_index *x)
     return w;
 }
 
-int idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
+/* Sections go through in steps of CHUNK bytes: progress ticks between them. */
+#define CHUNK ((size_t)8 << 20)
+
+static uint32_t crc_ticking(const void *p, uint64_t size, idx_ticker *tk, uint64_t *done)
+{
+    uint32_t crc = 0;
+    for (uint64_t o = 0; o < size; o += CHUNK) {
+        size_t len = size - o < CHUNK ? (size_t)(size - o) : CHUNK;
+        crc = idx_crc32(crc, (const unsigned char *)p + o, len);
+        *done += len;
+        idx_tick(tk, (size_t)*done);
+    }
+    return crc;
+}
+
+static int write_ticking(sys_atomic_file *f, const void *p, uint64_t size, idx_ticker *tk, uint64_t *done)
+{
+    for (uint64_t o = 0; o < size; o += CHUNK) {
+        size_t len = size - o < CHUNK ? (size_t)(size - o) : CHUNK;
+        if (sys_atomic_write(f, (const unsigned char *)p + o, len) != 0) return -1;
+        *done += len;
+        idx_tick(tk, (size_t)*done);
+    }
+    return 0;
+}
+
+idx_status idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
 {
     char tmp[256];
     if (!err) { err = tmp; errlen = sizeof tmp; }
@@ -65,7 +91,7 @@ int idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
     float *calib = NULL;
     if (x->i8_scale) {
         calib = malloc((size_t)x->dim * 8);
-        if (!calib) return snprintf(err, errlen, "out of memory"), -1;
+        if (!calib) return snprintf(err, errlen, "out of memory"), IDX_ERR_NOMEM;
         memcpy(calib, x->i8_scale, (size_t)x->dim * 4);
         memcpy(calib + x->dim, x->i8_offset, (size_t)x->dim * 4);
         sec[ns++] = (out_sec){ calib, (uint64_t)x->dim * 8, S_CALIB };
@@ -75,7 +101,7 @@ int idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
     if (x->type == IDX_HNSW) {
         uint64_t w = upper_words(x), o = 0;
         upper = malloc(w ? w * 4 : 4);
-        if (!upper) { free(calib); return snprintf(err, errlen, "out of memory"), -1; }
+        if (!upper) { free(calib); return snprintf(err, errlen, "out of memory"), IDX_ERR_NOMEM; }
         for (size_t i = 0; i < x->n; i++) {
             size_t c = (size_t)x->levels[i] * (x->M + 1);
             if (c) memcpy(upper + o, x->upper[i], c * 4);
@@ -105,10 +131,15 @@ int idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
     h.nlist = (uint32_t)x->nlist; h.pq_m = (uint32_t)x->pq_m; h.refine = x->refine_vecs != NULL;
     h.pq_bits = x->type == IDX_IVFPQ ? (uint32_t)x->pq_bits : 0;
     h.crc = idx_crc32(0, &h, offsetof(file_header, crc));
+    /* progress: every byte is read once for its checksum, then written */
+    uint64_t bytes = 0, done = 0;
+    for (int i = 0; i < ns; i++) bytes += sec[i].size;
+    idx_ticker tk;
+    idx_tick_start(&tk, x, "write", (size_t)(2 * bytes));
     file_section tab[MAX_SECTIONS];
     uint64_t off = (HEADER_SIZE + (uint64_t)ns * sizeof(file_section) + 63) / 64 * 64;
     for (int i = 0; i < ns; i++) {
-        tab[i] = (file_section){ sec[i].kind, 0, off, sec[i].size, sec[i].size ? idx_crc32(0, sec[i].p, sec[i].size) : 0, 0 };
+        tab[i] = (file_section){ sec[i].kind, 0, off, sec[i].size, crc_ticking(sec[i].p, sec[i].size, &tk, &done), 0 };
         off = (off + sec[i].size + 63) / 64 * 64;
     }
     sys_atomic_file f;
@@ -119,14 +150,15 @@ int idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
         uint64_t pos = HEADER_SIZE + (uint64_t)ns * sizeof(file_section);
         for (int i = 0; i < ns && !wbad; i++) {
             wbad = sys_atomic_write(&f, zero, (size_t)(tab[i].offset - pos));
-            if (!wbad && sec[i].size) wbad = sys_atomic_write(&f, sec[i].p, (size_t)sec[i].size);
+            if (!wbad && sec[i].size) wbad = write_ticking(&f, sec[i].p, sec[i].size, &tk, &done);
             pos = tab[i].offset + sec[i].size;
         }
         bad = sys_atomic_commit(&f, wbad, err, errlen) != 0;
     }
+    if (!bad) idx_tick_end(&tk);
     free(upper);
     free(calib);
-    return bad ? -1 : 0;
+    return bad ? IDX_ERR_IO : IDX_OK;
 }
 
 /* 1 when the n floats at v are all finite; else 0 and the first bad index in *at */
@@ -334,14 +366,15 @@ fail:
     return NULL;
 }
 
-/* Copies a mapped index into memory so it can change. */
-int idx_materialize(emb_index *x, char *err, size_t errlen)
+/* Copies a mapped index into memory so it can change: all or nothing. */
+idx_status idx_materialize(emb_index *x, char *err, size_t errlen)
 {
-    if (!x->map) return 0;
+    if (!x->map) return IDX_OK;
     size_t n = x->n;
     emb_index c = *x;
-    int bad = 0;
-#define DUP(field, bytes) do { size_t b_ = (bytes); void *p_ = malloc(b_ + 1); if (!p_) bad = 1; else if (x->field && b_) memcpy(p_, x->field, b_); c.field = p_; } while (0)
+    void *own[24]; /* every copy made, freed again if one fails */
+    int no = 0, bad = 0;
+#define DUP(field, bytes) do { size_t b_ = (bytes); void *p_ = malloc(b_ + 1); if (!p_) bad = 1; else { own[no++] = p_; if (x->field && b_) memcpy(p_, x->field, b_); } c.field = p_; } while (0)
     DUP(codes, n * x->code_bytes);
     DUP(ids, n * 8);
     DUP(deleted, n);
@@ -357,11 +390,14 @@ int idx_materialize(emb_index *x, char *err, size_t errlen)
         DUP(list_of, n * 4);
     }
     if (x->refine_vecs) DUP(refine_vecs, n * (size_t)x->dim * 4);
-    if (x->type == IDX_HNSW) {
-        DUP(levels, n);
-        DUP(links0, n * (size_t)(x->M0 + 1) * 4);
+#undef DUP
+    c.upper = NULL;
+    if (x->type == IDX_HNSW && !bad) {
+        /* upper lists one allocation a node, as an index built in memory has them */
+        c.levels = malloc(n + 1);
+        c.links0 = malloc(n * (size_t)(x->M0 + 1) * 4 + 1);
         c.upper = calloc(n ? n : 1, sizeof(uint32_t *));
-        if (!c.upper) bad = 1;
+        bad = !c.levels || !c.links0 || !c.upper;
         for (size_t i = 0; i < n && !bad; i++)
             if (x->levels[i]) {
                 size_t b = (size_t)x->levels[i] * (x->M + 1) * 4;
@@ -369,8 +405,19 @@ int idx_materialize(emb_index *x, char *err, size_t errlen)
                 if (!c.upper[i]) bad = 1;
                 else memcpy(c.upper[i], x->upper[i], b);
             }
+        if (bad) {
+            for (size_t i = 0; c.upper && i < n; i++) free(c.upper[i]);
+            free(c.upper); free(c.levels); free(c.links0);
+        } else {
+            memcpy(c.levels, x->levels, n);
+            memcpy(c.links0, x->links0, n * (size_t)(x->M0 + 1) * 4);
+        }
     }
-    if (bad) { snprintf(err, errlen, "out of memory loading the index"); return -1; } /* (leaks the partial copy) */
+    if (bad) {
+        for (int i = 0; i < no; i++) free(own[i]);
+        snprintf(err, errlen, "out of memory copying the index into memory to change it (%zu vectors)", n);
+        return IDX_ERR_NOMEM;
+    }
     munmap(x->map, x->map_len);
     free(x->upper);
     free(x->upper_pool);
@@ -378,7 +425,7 @@ int idx_materialize(emb_index *x, char *err, size_t errlen)
     x->map = NULL;
     x->upper_pool = NULL;
     x->cap = n;
-    return 0;
+    return IDX_OK;
 }
 
 int idx_file_reseal(void *img, size_t len)

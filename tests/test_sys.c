@@ -185,7 +185,7 @@ static void test_index_and_gguf_writers(void **s)
     with_small_file_limit(1);
     int r = idx_save(x, idx, err, sizeof err);
     with_small_file_limit(0);
-    assert_int_equal(r, -1);
+    assert_int_equal(r, IDX_ERR_IO);
     if (!strstr(err, "cannot write")) fail_msg("'%s'", err);
     idx_free(x);
     x = idx_open(idx, err, sizeof err);
