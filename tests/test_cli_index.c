@@ -209,6 +209,27 @@ static void test_lines_continue_ids_embedded(void **s)
     SAYS("{\"id\": 0, ");
     SAYS("\"text\": \"Madrid is in Spain.\"");
     SAYS("\"text\": \"Berlin is in Germany.\"");
+    /* search options this (flat) index does not use: one warning each, the hits as asked */
+    EXPECT(0, "cd %s && EMBER search -x x.emb -m e.gguf -q 'Paris' -k 2 --nprobe 8 --ef 100 --rescore-mult 3 --refine-factor 2", d);
+    SAYS("warning: --nprobe applies to IVF-PQ indexes; x.emb is flat: ignored");
+    SAYS("warning: --ef applies to HNSW indexes");
+    SAYS("warning: --rescore-mult applies to binary indexes built with --rescore");
+    SAYS("warning: --refine-factor applies to IVF-PQ indexes built with --refine");
+    SAYS("{\"id\": 0, ");
+    /* a document that cannot be embedded is named by its line, from 1 */
+    size_t blen;
+    char *badtxt = test_slurp("tests/data/invalid_utf8.txt", &blen); /* "good line\nbad \xc3( line\n" */
+    assert_non_null(badtxt);
+    char c[512];
+    snprintf(c, sizeof c, "%s/c.txt", d);
+    FILE *f = fopen(c, "w");
+    fputs("fine\nalso fine\n", f);
+    fwrite(badtxt, 1, blen, f);
+    fputs("after\n", f);
+    fclose(f);
+    free(badtxt);
+    EXPECT(1, "cd %s && EMBER index build -m e.gguf -i c.txt --type flat -o c.emb", d);
+    SAYS("c.txt:4: cannot embed this document");
 }
 
 /* JSONL ids: exact over 0 .. 2^63-1, each once; refusals name the line. */
@@ -378,6 +399,70 @@ static void test_output_is_input(void **s)
     assert_int_equal(live(p), 3);
 }
 
+/* Options that would do nothing are refused (or warned about where the
+ * result is what was asked), never silently ignored. */
+static void test_options_that_do_nothing(void **s)
+{
+    (void)s;
+    const char *d = subdir("options");
+    char p[512];
+    snprintf(p, sizeof p, "%s/v.npy", d);
+    write_npy(p, 300, 16, 11);
+    static const struct { int rc; const char *args, *says; } cases[] = {
+        {2, "index build --vectors v.npy --type flat --M 8 -o a.emb", "index build: --M applies to --type hnsw"},
+        {2, "index build --vectors v.npy --type ivfpq --ef-construction 50 -o a.emb", "--ef-construction applies to --type hnsw"},
+        {2, "index build --vectors v.npy --nlist 8 -o a.emb", "--nlist applies to --type ivfpq"},
+        {2, "index build --vectors v.npy --type flat --pq-bits 4 -o a.emb", "--pq-bits applies to --type ivfpq"},
+        {2, "index build --vectors v.npy --rescore -o a.emb", "--rescore applies to --store binary"},
+        {2, "index build --vectors v.npy -x x.emb -o a.emb", "-x does not apply"},
+        {2, "index add -x x.emb --vectors v.npy --type flat", "index add: --type is fixed when an index is built"},
+        {2, "index add -x x.emb --vectors v.npy --M 32", "--M is fixed"},
+        {2, "index add -x x.emb --vectors v.npy -o y.emb", "-o does not apply: index add writes -x"},
+        {2, "index info -x x.emb -t 4", "index info: -t does not apply"},
+        {2, "index info -x x.emb --wait", "--wait does not apply"},
+        {2, "search -x x.emb -m m.gguf -q hello --top 5", "--top belongs to --rerank"},
+        {2, "search -x x.emb -m m.gguf -q hello --candidates 20", "--candidates belongs to --rerank"},
+        {2, "search -x x.emb -m m.gguf -q hello --rerank c.gguf --candidates 2 --top 5", "--top 5 is more than the 2 candidates reranked"},
+        {2, "search -x x.emb -m m.gguf -q hello --rerank c.gguf -k 3 --candidates 2", "-k 3 is more than the 2 candidates reranked"},
+        {0, "index build --vectors v.npy --batch 8 -o b.emb", "warning: --batch sizes embedding batches"},
+        {0, "index build --vectors v.npy --no-text -o c.emb", "warning: --no-text without -i DOCS"},
+    };
+    EXPECT(0, "cd %s && EMBER index build --vectors v.npy --type flat -o x.emb", d);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        EXPECT(cases[i].rc, "cd %s && EMBER %s", d, cases[i].args);
+        SAYS(cases[i].says);
+    }
+    snprintf(p, sizeof p, "%s/a.emb", d);
+    assert_int_equal(access(p, F_OK), -1);
+    snprintf(p, sizeof p, "%s/x.emb", d);
+    assert_int_equal(live(p), 300);
+}
+
+/* On a terminal, every long phase draws a bar; the library itself prints
+ * nothing (its callback is the CLI's). */
+static void test_progress_on_a_terminal(void **s)
+{
+    (void)s;
+    if (system("script --version > /dev/null 2>&1") != 0) {
+        fprintf(stderr, "SKIP: no util-linux script(1) to run the CLI on a terminal\n");
+        skip();
+        return;
+    }
+    const char *d = subdir("progress");
+    char p[512];
+    snprintf(p, sizeof p, "%s/v.npy", d);
+    write_npy(p, 3000, 32, 12);
+    EXPECT(0, "cd %s && script -qec \"EMBER index build --vectors v.npy --ef-construction 40 -o h.emb\" /dev/null", d);
+    SAYS("graph [");
+    SAYS("] 3000/3000");
+    EXPECT(0, "cd %s && script -qec \"EMBER index build --vectors v.npy --type ivfpq --nlist 16 --pq-m 8 -o q.emb\" /dev/null", d);
+    SAYS("k-means [");
+    SAYS("PQ codes [");
+    /* not a terminal: no bars */
+    EXPECT(0, "cd %s && EMBER index build --vectors v.npy --ef-construction 40 -o h2.emb", d);
+    if (strstr(out, "graph [")) fail_msg("a bar on a pipe: %s", out);
+}
+
 /* kill -9 of index add / index build at any moment: the old index opens
  * and searches with its old count (or the new one, if the rename was
  * done), and what the killed writer left does not break the next add. */
@@ -447,6 +532,8 @@ int main(void)
         cmocka_unit_test(test_two_writers),
         cmocka_unit_test(test_temporary_file),
         cmocka_unit_test(test_output_is_input),
+        cmocka_unit_test(test_options_that_do_nothing),
+        cmocka_unit_test(test_progress_on_a_terminal),
         cmocka_unit_test(test_kill9),
     };
     return cmocka_run_group_tests_name("cli_index", tests, NULL, NULL);

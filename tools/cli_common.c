@@ -154,6 +154,7 @@ int cli_inputs_read(const char *path, cli_input_format fmt, cli_inputs *in)
 {
     memset(in, 0, sizeof *in);
     const char *where = (!path || strcmp(path, "-") == 0) ? "<stdin>" : path;
+    snprintf(in->src, sizeof in->src, "%s", where);
     FILE *f = (!path || strcmp(path, "-") == 0) ? stdin : fopen(path, "rb");
     if (!f) return cli_err("cannot open %s: %s", path, strerror(errno));
     char *line = NULL;
@@ -181,6 +182,12 @@ int cli_inputs_read(const char *path, cli_input_format fmt, cli_inputs *in)
     if (f != stdin) fclose(f);
     if (rc != 0) cli_inputs_free(in);
     return rc;
+}
+
+const char *cli_input_where(const cli_inputs *in, int i, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s:%ld", in->src, i >= 0 && i < in->n ? in->line[i] : 0L);
+    return buf;
 }
 
 void cli_inputs_free(cli_inputs *in)
