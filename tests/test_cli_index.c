@@ -275,6 +275,9 @@ static void test_jsonl_ids(void **s)
     assert_int_equal(in.deleted, 1);
     assert_text(x, 3, "three v2");
     idx_free(x);
+    /* numbering after 2^63-1 is impossible: refused, not wrapped */
+    EXPECT(1, "cd %s && EMBER index add -x x.emb --vectors v1.npy", d);
+    SAYS("numbering document 1 after id 9223372036854775807 passes 2^63-1");
     EXPECT(2, "cd %s && EMBER index build --vectors v1.npy --upsert -o u.emb", d);
     SAYS("--upsert");
     /* ids outside 0 .. 2^63-1, or not integers, and texts that are not strings */

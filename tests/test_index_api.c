@@ -375,6 +375,7 @@ static void test_progress(void **s)
 #endif
 #endif
 
+#ifndef UNDER_ASAN
 /* Bytes of address space this process holds (/proc/self/statm), 0 if unknown. */
 static size_t address_space(void)
 {
@@ -386,6 +387,7 @@ static size_t address_space(void)
     }
     return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
 }
+#endif
 
 /* Out of memory, reached with an address-space limit (the code base has no
  * allocation-failure hook): the status says so where the allocation failed

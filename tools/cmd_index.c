@@ -153,11 +153,16 @@ static int index_info(const char *path)
     return 0;
 }
 
-/* Ids of the n vectors: as the input gave them, else first + their position. */
-static int assign_ids(const cli_inputs *in, size_t n, int64_t first, int64_t *ids)
+/* Ids of the n vectors: as the input gave them, else last + 1 + their
+ * position (last: the largest id used, -1 for none). */
+static int assign_ids(const cli_inputs *in, size_t n, int64_t last, int64_t *ids)
 {
-    if (first > INT64_MAX - (int64_t)n) return cli_err("index: numbering %zu documents from %lld passes 2^63-1: give their ids (JSONL \"id\")", n, (long long)first);
-    for (size_t i = 0; i < n; i++) ids[i] = in->n && in->id_given[i] ? in->id[i] : first + (int64_t)i;
+    for (size_t i = 0; i < n; i++) {
+        if (in->n && in->id_given[i]) { ids[i] = in->id[i]; continue; }
+        if (last > INT64_MAX - 1 - (int64_t)i)
+            return cli_err("index: numbering document %zu after id %lld passes 2^63-1: give the ids (JSONL \"id\")", i + 1, (long long)last);
+        ids[i] = last + 1 + (int64_t)i;
+    }
     return 0;
 }
 
@@ -367,7 +372,7 @@ int cmd_index(int argc, char **argv)
     ids = malloc((n ? n : 1) * sizeof *ids);
     if (!ids) { cli_err("out of memory"); goto done; }
     /* documents without an id follow the largest id already used */
-    if (assign_ids(&in, n, x ? idx_id_max(x) + 1 : 0, ids) != 0) goto done;
+    if (assign_ids(&in, n, x ? idx_id_max(x) : -1, ids) != 0) goto done;
     if (check_ids(x, &in, ids, n, upsert, where, xpath) != 0) goto done;
     if (!npy) {
         vecs = embed_inputs(model, &in, batch, threads, &dim, model_name, sizeof model_name);
