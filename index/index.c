@@ -332,6 +332,15 @@ int64_t idx_id_max(const emb_index *x)
 
 int idx_has_id(const emb_index *x, int64_t id) { return idx_slot_of(x, id) >= 0; }
 
+size_t idx_duplicate_ids(const emb_index *x)
+{
+    /* each live vector that is not the one its id leads to */
+    size_t d = 0;
+    for (size_t i = 0; i < x->n; i++)
+        if (!x->deleted[i] && idx_slot_of(x, x->ids[i]) != (long)i) d++;
+    return d;
+}
+
 idx_status idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts, size_t n,
                    int n_threads, char *err, size_t errlen)
 {

@@ -88,6 +88,10 @@ idx_status idx_add_ex(emb_index *x, const float *vecs, const int64_t *ids, const
 int64_t idx_id_max(const emb_index *x);
 /* 1 when id is held by a live (not deleted) vector. */
 int idx_has_id(const emb_index *x, int64_t id);
+/* Live vectors whose id another live vector holds too: none in an index
+ * written by this version; files written before ids were unique may have
+ * them (idx_text then gives each the newest one's text). */
+size_t idx_duplicate_ids(const emb_index *x);
 /* Calibrates int8 ranges and trains IVF-PQ on n vectors without adding
  * them (idx_add does it on its first batch otherwise); a no-op for what
  * needs no training.  Refused once vectors are stored: training is fixed. */

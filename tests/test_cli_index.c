@@ -153,6 +153,30 @@ static int count_prefixed(const char *dir, const char *prefix)
     return n;
 }
 
+/* Gives vector `slot` of the index file at path the id `id` (section
+ * "ids" is kind 2), checksums recomputed: what adds wrote before ids were
+ * unique. */
+static void set_id(const char *path, int slot, int64_t id)
+{
+    size_t n;
+    char *img = test_slurp(path, &n);
+    assert_non_null(img);
+    uint32_t ns;
+    memcpy(&ns, img + 68, 4);
+    for (uint32_t i = 0; i < ns; i++) {
+        uint32_t kind;
+        uint64_t off;
+        memcpy(&kind, img + 128 + 32 * i, 4);
+        memcpy(&off, img + 128 + 32 * i + 8, 8);
+        if (kind == 2) memcpy(img + off + 8 * (size_t)slot, &id, 8);
+    }
+    assert_int_equal(idx_file_reseal(img, n), 0);
+    FILE *f = fopen(path, "wb");
+    fwrite(img, 1, n, f);
+    fclose(f);
+    free(img);
+}
+
 /* Plain lines added to an index are numbered after its largest id, not
  * from 0 again: every document keeps its own id and text. */
 static void test_lines_continue_ids(void **s)
@@ -216,6 +240,12 @@ static void test_lines_continue_ids_embedded(void **s)
     SAYS("warning: --rescore-mult applies to binary indexes built with --rescore");
     SAYS("warning: --refine-factor applies to IVF-PQ indexes built with --refine");
     SAYS("{\"id\": 0, ");
+    /* an index from before ids were unique: the doubled id is pointed out */
+    EXPECT(0, "cd %s && cp x.emb dup.emb", d);
+    snprintf(p, sizeof p, "%s/dup.emb", d);
+    set_id(p, 3, 2);
+    EXPECT(0, "cd %s && EMBER search -x dup.emb -m e.gguf -q 'Rome is in Italy.' -k 4", d);
+    SAYS("warning: id 2 is held by more than one vector of dup.emb");
     /* a document that cannot be embedded is named by its line, from 1 */
     size_t blen;
     char *badtxt = test_slurp("tests/data/invalid_utf8.txt", &blen); /* "good line\nbad \xc3( line\n" */
@@ -402,6 +432,26 @@ static void test_output_is_input(void **s)
     assert_int_equal(live(p), 3);
 }
 
+/* An index written before ids were unique may hold an id twice: info says
+ * so (search showed the newest text under both, silently). */
+static void test_old_duplicate_ids(void **s)
+{
+    (void)s;
+    const char *d = subdir("olddup");
+    char p[512];
+    snprintf(p, sizeof p, "%s/v.npy", d);
+    write_npy(p, 3, 8, 13);
+    EXPECT(0, "cd %s && EMBER index build --vectors v.npy --type flat -o x.emb", d);
+    EXPECT(0, "cd %s && EMBER index info -x x.emb", d);
+    if (strstr(out, "warning")) fail_msg("%s", out);
+    /* what the old add wrote: vector 2 under id 1 */
+    snprintf(p, sizeof p, "%s/x.emb", d);
+    set_id(p, 2, 1);
+    EXPECT(0, "cd %s && EMBER index info -x x.emb", d);
+    SAYS("warning: x.emb: 1 live vectors share their id with a newer one");
+    SAYS("count           3 live");
+}
+
 /* Options that would do nothing are refused (or warned about where the
  * result is what was asked), never silently ignored. */
 static void test_options_that_do_nothing(void **s)
@@ -535,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_two_writers),
         cmocka_unit_test(test_temporary_file),
         cmocka_unit_test(test_output_is_input),
+        cmocka_unit_test(test_old_duplicate_ids),
         cmocka_unit_test(test_options_that_do_nothing),
         cmocka_unit_test(test_progress_on_a_terminal),
         cmocka_unit_test(test_kill9),

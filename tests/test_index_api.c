@@ -419,6 +419,18 @@ static void test_out_of_memory(void **s)
     lim = old;
     lim.rlim_cur = address_space() + ((size_t)16 << 20); /* less than a copy of either index */
     assert_int_equal(setrlimit(RLIMIT_AS, &lim), 0);
+    void *probe = malloc((size_t)48 << 20);
+    if (probe) { /* qemu-user accepts the limit and does not apply it */
+        free(probe);
+        assert_int_equal(setrlimit(RLIMIT_AS, &old), 0);
+        ember_index_free(x);
+        ember_index_free(y);
+        free(v);
+        free(ids);
+        fprintf(stderr, "SKIP: the address-space limit is not enforced here\n");
+        skip();
+        return;
+    }
     ember_status del = ember_index_delete(y, 5);
     char del_msg[256];
     snprintf(del_msg, sizeof del_msg, "%s", ember_index_error(y));

@@ -149,6 +149,10 @@ static int index_info(const char *path)
     if (in.type == IDX_IVFPQ) printf("ivfpq           nlist %d, %d x %d-bit sub-quantizers%s\n", in.nlist, in.pq_m, in.pq_bits, in.refine ? ", f32 refine vectors" : "");
     printf("bytes/vector    %zu (codes, id, links, refine copies; texts excluded)\n", in.bytes_per_vector);
     printf("metadata        %s\n", idx_meta(x));
+    size_t dup = idx_duplicate_ids(x);
+    if (dup)
+        fprintf(stderr, "ember: warning: %s: %zu live vectors share their id with a newer one (written before ids were unique); "
+                "search shows the newest text for all of them: rebuild the index, or delete and re-add those ids\n", path, dup);
     idx_free(x);
     return 0;
 }

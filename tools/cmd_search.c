@@ -152,6 +152,14 @@ int cmd_search(int argc, char **argv)
         hits[nh].text = idx_text(x, ids[i], &hits[nh].len);
         nh++;
     }
+    for (int i = 0; i < nh; i++)
+        for (int j = 0; j < i; j++)
+            if (hits[i].id == hits[j].id) {
+                fprintf(stderr, "ember: warning: id %lld is held by more than one vector of %s (written before ids were unique): "
+                        "its text is the newest one's; ember index info counts them\n", (long long)hits[i].id, xpath);
+                i = nh;
+                break;
+            }
     int show = nh < k ? nh : k;
     if (cross) {
         cm = ember_model_load(cross, err, sizeof err);
