@@ -183,7 +183,9 @@ const char *ember_index_error(const ember_index *x);
 ember_status ember_index_train(ember_index *x, const float *vecs, size_t n, int n_threads);
 /* texts: NULL, or n NUL-terminated strings (NULL entries allowed) kept for display.
  * All or nothing: a batch with a negative id, an id twice, or an id already
- * in the index is refused whole (EMBER_ERR_ARG, the id in the message). */
+ * in the index is refused whole (EMBER_ERR_ARG, the id in the message); out
+ * of memory (EMBER_ERR_NOMEM) leaves the index as it was, but for the
+ * training a first batch does. */
 ember_status ember_index_add(ember_index *x, const float *vecs, const int64_t *ids,
                              const char *const *texts, size_t n, int n_threads);
 /* As ember_index_add, except that an id already in the index is replaced:

@@ -81,7 +81,9 @@ idx_status idx_add(emb_index *x, const float *vecs, const int64_t *ids, const ch
  * negative id, an id twice, or an id the index already holds live is
  * refused whole, the id named in the message: nothing is added.  With
  * replace (upsert), an id already held is replaced instead: its old vector
- * is tombstoned once the new one is in, and its text is the new one's. */
+ * is tombstoned once the new one is in, and its text is the new one's.  Out
+ * of memory (IDX_ERR_NOMEM) leaves the index as it was, but for the training
+ * a first batch does. */
 idx_status idx_add_ex(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts,
                       size_t n, int replace, int n_threads, char *err, size_t errlen);
 /* Largest id of any stored vector (deleted ones too), -1 when none. */
