@@ -419,7 +419,8 @@ static void test_out_of_memory(void **s)
     lim = old;
     lim.rlim_cur = address_space() + ((size_t)16 << 20); /* less than a copy of either index */
     assert_int_equal(setrlimit(RLIMIT_AS, &lim), 0);
-    void *probe = malloc((size_t)48 << 20);
+    void *(*volatile alloc)(size_t) = malloc; /* a call the compiler cannot elide */
+    void *probe = alloc((size_t)48 << 20);
     if (probe) { /* qemu-user accepts the limit and does not apply it */
         free(probe);
         assert_int_equal(setrlimit(RLIMIT_AS, &old), 0);
