@@ -330,9 +330,12 @@ idx_status hnsw_insert_range(emb_index *x, size_t first, size_t n, int n_threads
     /* everything the insertion needs is allocated before the first link:
      * once a held node links to a new one, there is no way back */
     const uint64_t rng0 = x->rng;
-    hnsw_scratch *sc = calloc((size_t)n_threads, sizeof *sc);
+    /* a cache line or more each: the threads write their epochs */
+    typedef struct { _Alignas(64) hnsw_scratch s; } own_scratch;
+    own_scratch *sc = aligned_alloc(64, (size_t)n_threads * sizeof *sc);
+    if (sc) memset(sc, 0, (size_t)n_threads * sizeof *sc);
     int bad = !sc;
-    for (int t = 0; t < n_threads && !bad; t++) bad = scratch_init(x, &sc[t], x->p.ef_construction) != 0;
+    for (int t = 0; t < n_threads && !bad; t++) bad = scratch_init(x, &sc[t].s, x->p.ef_construction) != 0;
 #ifdef _OPENMP
     omp_lock_t *locks = bad ? NULL : malloc(x->n * sizeof(omp_lock_t));
     bad = bad || !locks;
@@ -354,7 +357,7 @@ idx_status hnsw_insert_range(emb_index *x, size_t first, size_t n, int n_threads
     if (bad) {
         for (size_t i = first; i < first + n; i++) { free(x->upper[i]); x->upper[i] = NULL; }
         x->rng = rng0;
-        for (int t = 0; sc && t < n_threads; t++) scratch_free(&sc[t]);
+        for (int t = 0; sc && t < n_threads; t++) scratch_free(&sc[t].s);
         free(sc);
 #ifdef _OPENMP
         free(locks);
@@ -369,10 +372,10 @@ idx_status hnsw_insert_range(emb_index *x, size_t first, size_t n, int n_threads
     idx_tick_start(&tk, x, "link", n);
     int ready = first > 0;
     size_t start = first, done = 0;
-    if (!ready) insert_one(x, (uint32_t)start++, &sc[0], &ready); /* the first node alone: every later insert has an entry */
+    if (!ready) insert_one(x, (uint32_t)start++, &sc[0].s, &ready); /* the first node alone: every later insert has an entry */
     #pragma omp parallel num_threads(n_threads) if (n_threads > 1)
     {
-        hnsw_scratch *s = &sc[thread_num()];
+        hnsw_scratch *s = &sc[thread_num()].s;
         #pragma omp for schedule(dynamic, 64)
         for (size_t i = start; i < first + n; i++) {
             insert_one(x, (uint32_t)i, s, &ready);
@@ -388,7 +391,7 @@ idx_status hnsw_insert_range(emb_index *x, size_t first, size_t n, int n_threads
     free(locks);
     x->locks = NULL;
 #endif
-    for (int t = 0; t < n_threads; t++) scratch_free(&sc[t]);
+    for (int t = 0; t < n_threads; t++) scratch_free(&sc[t].s);
     free(sc);
     return IDX_OK;
 }
