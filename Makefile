@@ -16,7 +16,7 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 ARCH := $(shell uname -m)
 # LAYERS / TOOLS_DIRS can be narrowed to build one layer while others are mid-edit:
 #   make BUILD=build-tok LAYERS=tokenizer TOOLS_DIRS= build-tok/tests/test_tokenizer
-LAYERS ?= kernels tokenizer model index
+LAYERS ?= sys kernels tokenizer model index
 TOOLS_DIRS ?= tools
 ALL_LIB_SRC := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
 ifeq ($(filter x86_64 i686 i386 amd64,$(ARCH)),)

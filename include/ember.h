@@ -124,8 +124,9 @@ void ember_l2_normalize(float *v, int n);
  *
  * Vectors and queries are given as f32 (n x dim, row-major); the index
  * stores them as its store type (int8: per-dimension ranges calibrated on the
- * first batch or on ember_index_train; binary: sign bits).  Ids are any 64-bit
- * values.  Scores: ip and cosine report the inner product (higher is better),
+ * first batch or on ember_index_train; binary: sign bits).  Ids are 0 ..
+ * 2^63-1 (INT64_MAX), each held once: negative ids are refused, and so is an
+ * id the index already holds (replace it with ember_index_upsert).  Scores: ip and cosine report the inner product (higher is better),
  * l2 the squared distance and hamming the bit distance (lower is better); a
  * binary index with rescore reports the rescored inner product.  Results are
  * best first; when fewer than k vectors exist the rest is id -1, score NAN.
@@ -185,20 +186,43 @@ const char *ember_index_error(const ember_index *x);
 /* Fixes int8 ranges and IVF-PQ quantizers from n sample vectors without
  * adding them (otherwise the first ember_index_add does); before any add. */
 ember_status ember_index_train(ember_index *x, const float *vecs, size_t n, int n_threads);
-/* texts: NULL, or n NUL-terminated strings (NULL entries allowed) kept for display. */
+/* texts: NULL, or n NUL-terminated strings (NULL entries allowed) kept for display.
+ * All or nothing: a batch with a negative id, an id twice, or an id already
+ * in the index is refused whole (EMBER_ERR_ARG, the id in the message); out
+ * of memory (EMBER_ERR_NOMEM) leaves the index as it was, but for the
+ * training a first batch does. */
 ember_status ember_index_add(ember_index *x, const float *vecs, const int64_t *ids,
                              const char *const *texts, size_t n, int n_threads);
-ember_status ember_index_delete(ember_index *x, int64_t id); /* EMBER_ERR_ARG if absent */
+/* As ember_index_add, except that an id already in the index is replaced:
+ * its old vector is deleted (as ember_index_delete) once the new one is in,
+ * and ember_index_text returns the new text.  Ids new to the index are added. */
+ember_status ember_index_upsert(ember_index *x, const float *vecs, const int64_t *ids,
+                                const char *const *texts, size_t n, int n_threads);
+/* EMBER_ERR_ARG if no live vector has id; EMBER_ERR_NOMEM if an opened
+ * (mapped) index cannot be copied into memory to change it. */
+ember_status ember_index_delete(ember_index *x, int64_t id);
 ember_status ember_index_compact(ember_index *x, int n_threads); /* drops deleted vectors */
 /* nq queries -> k ids and scores each (out_ids, out_scores: nq x k). */
 ember_status ember_index_search(const ember_index *x, const float *queries, size_t nq, int k,
                                 const ember_search_params *sp, int64_t *out_ids, float *out_scores,
                                 int n_threads, char *err, size_t errlen);
-/* Written to path.tmp, fsynced, renamed over path. */
+/* Written to a new temporary beside path, fsynced, renamed over path (the
+ * directory fsynced): readers see the old file or the new one.  Concurrent
+ * writers of one path must take turns themselves (ember index does, with a
+ * lock file beside the index); readers never need to. */
 ember_status ember_index_save(ember_index *x, const char *path);
 void ember_index_get_info(const ember_index *x, ember_index_info *info);
 /* Stored text of id (not NUL-terminated; *len bytes), or NULL. */
 const char *ember_index_text(const ember_index *x, int64_t id, size_t *len);
+/* Progress of the long phases of the adds, trainings, compactions and saves
+ * that follow: "train" (IVF-PQ k-means iterations), "encode" (IVF-PQ codes),
+ * "link" (HNSW graph insertions), "write" (bytes checksummed and written);
+ * done of total steps.  Called from the calling thread, at most every 100 ms
+ * and once more at the end of each phase (done == total); the callback must
+ * not call into this index.  fn NULL: none (the default).  The library never
+ * prints: drawing is the caller's. */
+typedef void (*ember_progress_fn)(void *user, const char *phase, size_t done, size_t total);
+void ember_index_set_progress(ember_index *x, ember_progress_fn fn, void *user);
 
 #ifdef __cplusplus
 }

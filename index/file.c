@@ -1,10 +1,14 @@
 /* The index file: a checksummed header, a section table, and 64-byte aligned
- * sections each with its own CRC-32.  Written to path.tmp, fsynced, renamed;
- * opened by mmap and searched straight from the mapping. */
+ * sections each with its own CRC-32.  Written to a new temporary beside the
+ * file, fsynced, renamed over it (sys/atomic_file.c); opened by mmap and
+ * searched straight from the mapping. */
 #include "index/index_internal.h"
+#include "sys/sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -46,19 +50,33 @@ static uint64_t upper_words(const emb_index *x)
     return w;
 }
 
-static int write_all(int fd, const void *p, size_t n)
+/* Sections go through in steps of CHUNK bytes: progress ticks between them. */
+#define CHUNK ((size_t)8 << 20)
+
+static uint32_t crc_ticking(const void *p, uint64_t size, idx_ticker *tk, uint64_t *done)
 {
-    const unsigned char *c = p;
-    while (n) {
-        ssize_t k = write(fd, c, n);
-        if (k < 0) { if (errno == EINTR) continue; return -1; }
-        c += k;
-        n -= (size_t)k;
+    uint32_t crc = 0;
+    for (uint64_t o = 0; o < size; o += CHUNK) {
+        size_t len = size - o < CHUNK ? (size_t)(size - o) : CHUNK;
+        crc = idx_crc32(crc, (const unsigned char *)p + o, len);
+        *done += len;
+        idx_tick(tk, (size_t)*done);
+    }
+    return crc;
+}
+
+static int write_ticking(sys_atomic_file *f, const void *p, uint64_t size, idx_ticker *tk, uint64_t *done)
+{
+    for (uint64_t o = 0; o < size; o += CHUNK) {
+        size_t len = size - o < CHUNK ? (size_t)(size - o) : CHUNK;
+        if (sys_atomic_write(f, (const unsigned char *)p + o, len) != 0) return -1;
+        *done += len;
+        idx_tick(tk, (size_t)*done);
     }
     return 0;
 }
 
-int idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
+idx_status idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
 {
     char tmp[256];
     if (!err) { err = tmp; errlen = sizeof tmp; }
@@ -73,7 +91,7 @@ int idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
     float *calib = NULL;
     if (x->i8_scale) {
         calib = malloc((size_t)x->dim * 8);
-        if (!calib) return snprintf(err, errlen, "out of memory"), -1;
+        if (!calib) return snprintf(err, errlen, "out of memory"), IDX_ERR_NOMEM;
         memcpy(calib, x->i8_scale, (size_t)x->dim * 4);
         memcpy(calib + x->dim, x->i8_offset, (size_t)x->dim * 4);
         sec[ns++] = (out_sec){ calib, (uint64_t)x->dim * 8, S_CALIB };
@@ -83,7 +101,7 @@ int idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
     if (x->type == IDX_HNSW) {
         uint64_t w = upper_words(x), o = 0;
         upper = malloc(w ? w * 4 : 4);
-        if (!upper) { free(calib); return snprintf(err, errlen, "out of memory"), -1; }
+        if (!upper) { free(calib); return snprintf(err, errlen, "out of memory"), IDX_ERR_NOMEM; }
         for (size_t i = 0; i < x->n; i++) {
             size_t c = (size_t)x->levels[i] * (x->M + 1);
             if (c) memcpy(upper + o, x->upper[i], c * 4);
@@ -113,33 +131,50 @@ int idx_save(const emb_index *x, const char *path, char *err, size_t errlen)
     h.nlist = (uint32_t)x->nlist; h.pq_m = (uint32_t)x->pq_m; h.refine = x->refine_vecs != NULL;
     h.pq_bits = x->type == IDX_IVFPQ ? (uint32_t)x->pq_bits : 0;
     h.crc = idx_crc32(0, &h, offsetof(file_header, crc));
+    /* progress: every byte is read once for its checksum, then written */
+    uint64_t bytes = 0, done = 0;
+    for (int i = 0; i < ns; i++) bytes += sec[i].size;
+    idx_ticker tk;
+    idx_tick_start(&tk, x, "write", (size_t)(2 * bytes));
     file_section tab[MAX_SECTIONS];
     uint64_t off = (HEADER_SIZE + (uint64_t)ns * sizeof(file_section) + 63) / 64 * 64;
     for (int i = 0; i < ns; i++) {
-        tab[i] = (file_section){ sec[i].kind, 0, off, sec[i].size, sec[i].size ? idx_crc32(0, sec[i].p, sec[i].size) : 0, 0 };
+        tab[i] = (file_section){ sec[i].kind, 0, off, sec[i].size, crc_ticking(sec[i].p, sec[i].size, &tk, &done), 0 };
         off = (off + sec[i].size + 63) / 64 * 64;
     }
-    char tpath[4096];
-    snprintf(tpath, sizeof tpath, "%s.tmp", path);
-    int fd = open(tpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int bad = fd < 0;
-    static const unsigned char zero[64];
-    uint64_t pos = 0;
-    if (!bad) bad = write_all(fd, &h, sizeof h) || write_all(fd, tab, (size_t)ns * sizeof(file_section));
-    pos = HEADER_SIZE + (uint64_t)ns * sizeof(file_section);
-    for (int i = 0; i < ns && !bad; i++) {
-        bad = write_all(fd, zero, (size_t)(tab[i].offset - pos));
-        if (!bad && sec[i].size) bad = write_all(fd, sec[i].p, (size_t)sec[i].size);
-        pos = tab[i].offset + sec[i].size;
+    sys_atomic_file f;
+    int bad = sys_atomic_begin(&f, path, err, errlen) != 0;
+    if (!bad) {
+        static const unsigned char zero[64];
+        int wbad = sys_atomic_write(&f, &h, sizeof h) || sys_atomic_write(&f, tab, (size_t)ns * sizeof(file_section));
+        uint64_t pos = HEADER_SIZE + (uint64_t)ns * sizeof(file_section);
+        for (int i = 0; i < ns && !wbad; i++) {
+            wbad = sys_atomic_write(&f, zero, (size_t)(tab[i].offset - pos));
+            if (!wbad && sec[i].size) wbad = write_ticking(&f, sec[i].p, sec[i].size, &tk, &done);
+            pos = tab[i].offset + sec[i].size;
+        }
+        bad = sys_atomic_commit(&f, wbad, err, errlen) != 0;
     }
-    if (!bad) bad = fsync(fd);
-    int e = errno;
-    if (fd >= 0 && close(fd) != 0 && !bad) { bad = 1; e = errno; }
-    if (!bad && rename(tpath, path) != 0) { bad = 1; e = errno; }
-    if (bad) { if (fd >= 0) unlink(tpath); snprintf(err, errlen, "cannot write %s: %s", path, strerror(e)); }
+    if (!bad) idx_tick_end(&tk);
     free(upper);
     free(calib);
-    return bad ? -1 : 0;
+    return bad ? IDX_ERR_IO : IDX_OK;
+}
+
+/* 1 when the n floats at v are all finite; else 0 and the first bad index in *at */
+static int floats_finite(const float *v, uint64_t n, uint64_t *at)
+{
+    for (uint64_t i = 0; i < n; i++)
+        if (!isfinite(v[i])) { *at = i; return 0; }
+    return 1;
+}
+
+static int all_zero(const void *p, uint64_t n)
+{
+    const unsigned char *c = p;
+    for (uint64_t i = 0; i < n; i++)
+        if (c[i]) return 0;
+    return 1;
 }
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
@@ -236,13 +271,47 @@ emb_index *idx_open(const char *path, char *err, size_t errlen)
     size_t dead = 0;
     for (uint64_t i = 0; i < n; i++) {
         if (x->deleted[i] > 1) FAIL("%s: bad tombstone byte at vector %llu", path, (unsigned long long)i);
+        if (!x->deleted[i] && x->ids[i] < 0)
+            FAIL("%s: vector %llu has id %lld: ids are 0 .. 2^63-1 (-1 marks an empty result); rebuild the index with other ids",
+                 path, (unsigned long long)i, (long long)x->ids[i]);
         dead += x->deleted[i];
         if (x->text_off[i + 1] < x->text_off[i] || x->text_off[i + 1] > x->text_len) FAIL("%s: text offsets out of order at vector %llu", path, (unsigned long long)i);
     }
     if (x->text_off[0] != 0) FAIL("%s: text offsets do not start at 0", path);
     if (dead != h.n_deleted) FAIL("%s: %zu tombstones but the header says %llu", path, dead, (unsigned long long)h.n_deleted);
     x->n_deleted = dead;
-    if (sp[S_CALIB]) { x->i8_scale = (float *)sp[S_CALIB]; x->i8_offset = x->i8_scale + h.dim; x->calibrated = 1; }
+    /* floats are checked as ints are: a NaN or an infinity from a file
+     * would reach float-to-integer conversions (int8 codes, 4-bit lookup
+     * tables) and turn every distance into NaN */
+    uint64_t at;
+    if (h.vec == IDX_F32 && h.type != IDX_IVFPQ && !floats_finite((const float *)sp[S_CODES], n * h.dim, &at))
+        FAIL("%s: vector %llu holds a non-finite value", path, (unsigned long long)(at / h.dim));
+    /* an index saved before its first vector holds its training as zeros:
+     * the first add (or train) after opening it does the training */
+    int calibrated = sp[S_CALIB] && !(n == 0 && all_zero(sp[S_CALIB], ssz[S_CALIB]));
+    int trained = h.type == IDX_IVFPQ && !(n == 0 && all_zero(sp[S_CENTROIDS], ssz[S_CENTROIDS]) && all_zero(sp[S_PQ], ssz[S_PQ]));
+    if (calibrated) {
+        const float *sc = (const float *)sp[S_CALIB], *of = sc + h.dim;
+        for (uint32_t d = 0; d < h.dim; d++)
+            /* decoding q * scale + offset for q in -128..127 must stay finite */
+            if (!(sc[d] > 0) || !isfinite(of[d]) || !((double)fabsf(of[d]) + 256.0 * sc[d] < FLT_MAX))
+                FAIL("%s: int8 calibration of dimension %u is out of range (scale %g, offset %g; scale > 0 and both finite)",
+                     path, d, (double)sc[d], (double)of[d]);
+    }
+    if (h.vec == IDX_I8 && h.metric == IDX_L2)
+        for (uint64_t i = 0; i < n; i++) {
+            float v = ((const float *)sp[S_NORMS])[i];
+            if (!(v >= 0 && v < FLT_MAX)) FAIL("%s: vector %llu has norm %g (finite and >= 0 expected)", path, (unsigned long long)i, (double)v);
+        }
+    if (h.type == IDX_IVFPQ) {
+        if (!floats_finite((const float *)sp[S_CENTROIDS], (uint64_t)h.nlist * h.dim, &at))
+            FAIL("%s: IVF-PQ centroid %llu holds a non-finite value", path, (unsigned long long)(at / h.dim));
+        if (!floats_finite((const float *)sp[S_PQ], ssz[S_PQ] / 4, &at))
+            FAIL("%s: PQ codebook value %llu is not finite", path, (unsigned long long)at);
+    }
+    if (p.refine && !floats_finite((const float *)sp[S_REFINE], n * h.dim, &at))
+        FAIL("%s: refine vector %llu holds a non-finite value", path, (unsigned long long)(at / h.dim));
+    if (sp[S_CALIB]) { x->i8_scale = (float *)sp[S_CALIB]; x->i8_offset = x->i8_scale + h.dim; x->calibrated = calibrated; }
     if (h.vec == IDX_I8 && h.metric == IDX_L2) x->norms = (float *)sp[S_NORMS];
     if (p.rescore) x->rescore = (int8_t *)sp[S_RESCORE];
     if (p.refine) x->refine_vecs = (float *)sp[S_REFINE];
@@ -251,7 +320,7 @@ emb_index *idx_open(const char *path, char *err, size_t errlen)
         x->centroids = (float *)sp[S_CENTROIDS];
         x->pq = (float *)sp[S_PQ];
         x->list_of = (uint32_t *)sp[S_LISTS];
-        x->trained = 1;
+        x->trained = trained;
         for (uint64_t i = 0; i < n; i++)
             if (x->list_of[i] >= h.nlist) FAIL("%s: vector %llu is in list %u of %u", path, (unsigned long long)i, x->list_of[i], h.nlist);
         if (ivfpq_build_lists(x) != 0) FAIL("%s: out of memory", path);
@@ -297,14 +366,15 @@ fail:
     return NULL;
 }
 
-/* Copies a mapped index into memory so it can change. */
-int idx_materialize(emb_index *x, char *err, size_t errlen)
+/* Copies a mapped index into memory so it can change: all or nothing. */
+idx_status idx_materialize(emb_index *x, char *err, size_t errlen)
 {
-    if (!x->map) return 0;
+    if (!x->map) return IDX_OK;
     size_t n = x->n;
     emb_index c = *x;
-    int bad = 0;
-#define DUP(field, bytes) do { size_t b_ = (bytes); void *p_ = malloc(b_ + 1); if (!p_) bad = 1; else if (x->field && b_) memcpy(p_, x->field, b_); c.field = p_; } while (0)
+    void *own[24]; /* every copy made, freed again if one fails */
+    int no = 0, bad = 0;
+#define DUP(field, bytes) do { size_t b_ = (bytes); void *p_ = malloc(b_ + 1); if (!p_) bad = 1; else { own[no++] = p_; if (x->field && b_) memcpy(p_, x->field, b_); } c.field = p_; } while (0)
     DUP(codes, n * x->code_bytes);
     DUP(ids, n * 8);
     DUP(deleted, n);
@@ -320,11 +390,14 @@ int idx_materialize(emb_index *x, char *err, size_t errlen)
         DUP(list_of, n * 4);
     }
     if (x->refine_vecs) DUP(refine_vecs, n * (size_t)x->dim * 4);
-    if (x->type == IDX_HNSW) {
-        DUP(levels, n);
-        DUP(links0, n * (size_t)(x->M0 + 1) * 4);
+#undef DUP
+    c.upper = NULL;
+    if (x->type == IDX_HNSW && !bad) {
+        /* upper lists one allocation a node, as an index built in memory has them */
+        c.levels = malloc(n + 1);
+        c.links0 = malloc(n * (size_t)(x->M0 + 1) * 4 + 1);
         c.upper = calloc(n ? n : 1, sizeof(uint32_t *));
-        if (!c.upper) bad = 1;
+        bad = !c.levels || !c.links0 || !c.upper;
         for (size_t i = 0; i < n && !bad; i++)
             if (x->levels[i]) {
                 size_t b = (size_t)x->levels[i] * (x->M + 1) * 4;
@@ -332,8 +405,19 @@ int idx_materialize(emb_index *x, char *err, size_t errlen)
                 if (!c.upper[i]) bad = 1;
                 else memcpy(c.upper[i], x->upper[i], b);
             }
+        if (bad) {
+            for (size_t i = 0; c.upper && i < n; i++) free(c.upper[i]);
+            free(c.upper); free(c.levels); free(c.links0);
+        } else {
+            memcpy(c.levels, x->levels, n);
+            memcpy(c.links0, x->links0, n * (size_t)(x->M0 + 1) * 4);
+        }
     }
-    if (bad) { snprintf(err, errlen, "out of memory loading the index"); return -1; } /* (leaks the partial copy) */
+    if (bad) {
+        for (int i = 0; i < no; i++) free(own[i]);
+        snprintf(err, errlen, "out of memory copying the index into memory to change it (%zu vectors)", n);
+        return IDX_ERR_NOMEM;
+    }
     munmap(x->map, x->map_len);
     free(x->upper);
     free(x->upper_pool);
@@ -341,5 +425,25 @@ int idx_materialize(emb_index *x, char *err, size_t errlen)
     x->map = NULL;
     x->upper_pool = NULL;
     x->cap = n;
+    return IDX_OK;
+}
+
+int idx_file_reseal(void *img, size_t len)
+{
+    unsigned char *b = img;
+    file_header h;
+    if (len < HEADER_SIZE || memcmp(b, MAGIC, 8) != 0) return -1;
+    memcpy(&h, b, sizeof h);
+    uint32_t ns = h.n_sections < MAX_SECTIONS ? h.n_sections : MAX_SECTIONS;
+    for (uint32_t i = 0; i < ns && HEADER_SIZE + (i + 1) * sizeof(file_section) <= len; i++) {
+        file_section s;
+        unsigned char *e = b + HEADER_SIZE + i * sizeof s;
+        memcpy(&s, e, sizeof s);
+        if (s.offset > len || s.size > len - s.offset) continue; /* idx_open refuses it before any checksum */
+        s.crc = s.size ? idx_crc32(0, b + s.offset, (size_t)s.size) : 0;
+        memcpy(e, &s, sizeof s);
+    }
+    h.crc = idx_crc32(0, &h, offsetof(file_header, crc));
+    memcpy(b, &h, sizeof h);
     return 0;
 }

@@ -315,11 +315,34 @@ static void insert_one(emb_index *x, uint32_t i, hnsw_scratch *s, int *global_re
     }
 }
 
-int hnsw_insert_range(emb_index *x, size_t first, size_t n, int n_threads, char *err, size_t errlen)
+static int thread_num(void)
 {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+idx_status hnsw_insert_range(emb_index *x, size_t first, size_t n, int n_threads, char *err, size_t errlen)
+{
+    if (n_threads < 1) n_threads = 1;
+    /* everything the insertion needs is allocated before the first link:
+     * once a held node links to a new one, there is no way back */
+    const uint64_t rng0 = x->rng;
+    /* a cache line or more each: the threads write their epochs */
+    typedef struct { _Alignas(64) hnsw_scratch s; } own_scratch;
+    own_scratch *sc = aligned_alloc(64, (size_t)n_threads * sizeof *sc);
+    if (sc) memset(sc, 0, (size_t)n_threads * sizeof *sc);
+    int bad = !sc;
+    for (int t = 0; t < n_threads && !bad; t++) bad = scratch_init(x, &sc[t].s, x->p.ef_construction) != 0;
+#ifdef _OPENMP
+    omp_lock_t *locks = bad ? NULL : malloc(x->n * sizeof(omp_lock_t));
+    bad = bad || !locks;
+#endif
     /* levels drawn serially from the seeded generator: the same graph shape for any thread count */
     double mult = 1.0 / log((double)x->M);
-    for (size_t i = first; i < first + n; i++) {
+    for (size_t i = first; i < first + n && !bad; i++) {
         x->rng ^= x->rng << 13; x->rng ^= x->rng >> 7; x->rng ^= x->rng << 17;
         double u = ((x->rng >> 11) + 1) * (1.0 / 9007199254740993.0);
         int lv = (int)(-log(u) * mult);
@@ -328,45 +351,49 @@ int hnsw_insert_range(emb_index *x, size_t first, size_t n, int n_threads, char 
         x->upper[i] = NULL;
         if (x->levels[i]) {
             x->upper[i] = calloc((size_t)x->levels[i] * (x->M + 1), sizeof(uint32_t));
-            if (!x->upper[i]) { snprintf(err, errlen, "out of memory"); return -1; }
+            bad = !x->upper[i];
         }
     }
-    int ready = first > 0;
-    if (n_threads < 1) n_threads = 1;
+    if (bad) {
+        for (size_t i = first; i < first + n; i++) { free(x->upper[i]); x->upper[i] = NULL; }
+        x->rng = rng0;
+        for (int t = 0; sc && t < n_threads; t++) scratch_free(&sc[t].s);
+        free(sc);
 #ifdef _OPENMP
-    omp_lock_t *locks = malloc(x->n * sizeof(omp_lock_t));
-    if (!locks) { snprintf(err, errlen, "out of memory"); return -1; }
+        free(locks);
+#endif
+        return snprintf(err, errlen, "out of memory building the graph"), IDX_ERR_NOMEM;
+    }
+#ifdef _OPENMP
     for (size_t i = 0; i < x->n; i++) omp_init_lock(&locks[i]);
     x->locks = n_threads > 1 ? locks : NULL;
 #endif
-    int fail = 0;
-    size_t start = first;
-    if (!ready) { /* the first node alone, so every later insert has an entry */
-        hnsw_scratch s;
-        if (scratch_init(x, &s, x->p.ef_construction) != 0) fail = 1;
-        else insert_one(x, (uint32_t)start++, &s, &ready);
-        scratch_free(&s);
-    }
+    idx_ticker tk;
+    idx_tick_start(&tk, x, "link", n);
+    int ready = first > 0;
+    size_t start = first, done = 0;
+    if (!ready) insert_one(x, (uint32_t)start++, &sc[0].s, &ready); /* the first node alone: every later insert has an entry */
     #pragma omp parallel num_threads(n_threads) if (n_threads > 1)
     {
-        hnsw_scratch s;
-        int ok = scratch_init(x, &s, x->p.ef_construction) == 0;
-        if (!ok) {
-            #pragma omp atomic write
-            fail = 1;
-        }
+        hnsw_scratch *s = &sc[thread_num()].s;
         #pragma omp for schedule(dynamic, 64)
-        for (size_t i = start; i < first + n; i++)
-            if (ok) insert_one(x, (uint32_t)i, &s, &ready);
-        scratch_free(&s);
+        for (size_t i = start; i < first + n; i++) {
+            insert_one(x, (uint32_t)i, s, &ready);
+            size_t d;
+            #pragma omp atomic capture
+            d = ++done;
+            if (thread_num() == 0) idx_tick(&tk, d); /* the calling thread reports */
+        }
     }
+    idx_tick_end(&tk);
 #ifdef _OPENMP
     for (size_t i = 0; i < x->n; i++) omp_destroy_lock(&locks[i]);
     free(locks);
     x->locks = NULL;
 #endif
-    if (fail) { snprintf(err, errlen, "out of memory building the graph"); return -1; }
-    return 0;
+    for (int t = 0; t < n_threads; t++) scratch_free(&sc[t].s);
+    free(sc);
+    return IDX_OK;
 }
 
 size_t hnsw_scratch_bytes(const emb_index *x, int ef) { (void)x; (void)ef; return sizeof(hnsw_scratch); }

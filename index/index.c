@@ -7,7 +7,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), IDX_ERR_ARG)
+#define OOM(...) (snprintf(err, errlen, __VA_ARGS__), IDX_ERR_NOMEM)
 
 idx_params idx_default_params(void)
 {
@@ -28,8 +29,8 @@ const char *idx_metric_name(idx_metric m)
 }
 const char *idx_vec_name(idx_vec v) { return v == IDX_F32 ? "f32" : v == IDX_I8 ? "int8" : v == IDX_BIN ? "binary" : "?"; }
 
-int idx_parse_names(const char *type, const char *metric, const char *vec, idx_type *t, idx_metric *m,
-                    idx_vec *v, char *err, size_t errlen)
+idx_status idx_parse_names(const char *type, const char *metric, const char *vec, idx_type *t, idx_metric *m,
+                           idx_vec *v, char *err, size_t errlen)
 {
     if (type) {
         if (!strcmp(type, "flat")) *t = IDX_FLAT;
@@ -211,12 +212,13 @@ static void calibrate(emb_index *x, const float *v, size_t n)
     x->calibrated = 1;
 }
 
+/* Clamped before the conversion, NaN to 0: a float outside the target's
+ * range (NaN included) converted to an integer is undefined behaviour. */
+static int8_t clamp_i8(float t) { return t >= -128 && t <= 127 ? (int8_t)t : t > 127 ? 127 : t < -128 ? -128 : 0; }
+
 static void quantize_i8(const emb_index *x, const float *v, int8_t *q)
 {
-    for (int d = 0; d < x->dim; d++) {
-        float t = roundf((v[d] - x->i8_offset[d]) / x->i8_scale[d]);
-        q[d] = (int8_t)(t < -128 ? -128 : t > 127 ? 127 : t);
-    }
+    for (int d = 0; d < x->dim; d++) q[d] = clamp_i8(roundf((v[d] - x->i8_offset[d]) / x->i8_scale[d]));
 }
 
 static void pack_bits(int dim, const float *v, uint64_t *bits)
@@ -252,51 +254,135 @@ static int text_append(emb_index *x, const char *s, size_t len)
 }
 
 /* what the first batch fixes: int8 ranges, IVF-PQ quantizers (vectors finite) */
-static int train(emb_index *x, const float *vecs, size_t n, int n_threads, char *err, size_t errlen)
+static idx_status train(emb_index *x, const float *vecs, size_t n, int n_threads, char *err, size_t errlen)
 {
     if ((x->vt == IDX_I8 || x->p.rescore) && !x->calibrated) calibrate(x, vecs, n);
     if (x->type == IDX_IVFPQ && !x->trained) {
         float *t = malloc(n * (size_t)x->dim * sizeof(float));
-        if (!t) return ERR("out of memory");
+        if (!t) return OOM("out of memory copying %zu training vectors", n);
         memcpy(t, vecs, n * (size_t)x->dim * sizeof(float));
         if (x->metric == IDX_COSINE)
             for (size_t i = 0; i < n; i++) idx_l2_normalize(t + i * x->dim, x->dim);
-        int r = ivfpq_train(x, t, n, n_threads < 1 ? 1 : n_threads, err, errlen);
+        idx_status r = ivfpq_train(x, t, n, n_threads < 1 ? 1 : n_threads, err, errlen);
         free(t);
-        if (r != 0) return -1;
-        if (ivfpq_build_lists(x) != 0) return ERR("out of memory");
+        if (r != IDX_OK) return r;
+        if (ivfpq_build_lists(x) != 0) return OOM("out of memory building inverted lists");
     }
-    return 0;
+    return IDX_OK;
 }
 
-int idx_train(emb_index *x, const float *vecs, size_t n, int n_threads, char *err, size_t errlen)
+idx_status idx_train(emb_index *x, const float *vecs, size_t n, int n_threads, char *err, size_t errlen)
 {
     char tmp[256];
     if (!err) { err = tmp; errlen = sizeof tmp; }
     if (!vecs || n == 0) return ERR("train: no vectors");
-    if (x->n > 0 || x->map) return ERR("train: the index already holds vectors; its training is fixed");
+    if (x->n > 0) return ERR("train: the index already holds vectors; its training is fixed");
     for (size_t i = 0; i < n * (size_t)x->dim; i++)
         if (!isfinite(vecs[i])) return ERR("train: vector %zu has a non-finite component", i / (size_t)x->dim);
-    return train(x, vecs, n, n_threads, err, errlen);
+    /* an opened index saved before any vector was added is not trained yet (file.c) */
+    int needs = ((x->vt == IDX_I8 || x->p.rescore) && !x->calibrated) || (x->type == IDX_IVFPQ && !x->trained);
+    if (!needs) return (x->vt == IDX_I8 || x->p.rescore || x->type == IDX_IVFPQ) ? ERR("train: the index is trained already; its training is fixed") : 0;
+    idx_status r = x->map ? idx_materialize(x, err, errlen) : IDX_OK;
+    return r != IDX_OK ? r : train(x, vecs, n, n_threads, err, errlen);
 }
 
-int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts, size_t n,
-            int n_threads, char *err, size_t errlen)
+static idx_status add_batch(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts, size_t n,
+                            int n_threads, char *err, size_t errlen);
+
+static uint32_t *hash_table(const emb_index *x, size_t n, size_t *cap_out);
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Ids of a batch: each in 0 .. INT64_MAX, none twice, and none already
+ * live in the index unless replacing (then old[i] gets its slot, else -1).
+ * Checked before anything changes, so a refused batch adds nothing. */
+static idx_status check_ids(const emb_index *x, const int64_t *ids, size_t n, int replace, long *old, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] < 0) return ERR("add: id %lld (vector %zu) is negative: ids are 0 .. 2^63-1", (long long)ids[i], i);
+    int64_t *sorted = malloc(n * sizeof *sorted);
+    if (!sorted) return OOM("out of memory checking ids");
+    memcpy(sorted, ids, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_i64);
+    for (size_t i = 1; i < n; i++)
+        if (sorted[i] == sorted[i - 1]) {
+            long long id = (long long)sorted[i];
+            free(sorted);
+            return ERR("add: id %lld appears more than once in this batch", id);
+        }
+    free(sorted);
+    for (size_t i = 0; i < n; i++) {
+        long s = idx_slot_of(x, ids[i]);
+        if (s >= 0 && !replace) return ERR("add: id %lld is already in the index (replace it with upsert, or delete it first)", (long long)ids[i]);
+        if (old) old[i] = s;
+    }
+    return IDX_OK;
+}
+
+int64_t idx_id_max(const emb_index *x)
+{
+    int64_t m = -1;
+    for (size_t i = 0; i < x->n; i++) m = x->ids[i] > m ? x->ids[i] : m;
+    return m;
+}
+
+int idx_has_id(const emb_index *x, int64_t id) { return idx_slot_of(x, id) >= 0; }
+
+size_t idx_duplicate_ids(const emb_index *x)
+{
+    /* each live vector that is not the one its id leads to */
+    size_t d = 0;
+    for (size_t i = 0; i < x->n; i++)
+        if (!x->deleted[i] && idx_slot_of(x, x->ids[i]) != (long)i) d++;
+    return d;
+}
+
+idx_status idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts, size_t n,
+                   int n_threads, char *err, size_t errlen)
+{
+    return idx_add_ex(x, vecs, ids, texts, n, 0, n_threads, err, errlen);
+}
+
+idx_status idx_add_ex(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts, size_t n,
+                      int replace, int n_threads, char *err, size_t errlen)
 {
     char tmp[256];
     if (!err) { err = tmp; errlen = sizeof tmp; }
     if (n == 0) return 0;
     if (!vecs || !ids) return ERR("add: vectors and ids are required");
-    if (x->map && idx_materialize(x, err, errlen) != 0) return -1;
     if (x->n + n > UINT32_MAX - 1) return ERR("add: more than 2^32 vectors");
     for (size_t i = 0; i < n * (size_t)x->dim; i++)
         if (!isfinite(vecs[i])) return ERR("add: vector %zu has a non-finite component", i / (size_t)x->dim);
-    if (idx_reserve(x, x->n + n) != 0) return ERR("out of memory growing the index to %zu vectors", x->n + n);
-    if (train(x, vecs, n, n_threads, err, errlen) != 0) return -1;
+    long *old = replace ? malloc(n * sizeof *old) : NULL;
+    if (replace && !old) return OOM("out of memory");
+    idx_status r = check_ids(x, ids, n, replace, old, err, errlen);
+    if (r == 0) r = add_batch(x, vecs, ids, texts, n, n_threads, err, errlen);
+    /* the replaced vectors are retired only once their successors are in */
+    for (size_t i = 0; r == 0 && old && i < n; i++)
+        if (old[i] >= 0) { x->deleted[old[i]] = 1; x->n_deleted++; }
+    free(old);
+    return r;
+}
+
+/* Stores the batch after the vectors held, then links, lists and indexes
+ * it.  Every allocation comes before the first change that cannot be taken
+ * back (a link from a held HNSW node to a new one), so a failure leaves the
+ * index as it was (but for the training a first batch does). */
+static idx_status add_batch(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts, size_t n,
+                            int n_threads, char *err, size_t errlen)
+{
+    idx_status r;
+    if (x->map && (r = idx_materialize(x, err, errlen)) != IDX_OK) return r;
+    if (idx_reserve(x, x->n + n) != 0) return OOM("out of memory growing the index to %zu vectors", x->n + n);
+    if ((r = train(x, vecs, n, n_threads, err, errlen)) != IDX_OK) return r;
+    const size_t first = x->n, text0 = x->text_len;
     float *v = malloc((size_t)x->dim * sizeof(float));
-    if (!v) return ERR("out of memory");
-    size_t first = x->n;
-    if (x->type == IDX_IVFPQ && ivfpq_encode_batch(x, vecs, n, first, n_threads) != 0) { free(v); return ERR("out of memory encoding"); }
+    if (!v) return OOM("out of memory");
+    if (x->type == IDX_IVFPQ && ivfpq_encode_batch(x, vecs, n, first, n_threads) != 0) { free(v); return OOM("out of memory encoding"); }
     for (size_t i = 0; i < n; i++) {
         size_t s = first + i;
         memcpy(v, vecs + i * x->dim, (size_t)x->dim * sizeof(float));
@@ -320,18 +406,34 @@ int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *con
         x->ids[s] = ids[i];
         x->deleted[s] = 0;
         const char *t = texts ? texts[i] : NULL;
-        if (t && text_append(x, t, strlen(t)) != 0) { free(v); return ERR("out of memory storing texts"); }
+        if (t && text_append(x, t, strlen(t)) != 0) {
+            free(v);
+            x->text_len = text0; /* the next batch's first text starts there */
+            return OOM("out of memory storing texts");
+        }
         x->text_off[s + 1] = x->text_len;
         if (x->type == IDX_HNSW) { x->upper[s] = NULL; x->levels[s] = 0; }
     }
     free(v);
+    /* the id table of the grown index, swapped in once nothing can fail; it
+     * is built here, not lazily, so searches and idx_text on a shared index
+     * never write */
+    size_t hcap;
+    uint32_t *h = hash_table(x, first + n, &hcap);
+    if (!h) { x->text_len = text0; return OOM("out of memory indexing ids"); }
     x->n += n;
-    if (x->type == IDX_HNSW && hnsw_insert_range(x, first, n, n_threads, err, errlen) != 0) return -1;
-    if (x->type == IDX_IVFPQ && ivfpq_build_lists(x) != 0) return ERR("out of memory building inverted lists");
-    /* the id table is rebuilt here, not lazily, so searches and idx_text on
-     * a shared index never write */
-    if (idx_hash_build(x) != 0) return ERR("out of memory indexing ids");
-    return 0;
+    r = x->type == IDX_HNSW ? hnsw_insert_range(x, first, n, n_threads, err, errlen) : IDX_OK;
+    if (r == IDX_OK && x->type == IDX_IVFPQ && ivfpq_build_lists(x) != 0) r = OOM("out of memory building inverted lists");
+    if (r != IDX_OK) {
+        x->n = first;
+        x->text_len = text0;
+        free(h);
+        return r;
+    }
+    free(x->hash);
+    x->hash = h;
+    x->hash_cap = hcap;
+    return IDX_OK;
 }
 
 static uint64_t mix(uint64_t k)
@@ -340,17 +442,27 @@ static uint64_t mix(uint64_t k)
     return k;
 }
 
-int idx_hash_build(emb_index *x)
+/* id -> slot table of the first n vectors (open addressing, slot + 1, 0 empty) */
+static uint32_t *hash_table(const emb_index *x, size_t n, size_t *cap_out)
 {
     size_t cap = 16;
-    while (cap < x->n * 2) cap *= 2;
+    while (cap < n * 2) cap *= 2;
     uint32_t *h = calloc(cap, sizeof *h);
-    if (!h) return -1;
-    for (size_t i = 0; i < x->n; i++) {
+    if (!h) return NULL;
+    for (size_t i = 0; i < n; i++) {
         size_t j = mix((uint64_t)x->ids[i]) & (cap - 1);
         while (h[j]) j = (j + 1) & (cap - 1);
         h[j] = (uint32_t)i + 1;
     }
+    *cap_out = cap;
+    return h;
+}
+
+int idx_hash_build(emb_index *x)
+{
+    size_t cap;
+    uint32_t *h = hash_table(x, x->n, &cap);
+    if (!h) return -1;
     free(x->hash);
     x->hash = h;
     x->hash_cap = cap;
@@ -369,16 +481,18 @@ long idx_slot_of(const emb_index *x, int64_t id)
     return best;
 }
 
-int idx_delete(emb_index *x, int64_t id)
+idx_status idx_delete(emb_index *x, int64_t id, char *err, size_t errlen)
 {
-    char err[64];
-    if (x->map && idx_materialize(x, err, sizeof err) != 0) return -1;
-    if (!x->hash && idx_hash_build(x) != 0) return -1;
+    char tmp[256];
+    if (!err) { err = tmp; errlen = sizeof tmp; }
+    /* looked up first: an absent id is refused without copying a mapped index */
     long s = idx_slot_of(x, id);
-    if (s < 0) return -1;
+    if (s < 0) return ERR("delete: no vector with id %lld", (long long)id);
+    idx_status r = x->map ? idx_materialize(x, err, errlen) : IDX_OK;
+    if (r != IDX_OK) return r;
     x->deleted[s] = 1;
     x->n_deleted++;
-    return 0;
+    return IDX_OK;
 }
 
 const char *idx_text(const emb_index *x, int64_t id, size_t *len)
@@ -439,7 +553,7 @@ void idx_query_prepare(const emb_index *x, const float *q, idx_query *qp, float 
         float amax = 0;
         for (int d = 0; d < x->dim; d++) amax = fmaxf(amax, fabsf(qp->q[d]));
         qp->q8s = amax / 127;
-        for (int d = 0; d < x->dim; d++) qp->q8[d] = amax > 0 ? (int8_t)lrintf(qp->q[d] / qp->q8s) : 0;
+        for (int d = 0; d < x->dim; d++) qp->q8[d] = amax > 0 ? clamp_i8(rintf(qp->q[d] / qp->q8s)) : 0;
     } else {
         memcpy(qp->q, qp->raw, (size_t)x->dim * sizeof(float));
     }
@@ -516,11 +630,12 @@ static int hit_cmp(const void *a, const void *b)
 
 void idx_hits_sort(idx_hit *h, int n) { qsort(h, (size_t)n, sizeof *h, hit_cmp); }
 
-int idx_compact(emb_index *x, int n_threads, char *err, size_t errlen)
+idx_status idx_compact(emb_index *x, int n_threads, char *err, size_t errlen)
 {
     char tmp[256];
     if (!err) { err = tmp; errlen = sizeof tmp; }
-    if (x->map && idx_materialize(x, err, errlen) != 0) return -1;
+    idx_status r = x->map ? idx_materialize(x, err, errlen) : IDX_OK;
+    if (r != IDX_OK) return r;
     size_t w = 0;
     uint64_t tpos = 0;
     for (size_t i = 0; i < x->n; i++) {
@@ -548,14 +663,14 @@ int idx_compact(emb_index *x, int n_threads, char *err, size_t errlen)
     x->n_deleted = 0;
     free(x->hash);
     x->hash = NULL;
-    if (x->type == IDX_IVFPQ && ivfpq_build_lists(x) != 0) return ERR("out of memory building inverted lists");
-    if (idx_hash_build(x) != 0) return ERR("out of memory indexing ids");
+    if (x->type == IDX_IVFPQ && ivfpq_build_lists(x) != 0) return OOM("out of memory building inverted lists");
+    if (idx_hash_build(x) != 0) return OOM("out of memory indexing ids");
     if (x->type == IDX_HNSW && w) {
         /* re-link every live vector from scratch, levels redrawn from the seed */
         x->rng = x->p.seed ? x->p.seed : 42;
         x->max_level = 0;
         x->entry = 0;
-        if (hnsw_insert_range(x, 0, w, n_threads, err, errlen) != 0) return -1;
+        if ((r = hnsw_insert_range(x, 0, w, n_threads, err, errlen)) != IDX_OK) return r;
     }
-    return 0;
+    return IDX_OK;
 }

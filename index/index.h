@@ -17,6 +17,9 @@
 #include <stdint.h>
 
 typedef enum { IDX_FLAT = 1, IDX_HNSW = 2, IDX_IVFPQ = 3 } idx_type;
+/* What the calls below return, set where the failure happens (the values of
+ * ember_status in include/ember.h), with the message in err. */
+typedef enum { IDX_OK = 0, IDX_ERR_ARG = 1, IDX_ERR_IO = 2, IDX_ERR_FORMAT = 3, IDX_ERR_NOMEM = 5 } idx_status;
 typedef enum { IDX_IP = 1, IDX_COSINE = 2, IDX_L2 = 3, IDX_HAMMING = 4 } idx_metric;
 typedef enum { IDX_F32 = 1, IDX_I8 = 2, IDX_BIN = 3 } idx_vec;
 
@@ -44,13 +47,21 @@ typedef struct {
 
 typedef struct emb_index emb_index;
 
+/* Progress of a long phase ("train", "encode", "link", "write"): done of
+ * total steps.  Called from the thread that made the call, at most every
+ * 100 ms and once at the end of each phase; it must not call into the
+ * index. */
+typedef void (*idx_progress_fn)(void *user, const char *phase, size_t done, size_t total);
+/* Set for the adds, trainings, compactions and saves that follow (NULL: none). */
+void idx_set_progress(emb_index *x, idx_progress_fn fn, void *user);
+
 idx_params idx_default_params(void);
 idx_search_params idx_default_search_params(void);
 const char *idx_type_name(idx_type t);
 const char *idx_metric_name(idx_metric m);
 const char *idx_vec_name(idx_vec v);
-int idx_parse_names(const char *type, const char *metric, const char *vec,
-                    idx_type *t, idx_metric *m, idx_vec *v, char *err, size_t errlen);
+idx_status idx_parse_names(const char *type, const char *metric, const char *vec,
+                           idx_type *t, idx_metric *m, idx_vec *v, char *err, size_t errlen);
 
 /* f32 refine copies serve IVF-PQ and HNSW over int8; elsewhere distances are already exact */
 int idx_refine_applies(idx_type type, idx_vec vec);
@@ -63,26 +74,51 @@ void idx_free(emb_index *x);
  * or n strings, NULL entries allowed).  int8 indexes calibrate their
  * per-dimension ranges on the first batch added; IVF-PQ trains its coarse
  * quantizer and codebooks on (a sample of) the first batch, which must hold
- * at least max(nlist, 256) vectors.  0 or -1 with a message. */
-int idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts,
-            size_t n, int n_threads, char *err, size_t errlen);
+ * at least max(nlist, 256) vectors. */
+idx_status idx_add(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts,
+                   size_t n, int n_threads, char *err, size_t errlen);
+/* Ids are 0 .. INT64_MAX (-1 pads search results).  A batch holding a
+ * negative id, an id twice, or an id the index already holds live is
+ * refused whole, the id named in the message: nothing is added.  With
+ * replace (upsert), an id already held is replaced instead: its old vector
+ * is tombstoned once the new one is in, and its text is the new one's.  Out
+ * of memory (IDX_ERR_NOMEM) leaves the index as it was, but for the training
+ * a first batch does. */
+idx_status idx_add_ex(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts,
+                      size_t n, int replace, int n_threads, char *err, size_t errlen);
+/* Largest id of any stored vector (deleted ones too), -1 when none. */
+int64_t idx_id_max(const emb_index *x);
+/* 1 when id is held by a live (not deleted) vector. */
+int idx_has_id(const emb_index *x, int64_t id);
+/* Live vectors whose id another live vector holds too: none in an index
+ * written by this version; files written before ids were unique may have
+ * them (idx_text then gives each the newest one's text). */
+size_t idx_duplicate_ids(const emb_index *x);
 /* Calibrates int8 ranges and trains IVF-PQ on n vectors without adding
  * them (idx_add does it on its first batch otherwise); a no-op for what
  * needs no training.  Refused once vectors are stored: training is fixed. */
-int idx_train(emb_index *x, const float *vecs, size_t n, int n_threads, char *err, size_t errlen);
-/* Marks id deleted (never returned again); 0, or -1 if absent. */
-int idx_delete(emb_index *x, int64_t id);
+idx_status idx_train(emb_index *x, const float *vecs, size_t n, int n_threads, char *err, size_t errlen);
+/* Marks id deleted (never returned again); IDX_ERR_ARG if no live vector
+ * has it, IDX_ERR_NOMEM if a mapped index cannot be copied into memory. */
+idx_status idx_delete(emb_index *x, int64_t id, char *err, size_t errlen);
 /* Rebuilds without deleted vectors (HNSW re-links from scratch). */
-int idx_compact(emb_index *x, int n_threads, char *err, size_t errlen);
+idx_status idx_compact(emb_index *x, int n_threads, char *err, size_t errlen);
 
 /* nq queries (nq x dim floats) -> k ids and scores each (-1 / NAN pads when
  * fewer than k vectors exist). */
-int idx_search(const emb_index *x, const float *queries, size_t nq, int k,
-               const idx_search_params *sp, int64_t *out_ids, float *out_scores,
-               int n_threads, char *err, size_t errlen);
+idx_status idx_search(const emb_index *x, const float *queries, size_t nq, int k,
+                      const idx_search_params *sp, int64_t *out_ids, float *out_scores,
+                      int n_threads, char *err, size_t errlen);
 
-int idx_save(const emb_index *x, const char *path, char *err, size_t errlen);
+/* IDX_ERR_IO when the file cannot be written (the old one is then intact). */
+idx_status idx_save(const emb_index *x, const char *path, char *err, size_t errlen);
 emb_index *idx_open(const char *path, char *err, size_t errlen);
+/* Recomputes, in place, every checksum of an index file image of len bytes
+ * (the header's and each section's that lies inside the image) the way
+ * idx_save writes them, so that crafted or mutated content reaches the
+ * checks behind the checksums (fuzzing, tests).  0, or -1 when the image
+ * does not start like an index file (left unchanged). */
+int idx_file_reseal(void *img, size_t len);
 
 typedef struct {
     idx_type type; idx_metric metric; idx_vec vec;

@@ -19,13 +19,9 @@ struct ember_index {
     char err[256];
 };
 
-/* idx_* say what went wrong in words; the status class follows from them */
-static ember_status status_of(const char *msg, ember_status otherwise)
-{
-    if (strstr(msg, "out of memory")) return EMBER_ERR_NOMEM;
-    if (strstr(msg, "cannot open") || strstr(msg, "cannot write") || strstr(msg, "cannot read")) return EMBER_ERR_IO;
-    return otherwise;
-}
+_Static_assert((int)EMBER_OK == IDX_OK && (int)EMBER_ERR_ARG == IDX_ERR_ARG && (int)EMBER_ERR_IO == IDX_ERR_IO &&
+               (int)EMBER_ERR_FORMAT == IDX_ERR_FORMAT && (int)EMBER_ERR_NOMEM == IDX_ERR_NOMEM,
+               "statuses match index/index.h: idx_* set them where they fail, passed on as they are");
 
 ember_index_params ember_index_default_params(void)
 {
@@ -88,33 +84,33 @@ const char *ember_index_error(const ember_index *h) { return h ? h->err : "no in
 ember_status ember_index_train(ember_index *h, const float *vecs, size_t n, int n_threads)
 {
     if (!h) return EMBER_ERR_ARG;
-    if (idx_train(h->x, vecs, n, n_threads, h->err, sizeof h->err) != 0) return status_of(h->err, EMBER_ERR_ARG);
-    return EMBER_OK;
+    return (ember_status)idx_train(h->x, vecs, n, n_threads, h->err, sizeof h->err);
 }
 
 ember_status ember_index_add(ember_index *h, const float *vecs, const int64_t *ids, const char *const *texts,
                              size_t n, int n_threads)
 {
     if (!h) return EMBER_ERR_ARG;
-    if (idx_add(h->x, vecs, ids, texts, n, n_threads, h->err, sizeof h->err) != 0) return status_of(h->err, EMBER_ERR_ARG);
-    return EMBER_OK;
+    return (ember_status)idx_add(h->x, vecs, ids, texts, n, n_threads, h->err, sizeof h->err);
+}
+
+ember_status ember_index_upsert(ember_index *h, const float *vecs, const int64_t *ids, const char *const *texts,
+                                size_t n, int n_threads)
+{
+    if (!h) return EMBER_ERR_ARG;
+    return (ember_status)idx_add_ex(h->x, vecs, ids, texts, n, 1, n_threads, h->err, sizeof h->err);
 }
 
 ember_status ember_index_delete(ember_index *h, int64_t id)
 {
     if (!h) return EMBER_ERR_ARG;
-    if (idx_delete(h->x, id) != 0) {
-        snprintf(h->err, sizeof h->err, "delete: no vector with id %lld", (long long)id);
-        return EMBER_ERR_ARG;
-    }
-    return EMBER_OK;
+    return (ember_status)idx_delete(h->x, id, h->err, sizeof h->err);
 }
 
 ember_status ember_index_compact(ember_index *h, int n_threads)
 {
     if (!h) return EMBER_ERR_ARG;
-    if (idx_compact(h->x, n_threads, h->err, sizeof h->err) != 0) return status_of(h->err, EMBER_ERR_NOMEM);
-    return EMBER_OK;
+    return (ember_status)idx_compact(h->x, n_threads, h->err, sizeof h->err);
 }
 
 ember_status ember_index_search(const ember_index *h, const float *queries, size_t nq, int k,
@@ -127,17 +123,14 @@ ember_status ember_index_search(const ember_index *h, const float *queries, size
     idx_search_params d = idx_default_search_params(), ip = d;
     if (sp) ip = (idx_search_params){ .ef_search = sp->ef_search, .ef_upper = sp->ef_upper, .rescore_mult = sp->rescore_mult,
                                       .nprobe = sp->nprobe, .refine_factor = sp->refine_factor };
-    if (idx_search(h->x, queries, nq, k, &ip, out_ids, out_scores, n_threads, err, errlen) != 0)
-        return status_of(err, EMBER_ERR_ARG);
-    return EMBER_OK;
+    return (ember_status)idx_search(h->x, queries, nq, k, &ip, out_ids, out_scores, n_threads, err, errlen);
 }
 
 ember_status ember_index_save(ember_index *h, const char *path)
 {
     if (!h) return EMBER_ERR_ARG;
     if (!path) return snprintf(h->err, sizeof h->err, "save: no path"), EMBER_ERR_ARG;
-    if (idx_save(h->x, path, h->err, sizeof h->err) != 0) return status_of(h->err, EMBER_ERR_IO);
-    return EMBER_OK;
+    return (ember_status)idx_save(h->x, path, h->err, sizeof h->err);
 }
 
 void ember_index_get_info(const ember_index *h, ember_index_info *info)
@@ -154,6 +147,11 @@ void ember_index_get_info(const ember_index *h, ember_index_info *info)
     info->deleted = i.deleted;
     info->bytes_per_vector = i.bytes_per_vector;
     info->mapped = i.mapped;
+}
+
+void ember_index_set_progress(ember_index *h, ember_progress_fn fn, void *user)
+{
+    if (h) idx_set_progress(h->x, fn, user);
 }
 
 const char *ember_index_text(const ember_index *h, int64_t id, size_t *len)

@@ -46,6 +46,8 @@ struct emb_index {
     uint32_t *upper_pool;       /* links of upper layers when loaded from a file */
     char meta[256];
     const kern_ops *k;
+    idx_progress_fn progress;   /* idx_set_progress */
+    void *progress_user;
     /* IVF-PQ */
     int nlist, pq_m, dsub, trained;
     int pq_bits, ksub;          /* 8 and 256, or 4 and 16 */
@@ -87,10 +89,21 @@ float idx_refine_dist(const emb_index *x, const float *q, uint32_t i);
 int idx_reserve(emb_index *x, size_t cap);
 int idx_hash_build(emb_index *x);
 long idx_slot_of(const emb_index *x, int64_t id);
-int idx_materialize(emb_index *x, char *err, size_t errlen);
+/* Copies a mapped index into memory (IDX_ERR_NOMEM, nothing changed, when it cannot). */
+idx_status idx_materialize(emb_index *x, char *err, size_t errlen);
 
-/* HNSW */
-int hnsw_insert_range(emb_index *x, size_t first, size_t n, int n_threads, char *err, size_t errlen);
+/* Progress of one long phase for the index's callback: from the calling
+ * thread only, at most every 100 ms, and once more at the end (done =
+ * total).  Without a callback, a few instructions a tick. */
+typedef struct { const emb_index *x; const char *phase; size_t total; double next; } idx_ticker;
+void idx_tick_start(idx_ticker *t, const emb_index *x, const char *phase, size_t total);
+void idx_tick(idx_ticker *t, size_t done);
+void idx_tick_end(idx_ticker *t);
+
+/* HNSW.  Links n new vectors from slot first; every allocation is made
+ * before the first link, so on failure (IDX_ERR_NOMEM) no held node links
+ * to a new one. */
+idx_status hnsw_insert_range(emb_index *x, size_t first, size_t n, int n_threads, char *err, size_t errlen);
 /* scratch from hnsw_scratch_new(x, max(ef, ef_upper)) */
 int hnsw_search(const emb_index *x, const idx_query *q, int k, int ef, int ef_upper, uint32_t *out, float *dist, void *scratch);
 size_t hnsw_scratch_bytes(const emb_index *x, int ef);
@@ -101,7 +114,7 @@ void idx_heap_push(idx_hit *h, int *n, int cap, float d, uint32_t i);
 void idx_hits_sort(idx_hit *h, int n);
 
 /* IVF-PQ */
-int ivfpq_train(emb_index *x, const float *v, size_t n, int n_threads, char *err, size_t errlen);
+idx_status ivfpq_train(emb_index *x, const float *v, size_t n, int n_threads, char *err, size_t errlen);
 /* lists and codes of n vectors (as given: normalised here for cosine) into slots first.. */
 int ivfpq_encode_batch(emb_index *x, const float *vecs, size_t n, size_t first, int n_threads);
 int ivfpq_build_lists(emb_index *x);

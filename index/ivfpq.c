@@ -12,28 +12,41 @@
 
 #define KSUB 256 /* 8-bit codes */
 
-int ivfpq_train(emb_index *x, const float *v, size_t n, int n_threads, char *err, size_t errlen)
+#define KMEANS_ITERS 12
+
+typedef struct { idx_ticker tk; size_t done; } train_progress;
+static void train_step(void *p)
+{
+    train_progress *t = p;
+    idx_tick(&t->tk, ++t->done);
+}
+
+idx_status ivfpq_train(emb_index *x, const float *v, size_t n, int n_threads, char *err, size_t errlen)
 {
     const int dim = x->dim, m = x->pq_m, ds = x->dsub, ksub = x->ksub;
     size_t need = (size_t)(x->nlist > KSUB ? x->nlist : KSUB);
     if (n < need)
         return snprintf(err, errlen, "IVF-PQ trains on the first batch: it needs at least %zu vectors (nlist %d, 256 or more), got %zu",
-                        need, x->nlist, n), -1;
+                        need, x->nlist, n), IDX_ERR_ARG;
     /* sample: 64 points per centroid (at least 16384, at most n) */
     size_t ns = (size_t)x->nlist * 64 > n ? n : (size_t)x->nlist * 64;
     if (ns < 16384) ns = n < 16384 ? n : 16384;
     size_t stride = n / ns;
     float *s = calloc(ns * dim, sizeof(float)), *res = malloc(ns * dim * sizeof(float));
-    if (!s || !res) { free(s); free(res); return snprintf(err, errlen, "out of memory training"), -1; }
+    if (!s || !res) { free(s); free(res); return snprintf(err, errlen, "out of memory training"), IDX_ERR_NOMEM; }
     for (size_t i = 0; i < ns; i++) memcpy(s + i * dim, v + i * stride * dim, (size_t)dim * sizeof(float));
-    if (kmeans_train(s, ns, dim, dim, x->nlist, 12, x->p.seed, n_threads, x->centroids) < 0) {
+    /* one step a k-means iteration: the coarse quantizer, then each codebook */
+    train_progress tp = { .done = 0 };
+    idx_tick_start(&tp.tk, x, "train", (size_t)KMEANS_ITERS * (1 + (size_t)m));
+    /* the sizes are valid (nlist, ksub <= ns): k-means fails only for memory */
+    if (kmeans_train(s, ns, dim, dim, x->nlist, KMEANS_ITERS, x->p.seed, n_threads, x->centroids, train_step, &tp) < 0) {
         free(s); free(res);
-        return snprintf(err, errlen, "k-means failed (out of memory?)"), -1;
+        return snprintf(err, errlen, "out of memory training the coarse quantizer"), IDX_ERR_NOMEM;
     }
     int *as = malloc(ns * sizeof(int));
     if (!as || kmeans_assign(s, ns, dim, dim, x->centroids, x->nlist, n_threads, as, NULL) != 0) {
         free(s); free(res); free(as);
-        return snprintf(err, errlen, "out of memory training"), -1;
+        return snprintf(err, errlen, "out of memory training"), IDX_ERR_NOMEM;
     }
     for (size_t i = 0; i < ns; i++)
         for (int d = 0; d < dim; d++) res[i * dim + d] = s[i * dim + d] - x->centroids[(size_t)as[i] * dim + d];
@@ -42,14 +55,15 @@ int ivfpq_train(emb_index *x, const float *v, size_t n, int n_threads, char *err
      * centroid (8-bit) or 256 (4-bit: 16 centroids learn cheaply) */
     size_t cap = (size_t)ksub * (ksub == KSUB ? 40 : 256), npq = ns < cap ? ns : cap;
     for (int j = 0; j < m; j++)
-        if (kmeans_train(res + (size_t)j * ds, npq, ds, dim, ksub, 12, x->p.seed + 1 + (uint64_t)j, n_threads,
-                         x->pq + (size_t)j * ksub * ds) < 0) {
+        if (kmeans_train(res + (size_t)j * ds, npq, ds, dim, ksub, KMEANS_ITERS, x->p.seed + 1 + (uint64_t)j, n_threads,
+                         x->pq + (size_t)j * ksub * ds, train_step, &tp) < 0) {
             free(s); free(res);
-            return snprintf(err, errlen, "PQ training failed"), -1;
+            return snprintf(err, errlen, "out of memory training PQ codebook %d", j), IDX_ERR_NOMEM;
         }
+    idx_tick_end(&tp.tk);
     free(s); free(res);
     x->trained = 1;
-    return 0;
+    return IDX_OK;
 }
 
 /* PQ code of v's residual to centroid l */
@@ -78,7 +92,10 @@ int ivfpq_encode_batch(emb_index *x, const float *vecs, size_t n, size_t first, 
     if (!t || !as) { free(t); free(as); return -1; }
     if (n_threads < 1) n_threads = 1;
     int fail = 0;
+    idx_ticker tk;
+    idx_tick_start(&tk, x, "encode", n);
     for (size_t c0 = 0; c0 < n && !fail; c0 += chunk) {
+        idx_tick(&tk, c0);
         size_t m = n - c0 < chunk ? n - c0 : chunk;
         memcpy(t, vecs + c0 * dim, m * (size_t)dim * sizeof(float));
         if (x->metric == IDX_COSINE)
@@ -90,6 +107,7 @@ int ivfpq_encode_batch(emb_index *x, const float *vecs, size_t n, size_t first, 
             encode_residual(x, t + i * dim, as[i], x->codes + (first + c0 + i) * x->code_bytes);
         }
     }
+    if (!fail) idx_tick_end(&tk);
     free(t); free(as);
     return fail ? -1 : 0;
 }
@@ -196,7 +214,12 @@ static void pq4_tables(const emb_index *x, const float *q, int l2, float *lut, u
         if (mxv - mn > width) width = mxv - mn;
     }
     float s = width > 0 ? 255.0f / width : 1.0f;
-    for (int i = 0; i < m * 16; i++) q8[i] = (uint8_t)(lut[i] * s + 0.5f);
+    for (int i = 0; i < m * 16; i++) {
+        /* 0..255 by construction for finite tables; clamped (NaN to 0) so
+         * that an overflowing one cannot make the conversion undefined */
+        float v = lut[i] * s + 0.5f;
+        q8[i] = v >= 0 && v < 256 ? (uint8_t)v : v >= 256 ? 255 : 0;
+    }
     *bias = b;
     *inv_scale = 1.0f / s;
 }

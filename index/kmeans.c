@@ -68,7 +68,7 @@ int kmeans_assign(const float *x, size_t n, int dim, int ld, const float *c, int
 }
 
 double kmeans_train(const float *x, size_t n, int dim, int ld, int k, int iters, uint64_t seed,
-                    int n_threads, float *c)
+                    int n_threads, float *c, void (*on_iter)(void *ctx), void *ctx)
 {
     if (n == 0 || k < 1 || dim < 1 || (size_t)k > n) return -1;
     int *assign = malloc(n * sizeof *assign);
@@ -108,6 +108,7 @@ double kmeans_train(const float *x, size_t n, int dim, int ld, int k, int iters,
             }
             for (int t = 0; t < dim; t++) c[(size_t)j * dim + t] = (float)(sum[(size_t)j * dim + t] / cnt[j]);
         }
+        if (on_iter) on_iter(ctx);
     }
     free(assign); free(dist); free(sum); free(cnt); free(perm);
     return obj < 0 ? -1 : obj / n;

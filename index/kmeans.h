@@ -7,9 +7,11 @@
 #include <stdint.h>
 
 /* x: n points of dim (row stride ld floats); centroids out: k x dim.
- * Returns the final mean squared distance, or -1 on bad arguments / memory. */
+ * Returns the final mean squared distance, or -1 on bad arguments / memory.
+ * on_iter (may be NULL) is called with ctx after each iteration, from the
+ * calling thread. */
 double kmeans_train(const float *x, size_t n, int dim, int ld, int k, int iters, uint64_t seed,
-                    int n_threads, float *centroids);
+                    int n_threads, float *centroids, void (*on_iter)(void *ctx), void *ctx);
 /* index of the nearest of k centroids (squared L2) */
 int kmeans_nearest(const float *v, const float *centroids, int k, int dim, float *dist);
 /* assign[i] = the nearest of k centroids to point i (row stride ld), its

@@ -297,15 +297,17 @@ static int ivf_search(const emb_index *x, const float *queries, size_t nq, int k
     return fail ? -1 : 0;
 }
 
-int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const idx_search_params *sp,
-               int64_t *out_ids, float *out_scores, int n_threads, char *err, size_t errlen)
+idx_status idx_search(const emb_index *x, const float *queries, size_t nq, int k, const idx_search_params *sp,
+                      int64_t *out_ids, float *out_scores, int n_threads, char *err, size_t errlen)
 {
     char tmp[256];
     if (!err) { err = tmp; errlen = sizeof tmp; }
     idx_search_params d = idx_default_search_params();
     if (!sp) sp = &d;
-    if (k < 1 || k > 100000) return snprintf(err, errlen, "k %d out of range (1..100000)", k), -1;
-    if (nq && (!queries || !out_ids || !out_scores)) return snprintf(err, errlen, "search: bad arguments"), -1;
+    if (k < 1 || k > 100000) return snprintf(err, errlen, "k %d out of range (1..100000)", k), IDX_ERR_ARG;
+    if (nq && (!queries || !out_ids || !out_scores)) return snprintf(err, errlen, "search: bad arguments"), IDX_ERR_ARG;
+    for (size_t i = 0; i < nq * (size_t)x->dim; i++)
+        if (!isfinite(queries[i])) return snprintf(err, errlen, "search: query %zu has a non-finite component", i / (size_t)x->dim), IDX_ERR_ARG;
     int rescore = x->p.rescore && x->rescore;
     int refine = x->type == IDX_IVFPQ && x->refine_vecs;
     int kk = rescore ? k * (sp->rescore_mult > 1 ? sp->rescore_mult : 1) : k; /* candidates */
@@ -314,21 +316,21 @@ int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const
     if (n_threads < 1) n_threads = 1;
     if (x->type == IDX_FLAT && x->vt == IDX_F32 && nq > 0) {
         if (flat_gemm_search(x, queries, nq, k, out_ids, out_scores, n_threads) != 0)
-            return snprintf(err, errlen, "out of memory during search"), -1;
+            return snprintf(err, errlen, "out of memory during search"), IDX_ERR_NOMEM;
         return 0;
     }
     if (x->type == IDX_FLAT && x->vt == IDX_BIN && nq > 0) {
         if (flat_bin_search(x, queries, nq, k, kk, rescore, out_ids, out_scores, n_threads) != 0)
-            return snprintf(err, errlen, "out of memory during search"), -1;
+            return snprintf(err, errlen, "out of memory during search"), IDX_ERR_NOMEM;
         return 0;
     }
     if (x->type == IDX_IVFPQ && nq > 0) {
         if (ivf_search(x, queries, nq, k, kk, nprobe, refine, out_ids, out_scores, n_threads) != 0)
-            return snprintf(err, errlen, "out of memory during search"), -1;
+            return snprintf(err, errlen, "out of memory during search"), IDX_ERR_NOMEM;
         return 0;
     }
     int ef = sp->ef_search > 0 ? (sp->ef_search > kk ? sp->ef_search : kk) : (kk > 64 ? kk : 64);
-    if (sp->ef_upper < 0 || sp->ef_upper > 100000) return snprintf(err, errlen, "ef_upper %d out of range (1..100000; 0: default)", sp->ef_upper), -1;
+    if (sp->ef_upper < 0 || sp->ef_upper > 100000) return snprintf(err, errlen, "ef_upper %d out of range (1..100000; 0: default)", sp->ef_upper), IDX_ERR_ARG;
     int ef_upper = sp->ef_upper > 0 ? sp->ef_upper : 8;
     int fail = 0;
     #pragma omp parallel num_threads(n_threads) if (n_threads > 1 && nq > 1)
@@ -360,6 +362,6 @@ int idx_search(const emb_index *x, const float *queries, size_t nq, int k, const
         free(qb); free(heap); free(ids); free(dist); free(qs);
         hnsw_scratch_delete(hs);
     }
-    if (fail) return snprintf(err, errlen, "out of memory during search"), -1;
-    return 0;
+    if (fail) return snprintf(err, errlen, "out of memory during search"), IDX_ERR_NOMEM;
+    return IDX_OK;
 }

@@ -80,7 +80,7 @@ int gguf_writer_set_str_arr(gguf_writer *w, const char *key, const char *const *
  * stay valid until gguf_writer_write. */
 int gguf_writer_add_tensor(gguf_writer *w, const char *name, uint32_t ggml_type, uint32_t n_dims,
                            const uint64_t *ne, const void *data, int own);
-/* Writes path.tmp, fsyncs, renames to path. */
+/* Writes a new temporary beside path (sys/sys.h), fsyncs, renames it to path. */
 int gguf_writer_write(gguf_writer *w, const char *path, char *err, size_t errlen);
 /* For tests of the reader: the file image in memory (malloc'd). */
 int gguf_writer_to_buffer(gguf_writer *w, unsigned char **buf, size_t *len, char *err, size_t errlen);

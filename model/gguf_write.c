@@ -1,13 +1,12 @@
 /* GGUF v3 writer: collect keys and tensors, then write header, infos and
- * aligned data to path.tmp, fsync, rename — never a half file under path. */
+ * aligned data to a new temporary beside path, fsync, rename
+ * (sys/atomic_file.c) — never a half file under path. */
 #include "model/gguf.h"
+#include "sys/sys.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 typedef struct { char *key; uint32_t type; unsigned char *val; size_t len; } wkv;
 typedef struct { char *name; uint32_t type, n_dims; uint64_t ne[GGUF_MAX_DIMS]; const void *data; void *owned; uint64_t nbytes; } wtensor;
@@ -177,41 +176,18 @@ int gguf_writer_to_buffer(gguf_writer *w, unsigned char **out, size_t *len, char
     return 0;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    while (n) {
-        ssize_t k = write(fd, c, n);
-        if (k < 0) { if (errno == EINTR) continue; return -1; }
-        c += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 int gguf_writer_write(gguf_writer *w, const char *path, char *err, size_t errlen)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) { snprintf(err, errlen, "path too long"); return -1; }
     buf h = {0};
     if (build_header(w, &h) != 0) { free(h.p); snprintf(err, errlen, "out of memory"); return -1; }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) { snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno)); free(h.p); return -1; }
+    sys_atomic_file f;
+    if (sys_atomic_begin(&f, path, err, errlen) != 0) { free(h.p); return -1; }
     static const unsigned char zero[GGUF_DEFAULT_ALIGNMENT];
-    int bad = write_all(fd, h.p, h.len);
+    int bad = sys_atomic_write(&f, h.p, h.len);
     free(h.p);
     for (size_t i = 0; i < w->n_t && !bad; i++) {
-        bad = write_all(fd, w->t[i].data, (size_t)w->t[i].nbytes);
-        if (!bad && i + 1 < w->n_t) bad = write_all(fd, zero, (size_t)(align_up(w->t[i].nbytes) - w->t[i].nbytes));
+        bad = sys_atomic_write(&f, w->t[i].data, (size_t)w->t[i].nbytes);
+        if (!bad && i + 1 < w->n_t) bad = sys_atomic_write(&f, zero, (size_t)(align_up(w->t[i].nbytes) - w->t[i].nbytes));
     }
-    if (!bad) bad = fsync(fd);
-    int e = errno;
-    if (close(fd) != 0 && !bad) { bad = 1; e = errno; }
-    if (bad || rename(tmp, path) != 0) {
-        if (!bad) e = errno;
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    return sys_atomic_commit(&f, bad, err, errlen);
 }

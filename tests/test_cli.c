@@ -165,10 +165,12 @@ static void test_pipeline(void **s)
     assert_non_null(strstr(out, "rerank_score"));
     assert_int_equal(run(out, sizeof out, "index info -x %s/a.emb", t), 0);
     assert_non_null(strstr(out, "4 live"));
-    /* add to an existing index */
-    assert_int_equal(run(out, sizeof out, "index add -x %s/a.emb -m %s/e.gguf -i %s --input-format jsonl", t, t, path), 0);
+    /* add to an existing index: the same ids again are refused, or replaced with --upsert */
+    assert_int_equal(run(out, sizeof out, "index add -x %s/a.emb -m %s/e.gguf -i %s --input-format jsonl", t, t, path), 1);
+    assert_non_null(strstr(out, "id 100 is already in"));
+    assert_int_equal(run(out, sizeof out, "index add -x %s/a.emb -m %s/e.gguf -i %s --input-format jsonl --upsert", t, t, path), 0);
     assert_int_equal(run(out, sizeof out, "index info -x %s/a.emb", t), 0);
-    assert_non_null(strstr(out, "8 live"));
+    assert_non_null(strstr(out, "4 live, 4 deleted"));
     /* mismatches are refused with a reason */
     assert_int_equal(run(out, sizeof out, "search -x %s/a.emb -m %s/c.gguf -q x", t, t), 1);
     assert_non_null(strstr(out, "not an embedding model"));

@@ -195,7 +195,7 @@ static void test_flat_binary_exact(void **s)
     const int n = 9001, nq = 130, k = 7, bd = 200, nw = (bd + 63) / 64;
     float *data = clustered(n, bd, 30, 7), *q = near_queries(data, n, nq, bd);
     emb_index *x = build_d(IDX_FLAT, IDX_HAMMING, IDX_BIN, data, n, 1, 0, bd);
-    for (int64_t id = 5; id < n; id += 97) assert_int_equal(idx_delete(x, id), 0);
+    for (int64_t id = 5; id < n; id += 97) assert_int_equal(idx_delete(x, id, NULL, 0), 0);
     uint64_t *bits = calloc((size_t)(n + nq) * nw, 8);
     for (int i = 0; i < n + nq; i++)
         for (int d = 0; d < bd; d++)
@@ -314,7 +314,7 @@ static void test_hnsw_upper_beam(void **s)
     sp.ef_upper = -1;
     int64_t id;
     float sc;
-    assert_int_equal(idx_search(x, q, 1, 1, &sp, &id, &sc, 1, err, sizeof err), -1);
+    assert_int_equal(idx_search(x, q, 1, 1, &sp, &id, &sc, 1, err, sizeof err), IDX_ERR_ARG);
     assert_non_null(strstr(err, "ef_upper"));
     idx_free(x);
     free(data); free(q); free(truth);
@@ -366,7 +366,7 @@ static void test_hnsw_int8_refine(void **s)
     emb_index *xo = idx_open(path, err, sizeof err);
     assert_non_null(xo);
     assert_float_equal(search_recall(xo, q, truth, k, 64, 2), rr, 1e-12);
-    for (int i = 0; i < n; i += 3) assert_int_equal(idx_delete(xo, i), 0);
+    for (int i = 0; i < n; i += 3) assert_int_equal(idx_delete(xo, i, NULL, 0), 0);
     assert_int_equal(idx_compact(xo, 2, err, sizeof err), 0);
     for (int qi = 0; qi < 20; qi++) {
         assert_int_equal(idx_search(xo, q + qi * DIM, 1, k, NULL, got, sc, 1, err, sizeof err), 0);
@@ -411,9 +411,10 @@ static void test_delete_compact_texts(void **s)
         for (int i = 0; i < n; i++) { ids[i] = 1000000000000LL + i; snprintf(tb[i], 32, "doc %d", i); texts[i] = i % 7 ? tb[i] : NULL; }
         assert_int_equal(idx_add(x, data, ids, texts, (size_t)n / 2, 2, err, sizeof err), 0);
         assert_int_equal(idx_add(x, data + (size_t)n / 2 * DIM, ids + n / 2, texts + n / 2, (size_t)n / 2, 2, err, sizeof err), 0);
-        for (int i = 0; i < n; i += 3) assert_int_equal(idx_delete(x, ids[i]), 0);
-        assert_int_equal(idx_delete(x, ids[0]), -1); /* already gone */
-        assert_int_equal(idx_delete(x, 42), -1);
+        for (int i = 0; i < n; i += 3) assert_int_equal(idx_delete(x, ids[i], NULL, 0), 0);
+        assert_int_equal(idx_delete(x, ids[0], err, sizeof err), IDX_ERR_ARG); /* already gone */
+        assert_non_null(strstr(err, "no vector with id 1000000000000"));
+        assert_int_equal(idx_delete(x, 42, NULL, 0), IDX_ERR_ARG);
         int64_t *got = malloc(sizeof(int64_t) * NQ * k);
         float *sc = malloc(sizeof(float) * NQ * k);
         for (int round = 0; round < 2; round++) {
@@ -470,7 +471,7 @@ static void test_file_round_trip_and_corruption(void **s)
     float *sa = malloc(sizeof(float) * NQ * k), *sb = malloc(sizeof(float) * NQ * k);
     for (size_t c = 0; c < sizeof kinds / sizeof kinds[0]; c++) {
         emb_index *x = build(kinds[c].t, kinds[c].m, kinds[c].v, data, n, 2, kinds[c].rescore);
-        idx_delete(x, 17);
+        idx_delete(x, 17, NULL, 0);
         idx_set_meta(x, "model=test dim=64");
         assert_int_equal(idx_save(x, path, err, sizeof err), 0);
         emb_index *y = idx_open(path, err, sizeof err);
@@ -662,7 +663,7 @@ static void test_ivfpq(void **s)
     assert_int_equal(idx_search(x1, q, NQ, k, &sp, b, sb, 2, err, sizeof err), 0);
     assert_memory_equal(a, b, sizeof(int64_t) * NQ * k);
     /* delete, save, open */
-    for (int i = 0; i < n; i += 5) idx_delete(xr, i);
+    for (int i = 0; i < n; i += 5) idx_delete(xr, i, NULL, 0);
     char path[512];
     snprintf(path, sizeof path, "%s/ivf.emb", test_tmpdir());
     assert_int_equal(idx_save(xr, path, err, sizeof err), 0);
@@ -676,7 +677,7 @@ static void test_ivfpq(void **s)
     idx_params p = idx_default_params();
     emb_index *t = idx_create(IDX_IVFPQ, IDX_L2, IDX_F32, DIM, &p, err, sizeof err);
     int64_t id = 0;
-    assert_int_equal(idx_add(t, data, &id, NULL, 1, 1, err, sizeof err), -1);
+    assert_int_equal(idx_add(t, data, &id, NULL, 1, 1, err, sizeof err), IDX_ERR_ARG);
     assert_non_null(strstr(err, "at least"));
     p.pq_m = 7;
     assert_null(idx_create(IDX_IVFPQ, IDX_L2, IDX_F32, DIM, &p, err, sizeof err));
@@ -772,7 +773,7 @@ static void test_ivfpq4(void **s)
     /* 1 and 2 threads alike; delete, save, open alike */
     assert_int_equal(idx_search(x, q, NQ, k, &sp, b, sb, 1, err, sizeof err), 0);
     assert_memory_equal(a, b, sizeof(int64_t) * NQ * k);
-    for (int i = 0; i < n; i += 7) idx_delete(x, i);
+    for (int i = 0; i < n; i += 7) idx_delete(x, i, NULL, 0);
     char path[512], bad[512];
     snprintf(path, sizeof path, "%s/ivf4.emb", test_tmpdir());
     snprintf(bad, sizeof bad, "%s/ivf4bad.emb", test_tmpdir());
@@ -821,15 +822,15 @@ static void test_kmeans(void **s)
     int n = 5000, k = 32;
     float *data = clustered(n, DIM, 20, 7);
     float *c1 = malloc(sizeof(float) * k * DIM), *c2 = malloc(sizeof(float) * k * DIM);
-    double o1 = kmeans_train(data, (size_t)n, DIM, DIM, k, 10, 9, 1, c1);
-    double o2 = kmeans_train(data, (size_t)n, DIM, DIM, k, 10, 9, 2, c2);
+    double o1 = kmeans_train(data, (size_t)n, DIM, DIM, k, 10, 9, 1, c1, NULL, NULL);
+    double o2 = kmeans_train(data, (size_t)n, DIM, DIM, k, 10, 9, 2, c2, NULL, NULL);
     assert_memory_equal(c1, c2, sizeof(float) * k * DIM); /* deterministic for a seed */
-    double o0 = kmeans_train(data, (size_t)n, DIM, DIM, k, 0, 9, 1, c2); /* init only */
-    double oi = kmeans_train(data, (size_t)n, DIM, DIM, k, 1, 9, 1, c2);
+    double o0 = kmeans_train(data, (size_t)n, DIM, DIM, k, 0, 9, 1, c2, NULL, NULL); /* init only */
+    double oi = kmeans_train(data, (size_t)n, DIM, DIM, k, 1, 9, 1, c2, NULL, NULL);
     printf("kmeans objective: 1 iteration %.5f, 10 iterations %.5f\n", oi, o1);
     assert_true(o1 <= oi + 1e-9 && o1 == o2);
     (void)o0;
-    assert_true(kmeans_train(data, 3, DIM, DIM, 4, 5, 1, 1, c2) < 0); /* more clusters than points */
+    assert_true(kmeans_train(data, 3, DIM, DIM, 4, 5, 1, 1, c2, NULL, NULL) < 0); /* more clusters than points */
     free(data); free(c1); free(c2);
 }
 
@@ -848,13 +849,17 @@ static void test_bad_arguments(void **s)
     float v[4] = {1, NAN, 0, 0};
     int64_t id = 1, out;
     float sc;
-    assert_int_equal(idx_add(x, v, &id, NULL, 1, 1, err, sizeof err), -1);
+    assert_int_equal(idx_add(x, v, &id, NULL, 1, 1, err, sizeof err), IDX_ERR_ARG);
     assert_non_null(strstr(err, "non-finite"));
+    /* a non-finite query is refused (it would reach float-to-int conversions) */
+    assert_int_equal(idx_search(x, v, 1, 1, NULL, &out, &sc, 1, err, sizeof err), IDX_ERR_ARG);
+    assert_non_null(strstr(err, "query 0 has a non-finite component"));
+    v[1] = 0;
     assert_int_equal(idx_search(x, v, 1, 1, NULL, &out, &sc, 1, err, sizeof err), 0); /* empty index */
     assert_int_equal(out, -1);
-    assert_int_equal(idx_search(x, v, 1, 0, NULL, &out, &sc, 1, err, sizeof err), -1);
+    assert_int_equal(idx_search(x, v, 1, 0, NULL, &out, &sc, 1, err, sizeof err), IDX_ERR_ARG);
     idx_type t; idx_metric m; idx_vec vv;
-    assert_int_equal(idx_parse_names("annoy", NULL, NULL, &t, &m, &vv, err, sizeof err), -1);
+    assert_int_equal(idx_parse_names("annoy", NULL, NULL, &t, &m, &vv, err, sizeof err), IDX_ERR_ARG);
     assert_non_null(strstr(err, "unknown index type"));
     idx_free(x);
 }

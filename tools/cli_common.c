@@ -83,7 +83,7 @@ static char *dup_bytes(const char *s, size_t n)
     return p;
 }
 
-static int push(cli_inputs *in, char *text, size_t tlen, char *pair, size_t plen)
+static int push(cli_inputs *in, char *text, size_t tlen, char *pair, size_t plen, long lineno)
 {
     if (in->n == in->cap) {
         int nc = in->cap ? in->cap * 2 : 64;
@@ -97,7 +97,11 @@ static int push(cli_inputs *in, char *text, size_t tlen, char *pair, size_t plen
         if (pl) in->pair_len = pl;
         int64_t *id = realloc(in->id, (size_t)nc * sizeof *id);
         if (id) in->id = id;
-        if (!t || !p || !tl || !pl || !id) return -1;
+        unsigned char *ig = realloc(in->id_given, (size_t)nc);
+        if (ig) in->id_given = ig;
+        long *ln = realloc(in->line, (size_t)nc * sizeof *ln);
+        if (ln) in->line = ln;
+        if (!t || !p || !tl || !pl || !id || !ig || !ln) return -1;
         in->cap = nc;
     }
     in->text[in->n] = text;
@@ -105,6 +109,8 @@ static int push(cli_inputs *in, char *text, size_t tlen, char *pair, size_t plen
     in->pair[in->n] = pair;
     in->pair_len[in->n] = plen;
     in->id[in->n] = in->n;
+    in->id_given[in->n] = 0;
+    in->line[in->n] = lineno;
     in->n++;
     return 0;
 }
@@ -116,26 +122,27 @@ static int parse_jsonl(cli_inputs *in, const char *line, size_t len, long lineno
     json_value *v = json_parse(line, len, why, sizeof why);
     if (!v) return cli_err("%s:%ld: %s", where, lineno, why);
     int rc = -1;
+    long long id = 0;
     const json_value *t = json_object_get(v, "text");
     const json_value *p = json_object_get(v, "text_pair");
     const json_value *idv = json_object_get(v, "id");
     if (json_type_of(v) != JSON_OBJECT) cli_err("%s:%ld: expected a JSON object", where, lineno);
-    else if (!t || json_type_of(t) != JSON_STRING) cli_err("%s:%ld: missing string field \"text\"", where, lineno);
+    else if (!t) cli_err("%s:%ld: missing field \"text\"", where, lineno);
+    else if (json_type_of(t) != JSON_STRING) cli_err("%s:%ld: \"text\" must be a string", where, lineno);
     else if (p && json_type_of(p) != JSON_STRING && json_type_of(p) != JSON_NULL)
         cli_err("%s:%ld: \"text_pair\" must be a string or null", where, lineno);
-    else if (idv && (json_type_of(idv) != JSON_NUMBER || !(fabs(json_number(idv)) <= 9007199254740992.0) ||
-                     json_number(idv) != (double)(int64_t)json_number(idv)))
-        cli_err("%s:%ld: \"id\" must be an integer (|id| <= 2^53)", where, lineno);
+    else if (idv && (!json_integer(idv, &id) || id < 0))
+        cli_err("%s:%ld: \"id\" must be an integer 0 .. 9223372036854775807 (2^63-1, no fraction or exponent)", where, lineno);
     else {
         size_t tl, pl = 0;
         const char *ts = json_string(t, &tl), *ps = NULL;
         if (p && json_type_of(p) == JSON_STRING) ps = json_string(p, &pl);
         char *td = dup_bytes(ts, tl), *pd = ps ? dup_bytes(ps, pl) : NULL;
-        if (!td || (ps && !pd) || push(in, td, tl, pd, pl) != 0) {
+        if (!td || (ps && !pd) || push(in, td, tl, pd, pl, lineno) != 0) {
             free(td); free(pd);
             cli_err("out of memory reading inputs");
         } else {
-            if (idv) in->id[in->n - 1] = (int64_t)json_number(idv);
+            if (idv) { in->id[in->n - 1] = (int64_t)id; in->id_given[in->n - 1] = 1; }
             rc = 0;
         }
     }
@@ -147,6 +154,7 @@ int cli_inputs_read(const char *path, cli_input_format fmt, cli_inputs *in)
 {
     memset(in, 0, sizeof *in);
     const char *where = (!path || strcmp(path, "-") == 0) ? "<stdin>" : path;
+    snprintf(in->src, sizeof in->src, "%s", where);
     FILE *f = (!path || strcmp(path, "-") == 0) ? stdin : fopen(path, "rb");
     if (!f) return cli_err("cannot open %s: %s", path, strerror(errno));
     char *line = NULL;
@@ -166,7 +174,7 @@ int cli_inputs_read(const char *path, cli_input_format fmt, cli_inputs *in)
             if (parse_jsonl(in, line, len, lineno, where) != 0) { rc = -1; break; }
         } else {
             char *t = dup_bytes(line, len);
-            if (!t || push(in, t, len, NULL, 0) != 0) { free(t); rc = cli_err("out of memory reading inputs"); break; }
+            if (!t || push(in, t, len, NULL, 0, lineno) != 0) { free(t); rc = cli_err("out of memory reading inputs"); break; }
         }
     }
     if (rc == 0 && ferror(f)) rc = cli_err("error reading %s: %s", where, strerror(errno));
@@ -176,10 +184,16 @@ int cli_inputs_read(const char *path, cli_input_format fmt, cli_inputs *in)
     return rc;
 }
 
+const char *cli_input_where(const cli_inputs *in, int i, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s:%ld", in->src, i >= 0 && i < in->n ? in->line[i] : 0L);
+    return buf;
+}
+
 void cli_inputs_free(cli_inputs *in)
 {
     for (int i = 0; i < in->n; i++) { free(in->text[i]); free(in->pair[i]); }
-    free(in->text); free(in->pair); free(in->text_len); free(in->pair_len); free(in->id);
+    free(in->text); free(in->pair); free(in->text_len); free(in->pair_len); free(in->id); free(in->id_given); free(in->line);
     memset(in, 0, sizeof *in);
 }
 

@@ -16,7 +16,10 @@ typedef struct {
     int n, cap;
     char **text, **pair;
     size_t *text_len, *pair_len;
-    int64_t *id;      /* JSONL "id" (integer) when given, else the input index */
+    int64_t *id;      /* JSONL "id" (integer 0 .. 2^63-1) when given, else the input index */
+    unsigned char *id_given; /* 1 where the input gave its id */
+    long *line;       /* line of the input in its file, from 1 */
+    char src[256];    /* the file's name, or <stdin> */
 } cli_inputs;
 
 /* Reads every input from path ("-" or NULL = stdin).  Lines: one text per
@@ -25,6 +28,8 @@ typedef struct {
  * or -1 after printing "ember: <where>: <why>" to stderr. */
 int cli_inputs_read(const char *path, cli_input_format fmt, cli_inputs *in);
 void cli_inputs_free(cli_inputs *in);
+/* "<file>:<line>" of input i (lines count from 1), for messages; buf returned. */
+const char *cli_input_where(const cli_inputs *in, int i, char *buf, size_t cap);
 int cli_parse_input_format(const char *s, cli_input_format *fmt);
 
 void cli_json_string(FILE *f, const char *s, size_t len);

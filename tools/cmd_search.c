@@ -27,9 +27,13 @@ static const char *USAGE =
     "  --nprobe N              IVF-PQ lists to visit (default 16)\n"
     "  --refine-factor N       IVF-PQ + refine: candidates per hit (default 4)\n"
     "  --rerank CROSS.gguf     rerank with a cross-encoder: takes the index's top\n"
-    "                          --candidates K (default 50) and prints the best --top N\n"
-    "                          (default k) with \"rerank_logit\" and \"rerank_score\"\n"
-    "  -t, --threads N         threads\n";
+    "                          --candidates K (default 50, or N if more) and prints the\n"
+    "                          best --top N (default k) with \"rerank_logit\" and\n"
+    "                          \"rerank_score\"; N more than K is refused\n"
+    "  -t, --threads N         threads\n"
+    "\n"
+    "An option the index does not use (--ef on a flat index, --nprobe on HNSW, ...)\n"
+    "is reported on stderr; --top and --candidates without --rerank are refused.\n";
 
 typedef struct { int64_t id; float score, logit; const char *text; size_t len; } hit;
 
@@ -40,10 +44,31 @@ static int by_logit(const void *a, const void *b)
     return 0;
 }
 
+/* One line for each search option this index does not use (the hits are
+ * still the k asked for). */
+static void warn_unused(const char *xpath, const idx_info *xi, int ef, int ef_upper, int rmult, int nprobe, int rfac, int want)
+{
+    const char *what = idx_type_name(xi->type);
+    if (xi->type != IDX_HNSW && (ef || ef_upper))
+        fprintf(stderr, "ember: warning: %s applies to HNSW indexes; %s is %s: ignored\n", ef ? "--ef" : "--ef-upper", xpath, what);
+    int kk = xi->vec == IDX_BIN && xi->rescore ? want * (rmult ? rmult : 4) : want;
+    if (xi->type == IDX_HNSW && ef && ef < kk)
+        fprintf(stderr, "ember: warning: --ef %d is less than the %d candidates searched: the beam is %d\n", ef, kk, kk);
+    if (xi->type != IDX_IVFPQ && nprobe)
+        fprintf(stderr, "ember: warning: --nprobe applies to IVF-PQ indexes; %s is %s: ignored\n", xpath, what);
+    if (xi->type == IDX_IVFPQ && nprobe > xi->nlist)
+        fprintf(stderr, "ember: warning: --nprobe %d: %s has %d lists, all are visited\n", nprobe, xpath, xi->nlist);
+    if (rfac && !(xi->type == IDX_IVFPQ && xi->refine))
+        fprintf(stderr, "ember: warning: --refine-factor applies to IVF-PQ indexes built with --refine; %s is not: ignored\n", xpath);
+    if (rmult && !(xi->vec == IDX_BIN && xi->rescore))
+        fprintf(stderr, "ember: warning: --rescore-mult applies to binary indexes built with --rescore; %s is not: ignored\n", xpath);
+}
+
 int cmd_search(int argc, char **argv)
 {
     const char *xpath = NULL, *model = NULL, *query = NULL, *cross = NULL;
     int k = 10, ef = 0, ef_upper = 0, cand = 50, top = 0, threads = 0, rmult = 4, nprobe = 16, rfac = 4;
+    int cand_given = 0, rmult_given = 0, nprobe_given = 0, rfac_given = 0; /* ef, ef_upper, top: 0 when not given */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(USAGE, stdout); return 0; }
@@ -56,15 +81,29 @@ int cmd_search(int argc, char **argv)
         else if (!strcmp(a, "-k")) { if (cli_parse_int(a, v, 1, 100000, &k)) return 2; }
         else if (!strcmp(a, "--ef")) { if (cli_parse_int(a, v, 1, 100000, &ef)) return 2; }
         else if (!strcmp(a, "--ef-upper")) { if (cli_parse_int(a, v, 1, 100000, &ef_upper)) return 2; }
-        else if (!strcmp(a, "--candidates")) { if (cli_parse_int(a, v, 1, 100000, &cand)) return 2; }
+        else if (!strcmp(a, "--candidates")) { cand_given = 1; if (cli_parse_int(a, v, 1, 100000, &cand)) return 2; }
         else if (!strcmp(a, "--top")) { if (cli_parse_int(a, v, 1, 100000, &top)) return 2; }
-        else if (!strcmp(a, "--rescore-mult")) { if (cli_parse_int(a, v, 1, 1000, &rmult)) return 2; }
-        else if (!strcmp(a, "--nprobe")) { if (cli_parse_int(a, v, 1, 65536, &nprobe)) return 2; }
-        else if (!strcmp(a, "--refine-factor")) { if (cli_parse_int(a, v, 1, 1000, &rfac)) return 2; }
+        else if (!strcmp(a, "--rescore-mult")) { rmult_given = 1; if (cli_parse_int(a, v, 1, 1000, &rmult)) return 2; }
+        else if (!strcmp(a, "--nprobe")) { nprobe_given = 1; if (cli_parse_int(a, v, 1, 65536, &nprobe)) return 2; }
+        else if (!strcmp(a, "--refine-factor")) { rfac_given = 1; if (cli_parse_int(a, v, 1, 1000, &rfac)) return 2; }
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { if (cli_parse_int(a, v, 1, 1024, &threads)) return 2; }
         else { cli_err("search: unknown option '%s' (see ember search --help)", a); return 2; }
     }
     if (!xpath || !model || !query) { cli_err("search: -x INDEX.emb, -m MODEL.gguf and -q QUERY are required"); return 2; }
+    /* options that would do nothing: refused when the output would not be
+     * what was asked, warned about (after the index is open) when it is */
+    if (!cross && (top || cand_given)) {
+        cli_err("search: %s belongs to --rerank (without it, -k N says how many hits)", top ? "--top" : "--candidates");
+        return 2;
+    }
+    /* hits searched: with --rerank, --candidates as given, or by default
+     * 50 or as many as are printed, whichever is more */
+    const int shown = top ? top : k;
+    const int want = !cross ? k : cand_given ? cand : cand > shown ? cand : shown;
+    if (cross && shown > want) {
+        cli_err("search: %s %d is more than the %d candidates reranked (--candidates)", top ? "--top" : "-k", shown, want);
+        return 2;
+    }
     char err[512];
     int rc = 1;
     emb_index *x = idx_open(xpath, err, sizeof err);
@@ -82,6 +121,7 @@ int cmd_search(int argc, char **argv)
     idx_info xi;
     idx_get_info(x, &xi);
     if (info.kind != EMBER_KIND_EMBEDDER) { cli_err("search: %s is not an embedding model", model); goto done; }
+    warn_unused(xpath, &xi, ef, ef_upper, rmult_given ? rmult : 0, nprobe_given ? nprobe : 0, rfac_given, want);
     if (info.dim != xi.dim) {
         cli_err("search: %s holds %d-dimensional vectors (%s) but %s gives %d: use the model the index was built with",
                 xpath, xi.dim, idx_meta(x), model, info.dim);
@@ -94,7 +134,6 @@ int cmd_search(int argc, char **argv)
     qv = malloc((size_t)info.dim * sizeof(float));
     if (!c || !qv) { cli_err("%s", c ? "out of memory" : err); goto done; }
     if (ember_embed(c, &query, NULL, 1, 0, qv) != EMBER_OK) { cli_err("search: %s", ember_ctx_error(c)); goto done; }
-    int want = cross ? (cand > k ? cand : k) : k;
     ids = malloc((size_t)want * sizeof *ids);
     scores = malloc((size_t)want * sizeof *scores);
     hits = calloc((size_t)want, sizeof *hits);
@@ -113,6 +152,14 @@ int cmd_search(int argc, char **argv)
         hits[nh].text = idx_text(x, ids[i], &hits[nh].len);
         nh++;
     }
+    for (int i = 0; i < nh; i++)
+        for (int j = 0; j < i; j++)
+            if (hits[i].id == hits[j].id) {
+                fprintf(stderr, "ember: warning: id %lld is held by more than one vector of %s (written before ids were unique): "
+                        "its text is the newest one's; ember index info counts them\n", (long long)hits[i].id, xpath);
+                i = nh;
+                break;
+            }
     int show = nh < k ? nh : k;
     if (cross) {
         cm = ember_model_load(cross, err, sizeof err);
@@ -135,8 +182,7 @@ int cmd_search(int argc, char **argv)
         if (ember_rerank(cc, query, strlen(query), docs, dlens, nh, logits) != EMBER_OK) { cli_err("rerank: %s", ember_ctx_error(cc)); goto done; }
         for (int i = 0; i < nh; i++) hits[i].logit = logits[i];
         qsort(hits, (size_t)nh, sizeof *hits, by_logit);
-        int t = top ? top : k;
-        show = nh < t ? nh : t;
+        show = nh < shown ? nh : shown;
     }
     for (int i = 0; i < show; i++) {
         printf("{\"id\": %lld, \"score\": ", (long long)hits[i].id);

@@ -12,6 +12,8 @@ struct json_value {
     int type;
     int b;
     double num;
+    int is_int;         /* a number written as an integer within int64: its exact value in inum */
+    long long inum;
     char *s;            /* string value */
     size_t slen;
     json_value **items; /* array elements / object values */
@@ -210,7 +212,7 @@ bad:
     return -1;
 }
 
-static int parse_number(parser *ps, double *out)
+static int parse_number(parser *ps, double *out, int *is_int, long long *inum)
 {
     const unsigned char *s = ps->p, *q = ps->p;
     if (q < ps->end && *q == '-') q++;
@@ -236,6 +238,13 @@ static int parse_number(parser *ps, double *out)
     memcpy(buf, s, n);
     buf[n] = '\0';
     *out = strtod(buf, NULL);
+    /* integers are also read exactly: a double holds only 53 bits of one */
+    *is_int = 0;
+    if (!memchr(buf, '.', n) && !memchr(buf, 'e', n) && !memchr(buf, 'E', n)) {
+        errno = 0;
+        long long v = strtoll(buf, NULL, 10);
+        if (errno == 0) { *is_int = 1; *inum = v; }
+    }
     if (buf != tmp) free(buf);
     ps->p = q;
     return 0;
@@ -330,7 +339,7 @@ static json_value *parse_value(parser *ps, int depth)
     if (c == '-' || (c >= '0' && c <= '9')) {
         v = new_value(ps, JSON_NUMBER);
         if (!v) return NULL;
-        if (parse_number(ps, &v->num)) goto bad;
+        if (parse_number(ps, &v->num, &v->is_int, &v->inum)) goto bad;
         return v;
     }
     fail(ps, "unexpected character '%c'", c >= 0x20 && c < 0x7F ? (char)c : '?');
@@ -372,6 +381,12 @@ const char *json_string(const json_value *v, size_t *len)
 }
 
 double json_number(const json_value *v) { return v && v->type == JSON_NUMBER ? v->num : 0; }
+int json_integer(const json_value *v, long long *out)
+{
+    if (!v || v->type != JSON_NUMBER || !v->is_int) return 0;
+    *out = v->inum;
+    return 1;
+}
 int json_bool(const json_value *v) { return v && v->type == JSON_BOOL && v->b; }
 size_t json_array_len(const json_value *v) { return v && v->type == JSON_ARRAY ? v->n : 0; }
 const json_value *json_array_at(const json_value *v, size_t i)

@@ -22,6 +22,9 @@ const json_value *json_object_get(const json_value *obj, const char *key);
 /* NUL-terminated, but may hold NULs from \u0000: use len.  NULL if not a string. */
 const char *json_string(const json_value *v, size_t *len);
 double json_number(const json_value *v);               /* 0 if not a number */
+/* 1 and the exact value in *out when v is a number written as an integer
+ * (no fraction, no exponent) within the range of long long; else 0. */
+int json_integer(const json_value *v, long long *out);
 int json_bool(const json_value *v);                    /* 1 only for true */
 size_t json_array_len(const json_value *v);            /* 0 if not an array */
 const json_value *json_array_at(const json_value *v, size_t i);
