@@ -11,7 +11,7 @@ OPENMP  ?= -fopenmp
 # required flags are appended even when CFLAGS is given on the command line
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC $(if $(OPENMP),$(OPENMP),-Wno-unknown-pragmas) -Iinclude -I.
 LDLIBS  += -lm $(OPENMP)
-SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 ARCH := $(shell uname -m)
 # LAYERS / TOOLS_DIRS can be narrowed to build one layer while others are mid-edit:

@@ -290,6 +290,12 @@ static int parse(gguf_file *f, char *err, size_t errlen)
             return fail(&c, "tensor %s: data [%llu, +%llu) lies outside the file (data section has %llu bytes)", t->name,
                         (unsigned long long)off, (unsigned long long)t->nbytes, (unsigned long long)(f->size - f->data_start));
         }
+        /* the kernels load whole elements: the map is page-aligned, so an
+         * alignment below the element size (general.alignment 2 with f32)
+         * could leave a tensor's elements straddling their natural bounds */
+        if ((f->data_start + off) % type_size(t->type))
+            return fail(&c, "tensor %s: data at byte %llu is not aligned to its %llu-byte elements", t->name,
+                        (unsigned long long)(f->data_start + off), (unsigned long long)type_size(t->type));
         t->data = f->map + f->data_start + off;
     }
     if (f->n_tensors > 1) {

@@ -503,6 +503,14 @@ static void test_bad_tensors(void **state)
     bb_tensor(&b, "a32", 1, ne, GGML_TYPE_F32, 32);
     bb_data(&b, 64, 128);
     expect_refused(b.b, b.n, "not aligned to 64");
+    /* alignment 2 (a fuzzing find): offsets 0 and 34 are both legal, but 34
+     * bytes apart one of the two f32 tensors starts off its 4-byte grid */
+    bb_head(&b, 3, 2, 1);
+    bb_kv_u32(&b, "general.alignment", 2);
+    bb_tensor(&b, "e0", 2, ne, GGML_TYPE_F32, 0);
+    bb_tensor(&b, "e1", 2, ne, GGML_TYPE_F32, 34);
+    bb_data(&b, 2, 66);
+    expect_refused(b.b, b.n, "not aligned to its 4-byte elements");
 }
 
 /* Every prefix of a valid file is refused without crashing; random byte
