@@ -8,6 +8,7 @@
 #   FUZZ_S     seconds per harness (default 30 when CI=true, else 5)
 #   FUZZ_JOBS  harnesses run at once (default 2 when CI=true, else 1)
 #   FUZZ_ONLY  harness names to run (default: all), e.g. "config jsonl"
+#   FUZZ_RUNS  stop each harness after this many executions (FUZZ_S still caps the time)
 # New inputs accumulate in build-fuzz/corpus/<harness>/; crash inputs land in
 # build-fuzz/crashes/<harness>/, logs in build-fuzz/logs/.
 cd "$(dirname "$0")/../.." || exit 1
@@ -88,12 +89,13 @@ run_one() {
     mkdir -p $B/corpus/$h $B/crashes/$h
     dict=""; [ "$3" != - ] && dict="-dict=$3"
     log=$B/logs/fuzz-$h.log
-    $B/fuzz/fuzz_$h -max_total_time="$FUZZ_S" $LIMITS -max_len="$2" $dict $4 -print_final_stats=1 \
+    $B/fuzz/fuzz_$h -max_total_time="$FUZZ_S" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} $LIMITS -max_len="$2" $dict $4 -print_final_stats=1 \
         -artifact_prefix=$B/crashes/$h/ $B/corpus/$h $S/$1 >"$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     if [ $rc -eq 0 ]; then
-        echo "fuzz_$h: ${execs:-?} executions in $FUZZ_S s, nothing found ($(ls $B/corpus/$h | wc -l) corpus files)"
+        secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
+        echo "fuzz_$h: ${execs:-?} executions in ${secs:-$FUZZ_S} s, nothing found ($(ls $B/corpus/$h | wc -l) corpus files)"
     else
         echo "fuzz_$h: FOUND a crash after ${execs:-?} executions: $(grep -m1 -E '^SUMMARY|FUZZ CHECK FAILED|ERROR: libFuzzer' "$log")"
         echo "    input: $(sed -n 's/.*Test unit written to //p' "$log" | head -1)   log: $log"
