@@ -54,10 +54,16 @@ static void index_crc_fixup(uint8_t *buf, size_t size)
 /* ---- end of the CRC fix-up ---- */
 #endif
 
-/* Deterministic, varied vectors: the harness needs no randomness of its own. */
-static void fill(float *v, size_t n, float phase)
+/* Deterministic vectors (the harness needs no randomness of its own): the
+ * first varied, the second all zeros (a zero vector meets a zero offset or
+ * scale in a file's quantizer exactly), the third varied again. */
+static void fill(float *v, int rows, int dim, float phase)
 {
-    for (size_t i = 0; i < n; i++) v[i] = sinf(phase + 0.7f * (float)i) + (i % 5 == 0 ? -0.25f : 0.1f);
+    for (int r = 0; r < rows; r++)
+        for (int d = 0; d < dim; d++) {
+            size_t i = (size_t)r * (size_t)dim + (size_t)d;
+            v[i] = r == 1 ? 0.0f : sinf(phase + 0.7f * (float)i) + (d % 5 == 0 ? -0.25f : 0.1f);
+        }
 }
 
 static void search_and_read(const ember_index *x, int dim, int k, const ember_search_params *sp)
@@ -66,7 +72,7 @@ static void search_and_read(const ember_index *x, int dim, int k, const ember_se
     int64_t ids[2 * 8];
     float scores[2 * 8];
     FUZZ_CHECK(q != NULL, "out of memory for 2 x %d floats", dim);
-    fill(q, 2 * (size_t)dim, 0.3f);
+    fill(q, 2, dim, 0.3f);
     char err[256];
     if (ember_index_search(x, q, 2, k, sp, ids, scores, 1, err, sizeof err) == EMBER_OK) {
         for (int i = 0; i < 2 * k; i++) {
@@ -111,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     enum { N_ADD = 3 };
     float *v = malloc(N_ADD * (size_t)dim * sizeof *v);
     FUZZ_CHECK(v != NULL, "out of memory for %d x %d floats", N_ADD, dim);
-    fill(v, N_ADD * (size_t)dim, 1.1f);
+    fill(v, N_ADD, dim, 1.1f);
     const int64_t add_ids[N_ADD] = { 1000001, 1000002, -7 };
     const char *const texts[N_ADD] = { "added one", NULL, "" };
     if (ember_index_add(x, v, add_ids, texts, N_ADD, 1) == EMBER_OK) {
