@@ -70,17 +70,20 @@ fail=0
 for h in $ONLY; do
     set -- $(opts $h)
     n=0; bad=0
+    rm -f $B/logs/regress-$h.why
     for f in "$FIX/crashes/$h"/* "tests/fuzz/crashes/$h"/*; do
         [ -f "$f" ] && [ "$(basename "$f")" != README.md ] || continue
         n=$((n + 1))
         log=$B/logs/regress-$h-$(basename "$f").log
         if ! $B/fuzz/fuzz_$h $LIMITS $4 "$f" >"$log" 2>&1; then
             bad=$((bad + 1))
-            echo "fuzz_$h: crash input $f FAILS: $(grep -m1 -E '^SUMMARY|FUZZ CHECK FAILED|ERROR: libFuzzer' "$log") (log: $log)"
+            grep -m1 -E '^SUMMARY|FUZZ CHECK FAILED|ERROR: libFuzzer' "$log" | sed 's/ (.*BuildId[^)]*)//; s/ *$//' >> $B/logs/regress-$h.why
         fi
     done
-    [ $n -gt 0 ] && echo "fuzz_$h: $((n - bad)) of $n saved crash inputs pass"
-    [ $bad -eq 0 ] || fail=1
+    [ $n -eq 0 ] && continue
+    echo "fuzz_$h: $((n - bad)) of $n saved crash inputs pass"
+    # one line per distinct failure (the logs name the inputs: $B/logs/regress-$h-*.log)
+    [ $bad -eq 0 ] || { sort $B/logs/regress-$h.why | uniq -c | sed 's/^ */    /'; fail=1; }
 done
 
 run_one() {
