@@ -98,10 +98,10 @@ check-deps:
 
 # Every suite runs even if one fails; the exit status says whether all passed.
 test: check-deps all $(TEST_BIN)
-	@EMBER_BIN=$(BUILD)/ember sh tests/run_all.sh $(TEST_BIN)
+	@EMBER_BIN=$(BUILD)/ember sh tests/run_all.sh $(TEST_BIN); s=$$?; $(FUZZ_STAGE) || s=1; exit $$s
 
 sanitize:
-	$(MAKE) BUILD=build-san CFLAGS="$(SAN_FLAGS)" LDLIBS="-lm $(OPENMP) -fsanitize=address,undefined" test
+	$(MAKE) BUILD=build-san CFLAGS="$(SAN_FLAGS)" LDLIBS="-lm $(OPENMP) -fsanitize=address,undefined" FUZZ_STAGE=true test
 
 # ThreadSanitizer over the whole suite: clang with LLVM's OpenMP runtime and
 # its Archer tool, which tells TSan about OpenMP's own synchronisation
@@ -111,7 +111,7 @@ ARCHER := $(firstword $(wildcard /usr/lib/llvm-*/lib/libarcher.so))
 tsan:
 	@[ -n "$(ARCHER)" ] && command -v $(TSAN_CC) >/dev/null || { echo "make tsan needs clang and LLVM's OpenMP (libarcher.so): apt-get install clang libomp-dev" >&2; exit 2; }
 	OMP_TOOL_LIBRARIES=$(ARCHER) TSAN_OPTIONS="ignore_noninstrumented_modules=1 $(TSAN_OPTIONS)" \
-	$(MAKE) BUILD=build-tsan CC=$(TSAN_CC) CFLAGS="-O1 -g -fsanitize=thread" LDLIBS="-lm $(OPENMP) -fsanitize=thread" test
+	$(MAKE) BUILD=build-tsan CC=$(TSAN_CC) CFLAGS="-O1 -g -fsanitize=thread" LDLIBS="-lm $(OPENMP) -fsanitize=thread" FUZZ_STAGE=true test
 
 demo: all
 	@sh tools/demo.sh
@@ -122,9 +122,12 @@ check-arm64:
 	@sh tools/check_arm64.sh
 
 clean:
-	rm -rf build build-san build-tsan build-arm64 ember
+	rm -rf build build-san build-tsan build-arm64 build-fuzz ember
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# make fuzz (libFuzzer harnesses, tests/fuzz/), also the last stage of make test
+include tests/fuzz/fuzz.mk
 
 # Benchmarks (not part of `make test`): ember vs scalar, ONNX Runtime, OpenBLAS.
 bench: all $(BUILD)/bench/bench_embed
