@@ -278,6 +278,11 @@ emb_index *idx_open(const char *path, char *err, size_t errlen)
         if (x->text_off[i + 1] < x->text_off[i] || x->text_off[i + 1] > x->text_len) FAIL("%s: text offsets out of order at vector %llu", path, (unsigned long long)i);
     }
     if (x->text_off[0] != 0) FAIL("%s: text offsets do not start at 0", path);
+    /* the next add appends at text_len: offsets ending short of it would
+     * give the new vector the stale bytes between (a fuzzing find) */
+    if (x->text_off[n] != x->text_len)
+        FAIL("%s: text offsets end at %llu, the text section holds %llu bytes", path, (unsigned long long)x->text_off[n],
+             (unsigned long long)x->text_len);
     if (dead != h.n_deleted) FAIL("%s: %zu tombstones but the header says %llu", path, dead, (unsigned long long)h.n_deleted);
     x->n_deleted = dead;
     /* floats are checked as ints are: a NaN or an infinity from a file

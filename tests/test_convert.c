@@ -570,6 +570,23 @@ static void test_refusals(void **state)
     dir = make_synth("vocab", "BertModel", MUT_NONE, 0);
     write_text(dir, "vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n");
     expect_convert_error(dir, "vocab_size");
+    /* fuzzing finds: a size beyond int64 (its cast was undefined: UBSan), and
+     * an eps that float32 turns into 0, or 1: both written, then refused by
+     * the loader; the converter refuses them itself now */
+    static const struct { const char *from, *to, *word; } bad[] = {
+        {"\"vocab_size\": ", "\"vocab_size\": 1e308, \"x\": ", "vocab_size"},
+        {"\"layer_norm_eps\": 1e-12", "\"layer_norm_eps\": 1e-52", "layer_norm_eps"},
+        {"\"layer_norm_eps\": 1e-12", "\"layer_norm_eps\": 1", "layer_norm_eps"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        dir = make_synth("badcfg", "BertModel", MUT_NONE, 0);
+        char cfg[1200];
+        const char *base = synth_config("BertModel"), *at = strstr(base, bad[i].from);
+        assert_non_null(at);
+        snprintf(cfg, sizeof cfg, "%.*s%s%s", (int)(at - base), base, bad[i].to, at + strlen(bad[i].from));
+        write_text(dir, "config.json", cfg);
+        expect_convert_error(dir, bad[i].word);
+    }
 }
 
 static void test_corrupt_safetensors(void **state)

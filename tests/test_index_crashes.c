@@ -1,4 +1,5 @@
-/* Regression inputs found by fuzzing (shared fixtures crashes/index/): each
+/* Regression inputs found by fuzzing (shared fixtures crashes/index/ and the
+ * project's tests/fuzz/crashes/index/): each
  * file has its checksums recomputed as the fuzz harness did, then goes
  * through the harness's sequence on the public API (open, info, search two
  * queries, text look-ups, add a few vectors, delete, compact, save).  Each
@@ -73,8 +74,14 @@ static int exercise(const char *path, const char *name, const char *saved)
     (void)ember_index_text(x, 0, &len);
     (void)ember_index_text(x, INT64_MAX, &len);
     int64_t add_ids[3] = {900000001, 900000002, 900000003};
-    st = ember_index_add(x, q + dim, add_ids, NULL, 3, 1);
+    static const char *const add_texts[3] = {"added one", "added two", "added three"};
+    st = ember_index_add(x, q + dim, add_ids, add_texts, 3, 1);
     if (st != EMBER_OK && !ember_index_error(x)[0]) fail_msg("%s: add failed without a message", name);
+    for (int j = 0; j < 3 && st == EMBER_OK; j++) {
+        const char *t = ember_index_text(x, add_ids[j], &len);
+        if (!t || len != strlen(add_texts[j]) || memcmp(t, add_texts[j], len) != 0)
+            fail_msg("%s: the text of the vector just added is \"%.*s\", not \"%s\"", name, t ? (int)len : 6, t ? t : "(none)", add_texts[j]);
+    }
     if (st == EMBER_OK && ember_index_delete(x, add_ids[1]) != EMBER_OK)
         fail_msg("%s: the id just added cannot be deleted: %s", name, ember_index_error(x));
     if (ember_index_compact(x, 1) != EMBER_OK && !ember_index_error(x)[0]) fail_msg("%s: compact failed without a message", name);
@@ -91,11 +98,9 @@ static int exercise(const char *path, const char *name, const char *saved)
     return 1;
 }
 
-static void test_crash_inputs(void **s)
+/* Every file of one folder through the sequence; how many there were. */
+static int run_folder(const char *dir)
 {
-    (void)s;
-    char dir[1024];
-    if (!fixture_path(dir, sizeof dir, "crashes/index")) { skip(); return; }
     DIR *d = opendir(dir);
     assert_non_null(d);
     char path[1024], saved[1024];
@@ -117,12 +122,22 @@ static void test_crash_inputs(void **s)
         files++;
     }
     closedir(d);
-    printf("%d crash inputs, %d opened\n", files, opened);
-    assert_true(files > 0);
+    printf("%s: %d crash inputs, %d opened\n", dir, files, opened);
+    return files;
+}
+
+/* the shared finds, then the project's own (tests/fuzz/crashes/index) */
+static void test_crash_inputs(void **s)
+{
+    (void)s;
+    assert_true(run_folder("tests/fuzz/crashes/index") > 0);
+    char dir[1024];
+    if (!fixture_path(dir, sizeof dir, "crashes/index")) { skip(); return; }
+    assert_true(run_folder(dir) > 0);
 }
 
 /* Section kinds of the file format (index/file.c) */
-enum { S_CODES = 1, S_IDS = 2, S_DELETED = 3, S_CALIB = 6, S_NORMS = 7, S_CENTROIDS = 13, S_PQ = 14, S_REFINE = 16 };
+enum { S_CODES = 1, S_IDS = 2, S_DELETED = 3, S_TEXT_OFF = 4, S_CALIB = 6, S_NORMS = 7, S_CENTROIDS = 13, S_PQ = 14, S_REFINE = 16 };
 
 /* The image of the index file at path with len bytes written at byte `at`
  * of section `kind`, checksums recomputed; written to out. */
@@ -240,11 +255,35 @@ static void test_crafted_sections(void **s)
     assert_int_equal(idx_file_reseal(junk, 10), -1);
 }
 
+/* The text offsets must end where the text section does: the next add
+ * appends there, and a shorter end gave the added vector the stale bytes
+ * between as part of its text (a fuzzing find). */
+static void test_text_offsets_end(void **s)
+{
+    (void)s;
+    char a[1024], b[1024], err[256];
+    snprintf(a, sizeof a, "%s/texts.emb", test_tmpdir());
+    snprintf(b, sizeof b, "%s/texts-short.emb", test_tmpdir());
+    ember_index *x = ember_index_create(EMBER_INDEX_FLAT, EMBER_METRIC_IP, EMBER_STORE_F32, 4, NULL, err, sizeof err);
+    assert_non_null(x);
+    const float v[12] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0};
+    const int64_t ids[3] = {1, 2, 3};
+    const char *const texts[3] = {"one", "two", "three"};
+    assert_int_equal(ember_index_add(x, v, ids, texts, 3, 1), EMBER_OK);
+    assert_int_equal(ember_index_save(x, a), EMBER_OK);
+    ember_index_free(x);
+    /* text_off[3], the end, moved back from 11 to 6: still in order */
+    uint64_t end = 6;
+    poke(a, b, S_TEXT_OFF, 3 * 8, &end, 8);
+    refused(b, "text offsets end at 6");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crash_inputs),
         cmocka_unit_test(test_crafted_sections),
+        cmocka_unit_test(test_text_offsets_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -382,11 +382,8 @@ static void run_fuzz_input(const char *name, const char *bytes, size_t len)
     ember_model_free(m);
 }
 
-static void test_fuzz_crash_inputs(void **s)
+static int run_fuzz_folder(const char *dir)
 {
-    (void)s;
-    char dir[512];
-    if (!fixture_path(dir, sizeof dir, "crashes/model")) { skip(); return; }
     DIR *d = opendir(dir);
     assert_non_null(d);
     int n = 0;
@@ -402,8 +399,18 @@ static void test_fuzz_crash_inputs(void **s)
         n++;
     }
     closedir(d);
-    printf("%d fuzz inputs of crashes/model checked\n", n);
-    assert_true(n > 0);
+    printf("%d fuzz inputs of %s checked\n", n, dir);
+    return n;
+}
+
+/* the project's own finds (tests/fuzz/crashes/model), then the shared ones */
+static void test_fuzz_crash_inputs(void **s)
+{
+    (void)s;
+    assert_true(run_fuzz_folder("tests/fuzz/crashes/model") > 0);
+    char dir[512];
+    if (!fixture_path(dir, sizeof dir, "crashes/model")) { skip(); return; }
+    assert_true(run_fuzz_folder(dir) > 0);
 }
 
 /* Integer keys are range-checked in 64 bits before they are narrowed; a

@@ -90,7 +90,8 @@ static int cfg_u32(conv *c, const char *key, uint32_t lo, uint32_t hi, int requi
         return 0;
     }
     double d = json_number(j);
-    if (json_type_of(j) != JSON_NUMBER || d != (double)(int64_t)d || d < lo || d > hi)
+    /* range first: casting a double beyond int64 (1e308) is undefined */
+    if (json_type_of(j) != JSON_NUMBER || !(d >= lo && d <= hi) || d != (double)(int64_t)d)
         return cfail(c, "config.json: %s must be an integer in [%u, %u]", key, lo, hi);
     *v = (uint32_t)d;
     return 0;
@@ -131,8 +132,9 @@ static int read_config(conv *c)
     if (c->hidden % c->heads) return cfail(c, "config.json: hidden_size %u is not a multiple of num_attention_heads %u", c->hidden, c->heads);
     const json_value *eps = json_object_get(c->config, "layer_norm_eps");
     c->ln_eps = eps ? json_number(eps) : 1e-12;
-    if (eps && (json_type_of(eps) != JSON_NUMBER || !(c->ln_eps > 0) || c->ln_eps > 1))
-        return cfail(c, "config.json: layer_norm_eps must be a number in (0, 1]");
+    /* the range the loader accepts, as the f32 the file will hold (1e-52 would be 0) */
+    if (eps && (json_type_of(eps) != JSON_NUMBER || !(c->ln_eps > 0 && c->ln_eps < 1 && (float)c->ln_eps > 0.0f)))
+        return cfail(c, "config.json: layer_norm_eps must be a number in (0, 1) that float32 can hold (got %g)", c->ln_eps);
     const char *act = json_string(json_object_get(c->config, "hidden_act"), NULL);
     if (act && strcmp(act, "gelu") != 0)
         return cfail(c, "config.json: hidden_act %s is not supported (ember implements exact \"gelu\")", act);

@@ -7,6 +7,7 @@
 #include "tests/fuzz/util.h"
 
 #include "ember.h"
+#include "index/index.h" /* idx_file_reseal */
 
 #include <math.h>
 #include <stdlib.h>
@@ -14,45 +15,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#ifndef FUZZ_INDEX_RAW
-/* ---- CRC fix-up, local to this harness until index/ exports one ----
- * The layout is index/file.c's: a 128-byte header whose last 4 bytes are the
- * CRC-32 of the 124 before them, n_sections (u32) at byte 68, then the section
- * table right after the header, 32 bytes an entry: kind u32, reserved u32,
- * offset u64, size u64, crc u32 (CRC-32 of the section's bytes, 0 if empty),
- * pad u32.  Bitwise CRC-32 (IEEE, reflected, as zlib), independent of the
- * library's table-driven one. */
-enum { HDR_SIZE = 128, HDR_CRC_AT = 124, HDR_NSEC_AT = 68, SEC_SIZE = 32, SEC_OFF_AT = 8, SEC_SIZE_AT = 16,
-       SEC_CRC_AT = 24, MAX_SECTIONS = 20 };
-
-static uint32_t crc32_bitwise(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-    while (n--) {
-        c ^= *p++;
-        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
-    }
-    return ~c;
-}
-
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-
-static void index_crc_fixup(uint8_t *buf, size_t size)
-{
-    if (size < HDR_SIZE || memcmp(buf, "EMBERIDX", 8) != 0) return;
-    uint32_t ns = get32(buf + HDR_NSEC_AT);
-    if (ns > MAX_SECTIONS) ns = MAX_SECTIONS;
-    for (uint32_t i = 0; i < ns && HDR_SIZE + (i + 1) * (size_t)SEC_SIZE <= size; i++) {
-        uint8_t *s = buf + HDR_SIZE + i * (size_t)SEC_SIZE;
-        uint64_t off = get64(s + SEC_OFF_AT), len = get64(s + SEC_SIZE_AT);
-        if (off <= size && len <= size - off) put32(s + SEC_CRC_AT, len ? crc32_bitwise(buf + off, len) : 0);
-    }
-    put32(buf + HDR_CRC_AT, crc32_bitwise(buf, HDR_CRC_AT));
-}
-/* ---- end of the CRC fix-up ---- */
-#endif
 
 /* Deterministic vectors (the harness needs no randomness of its own): the
  * first varied, the second all zeros (a zero vector meets a zero offset or
@@ -97,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(buf != NULL, "out of memory for %zu bytes", size);
     memcpy(buf, data, size);
 #ifndef FUZZ_INDEX_RAW
-    index_crc_fixup(buf, size);
+    idx_file_reseal(buf, size); /* leaves anything without the magic alone */
 #endif
     fuzz_write_file(path, buf, size);
     free(buf);
@@ -118,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     float *v = malloc(N_ADD * (size_t)dim * sizeof *v);
     FUZZ_CHECK(v != NULL, "out of memory for %d x %d floats", N_ADD, dim);
     fill(v, N_ADD, dim, 1.1f);
-    const int64_t add_ids[N_ADD] = { 1000001, 1000002, -7 };
+    const int64_t add_ids[N_ADD] = { 1000001, 1000002, 1000003 };
     const char *const texts[N_ADD] = { "added one", NULL, "" };
     if (ember_index_add(x, v, add_ids, texts, N_ADD, 1) == EMBER_OK) {
         size_t len = 0;

@@ -113,7 +113,7 @@ static void one_index(const char *name, ember_index_type type, ember_metric metr
     static const char *words[] = {"alpha", "beta gamma", NULL, "", "caf\xc3\xa9", "the quick brown fox"};
     if (!v || !ids || !texts) die("out of memory");
     for (size_t i = 0; i < nv * (size_t)dim; i++) v[i] = frand();
-    for (size_t i = 0; i < nv; i++) { ids[i] = (int64_t)i * 3 - 2; texts[i] = words[i % 6]; }
+    for (size_t i = 0; i < nv; i++) { ids[i] = (int64_t)i * 3 + 2; texts[i] = words[i % 6]; }
     if (n_train && ember_index_train(x, v, n_train, 1) != EMBER_OK) die("index %s: train: %s", name, ember_index_error(x));
     if (n_add && ember_index_add(x, v, ids, texts, n_add, 1) != EMBER_OK) die("index %s: add: %s", name, ember_index_error(x));
     if (delete_one && ember_index_delete(x, ids[1]) != EMBER_OK) die("index %s: delete: %s", name, ember_index_error(x));
