@@ -1,7 +1,7 @@
 /* CRC-32 (IEEE 802.3, reflected, as zlib), eight bytes per step (slice-by-8):
  * opening an index checks every section, so this runs over the whole file. */
 #include "index/crc32_tables.h"
-#include "index/index_internal.h"
+#include "index/base.h"
 
 #include <string.h>
 

@@ -2,9 +2,11 @@
  * sections each with its own CRC-32.  Written to a new temporary beside the
  * file, fsynced, renamed over it (sys/atomic_file.c); opened by mmap and
  * searched straight from the mapping. */
-#include "index/index_internal.h"
+#include "index/index.h"
+#include "index/ivfpq.h"
 #include "sys/sys.h"
 
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
@@ -369,68 +371,6 @@ fail:
     if (x) idx_free(x);
     else munmap(map, (size_t)size);
     return NULL;
-}
-
-/* Copies a mapped index into memory so it can change: all or nothing. */
-idx_status idx_materialize(emb_index *x, char *err, size_t errlen)
-{
-    if (!x->map) return IDX_OK;
-    size_t n = x->n;
-    emb_index c = *x;
-    void *own[24]; /* every copy made, freed again if one fails */
-    int no = 0, bad = 0;
-#define DUP(field, bytes) do { size_t b_ = (bytes); void *p_ = malloc(b_ + 1); if (!p_) bad = 1; else { own[no++] = p_; if (x->field && b_) memcpy(p_, x->field, b_); } c.field = p_; } while (0)
-    DUP(codes, n * x->code_bytes);
-    DUP(ids, n * 8);
-    DUP(deleted, n);
-    DUP(text_off, (n + 1) * 8);
-    DUP(text, x->text_len);
-    c.text_cap = x->text_len;
-    if (x->i8_scale) { DUP(i8_scale, (size_t)x->dim * 4); DUP(i8_offset, (size_t)x->dim * 4); }
-    if (x->norms) DUP(norms, n * 4);
-    if (x->rescore) DUP(rescore, n * (size_t)x->dim);
-    if (x->type == IDX_IVFPQ) {
-        DUP(centroids, (size_t)x->nlist * x->dim * 4);
-        DUP(pq, (size_t)x->pq_m * x->ksub * x->dsub * 4);
-        DUP(list_of, n * 4);
-    }
-    if (x->refine_vecs) DUP(refine_vecs, n * (size_t)x->dim * 4);
-#undef DUP
-    c.upper = NULL;
-    if (x->type == IDX_HNSW && !bad) {
-        /* upper lists one allocation a node, as an index built in memory has them */
-        c.levels = malloc(n + 1);
-        c.links0 = malloc(n * (size_t)(x->M0 + 1) * 4 + 1);
-        c.upper = calloc(n ? n : 1, sizeof(uint32_t *));
-        bad = !c.levels || !c.links0 || !c.upper;
-        for (size_t i = 0; i < n && !bad; i++)
-            if (x->levels[i]) {
-                size_t b = (size_t)x->levels[i] * (x->M + 1) * 4;
-                c.upper[i] = malloc(b);
-                if (!c.upper[i]) bad = 1;
-                else memcpy(c.upper[i], x->upper[i], b);
-            }
-        if (bad) {
-            for (size_t i = 0; c.upper && i < n; i++) free(c.upper[i]);
-            free(c.upper); free(c.levels); free(c.links0);
-        } else {
-            memcpy(c.levels, x->levels, n);
-            memcpy(c.links0, x->links0, n * (size_t)(x->M0 + 1) * 4);
-        }
-    }
-    if (bad) {
-        for (int i = 0; i < no; i++) free(own[i]);
-        snprintf(err, errlen, "out of memory copying the index into memory to change it (%zu vectors)", n);
-        return IDX_ERR_NOMEM;
-    }
-    munmap(x->map, x->map_len);
-    free(x->upper);
-    free(x->upper_pool);
-    *x = c;
-    x->map = NULL;
-    x->upper_pool = NULL;
-    x->cap = n;
-    return IDX_OK;
 }
 
 int idx_file_reseal(void *img, size_t len)

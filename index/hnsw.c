@@ -6,8 +6,9 @@
  * int8 + refine: the graph is built on the exact f32 copies (the graph of an
  * f32 index), queries walk it on the int8 codes (a quarter of the memory
  * traffic) and the ef nodes found are re-ranked on the f32 copies. */
-#include "index/index_internal.h"
+#include "index/hnsw.h"
 
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,8 @@
 #endif
 
 typedef struct {
-    uint16_t *tag;   /* visited epochs, (n): 2 bytes keep more of them in cache (as hnswlib) */
-    uint16_t epoch;
+    idx_visited *vis; /* a search's: its scratch block's (kept across searches); a build's: own */
+    idx_visited own;
     idx_hit *cand, *res; /* heaps of capacity ef (res) and growing (cand) */
     int cand_cap;
     float *qbuf, *qbuf2;
@@ -112,12 +113,13 @@ static int search_layer(const emb_index *x, const idx_query *q, const idx_hit *s
     const int on_copies = build && x->refine_vecs;
     const char *vbase = on_copies ? (const char *)x->refine_vecs : (const char *)x->codes;
     const size_t vlen = on_copies ? (size_t)x->dim * sizeof(float) : x->code_bytes;
-    if (++s->epoch == 0) { memset(s->tag, 0, x->n * sizeof(uint16_t)); s->epoch = 1; }
+    uint16_t *const tag = s->vis->tag;
+    const uint16_t epoch = idx_visited_begin(s->vis);
     int nc = 0, nr = 0;
     for (int i = 0; i < n_seeds; i++) {
         uint32_t ep = seeds[i].i;
-        if (s->tag[ep] == s->epoch) continue;
-        s->tag[ep] = s->epoch;
+        if (tag[ep] == epoch) continue;
+        tag[ep] = epoch;
         cand_push(s->cand, &nc, seeds[i].d, ep);
         if (!(skip_deleted_in_results && x->deleted[ep])) idx_heap_push(s->res, &nr, ef, seeds[i].d, ep);
     }
@@ -132,8 +134,8 @@ static int search_layer(const emb_index *x, const idx_query *q, const idx_hit *s
          * lines) overflowed the miss queues and ran 12% slower at 200k x 384 */
         for (int j = 0; j < m; j++) {
             uint32_t v = s->nb[j];
-            if (s->tag[v] == s->epoch) continue;
-            s->tag[v] = s->epoch;
+            if (tag[v] == epoch) continue;
+            tag[v] = epoch;
             s->nb[u++] = v;
             __builtin_prefetch(vbase + (size_t)v * vlen);
         }
@@ -228,10 +230,13 @@ static int select_neighbors(const emb_index *x, idx_hit *cand, int n, int M, flo
     return kept;
 }
 
+/* A build thread's scratch, its visited marks its own */
 static int scratch_init(const emb_index *x, hnsw_scratch *s, int ef)
 {
     memset(s, 0, sizeof *s);
-    s->tag = calloc(x->n ? x->n : 1, sizeof(uint16_t));
+    s->own.n = x->n ? x->n : 1;
+    s->own.tag = calloc(s->own.n, sizeof(uint16_t));
+    s->vis = &s->own;
     s->cand_cap = ef * 8 + 4096;
     s->cand = malloc((size_t)s->cand_cap * sizeof(idx_hit));
     s->res = malloc(((size_t)ef + x->M0 + 2) * sizeof(idx_hit));
@@ -240,12 +245,12 @@ static int scratch_init(const emb_index *x, hnsw_scratch *s, int ef)
     s->qbuf2 = malloc(qf * sizeof(float) + 64);
     s->nb = malloc(((size_t)x->M0 + 2) * sizeof(uint32_t));
     s->sel = malloc(((size_t)ef + 1) * sizeof(idx_hit));
-    return s->tag && s->cand && s->res && s->qbuf && s->qbuf2 && s->nb && s->sel ? 0 : -1;
+    return s->own.tag && s->cand && s->res && s->qbuf && s->qbuf2 && s->nb && s->sel ? 0 : -1;
 }
 
 static void scratch_free(hnsw_scratch *s)
 {
-    free(s->tag); free(s->cand); free(s->res); free(s->qbuf); free(s->qbuf2); free(s->nb); free(s->sel);
+    free(s->own.tag); free(s->cand); free(s->res); free(s->qbuf); free(s->qbuf2); free(s->nb); free(s->sel);
 }
 
 /* Adds `add` as a neighbour of v at level, shrinking v's list by the heuristic when full. */
@@ -396,11 +401,25 @@ idx_status hnsw_insert_range(emb_index *x, size_t first, size_t n, int n_threads
     return IDX_OK;
 }
 
-size_t hnsw_scratch_bytes(const emb_index *x, int ef) { (void)x; (void)ef; return sizeof(hnsw_scratch); }
-
-int hnsw_search(const emb_index *x, const idx_query *q, int k, int ef, int ef_upper, uint32_t *out, float *dist, void *scratch)
+void *hnsw_walk_scratch(const emb_index *x, idx_scratch *sc, int ef)
 {
-    hnsw_scratch *s = scratch;
+    hnsw_scratch *s = idx_scratch_alloc(sc, sizeof *s);
+    if (!s) return NULL;
+    memset(s, 0, sizeof *s);
+    /* as a build's, less the query buffers: a search never makes a stored
+     * vector its query */
+    s->vis = idx_scratch_visited(sc, x->n);
+    s->cand_cap = ef * 8 + 4096;
+    s->cand = idx_scratch_alloc(sc, (size_t)s->cand_cap * sizeof(idx_hit));
+    s->res = idx_scratch_alloc(sc, ((size_t)ef + x->M0 + 2) * sizeof(idx_hit));
+    s->nb = idx_scratch_alloc(sc, ((size_t)x->M0 + 2) * sizeof(uint32_t));
+    s->sel = idx_scratch_alloc(sc, ((size_t)ef + 1) * sizeof(idx_hit));
+    return s->vis && s->cand && s->res && s->nb && s->sel ? s : NULL;
+}
+
+int hnsw_search(const emb_index *x, const idx_query *q, int k, int ef, int ef_upper, uint32_t *out, float *dist, void *ws)
+{
+    hnsw_scratch *s = ws;
     if (x->n == 0) return 0;
     float ep_d = idx_dist(x, q, x->entry);
     /* greedy down to layer 1, then a beam of ef_upper there: its nodes seed
@@ -423,17 +442,4 @@ int hnsw_search(const emb_index *x, const idx_query *q, int k, int ef, int ef_up
     int m = nr < k ? nr : k;
     for (int i = 0; i < m; i++) { out[i] = s->res[i].i; dist[i] = s->res[i].d; }
     return m;
-}
-
-/* used by search.c: per-thread search scratch */
-void *hnsw_scratch_new(const emb_index *x, int ef)
-{
-    hnsw_scratch *s = malloc(sizeof *s);
-    if (s && scratch_init(x, s, ef) != 0) { scratch_free(s); free(s); s = NULL; }
-    return s;
-}
-
-void hnsw_scratch_delete(void *p)
-{
-    if (p) { scratch_free(p); free(p); }
 }

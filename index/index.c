@@ -1,7 +1,12 @@
-/* Index storage: vectors in f32, calibrated int8 or sign bits, ids, texts,
- * tombstones, and the distance of a prepared query to a stored vector. */
-#include "index/index_internal.h"
+/* The orchestrator: creates and frees an index, trains it, adds (and
+ * upserts), deletes and compacts, calling down into the algorithms
+ * (hnsw.c, ivfpq.c) and the base (store.c, distance.c); info, metadata and
+ * texts. */
+#include "index/index.h"
+#include "index/hnsw.h"
+#include "index/ivfpq.h"
 
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,50 +14,6 @@
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), IDX_ERR_ARG)
 #define OOM(...) (snprintf(err, errlen, __VA_ARGS__), IDX_ERR_NOMEM)
-
-idx_params idx_default_params(void)
-{
-    idx_params p = { .M = 16, .ef_construction = 200, .seed = 42, .rescore = 0, .nlist = 256, .pq_m = 0, .refine = 0, .pq_bits = 8 };
-    return p;
-}
-
-idx_search_params idx_default_search_params(void)
-{
-    idx_search_params s = { .ef_search = 0, .rescore_mult = 4, .nprobe = 16, .refine_factor = 4, .ef_upper = 8 };
-    return s;
-}
-
-const char *idx_type_name(idx_type t) { return t == IDX_FLAT ? "flat" : t == IDX_HNSW ? "hnsw" : t == IDX_IVFPQ ? "ivfpq" : "?"; }
-const char *idx_metric_name(idx_metric m)
-{
-    return m == IDX_IP ? "ip" : m == IDX_COSINE ? "cosine" : m == IDX_L2 ? "l2" : m == IDX_HAMMING ? "hamming" : "?";
-}
-const char *idx_vec_name(idx_vec v) { return v == IDX_F32 ? "f32" : v == IDX_I8 ? "int8" : v == IDX_BIN ? "binary" : "?"; }
-
-idx_status idx_parse_names(const char *type, const char *metric, const char *vec, idx_type *t, idx_metric *m,
-                           idx_vec *v, char *err, size_t errlen)
-{
-    if (type) {
-        if (!strcmp(type, "flat")) *t = IDX_FLAT;
-        else if (!strcmp(type, "hnsw")) *t = IDX_HNSW;
-        else if (!strcmp(type, "ivfpq")) *t = IDX_IVFPQ;
-        else return ERR("unknown index type '%s' (flat, hnsw, ivfpq)", type);
-    }
-    if (metric) {
-        if (!strcmp(metric, "ip")) *m = IDX_IP;
-        else if (!strcmp(metric, "cosine")) *m = IDX_COSINE;
-        else if (!strcmp(metric, "l2")) *m = IDX_L2;
-        else if (!strcmp(metric, "hamming")) *m = IDX_HAMMING;
-        else return ERR("unknown metric '%s' (ip, cosine, l2, hamming)", metric);
-    }
-    if (vec) {
-        if (!strcmp(vec, "f32")) *v = IDX_F32;
-        else if (!strcmp(vec, "int8")) *v = IDX_I8;
-        else if (!strcmp(vec, "binary")) *v = IDX_BIN;
-        else return ERR("unknown vector type '%s' (f32, int8, binary)", vec);
-    }
-    return 0;
-}
 
 static size_t code_bytes_of(idx_vec v, int dim)
 {
@@ -100,6 +61,8 @@ emb_index *idx_create(idx_type type, idx_metric metric, idx_vec vec, int dim, co
     }
     emb_index *x = calloc(1, sizeof *x);
     if (!x) { snprintf(err, errlen, "out of memory"); return NULL; }
+    x->pool = idx_pool_new();
+    if (!x->pool) { free(x); snprintf(err, errlen, "out of memory"); return NULL; }
     x->type = type; x->metric = metric; x->vt = vec; x->dim = dim; x->p = *p;
     x->p.rescore = vec == IDX_BIN && p->rescore;
     x->code_bytes = type == IDX_IVFPQ ? (size_t)pq_m * (size_t)p->pq_bits / 8 : code_bytes_of(vec, dim);
@@ -149,114 +112,14 @@ void idx_free(emb_index *x)
     free(x->upper);
     free(x->upper_pool);
     free(x->hash);
+    idx_pool_free(x->pool);
     free(x);
-}
-
-static void *grow(void *p, size_t n, size_t elem)
-{
-    size_t bytes = (n ? n : 1) * elem;
-    void *q = realloc(p, bytes);
-#ifdef MADV_HUGEPAGE
-    /* Searches jump across these arrays at random: 2 MB pages spare the TLB
-     * (where transparent huge pages are "madvise" only, a plain malloc gets
-     * 4 KB pages, while an index mapped from the page cache may get large
-     * folios: measured 35% more HNSW queries/s at 200k x 384).  Advice only:
-     * failure changes nothing. */
-    if (q && bytes >= ((size_t)8 << 20)) {
-        uintptr_t a = ((uintptr_t)q + ((2u << 20) - 1)) & ~(uintptr_t)((2u << 20) - 1);
-        uintptr_t e = ((uintptr_t)q + bytes) & ~(uintptr_t)((2u << 20) - 1);
-        if (e > a) (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
-    }
-#endif
-    return q;
-}
-
-int idx_reserve(emb_index *x, size_t cap)
-{
-    if (cap <= x->cap) return 0;
-    size_t nc = x->cap ? x->cap : 1024;
-    while (nc < cap) nc *= 2;
-    void *p;
-#define GROW(field, elem) do { if (!(p = grow(x->field, nc, elem))) return -1; x->field = p; } while (0)
-    GROW(codes, x->code_bytes);
-    GROW(ids, sizeof(int64_t));
-    GROW(deleted, 1);
-    GROW(text_off, sizeof(uint64_t) * 2); /* (nc + 1) entries fit in 2 nc */
-    if (x->vt == IDX_I8 && x->metric == IDX_L2) GROW(norms, sizeof(float));
-    if (x->p.rescore) GROW(rescore, (size_t)x->dim);
-    if (x->type == IDX_IVFPQ) GROW(list_of, sizeof(uint32_t));
-    if (x->p.refine) GROW(refine_vecs, sizeof(float) * (size_t)x->dim);
-    if (x->type == IDX_HNSW) {
-        GROW(levels, 1);
-        GROW(links0, sizeof(uint32_t) * (size_t)(x->M0 + 1));
-        GROW(upper, sizeof(uint32_t *));
-    }
-    x->cap = nc;
-    return 0;
-}
-
-/* sentence-transformers style int8: per-dimension ranges from calibration data */
-static void calibrate(emb_index *x, const float *v, size_t n)
-{
-    for (int d = 0; d < x->dim; d++) {
-        float lo = INFINITY, hi = -INFINITY;
-        for (size_t i = 0; i < n; i++) {
-            float f = v[i * x->dim + d];
-            lo = f < lo ? f : lo;
-            hi = f > hi ? f : hi;
-        }
-        if (!(hi > lo)) { hi = lo + 1e-6f; }
-        x->i8_scale[d] = (hi - lo) / 255.0f;
-        x->i8_offset[d] = lo + 128.0f * x->i8_scale[d];
-    }
-    x->calibrated = 1;
-}
-
-/* Clamped before the conversion, NaN to 0: a float outside the target's
- * range (NaN included) converted to an integer is undefined behaviour. */
-static int8_t clamp_i8(float t) { return t >= -128 && t <= 127 ? (int8_t)t : t > 127 ? 127 : t < -128 ? -128 : 0; }
-
-static void quantize_i8(const emb_index *x, const float *v, int8_t *q)
-{
-    for (int d = 0; d < x->dim; d++) q[d] = clamp_i8(roundf((v[d] - x->i8_offset[d]) / x->i8_scale[d]));
-}
-
-static void pack_bits(int dim, const float *v, uint64_t *bits)
-{
-    /* bit d%64 of word d/64: sign of component d (branch-free: signs are coin flips) */
-    for (int w = 0; w * 64 < dim; w++) {
-        uint64_t b = 0;
-        for (int d = w * 64; d < dim && d < w * 64 + 64; d++) b |= (uint64_t)(v[d] > 0) << (d % 64);
-        bits[w] = b;
-    }
-}
-
-void idx_l2_normalize(float *v, int n)
-{
-    double s = 0;
-    for (int i = 0; i < n; i++) s += (double)v[i] * v[i];
-    if (s > 0) { float inv = (float)(1 / sqrt(s)); for (int i = 0; i < n; i++) v[i] *= inv; }
-}
-
-static int text_append(emb_index *x, const char *s, size_t len)
-{
-    if (x->text_len + len > x->text_cap) {
-        size_t nc = x->text_cap ? x->text_cap : 65536;
-        while (nc < x->text_len + len) nc *= 2;
-        char *p = realloc(x->text, nc);
-        if (!p) return -1;
-        x->text = p;
-        x->text_cap = nc;
-    }
-    memcpy(x->text + x->text_len, s, len);
-    x->text_len += len;
-    return 0;
 }
 
 /* what the first batch fixes: int8 ranges, IVF-PQ quantizers (vectors finite) */
 static idx_status train(emb_index *x, const float *vecs, size_t n, int n_threads, char *err, size_t errlen)
 {
-    if ((x->vt == IDX_I8 || x->p.rescore) && !x->calibrated) calibrate(x, vecs, n);
+    if ((x->vt == IDX_I8 || x->p.rescore) && !x->calibrated) idx_calibrate(x, vecs, n);
     if (x->type == IDX_IVFPQ && !x->trained) {
         float *t = malloc(n * (size_t)x->dim * sizeof(float));
         if (!t) return OOM("out of memory copying %zu training vectors", n);
@@ -288,8 +151,6 @@ idx_status idx_train(emb_index *x, const float *vecs, size_t n, int n_threads, c
 
 static idx_status add_batch(emb_index *x, const float *vecs, const int64_t *ids, const char *const *texts, size_t n,
                             int n_threads, char *err, size_t errlen);
-
-static uint32_t *hash_table(const emb_index *x, size_t n, size_t *cap_out);
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -393,20 +254,20 @@ static idx_status add_batch(emb_index *x, const float *vecs, const int64_t *ids,
             /* lists and codes: ivfpq_encode_batch above */
         } else if (x->vt == IDX_F32) memcpy(c, v, x->code_bytes);
         else if (x->vt == IDX_I8) {
-            quantize_i8(x, v, (int8_t *)c);
+            idx_quantize_i8(x, v, (int8_t *)c);
             if (x->norms) {
                 double nn = 0;
                 for (int d = 0; d < x->dim; d++) { double f = ((int8_t *)c)[d] * x->i8_scale[d] + x->i8_offset[d]; nn += f * f; }
                 x->norms[s] = (float)nn;
             }
         } else {
-            pack_bits(x->dim, v, (uint64_t *)c);
-            if (x->p.rescore) quantize_i8(x, v, x->rescore + s * x->dim);
+            idx_pack_bits(x->dim, v, (uint64_t *)c);
+            if (x->p.rescore) idx_quantize_i8(x, v, x->rescore + s * x->dim);
         }
         x->ids[s] = ids[i];
         x->deleted[s] = 0;
         const char *t = texts ? texts[i] : NULL;
-        if (t && text_append(x, t, strlen(t)) != 0) {
+        if (t && idx_text_append(x, t, strlen(t)) != 0) {
             free(v);
             x->text_len = text0; /* the next batch's first text starts there */
             return OOM("out of memory storing texts");
@@ -419,7 +280,7 @@ static idx_status add_batch(emb_index *x, const float *vecs, const int64_t *ids,
      * is built here, not lazily, so searches and idx_text on a shared index
      * never write */
     size_t hcap;
-    uint32_t *h = hash_table(x, first + n, &hcap);
+    uint32_t *h = idx_hash_table(x, first + n, &hcap);
     if (!h) { x->text_len = text0; return OOM("out of memory indexing ids"); }
     x->n += n;
     r = x->type == IDX_HNSW ? hnsw_insert_range(x, first, n, n_threads, err, errlen) : IDX_OK;
@@ -434,51 +295,6 @@ static idx_status add_batch(emb_index *x, const float *vecs, const int64_t *ids,
     x->hash = h;
     x->hash_cap = hcap;
     return IDX_OK;
-}
-
-static uint64_t mix(uint64_t k)
-{
-    k ^= k >> 33; k *= 0xff51afd7ed558ccdull; k ^= k >> 33; k *= 0xc4ceb9fe1a85ec53ull; k ^= k >> 33;
-    return k;
-}
-
-/* id -> slot table of the first n vectors (open addressing, slot + 1, 0 empty) */
-static uint32_t *hash_table(const emb_index *x, size_t n, size_t *cap_out)
-{
-    size_t cap = 16;
-    while (cap < n * 2) cap *= 2;
-    uint32_t *h = calloc(cap, sizeof *h);
-    if (!h) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        size_t j = mix((uint64_t)x->ids[i]) & (cap - 1);
-        while (h[j]) j = (j + 1) & (cap - 1);
-        h[j] = (uint32_t)i + 1;
-    }
-    *cap_out = cap;
-    return h;
-}
-
-int idx_hash_build(emb_index *x)
-{
-    size_t cap;
-    uint32_t *h = hash_table(x, x->n, &cap);
-    if (!h) return -1;
-    free(x->hash);
-    x->hash = h;
-    x->hash_cap = cap;
-    return 0;
-}
-
-/* Last live slot holding id (ids may repeat after re-adds), or -1. */
-long idx_slot_of(const emb_index *x, int64_t id)
-{
-    if (!x->hash) return -1;
-    long best = -1;
-    for (size_t j = mix((uint64_t)id) & (x->hash_cap - 1); x->hash[j]; j = (j + 1) & (x->hash_cap - 1)) {
-        uint32_t s = x->hash[j] - 1;
-        if (x->ids[s] == id && !x->deleted[s] && (long)s > best) best = (long)s;
-    }
-    return best;
 }
 
 idx_status idx_delete(emb_index *x, int64_t id, char *err, size_t errlen)
@@ -528,107 +344,6 @@ void idx_get_info(const emb_index *x, idx_info *in)
     in->bytes_per_vector = b;
     in->mapped = x->map != NULL;
 }
-
-size_t idx_query_floats(const emb_index *x) { return 2 * (size_t)x->dim + ((size_t)x->dim + 63) / 64 * 2 + ((size_t)x->dim + 3) / 4 + 16; }
-
-void idx_query_prepare(const emb_index *x, const float *q, idx_query *qp, float *buf)
-{
-    qp->q = buf;
-    qp->raw = buf + x->dim;
-    qp->bits = (uint64_t *)(void *)(buf + 2 * x->dim + ((2 * x->dim) & 1));
-    qp->q8 = (int8_t *)(void *)(qp->bits + ((size_t)x->dim + 63) / 64);
-    qp->q8s = 0;
-    memcpy(qp->raw, q, (size_t)x->dim * sizeof(float));
-    if (x->metric == IDX_COSINE) idx_l2_normalize(qp->raw, x->dim);
-    qp->c = 0;
-    qp->qq = 0;
-    if (x->vt == IDX_I8) {
-        for (int d = 0; d < x->dim; d++) {
-            qp->q[d] = qp->raw[d] * x->i8_scale[d];
-            qp->c += qp->raw[d] * x->i8_offset[d];
-            qp->qq += qp->raw[d] * qp->raw[d];
-        }
-        /* one scale for the whole query: its rounding error is ~1/254 of the
-         * largest term, below that of the stored int8 codes */
-        float amax = 0;
-        for (int d = 0; d < x->dim; d++) amax = fmaxf(amax, fabsf(qp->q[d]));
-        qp->q8s = amax / 127;
-        for (int d = 0; d < x->dim; d++) qp->q8[d] = amax > 0 ? clamp_i8(rintf(qp->q[d] / qp->q8s)) : 0;
-    } else {
-        memcpy(qp->q, qp->raw, (size_t)x->dim * sizeof(float));
-    }
-    if (x->vt == IDX_BIN) pack_bits(x->dim, qp->raw, qp->bits);
-}
-
-float idx_dist(const emb_index *x, const idx_query *q, uint32_t i)
-{
-    const unsigned char *c = x->codes + (size_t)i * x->code_bytes;
-    switch (x->vt) {
-    case IDX_F32:
-        if (x->metric == IDX_L2) return x->k->l2sq_f32(q->q, (const float *)c, (size_t)x->dim);
-        return -x->k->dot_f32(q->q, (const float *)c, (size_t)x->dim);
-    case IDX_I8: {
-        float dot = (q->q8 ? q->q8s * (float)x->k->dot_i8(q->q8, (const int8_t *)c, (size_t)x->dim)
-                           : x->k->dot_f32_i8(q->q, (const int8_t *)c, (size_t)x->dim)) + q->c;
-        if (x->metric == IDX_L2) return q->qq - 2 * dot + x->norms[i];
-        return -dot;
-    }
-    default:
-        return (float)x->k->hamming(q->bits, (const uint64_t *)c, x->code_bytes / 8);
-    }
-}
-
-float idx_refine_dist(const emb_index *x, const float *q, uint32_t i)
-{
-    const float *v = x->refine_vecs + (size_t)i * x->dim;
-    if (x->metric == IDX_L2) return x->k->l2sq_f32(q, v, (size_t)x->dim);
-    return -x->k->dot_f32(q, v, (size_t)x->dim);
-}
-
-int idx_refine_applies(idx_type type, idx_vec vec) { return type == IDX_IVFPQ || (type == IDX_HNSW && vec == IDX_I8); }
-
-float idx_score(const emb_index *x, float dist)
-{
-    return (x->metric == IDX_IP || x->metric == IDX_COSINE) ? -dist : dist;
-}
-
-/* max-heap on (d, i): the root is the worst kept hit; equal distances rank
- * by slot, so the kept set is the k smallest (d, i) whatever the visit order */
-static inline int hit_worse(float d, uint32_t i, const idx_hit *h) { return d > h->d || (d == h->d && i > h->i); }
-
-void idx_heap_push(idx_hit *h, int *n, int cap, float d, uint32_t i)
-{
-    if (*n == cap) {
-        if (!hit_worse(h[0].d, h[0].i, &(idx_hit){ d, i })) return;
-        int j = 0; /* replace the root and sift down */
-        for (;;) {
-            int l = 2 * j + 1, r = l + 1, m = j;
-            idx_hit mh = { d, i };
-            if (l < *n && hit_worse(h[l].d, h[l].i, &mh)) { m = l; mh = h[l]; }
-            if (r < *n && hit_worse(h[r].d, h[r].i, &mh)) m = r;
-            if (m == j) break;
-            h[j] = h[m];
-            j = m;
-        }
-        h[j] = (idx_hit){ d, i };
-        return;
-    }
-    int j = (*n)++;
-    while (j > 0 && hit_worse(d, i, &h[(j - 1) / 2])) {
-        h[j] = h[(j - 1) / 2];
-        j = (j - 1) / 2;
-    }
-    h[j] = (idx_hit){ d, i };
-}
-
-static int hit_cmp(const void *a, const void *b)
-{
-    const idx_hit *x = a, *y = b;
-    if (x->d != y->d) return x->d < y->d ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i; /* ties: by slot, as the heap keeps them */
-}
-
-void idx_hits_sort(idx_hit *h, int n) { qsort(h, (size_t)n, sizeof *h, hit_cmp); }
 
 idx_status idx_compact(emb_index *x, int n_threads, char *err, size_t errlen)
 {

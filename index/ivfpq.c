@@ -2,9 +2,10 @@
  * (8 bits per sub-vector, or 4 bits scanned by the fast-scan kernel),
  * asymmetric distances through per-query lookup tables, nprobe lists per
  * query, optional exact refine. */
-#include "index/index_internal.h"
+#include "index/ivfpq.h"
 #include "index/kmeans.h"
 
+#include <stdio.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>

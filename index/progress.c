@@ -1,6 +1,6 @@
 /* Progress of the long phases (training, encoding, linking, writing) for a
  * caller's callback: the library itself never prints. */
-#include "index/index_internal.h"
+#include "index/base.h"
 
 #include <time.h>
 

@@ -1,14 +1,16 @@
 /* Queries: exact scan with a bounded heap, or HNSW; binary + rescore; many
  * queries spread over OpenMP threads (each query's answer is independent of
- * the thread count). */
-#include "index/index_internal.h"
+ * the thread count).  Each thread's buffers come from a scratch block of the
+ * index's pool (scratch.c), reused by the searches that follow: a stream of
+ * single queries allocates nothing once the first has run. */
+#include "index/index.h"
+#include "index/hnsw.h"
+#include "index/ivfpq.h"
 
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-void *hnsw_scratch_new(const emb_index *x, int ef);
-void hnsw_scratch_delete(void *p);
 
 static int flat_search(const emb_index *x, const idx_query *q, int k, idx_hit *heap)
 {
@@ -43,21 +45,22 @@ static int flat_gemm_search(const emb_index *x, const float *queries, size_t nq,
     size_t nblk = (nq + fq - 1) / fq;
     #pragma omp parallel num_threads(n_threads) if (n_threads > 1 && nblk > 1)
     {
-        float *qb = malloc(fq * dim * sizeof(float)), *sc = malloc(fq * FX * sizeof(float)); /* fq: one query needs no 1 MB block */
-        float *pack = NULL;
-        idx_hit *heap = malloc(fq * k * sizeof(idx_hit));
-        int *hn = malloc(fq * sizeof(int));
+        idx_scratch *b = idx_scratch_take(x);
+        float *qb = b ? idx_scratch_alloc(b, fq * dim * sizeof(float)) : NULL;
+        float *sc = b ? idx_scratch_alloc(b, fq * FX * sizeof(float)) : NULL; /* fq: one query needs no 1 MB block */
+        float *pack = b ? idx_scratch_alloc(b, kern_gemm_scratch_floats(1) * sizeof(float)) : NULL;
+        idx_hit *heap = b ? idx_scratch_alloc(b, fq * k * sizeof(idx_hit)) : NULL;
+        int *hn = b ? idx_scratch_alloc(b, fq * sizeof(int)) : NULL;
         float qq[FQ];
-        if (posix_memalign((void **)&pack, 64, kern_gemm_scratch_floats(1) * sizeof(float)) != 0) pack = NULL;
         int ok = qb && sc && pack && heap && hn;
         if (!ok) {
             #pragma omp atomic write
             fail = 1;
         }
         #pragma omp for schedule(dynamic, 1)
-        for (size_t b = 0; b < nblk; b++) {
+        for (size_t bi = 0; bi < nblk; bi++) {
             if (!ok) continue;
-            size_t q0 = b * fq;
+            size_t q0 = bi * fq;
             int m = nq - q0 < fq ? (int)(nq - q0) : (int)fq;
             for (int i = 0; i < m; i++) {
                 memcpy(qb + (size_t)i * dim, queries + (q0 + i) * dim, (size_t)dim * sizeof(float));
@@ -93,7 +96,7 @@ static int flat_gemm_search(const emb_index *x, const float *queries, size_t nq,
                 }
             }
         }
-        free(qb); free(sc); free(pack); free(heap); free(hn);
+        idx_scratch_give(x, b);
     }
     free(xx);
     return fail ? -1 : 0;
@@ -185,12 +188,16 @@ static int flat_bin_search(const emb_index *x, const float *queries, size_t nq, 
     size_t nblk = (nq + BQ - 1) / BQ;
     #pragma omp parallel num_threads(n_threads) if (n_threads > 1 && nblk > 1)
     {
-        float *qb = malloc(BQ * qf * sizeof(float)), *qs = malloc((size_t)x->dim * sizeof(float));
-        uint64_t *panel = malloc(kern_hamming_panel_words(BX, nw) * sizeof(uint64_t));
-        uint32_t *pos = malloc(BS * sizeof(uint32_t)), *dist = malloc(BS * sizeof(uint32_t));
-        uint32_t *hist = calloc(nw * 64 + 1, sizeof(uint32_t));
-        bin_hit *cand = malloc(BQ * cap * sizeof(bin_hit));
-        idx_hit *hits = malloc((size_t)kk * sizeof(idx_hit));
+        idx_scratch *sb = idx_scratch_take(x);
+        float *qb = sb ? idx_scratch_alloc(sb, BQ * qf * sizeof(float)) : NULL;
+        float *qs = sb ? idx_scratch_alloc(sb, (size_t)x->dim * sizeof(float)) : NULL;
+        uint64_t *panel = sb ? idx_scratch_alloc(sb, kern_hamming_panel_words(BX, nw) * sizeof(uint64_t)) : NULL;
+        uint32_t *pos = sb ? idx_scratch_alloc(sb, BS * sizeof(uint32_t)) : NULL;
+        uint32_t *dist = sb ? idx_scratch_alloc(sb, BS * sizeof(uint32_t)) : NULL;
+        uint32_t *hist = sb ? idx_scratch_alloc(sb, (nw * 64 + 1) * sizeof(uint32_t)) : NULL;
+        bin_hit *cand = sb ? idx_scratch_alloc(sb, BQ * cap * sizeof(bin_hit)) : NULL;
+        idx_hit *hits = sb ? idx_scratch_alloc(sb, (size_t)kk * sizeof(idx_hit)) : NULL;
+        if (hist) memset(hist, 0, (nw * 64 + 1) * sizeof(uint32_t)); /* bin_cut leaves it zero */
         int cn[BQ];
         uint32_t below[BQ];
         idx_query q[BQ];
@@ -240,7 +247,7 @@ static int flat_bin_search(const emb_index *x, const float *queries, size_t nq, 
                 finish_query(x, q[i].raw, hits, cn[i], k, rescore, qs, out_ids + (q0 + i) * k, out_scores + (q0 + i) * k);
             }
         }
-        free(qb); free(qs); free(panel); free(pos); free(dist); free(hist); free(cand); free(hits);
+        idx_scratch_give(x, sb);
     }
     return fail ? -1 : 0;
 }
@@ -261,12 +268,16 @@ static int ivf_search(const emb_index *x, const float *queries, size_t nq, int k
     int fail = 0;
     #pragma omp parallel num_threads(n_threads) if (n_threads > 1 && nblk > 1)
     {
-        float *qb = malloc(IQ * qf * sizeof(float)), *qm = malloc((size_t)IQ * dim * sizeof(float));
-        float *sc = malloc((size_t)IQ * nl * sizeof(float)), *ivs = malloc(ivfpq_scratch_floats(x) * sizeof(float));
-        float *pack = NULL, *qs = malloc((size_t)dim * sizeof(float));
-        idx_hit *heap = malloc((size_t)kk * sizeof(idx_hit)), *probe = malloc((size_t)nprobe * sizeof(idx_hit));
+        idx_scratch *sb = idx_scratch_take(x);
+        float *qb = sb ? idx_scratch_alloc(sb, IQ * qf * sizeof(float)) : NULL;
+        float *qm = sb ? idx_scratch_alloc(sb, (size_t)IQ * dim * sizeof(float)) : NULL;
+        float *sc = sb ? idx_scratch_alloc(sb, (size_t)IQ * nl * sizeof(float)) : NULL;
+        float *ivs = sb ? idx_scratch_alloc(sb, ivfpq_scratch_floats(x) * sizeof(float)) : NULL;
+        float *pack = sb ? idx_scratch_alloc(sb, kern_gemm_scratch_floats(1) * sizeof(float)) : NULL;
+        float *qs = sb ? idx_scratch_alloc(sb, (size_t)dim * sizeof(float)) : NULL;
+        idx_hit *heap = sb ? idx_scratch_alloc(sb, (size_t)kk * sizeof(idx_hit)) : NULL;
+        idx_hit *probe = sb ? idx_scratch_alloc(sb, (size_t)nprobe * sizeof(idx_hit)) : NULL;
         idx_query q[IQ];
-        if (posix_memalign((void **)&pack, 64, kern_gemm_scratch_floats(1) * sizeof(float)) != 0) pack = NULL;
         int ok = qb && qm && sc && ivs && pack && qs && heap && probe;
         if (!ok) {
             #pragma omp atomic write
@@ -290,7 +301,7 @@ static int ivf_search(const emb_index *x, const float *queries, size_t nq, int k
                 finish_query(x, q[i].raw, heap, h, k, 0, qs, out_ids + (q0 + i) * k, out_scores + (q0 + i) * k);
             }
         }
-        free(qb); free(qm); free(sc); free(ivs); free(pack); free(qs); free(heap); free(probe);
+        idx_scratch_give(x, sb);
     }
     if (!x->trained) /* nothing stored yet */
         for (size_t i = 0; i < nq * (size_t)k; i++) { out_ids[i] = -1; out_scores[i] = NAN; }
@@ -335,11 +346,13 @@ idx_status idx_search(const emb_index *x, const float *queries, size_t nq, int k
     int fail = 0;
     #pragma omp parallel num_threads(n_threads) if (n_threads > 1 && nq > 1)
     {
-        float *qb = malloc((idx_query_floats(x) + 16) * sizeof(float));
-        idx_hit *heap = malloc((size_t)(kk > ef ? kk : ef) * sizeof(idx_hit));
-        uint32_t *ids = malloc((size_t)ef * sizeof(uint32_t));
-        float *dist = malloc((size_t)ef * sizeof(float)), *qs = malloc((size_t)x->dim * sizeof(float));
-        void *hs = x->type == IDX_HNSW ? hnsw_scratch_new(x, ef > ef_upper ? ef : ef_upper) : NULL;
+        idx_scratch *sb = idx_scratch_take(x);
+        float *qb = sb ? idx_scratch_alloc(sb, (idx_query_floats(x) + 16) * sizeof(float)) : NULL;
+        idx_hit *heap = sb ? idx_scratch_alloc(sb, (size_t)(kk > ef ? kk : ef) * sizeof(idx_hit)) : NULL;
+        uint32_t *ids = sb ? idx_scratch_alloc(sb, (size_t)ef * sizeof(uint32_t)) : NULL;
+        float *dist = sb ? idx_scratch_alloc(sb, (size_t)ef * sizeof(float)) : NULL;
+        float *qs = sb ? idx_scratch_alloc(sb, (size_t)x->dim * sizeof(float)) : NULL;
+        void *hs = sb && x->type == IDX_HNSW ? hnsw_walk_scratch(x, sb, ef > ef_upper ? ef : ef_upper) : NULL;
         int ok = qb && heap && ids && dist && qs && (x->type != IDX_HNSW || hs);
         if (!ok) {
             #pragma omp atomic write
@@ -359,8 +372,7 @@ idx_status idx_search(const emb_index *x, const float *queries, size_t nq, int k
             }
             finish_query(x, q.raw, heap, m, k, rescore, qs, out_ids + qi * k, out_scores + qi * k);
         }
-        free(qb); free(heap); free(ids); free(dist); free(qs);
-        hnsw_scratch_delete(hs);
+        idx_scratch_give(x, sb);
     }
     if (fail) return snprintf(err, errlen, "out of memory during search"), IDX_ERR_NOMEM;
     return IDX_OK;
