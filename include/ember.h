@@ -35,7 +35,8 @@ typedef enum {
     EMBER_ERR_NOMEM = 5,
     EMBER_ERR_TEXT = 6,        /* input text is not valid UTF-8 */
     EMBER_ERR_LIMIT = 7,       /* batch/length beyond what the context was sized for */
-    EMBER_ERR_NUMERIC = 8      /* the model produced NaN or infinity (corrupt weights) */
+    EMBER_ERR_NUMERIC = 8,     /* the model produced NaN or infinity (corrupt weights) */
+    EMBER_ERR_BUSY = 9         /* another process holds the writer lock (ember_index_lock_acquire) */
 } ember_status;
 
 const char *ember_status_str(ember_status s);
@@ -64,14 +65,34 @@ typedef struct {
     int vocab_size;
     ember_pooling pooling;
     int normalize;            /* embeddings are L2-normalised by default */
-    const char *weight_type;  /* "f32", "f16", "bf16" or "mixed" */
+    const char *weight_type;  /* "f32", "f16", "bf16" or "mixed"; "none" for a vocabulary-only file */
     uint64_t file_bytes;
+    /* the file as read */
+    uint32_t gguf_version;    /* 2 or 3 */
+    int n_ctx;                /* position table rows: longest input the weights allow */
+    float layer_norm_eps;
+    const char *tokenizer;    /* tokenizer.ggml.model: "bert" (WordPiece) */
+    uint64_t n_tensors, n_params;
+    uint64_t n_tensors_f32, n_tensors_f16, n_tensors_bf16; /* tensors of each type */
 } ember_model_info;
 
 /* Opens a GGUF model by mmap.  NULL on error, with the reason in err. */
 ember_model *ember_model_load(const char *path, char *err, size_t errlen);
 void ember_model_free(ember_model *m);
 void ember_model_get_info(const ember_model *m, ember_model_info *info);
+const char *ember_pooling_name(ember_pooling p); /* "none", "mean", "cls", "last", "rank" */
+
+/* The GGUF metadata of a loaded model, every key in file order (what
+ * `ember info --keys` lists).  Key i: *key its name, *type its GGUF type
+ * ("u8" .. "u64", "i8" .. "i64", "f32", "f64", "bool", "string", or
+ * "array<T>"), and, when value is not NULL, its value as text into value
+ * (cap bytes, NUL-terminated): numbers as written, strings in double quotes
+ * with JSON escapes, arrays as "N items: [first, ...]"; text longer than cap
+ * is cut and ends in "...".  Names and types stay valid while the model is
+ * loaded.  EMBER_ERR_ARG (and *key NULL) when i is not in 0 .. count-1. */
+int ember_model_meta_count(const ember_model *m);
+ember_status ember_model_meta_at(const ember_model *m, int i, const char **key, const char **type,
+                                 char *value, size_t cap);
 
 typedef struct {
     int max_batch;   /* texts (or pairs) per call; default 32 */
@@ -135,7 +156,10 @@ void ember_l2_normalize(float *v, int n);
  * index (its message goes to the caller's err); every other call on an index
  * must not overlap with anything else on it.  Messages of the others are in
  * ember_index_error().  Memory: an opened index is mmapped and searched in
- * place; add, delete and compact copy it into memory first. */
+ * place; add, delete and compact copy it into memory first.  A search keeps
+ * its scratch in the index for the next one (2 bytes per vector for an HNSW
+ * walk, plus its beams and query buffers, per search running at once),
+ * freed with the index: a stream of searches allocates nothing. */
 typedef struct ember_index ember_index;
 typedef enum { EMBER_INDEX_FLAT = 1, EMBER_INDEX_HNSW = 2, EMBER_INDEX_IVFPQ = 3 } ember_index_type;
 typedef enum { EMBER_METRIC_IP = 1, EMBER_METRIC_COSINE = 2, EMBER_METRIC_L2 = 3, EMBER_METRIC_HAMMING = 4 } ember_metric;
@@ -173,7 +197,30 @@ typedef struct {
     size_t deleted;          /* deleted, not yet compacted away */
     size_t bytes_per_vector; /* stored bytes per vector (codes, id, links, copies), texts excluded */
     int mapped;              /* searched in place from its file */
+    /* how it was built (0 where it does not apply) */
+    int M, ef_construction;  /* HNSW */
+    int nlist, pq_m, pq_bits;/* IVF-PQ */
+    int rescore;             /* binary: int8 copies kept to rescore hits */
+    int refine;              /* IVF-PQ, int8 HNSW: f32 copies kept to re-rank candidates */
 } ember_index_info;
+
+/* Names as the CLI and the file use them: "flat", "hnsw", "ivfpq"; "ip",
+ * "cosine", "l2", "hamming"; "f32", "int8", "binary" ("?" for a value not
+ * in the enum). */
+const char *ember_index_type_name(ember_index_type t);
+const char *ember_metric_name(ember_metric m);
+const char *ember_store_name(ember_store s);
+/* The enums from those names; a NULL name leaves its output as it is.
+ * EMBER_ERR_ARG for an unknown name, the names accepted in err. */
+ember_status ember_index_parse_names(const char *type, const char *metric, const char *store,
+                                     ember_index_type *t, ember_metric *m, ember_store *s,
+                                     char *err, size_t errlen);
+/* 1 when refine applies: IVF-PQ (any store), or HNSW over int8 (elsewhere
+ * distances are exact already, and ember_index_create refuses refine). */
+int ember_index_refine_applies(ember_index_type type, ember_store store);
+
+/* Largest id an index may hold (ids are 0 .. EMBER_INDEX_ID_MAX). */
+#define EMBER_INDEX_ID_MAX INT64_MAX
 
 ember_index_params ember_index_default_params(void);
 ember_search_params ember_search_default_params(void);
@@ -207,13 +254,28 @@ ember_status ember_index_search(const ember_index *x, const float *queries, size
                                 const ember_search_params *sp, int64_t *out_ids, float *out_scores,
                                 int n_threads, char *err, size_t errlen);
 /* Written to a new temporary beside path, fsynced, renamed over path (the
- * directory fsynced): readers see the old file or the new one.  Concurrent
- * writers of one path must take turns themselves (ember index does, with a
- * lock file beside the index); readers never need to. */
+ * directory fsynced): readers see the old file or the new one.  Writers of
+ * one path must take turns (ember_index_lock_acquire); readers never need
+ * to. */
 ember_status ember_index_save(ember_index *x, const char *path);
 void ember_index_get_info(const ember_index *x, ember_index_info *info);
 /* Stored text of id (not NUL-terminated; *len bytes), or NULL. */
 const char *ember_index_text(const ember_index *x, int64_t id, size_t *len);
+/* Free-form text kept in the index file, at most 255 bytes (ember index
+ * keeps "model=NAME dim=N" there); EMBER_ERR_LIMIT, nothing changed, when
+ * longer.  ember_index_meta gives it back ("" when none). */
+ember_status ember_index_set_meta(ember_index *x, const char *meta);
+const char *ember_index_meta(const ember_index *x);
+/* Ids: 1 when a live vector holds id; the largest id any stored vector has
+ * had, deleted ones included (-1 when none): new documents numbered after it
+ * never take the id of a deleted one. */
+int ember_index_contains(const ember_index *x, int64_t id);
+int64_t ember_index_id_max(const ember_index *x);
+/* Live vectors that share their id with a newer live one: none in an index
+ * written by this version; a file written before ids were unique may hold
+ * some (ember_index_text then gives each the newest one's text, and a
+ * search may return such an id twice).  Rebuild, or delete and re-add them. */
+size_t ember_index_duplicate_ids(const ember_index *x);
 /* Progress of the long phases of the adds, trainings, compactions and saves
  * that follow: "train" (IVF-PQ k-means iterations), "encode" (IVF-PQ codes),
  * "link" (HNSW graph insertions), "write" (bytes checksummed and written);
@@ -223,6 +285,23 @@ const char *ember_index_text(const ember_index *x, int64_t id, size_t *len);
  * prints: drawing is the caller's. */
 typedef void (*ember_progress_fn)(void *user, const char *phase, size_t done, size_t total);
 void ember_index_set_progress(ember_index *x, ember_progress_fn fn, void *user);
+
+/* Writers of one index file take turns.  ember_index_save replaces the file
+ * by rename, so two processes that each open, change and save it would lose
+ * one's changes.  The writer lock is an advisory lock (flock) on
+ * "<path>.lock" beside the index (created if absent, left in place), held
+ * until ember_index_lock_release or until the process ends, however it
+ * ends; readers never take it.  Take it before ember_index_open of a file
+ * you will save over (or before building one at path): what you open is
+ * then the latest, and nobody writes it until you release.  Taking it also
+ * removes the temporaries of writers killed before their rename.
+ * wait 0: EMBER_ERR_BUSY at once when another process holds it; 1: block
+ * until it is free.  *lock is NULL on any failure (EMBER_ERR_IO: the lock
+ * file cannot be made or locked, the reason in err). */
+typedef struct ember_index_lock ember_index_lock;
+ember_status ember_index_lock_acquire(const char *path, int wait, ember_index_lock **lock,
+                                      char *err, size_t errlen);
+void ember_index_lock_release(ember_index_lock *lock); /* NULL: nothing */
 
 #ifdef __cplusplus
 }

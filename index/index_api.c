@@ -1,7 +1,9 @@
 /* The public index API of include/ember.h over index/index.h: the same
- * calls, ember's types and status codes, and an error message per index. */
+ * calls, ember's types and status codes, and an error message per index;
+ * the writer lock over sys/. */
 #include "ember.h"
 #include "index/index.h"
+#include "sys/sys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +149,85 @@ void ember_index_get_info(const ember_index *h, ember_index_info *info)
     info->deleted = i.deleted;
     info->bytes_per_vector = i.bytes_per_vector;
     info->mapped = i.mapped;
+    info->M = i.M;
+    info->ef_construction = i.ef_construction;
+    info->nlist = i.nlist;
+    info->pq_m = i.pq_m;
+    info->pq_bits = i.pq_bits;
+    info->rescore = i.rescore;
+    info->refine = i.refine;
+}
+
+const char *ember_index_type_name(ember_index_type t) { return idx_type_name((idx_type)t); }
+const char *ember_metric_name(ember_metric m) { return idx_metric_name((idx_metric)m); }
+const char *ember_store_name(ember_store s) { return idx_vec_name((idx_vec)s); }
+
+ember_status ember_index_parse_names(const char *type, const char *metric, const char *store, ember_index_type *t,
+                                     ember_metric *m, ember_store *s, char *err, size_t errlen)
+{
+    char tmp[256];
+    if (!err || !errlen) { err = tmp; errlen = sizeof tmp; }
+    if ((type && !t) || (metric && !m) || (store && !s)) return snprintf(err, errlen, "parse names: no output for a name given"), EMBER_ERR_ARG;
+    idx_type it = IDX_FLAT;
+    idx_metric im = IDX_IP;
+    idx_vec iv = IDX_F32;
+    idx_status r = idx_parse_names(type, metric, store, &it, &im, &iv, err, errlen);
+    if (r != IDX_OK) return (ember_status)r;
+    if (type) *t = (ember_index_type)it;
+    if (metric) *m = (ember_metric)im;
+    if (store) *s = (ember_store)iv;
+    return EMBER_OK;
+}
+
+int ember_index_refine_applies(ember_index_type type, ember_store store)
+{
+    return idx_refine_applies((idx_type)type, (idx_vec)store);
+}
+
+ember_status ember_index_set_meta(ember_index *h, const char *meta)
+{
+    if (!h) return EMBER_ERR_ARG;
+    size_t len = meta ? strlen(meta) : 0;
+    if (len > 255) return snprintf(h->err, sizeof h->err, "metadata of %zu bytes: at most 255 are kept", len), EMBER_ERR_LIMIT;
+    idx_set_meta(h->x, meta);
+    return EMBER_OK;
+}
+
+const char *ember_index_meta(const ember_index *h) { return h ? idx_meta(h->x) : ""; }
+int ember_index_contains(const ember_index *h, int64_t id) { return h && idx_has_id(h->x, id); }
+int64_t ember_index_id_max(const ember_index *h) { return h ? idx_id_max(h->x) : -1; }
+size_t ember_index_duplicate_ids(const ember_index *h) { return h ? idx_duplicate_ids(h->x) : 0; }
+
+struct ember_index_lock {
+    sys_lock l;
+};
+
+ember_status ember_index_lock_acquire(const char *path, int wait, ember_index_lock **lock, char *err, size_t errlen)
+{
+    char tmp[256];
+    if (!err || !errlen) { err = tmp; errlen = sizeof tmp; }
+    if (!lock) return snprintf(err, errlen, "index lock: no place for the lock"), EMBER_ERR_ARG;
+    *lock = NULL;
+    if (!path) return snprintf(err, errlen, "index lock: no path"), EMBER_ERR_ARG;
+    ember_index_lock *k = malloc(sizeof *k);
+    if (!k) return snprintf(err, errlen, "out of memory"), EMBER_ERR_NOMEM;
+    int r = sys_lock_acquire(&k->l, path, wait != 0, err, errlen);
+    if (r != SYS_LOCK_HELD) {
+        free(k);
+        if (r == SYS_LOCK_BUSY) return snprintf(err, errlen, "index %s is being written by another process", path), EMBER_ERR_BUSY;
+        return EMBER_ERR_IO;
+    }
+    /* a writer killed before its rename left its temporary: ours now to clear */
+    sys_atomic_sweep(path);
+    *lock = k;
+    return EMBER_OK;
+}
+
+void ember_index_lock_release(ember_index_lock *k)
+{
+    if (!k) return;
+    sys_lock_release(&k->l);
+    free(k);
 }
 
 void ember_index_set_progress(ember_index *h, ember_progress_fn fn, void *user)

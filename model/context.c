@@ -25,6 +25,7 @@ const char *ember_status_str(ember_status s)
     case EMBER_ERR_TEXT: return "invalid text";
     case EMBER_ERR_LIMIT: return "limit exceeded";
     case EMBER_ERR_NUMERIC: return "non-finite output";
+    case EMBER_ERR_BUSY: return "held by another writer";
     }
     return "unknown status";
 }

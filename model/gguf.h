@@ -48,12 +48,16 @@ int gguf_get_arr(const gguf_file *f, const char *key, uint32_t *elem_type, uint6
 int gguf_get_str_arr(const gguf_file *f, const char *key, uint64_t *n);
 int gguf_str_arr_at(const gguf_file *f, int key_index, uint64_t i, const char **s, size_t *len);
 
-/* Key iteration (for `ember info`). */
+/* Key iteration (ember_model_meta_at, for `ember info --keys`). */
 int gguf_n_kv(const gguf_file *f);
 const char *gguf_kv_name(const gguf_file *f, int i);
 uint32_t gguf_kv_type(const gguf_file *f, int i);        /* GGUF_TYPE_* */
 uint32_t gguf_kv_arr_type(const gguf_file *f, int i);    /* element type, for arrays */
 uint64_t gguf_kv_arr_len(const gguf_file *f, int i);
+/* Key i's value in the mapping (little-endian, maybe unaligned: memcpy it):
+ * a scalar's bytes, a string's u64 length then its bytes, an array's
+ * elements (numeric arrays; string arrays through gguf_str_arr_at). */
+const void *gguf_kv_data(const gguf_file *f, int i);
 
 const gguf_tensor *gguf_tensor_find(const gguf_file *f, const char *name);
 uint64_t gguf_n_tensors(const gguf_file *f);

@@ -462,6 +462,10 @@ const char *gguf_kv_name(const gguf_file *f, int i) { return f->kv[i].name; }
 uint32_t gguf_kv_type(const gguf_file *f, int i) { return f->kv[i].type; }
 uint32_t gguf_kv_arr_type(const gguf_file *f, int i) { return f->kv[i].arr_type; }
 uint64_t gguf_kv_arr_len(const gguf_file *f, int i) { return f->kv[i].arr_n; }
+const void *gguf_kv_data(const gguf_file *f, int i)
+{
+    return f->kv[i].type == GGUF_TYPE_ARRAY ? (const void *)f->kv[i].arr_data : (const void *)f->kv[i].val;
+}
 
 const gguf_tensor *gguf_tensor_find(const gguf_file *f, const char *name)
 {

@@ -171,6 +171,8 @@ ember_model *ember_model_load(const char *path, char *err, size_t errlen)
     }
     if (gguf_get_str(m->gguf, "general.name", &s, &n) == 0)
         snprintf(m->name, sizeof m->name, "%.*s", (int)(n < 127 ? n : 127), s);
+    if (gguf_get_str(m->gguf, KEY_TOK_MODEL, &s, &n) == 0)
+        snprintf(m->tok_model, sizeof m->tok_model, "%.*s", (int)(n < 31 ? n : 31), s);
 
     m->has_weights = gguf_tensor_find(m->gguf, "token_embd.weight") != NULL;
     if (m->has_weights && model_bert_bind(m, why, sizeof why) != 0) {
@@ -215,4 +217,18 @@ void ember_model_get_info(const ember_model *m, ember_model_info *info)
     info->normalize = m->normalize;
     info->weight_type = m->wtype;
     info->file_bytes = m->file_bytes;
+    info->gguf_version = gguf_version(m->gguf);
+    info->n_ctx = m->w.n_ctx;
+    info->layer_norm_eps = m->w.eps;
+    info->tokenizer = m->tok_model;
+    info->n_tensors = gguf_n_tensors(m->gguf);
+    for (uint64_t i = 0; i < info->n_tensors; i++) {
+        const gguf_tensor *t = gguf_tensor_at(m->gguf, i);
+        uint64_t count = 1;
+        for (uint32_t d = 0; d < t->n_dims; d++) count *= t->ne[d]; /* bounded by the file size when read */
+        info->n_params += count;
+        if (t->type == GGML_TYPE_F32) info->n_tensors_f32++;
+        else if (t->type == GGML_TYPE_F16) info->n_tensors_f16++;
+        else if (t->type == GGML_TYPE_BF16) info->n_tensors_bf16++;
+    }
 }

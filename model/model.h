@@ -22,6 +22,7 @@ struct ember_model {
     tok_template tpl;
     int32_t pad_id;
     char arch[32], name[128], wtype[8];
+    char tok_model[32];         /* tokenizer.ggml.model, for info */
     char *path;                 /* as given to ember_model_load, for messages */
     uint64_t file_bytes;
 };
