@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +20,23 @@ int cli_err(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     return -1;
+}
+
+void cli_report_batch_failure(const char *cmd, const char *verb, const char *noun, const cli_inputs *in, int i0, int nb,
+                              const char *batch_why, cli_try_one try_one, void *user)
+{
+    char where[300], why[512];
+    snprintf(why, sizeof why, "%s", batch_why); /* the retries overwrite the context's message */
+    for (int i = i0; i < i0 + nb; i++) {
+        const char *one;
+        if (try_one(user, i, &one) != 0) {
+            cli_err("%s: %s: cannot %s this %s: %s", cmd, cli_input_where(in, i, where, sizeof where), verb, noun, one);
+            return;
+        }
+    }
+    if (nb == 1) cli_err("%s: %s: cannot %s this %s: %s", cmd, cli_input_where(in, i0, where, sizeof where), verb, noun, why);
+    else cli_err("%s: %s to line %ld: cannot %s these %ss: %s", cmd, cli_input_where(in, i0, where, sizeof where),
+                 in->line[i0 + nb - 1], verb, noun, why);
 }
 
 int cli_open_model(const char *cmd, const char *path, ember_kind want, int max_batch, int max_tokens,
@@ -40,12 +58,25 @@ int cli_open_model(const char *cmd, const char *path, ember_kind want, int max_b
         p.max_tokens = max_tokens;
         p.n_threads = threads;
         *c = ember_ctx_create(*m, &p, err, sizeof err);
-        if (*c) return 0;
+        if (*c) {
+            /* the context holds what the model allows: say so when that is not what was asked */
+            if (max_tokens && ember_ctx_max_tokens(*c) != max_tokens)
+                fprintf(stderr, "ember: warning: --max-length %d %s; using %d\n", max_tokens,
+                        max_tokens > info->max_tokens ? "is beyond the model's maximum" : "is below ember's minimum",
+                        ember_ctx_max_tokens(*c));
+            return 0;
+        }
         cli_err("%s", err);
     }
     ember_model_free(*m);
     *m = NULL;
     return -1;
+}
+
+int cli_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 double cli_now(void)

@@ -42,11 +42,22 @@ void cli_progress_update(cli_progress *p, long done);
 void cli_progress_end(cli_progress *p);
 
 double cli_now(void);
+/* 1 when a and b name the same file (device and inode), 0 when not or when
+ * either does not exist. */
+int cli_same_file(const char *a, const char *b);
 /* Parses a positive int option value; prints an error and returns -1 if bad. */
 int cli_parse_int(const char *opt, const char *v, int lo, int hi, int *out);
 int cli_err(const char *fmt, ...);
+/* For any batched call over inputs: the batch [i0, i0 + nb) failed with
+ * batch_why; try_one(user, i, &why) redoes input i alone (0 when it
+ * passes, else why points at its message).  Prints the first input that
+ * fails alone by its file and line, or the batch's lines when none does. */
+typedef int (*cli_try_one)(void *user, int i, const char **why);
+void cli_report_batch_failure(const char *cmd, const char *verb, const char *noun, const cli_inputs *in, int i0, int nb,
+                              const char *batch_why, cli_try_one try_one, void *user);
 /* Loads a model that must be of kind `want` and creates its context; 0, or
- * -1 after printing why ("<cmd>: <path> is not ...").  *info is filled. */
+ * -1 after printing why ("<cmd>: <path> is not ...").  *info is filled.  A
+ * max_tokens the context cannot hold is warned about, with the one used. */
 int cli_open_model(const char *cmd, const char *path, ember_kind want, int max_batch, int max_tokens,
                    int threads, ember_model **m, ember_ctx **c, ember_model_info *info);
 #endif

@@ -1,6 +1,7 @@
 /* ember embed: texts in, one embedding per text out (JSONL, .npy or raw f32). */
 #include "ember.h"
 #include "tools/cli_common.h"
+#include "tools/cli_embed.h"
 #include "tools/commands.h"
 
 #include <stdint.h>
@@ -41,6 +42,29 @@ static void write_npy_header(FILE *f, int n, int d)
     fputc('\n', f);
 }
 
+/* Where the vectors go, and how. */
+typedef struct { FILE *out; const char *format; int normalize, d_out, dim, dims; } writer;
+
+static int write_rows(void *user, int i0, int nb, float *rows)
+{
+    writer *w = user;
+    for (int j = 0; j < nb; j++) {
+        float *v = rows + (size_t)j * w->dim;
+        if (w->dims && w->normalize) ember_l2_normalize(v, w->d_out);
+        if (!strcmp(w->format, "jsonl")) {
+            fprintf(w->out, "{\"index\": %d, \"embedding\": [", i0 + j);
+            for (int k = 0; k < w->d_out; k++) {
+                if (k) fputs(", ", w->out);
+                cli_json_float(w->out, v[k]);
+            }
+            fputs("]}\n", w->out);
+        } else {
+            fwrite(v, sizeof(float), (size_t)w->d_out, w->out);
+        }
+    }
+    return 0;
+}
+
 int cmd_embed(int argc, char **argv)
 {
     const char *model = NULL, *input = "-", *output = NULL, *format = "jsonl";
@@ -71,69 +95,35 @@ int cmd_embed(int argc, char **argv)
         return 2;
     }
 
-    int rc = 1;
-    ember_model *m;
-    ember_ctx *c;
-    ember_model_info info;
-    if (cli_open_model("embed", model, EMBER_KIND_EMBEDDER, batch, max_len, threads, &m, &c, &info) != 0) return 1;
-    /* the context holds what the model allows: say so when that is not what was asked */
-    if (max_len && ember_ctx_max_tokens(c) != max_len)
-        fprintf(stderr, "ember: warning: --max-length %d %s; using %d\n", max_len,
-                max_len > info.max_tokens ? "is beyond the model's maximum" : "is below ember's minimum",
-                ember_ctx_max_tokens(c));
-    if (dims > info.dim) {
-        cli_err("embed: --dims %d exceeds the model's %d dimensions", dims, info.dim);
-        ember_ctx_free(c);
-        ember_model_free(m);
+    cli_embedder e;
+    if (cli_embedder_open(&e, "embed", model, batch, max_len, threads) != 0) return 1;
+    if (dims > e.info.dim) {
+        cli_err("embed: --dims %d exceeds the model's %d dimensions", dims, e.info.dim);
+        cli_embedder_close(&e);
         return 2;
     }
-    int d_out = dims ? dims : info.dim;
+    int rc = 1;
+    char where[300];
     cli_inputs in;
-    float *vec = NULL;
-    FILE *out = stdout;
-    if (cli_inputs_read(input, ifmt, &in) != 0) goto done_ctx;
+    writer w = { stdout, format, normalize, dims ? dims : e.info.dim, e.info.dim, dims };
+    if (cli_inputs_read(input, ifmt, &in) != 0) goto done;
     for (int i = 0; i < in.n; i++)
-        if (in.pair[i]) { cli_err("embed: input %d has a text_pair; pairs are for ember rerank/tokenize", i); goto done_in; }
-    if (output && !(out = fopen(output, "wb"))) { cli_err("cannot write %s", output); out = stdout; goto done_in; }
-    vec = malloc((size_t)batch * (size_t)info.dim * sizeof(float));
-    if (!vec) { cli_err("out of memory"); goto done_in; }
-
-    if (!strcmp(format, "npy")) write_npy_header(out, in.n, d_out);
-    cli_progress prog;
-    cli_progress_start(&prog, "embed", in.n);
-    double t0 = cli_now();
-    for (int i0 = 0; i0 < in.n; i0 += batch) {
-        int nb = in.n - i0 < batch ? in.n - i0 : batch;
-        ember_status st = ember_embed(c, (const char *const *)in.text + i0, in.text_len + i0, nb,
-                                      normalize ? 0 : EMBER_EMBED_NO_NORMALIZE, vec);
-        if (st != EMBER_OK) { cli_progress_end(&prog); cli_err("embed: %s (batch at input %d)", ember_ctx_error(c), i0); goto done_in; }
-        for (int j = 0; j < nb; j++) {
-            float *v = vec + (size_t)j * info.dim;
-            if (dims && normalize) ember_l2_normalize(v, d_out);
-            if (!strcmp(format, "jsonl")) {
-                fprintf(out, "{\"index\": %d, \"embedding\": [", i0 + j);
-                for (int k = 0; k < d_out; k++) {
-                    if (k) fputs(", ", out);
-                    cli_json_float(out, v[k]);
-                }
-                fputs("]}\n", out);
-            } else {
-                fwrite(v, sizeof(float), (size_t)d_out, out);
-            }
+        if (in.pair[i]) {
+            cli_err("embed: %s: this input has a text_pair; pairs are for ember rerank/tokenize", cli_input_where(&in, i, where, sizeof where));
+            goto done_in;
         }
-        cli_progress_update(&prog, i0 + nb);
-    }
-    cli_progress_end(&prog);
+    if (output && !(w.out = fopen(output, "wb"))) { cli_err("cannot write %s", output); w.out = stdout; goto done_in; }
+    if (!strcmp(format, "npy")) write_npy_header(w.out, in.n, w.d_out);
+    double t0 = cli_now();
+    if (cli_embed_inputs(&e, "embed", "text", &in, normalize ? 0 : EMBER_EMBED_NO_NORMALIZE, NULL, write_rows, &w) != 0) goto done_in;
     if (getenv("EMBER_VERBOSE"))
-        fprintf(stderr, "ember: embedded %d texts in %.3f s (%d threads)\n", in.n, cli_now() - t0, ember_ctx_threads(c));
-    if (fflush(out) != 0 || ferror(out)) { cli_err("embed: error writing output"); goto done_in; }
+        fprintf(stderr, "ember: embedded %d texts in %.3f s (%d threads)\n", in.n, cli_now() - t0, ember_ctx_threads(e.c));
+    if (fflush(w.out) != 0 || ferror(w.out)) { cli_err("embed: error writing output"); goto done_in; }
     rc = 0;
 done_in:
-    if (out != stdout) fclose(out);
-    free(vec);
+    if (w.out != stdout) fclose(w.out);
     cli_inputs_free(&in);
-done_ctx:
-    ember_ctx_free(c);
-    ember_model_free(m);
+done:
+    cli_embedder_close(&e);
     return rc;
 }

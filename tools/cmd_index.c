@@ -1,10 +1,9 @@
 /* ember index build | add | info: embed documents and store them, with
  * their ids and texts, in an index file. */
 #include "ember.h"
-#include "index/index.h"
 #include "tools/cli_common.h"
+#include "tools/cli_embed.h"
 #include "tools/commands.h"
-#include "sys/sys.h"
 
 #include <libgen.h>
 #include <stdlib.h>
@@ -80,80 +79,45 @@ out:
     return v;
 }
 
-/* A batch failed: embedded one by one, the first document that fails alone
- * is named by its line; else the batch's lines are. */
-static void report_embed_failure(ember_ctx *c, const cli_inputs *in, int i0, int nb, float *row)
+/* Embeds every document (with a progress bar) into a malloc'd (n, dim)
+ * array; the model's file name into model_name. */
+static float *embed_inputs(const char *cmd, const char *model_path, const cli_inputs *in, int batch, int threads, int *dim,
+                           char *model_name, size_t mn)
 {
-    char where[300], batch_err[512];
-    snprintf(batch_err, sizeof batch_err, "%s", ember_ctx_error(c));
-    for (int i = i0; i < i0 + nb; i++)
-        if (ember_embed(c, (const char *const *)in->text + i, in->text_len + i, 1, 0, row) != EMBER_OK) {
-            cli_err("%s: cannot embed this document: %s", cli_input_where(in, i, where, sizeof where), ember_ctx_error(c));
-            return;
-        }
-    cli_err("%s to line %ld: cannot embed these documents: %s", cli_input_where(in, i0, where, sizeof where),
-            in->line[i0 + nb - 1], batch_err);
-}
-
-/* Embeds every input (with a progress bar) into a malloc'd (n, dim) array. */
-static float *embed_inputs(const char *model_path, const cli_inputs *in, int batch, int threads, int *dim, char *model_name, size_t mn)
-{
-    char err[512];
-    ember_model *m = ember_model_load(model_path, err, sizeof err);
-    if (!m) { cli_err("%s", err); return NULL; }
-    ember_model_info info;
-    ember_model_get_info(m, &info);
-    if (info.kind != EMBER_KIND_EMBEDDER) { cli_err("%s is not an embedding model", model_path); ember_model_free(m); return NULL; }
-    ember_ctx_params p = ember_ctx_default_params();
-    p.max_batch = batch;
-    p.n_threads = threads;
-    ember_ctx *c = ember_ctx_create(m, &p, err, sizeof err);
-    float *v = c ? malloc((size_t)in->n * info.dim * sizeof(float) + 1) : NULL;
-    if (!c || !v) { cli_err("%s", c ? "out of memory" : err); free(v); ember_ctx_free(c); ember_model_free(m); return NULL; }
-    cli_progress prog;
-    cli_progress_start(&prog, "embed", in->n);
-    for (int i0 = 0; i0 < in->n; i0 += batch) {
-        int nb = in->n - i0 < batch ? in->n - i0 : batch;
-        if (ember_embed(c, (const char *const *)in->text + i0, in->text_len + i0, nb, 0, v + (size_t)i0 * info.dim) != EMBER_OK) {
-            cli_progress_end(&prog);
-            report_embed_failure(c, in, i0, nb, v + (size_t)i0 * info.dim);
-            free(v);
-            v = NULL;
-            break;
-        }
-        cli_progress_update(&prog, i0 + nb);
-    }
-    if (v) cli_progress_end(&prog);
-    *dim = info.dim;
+    cli_embedder e;
+    if (cli_embedder_open(&e, cmd, model_path, batch, 0, threads) != 0) return NULL;
+    float *v = malloc((size_t)in->n * (size_t)e.info.dim * sizeof(float) + 1);
+    if (!v) cli_err("out of memory");
+    else if (cli_embed_inputs(&e, cmd, "document", in, 0, v, NULL, NULL) != 0) { free(v); v = NULL; }
+    *dim = e.info.dim;
+    cli_embedder_close(&e);
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s", model_path);
     snprintf(model_name, mn, "%s", basename(tmp));
-    ember_ctx_free(c);
-    ember_model_free(m);
     return v;
 }
 
 static int index_info(const char *path)
 {
     char err[512];
-    emb_index *x = idx_open(path, err, sizeof err);
+    ember_index *x = ember_index_open(path, err, sizeof err);
     if (!x) { cli_err("%s", err); return 1; }
-    idx_info in;
-    idx_get_info(x, &in);
+    ember_index_info in;
+    ember_index_get_info(x, &in);
     printf("file            %s\n", path);
-    printf("type            %s\n", idx_type_name(in.type));
-    printf("metric          %s\n", idx_metric_name(in.metric));
-    printf("vectors         %s%s, %d dims\n", idx_vec_name(in.vec), in.rescore ? " + int8 rescore copies" : "", in.dim);
+    printf("type            %s\n", ember_index_type_name(in.type));
+    printf("metric          %s\n", ember_metric_name(in.metric));
+    printf("vectors         %s%s, %d dims\n", ember_store_name(in.store), in.rescore ? " + int8 rescore copies" : "", in.dim);
     printf("count           %zu live, %zu deleted\n", in.count, in.deleted);
-    if (in.type == IDX_HNSW) printf("hnsw            M %d, ef_construction %d%s\n", in.M, in.ef_construction, in.refine ? ", f32 refine vectors" : "");
-    if (in.type == IDX_IVFPQ) printf("ivfpq           nlist %d, %d x %d-bit sub-quantizers%s\n", in.nlist, in.pq_m, in.pq_bits, in.refine ? ", f32 refine vectors" : "");
+    if (in.type == EMBER_INDEX_HNSW) printf("hnsw            M %d, ef_construction %d%s\n", in.M, in.ef_construction, in.refine ? ", f32 refine vectors" : "");
+    if (in.type == EMBER_INDEX_IVFPQ) printf("ivfpq           nlist %d, %d x %d-bit sub-quantizers%s\n", in.nlist, in.pq_m, in.pq_bits, in.refine ? ", f32 refine vectors" : "");
     printf("bytes/vector    %zu (codes, id, links, refine copies; texts excluded)\n", in.bytes_per_vector);
-    printf("metadata        %s\n", idx_meta(x));
-    size_t dup = idx_duplicate_ids(x);
+    printf("metadata        %s\n", ember_index_meta(x));
+    size_t dup = ember_index_duplicate_ids(x);
     if (dup)
         fprintf(stderr, "ember: warning: %s: %zu live vectors share their id with a newer one (written before ids were unique); "
                 "search shows the newest text for all of them: rebuild the index, or delete and re-add those ids\n", path, dup);
-    idx_free(x);
+    ember_index_free(x);
     return 0;
 }
 
@@ -163,7 +127,7 @@ static int assign_ids(const cli_inputs *in, size_t n, int64_t last, int64_t *ids
 {
     for (size_t i = 0; i < n; i++) {
         if (in->n && in->id_given[i]) { ids[i] = in->id[i]; continue; }
-        if (last > INT64_MAX - 1 - (int64_t)i)
+        if (last > EMBER_INDEX_ID_MAX - 1 - (int64_t)i)
             return cli_err("index: numbering document %zu after id %lld passes 2^63-1: give the ids (JSONL \"id\")", i + 1, (long long)last);
         ids[i] = last + 1 + (int64_t)i;
     }
@@ -177,9 +141,10 @@ static int by_id(const void *a, const void *b)
     return x->id != y->id ? (x->id < y->id ? -1 : 1) : (x->at > y->at) - (x->at < y->at);
 }
 
-/* What idx_add would refuse, refused before anything is embedded and with
- * the input's line: an id twice in the input, or one the index holds. */
-static int check_ids(const emb_index *x, const cli_inputs *in, const int64_t *ids, size_t n, int upsert, const char *where,
+/* What ember_index_add would refuse, refused before anything is embedded
+ * and with the input's line: an id twice in the input, or one the index
+ * holds. */
+static int check_ids(const ember_index *x, const cli_inputs *in, const int64_t *ids, size_t n, int upsert, const char *where,
                      const char *xpath)
 {
     id_at *s = malloc((n ? n : 1) * sizeof *s);
@@ -193,26 +158,25 @@ static int check_ids(const emb_index *x, const cli_inputs *in, const int64_t *id
                        : cli_err("id %lld is given twice", (long long)s[i].id);
     free(s);
     for (size_t i = 0; i < n && !rc && x && !upsert; i++)
-        if (idx_has_id(x, ids[i])) {
+        if (ember_index_contains(x, ids[i])) {
             if (in->n) rc = cli_err("%s:%ld: id %lld is already in %s (--upsert replaces it)", where, in->line[i], (long long)ids[i], xpath);
             else rc = cli_err("id %lld is already in %s (--upsert replaces it)", (long long)ids[i], xpath);
         }
     return rc;
 }
 
-/* Takes the writer lock of path (waiting if asked), then clears temporaries
- * of writers killed before their rename. */
-static int lock_index(sys_lock *lk, const char *path, int wait)
+/* Takes the writer lock of path, waiting for it if asked (the library also
+ * clears temporaries of writers killed before their rename). */
+static int lock_index(ember_index_lock **lk, const char *path, int wait)
 {
     char err[512];
-    int r = sys_lock_acquire(lk, path, 0, err, sizeof err);
-    if (r == SYS_LOCK_BUSY && wait) {
+    ember_status st = ember_index_lock_acquire(path, 0, lk, err, sizeof err);
+    if (st == EMBER_ERR_BUSY && wait) {
         fprintf(stderr, "ember: waiting for the other process writing %s\n", path);
-        r = sys_lock_acquire(lk, path, 1, err, sizeof err);
+        st = ember_index_lock_acquire(path, 1, lk, err, sizeof err);
     }
-    if (r == SYS_LOCK_BUSY) return cli_err("index %s is being written by another process (--wait waits for it)", path);
-    if (r != SYS_LOCK_HELD) return cli_err("%s", err);
-    sys_atomic_sweep(path);
+    if (st == EMBER_ERR_BUSY) return cli_err("index %s is being written by another process (--wait waits for it)", path);
+    if (st != EMBER_OK) return cli_err("%s", err);
     return 0;
 }
 
@@ -318,8 +282,10 @@ int cmd_index(int argc, char **argv)
     char err[512];
     int th = threads ? threads : (getenv("EMBER_THREADS") ? atoi(getenv("EMBER_THREADS")) : 0);
     if (th < 1) th = 2;
-    emb_index *x = NULL;
-    idx_type t = IDX_HNSW; idx_metric mt = IDX_COSINE; idx_vec vt = IDX_F32;
+    ember_index *x = NULL;
+    ember_index_type t = EMBER_INDEX_HNSW;
+    ember_metric mt = EMBER_METRIC_COSINE;
+    ember_store vt = EMBER_STORE_F32;
     int build = !strcmp(sub, "build");
     if (build) {
         if (!out) { cli_err("index build: -o INDEX.emb is required"); return 2; }
@@ -327,15 +293,15 @@ int cmd_index(int argc, char **argv)
         if (model && !input) { cli_err("index build: -i DOCS is required with -m"); return 2; }
         if (upsert) { cli_err("index build: --upsert replaces documents of an existing index: it belongs to index add"); return 2; }
         /* refused before anything is embedded */
-        if (idx_parse_names(type, metric, store, &t, &mt, &vt, err, sizeof err) != 0) { cli_err("index build: %s", err); return 2; }
-        if (refine && !idx_refine_applies(t, vt)) {
+        if (ember_index_parse_names(type, metric, store, &t, &mt, &vt, err, sizeof err) != EMBER_OK) { cli_err("index build: %s", err); return 2; }
+        if (refine && !ember_index_refine_applies(t, vt)) {
             cli_err("index build: --refine applies to --type ivfpq, or to --type hnsw with --store int8");
             return 2;
         }
         static const int hnsw_opts[] = {O_M, O_EFC}, ivf_opts[] = {O_NLIST, O_PQM, O_PQBITS}, bin_opts[] = {O_RESCORE};
-        if (t != IDX_HNSW && refuse(sub, given, hnsw_opts, 2, "applies to --type hnsw")) return 2;
-        if (t != IDX_IVFPQ && refuse(sub, given, ivf_opts, 3, "applies to --type ivfpq")) return 2;
-        if (vt != IDX_BIN && refuse(sub, given, bin_opts, 1, "applies to --store binary (int8 copies to rescore its Hamming hits)")) return 2;
+        if (t != EMBER_INDEX_HNSW && refuse(sub, given, hnsw_opts, 2, "applies to --type hnsw")) return 2;
+        if (t != EMBER_INDEX_IVFPQ && refuse(sub, given, ivf_opts, 3, "applies to --type ivfpq")) return 2;
+        if (vt != EMBER_STORE_BINARY && refuse(sub, given, bin_opts, 1, "applies to --store binary (int8 copies to rescore its Hamming hits)")) return 2;
     } else {
         if (!xpath || !model == !npy || (model && !input)) {
             cli_err("index add: -x INDEX.emb and either -m MODEL.gguf with -i DOCS, or --vectors VECS.npy, are required");
@@ -345,12 +311,12 @@ int cmd_index(int argc, char **argv)
     }
     /* the output is written by rename: an input that is the output would be
      * read while it is replaced (build) or indexed as text (add) */
-    const char *same = input && sys_same_file(input, out) ? input : npy && sys_same_file(npy, out) ? npy : NULL;
+    const char *same = input && cli_same_file(input, out) ? input : npy && cli_same_file(npy, out) ? npy : NULL;
     if (same) {
         cli_err("index %s: %s is both an input and the index written: choose another %s", sub, same, build ? "-o" : "input");
         return 2;
     }
-    sys_lock lk = { -1 };
+    ember_index_lock *lk = NULL;
     if (lock_index(&lk, out, wait) != 0) return 1;
     cli_inputs in;
     memset(&in, 0, sizeof in);
@@ -361,7 +327,7 @@ int cmd_index(int argc, char **argv)
     char model_name[256] = "";
     const char *where = !input || !strcmp(input, "-") ? "<stdin>" : input;
     if (!build) {
-        x = idx_open(xpath, err, sizeof err);
+        x = ember_index_open(xpath, err, sizeof err);
         if (!x) { cli_err("%s", err); goto done; }
     }
     if (input && cli_inputs_read(input, ifmt, &in) != 0) goto done;
@@ -376,14 +342,14 @@ int cmd_index(int argc, char **argv)
     ids = malloc((n ? n : 1) * sizeof *ids);
     if (!ids) { cli_err("out of memory"); goto done; }
     /* documents without an id follow the largest id already used */
-    if (assign_ids(&in, n, x ? idx_id_max(x) : -1, ids) != 0) goto done;
+    if (assign_ids(&in, n, x ? ember_index_id_max(x) : -1, ids) != 0) goto done;
     if (check_ids(x, &in, ids, n, upsert, where, xpath) != 0) goto done;
     if (!npy) {
-        vecs = embed_inputs(model, &in, batch, threads, &dim, model_name, sizeof model_name);
+        vecs = embed_inputs(build ? "index build" : "index add", model, &in, batch, threads, &dim, model_name, sizeof model_name);
         if (!vecs) goto done;
     }
     if (!x) {
-        idx_params p = idx_default_params();
+        ember_index_params p = ember_index_default_params();
         p.M = M;
         p.ef_construction = efc;
         p.rescore = rescore;
@@ -391,41 +357,44 @@ int cmd_index(int argc, char **argv)
         p.pq_m = pq_m;
         p.pq_bits = pq_bits;
         p.refine = refine;
-        x = idx_create(t, mt, vt, dim, &p, err, sizeof err);
+        x = ember_index_create(t, mt, vt, dim, &p, err, sizeof err);
         if (!x) { cli_err("index build: %s", err); goto done; }
-        char meta[400];
-        snprintf(meta, sizeof meta, "model=%s dim=%d", model_name, dim);
-        idx_set_meta(x, meta);
+        char meta[256]; /* what the index keeps: a longer file name is cut */
+        snprintf(meta, sizeof meta, "model=%.200s dim=%d", model_name, dim);
+        if (ember_index_set_meta(x, meta) != EMBER_OK) { cli_err("index build: %s", ember_index_error(x)); goto done; }
     } else {
-        idx_info info;
-        idx_get_info(x, &info);
+        ember_index_info info;
+        ember_index_get_info(x, &info);
         if (info.dim != dim) { cli_err("index add: %s holds %d-dimensional vectors but %s gives %d", xpath, info.dim, npy ? npy : model, dim); goto done; }
-        if (model && !strstr(idx_meta(x), model_name)) fprintf(stderr, "ember: warning: index was built with %s, adding with %s\n", idx_meta(x), model_name);
+        if (model && !strstr(ember_index_meta(x), model_name))
+            fprintf(stderr, "ember: warning: index was built with %s, adding with %s\n", ember_index_meta(x), model_name);
     }
     index_bars bars;
     memset(&bars, 0, sizeof bars);
-    idx_set_progress(x, draw_progress, &bars);
+    ember_index_set_progress(x, draw_progress, &bars);
     double t0 = cli_now();
-    if (idx_add_ex(x, vecs, ids, no_text || !in.n ? NULL : (const char *const *)in.text, n, upsert, th, err, sizeof err) != 0) {
+    const char *const *texts = no_text || !in.n ? NULL : (const char *const *)in.text;
+    ember_status st = upsert ? ember_index_upsert(x, vecs, ids, texts, n, th) : ember_index_add(x, vecs, ids, texts, n, th);
+    if (st != EMBER_OK) {
         if (bars.phase[0]) cli_progress_end(&bars.bar);
-        cli_err("index %s: %s", sub, err);
+        cli_err("index %s: %s", sub, ember_index_error(x));
         goto done;
     }
     double t1 = cli_now();
-    int saved = idx_save(x, out, err, sizeof err);
+    st = ember_index_save(x, out);
     if (bars.phase[0]) cli_progress_end(&bars.bar);
-    if (saved != IDX_OK) { cli_err("%s", err); goto done; }
-    idx_info info;
-    idx_get_info(x, &info);
+    if (st != EMBER_OK) { cli_err("%s", ember_index_error(x)); goto done; }
+    ember_index_info info;
+    ember_index_get_info(x, &info);
     fprintf(stderr, "ember: %s %zu vectors into %s (%s, %s, %s, %d dims; index time %.2f s); %zu live\n",
-            build ? "indexed" : "added", n, out, idx_type_name(info.type), idx_metric_name(info.metric),
-            idx_vec_name(info.vec), info.dim, t1 - t0, info.count);
+            build ? "indexed" : "added", n, out, ember_index_type_name(info.type), ember_metric_name(info.metric),
+            ember_store_name(info.store), info.dim, t1 - t0, info.count);
     rc = 0;
 done:
     free(ids);
     free(vecs);
     cli_inputs_free(&in);
-    idx_free(x);
-    sys_lock_release(&lk);
+    ember_index_free(x);
+    ember_index_lock_release(lk);
     return rc;
 }

@@ -33,6 +33,18 @@ static int by_score_desc(const void *a, const void *b)
     return x->index - y->index; /* stable: ties keep input order */
 }
 
+/* One document scored alone, to name the one a batch failed on. */
+typedef struct { ember_ctx *c; const char *query; const cli_inputs *in; } retry;
+static int score_one(void *user, int i, const char **why)
+{
+    retry *r = user;
+    float logit;
+    if (ember_rerank(r->c, r->query, strlen(r->query), (const char *const *)r->in->text + i, r->in->text_len + i, 1, &logit) == EMBER_OK)
+        return 0;
+    *why = ember_ctx_error(r->c);
+    return -1;
+}
+
 int cmd_rerank(int argc, char **argv)
 {
     const char *model = NULL, *input = "-", *query = NULL;
@@ -62,11 +74,6 @@ int cmd_rerank(int argc, char **argv)
     ember_ctx *c;
     ember_model_info info;
     if (cli_open_model("rerank", model, EMBER_KIND_RERANKER, batch, max_len, threads, &m, &c, &info) != 0) return 1;
-    /* the context holds what the model allows: say so when that is not what was asked */
-    if (max_len && ember_ctx_max_tokens(c) != max_len)
-        fprintf(stderr, "ember: warning: --max-length %d %s; using %d\n", max_len,
-                max_len > info.max_tokens ? "is beyond the model's maximum" : "is below ember's minimum",
-                ember_ctx_max_tokens(c));
     cli_inputs in;
     scored *res = NULL;
     float *logits = NULL;
@@ -81,7 +88,8 @@ int cmd_rerank(int argc, char **argv)
         int nb = in.n - i0 < batch ? in.n - i0 : batch;
         if (ember_rerank(c, query, strlen(query), (const char *const *)in.text + i0, in.text_len + i0, nb, logits) != EMBER_OK) {
             cli_progress_end(&prog);
-            cli_err("rerank: %s (batch at document %d)", ember_ctx_error(c), i0);
+            retry r = { c, query, &in };
+            cli_report_batch_failure("rerank", "score", "document", &in, i0, nb, ember_ctx_error(c), score_one, &r);
             goto done_in;
         }
         for (int j = 0; j < nb; j++) { res[i0 + j].index = i0 + j; res[i0 + j].logit = logits[j]; }

@@ -2,8 +2,8 @@
  * candidates with a cross-encoder against their stored text (two-stage
  * retrieval, as a RAG pipeline runs it). */
 #include "ember.h"
-#include "index/index.h"
 #include "tools/cli_common.h"
+#include "tools/cli_embed.h"
 #include "tools/commands.h"
 
 #include <libgen.h>
@@ -46,21 +46,21 @@ static int by_logit(const void *a, const void *b)
 
 /* One line for each search option this index does not use (the hits are
  * still the k asked for). */
-static void warn_unused(const char *xpath, const idx_info *xi, int ef, int ef_upper, int rmult, int nprobe, int rfac, int want)
+static void warn_unused(const char *xpath, const ember_index_info *xi, int ef, int ef_upper, int rmult, int nprobe, int rfac, int want)
 {
-    const char *what = idx_type_name(xi->type);
-    if (xi->type != IDX_HNSW && (ef || ef_upper))
+    const char *what = ember_index_type_name(xi->type);
+    if (xi->type != EMBER_INDEX_HNSW && (ef || ef_upper))
         fprintf(stderr, "ember: warning: %s applies to HNSW indexes; %s is %s: ignored\n", ef ? "--ef" : "--ef-upper", xpath, what);
-    int kk = xi->vec == IDX_BIN && xi->rescore ? want * (rmult ? rmult : 4) : want;
-    if (xi->type == IDX_HNSW && ef && ef < kk)
+    int kk = xi->store == EMBER_STORE_BINARY && xi->rescore ? want * (rmult ? rmult : 4) : want;
+    if (xi->type == EMBER_INDEX_HNSW && ef && ef < kk)
         fprintf(stderr, "ember: warning: --ef %d is less than the %d candidates searched: the beam is %d\n", ef, kk, kk);
-    if (xi->type != IDX_IVFPQ && nprobe)
+    if (xi->type != EMBER_INDEX_IVFPQ && nprobe)
         fprintf(stderr, "ember: warning: --nprobe applies to IVF-PQ indexes; %s is %s: ignored\n", xpath, what);
-    if (xi->type == IDX_IVFPQ && nprobe > xi->nlist)
+    if (xi->type == EMBER_INDEX_IVFPQ && nprobe > xi->nlist)
         fprintf(stderr, "ember: warning: --nprobe %d: %s has %d lists, all are visited\n", nprobe, xpath, xi->nlist);
-    if (rfac && !(xi->type == IDX_IVFPQ && xi->refine))
+    if (rfac && !(xi->type == EMBER_INDEX_IVFPQ && xi->refine))
         fprintf(stderr, "ember: warning: --refine-factor applies to IVF-PQ indexes built with --refine; %s is not: ignored\n", xpath);
-    if (rmult && !(xi->vec == IDX_BIN && xi->rescore))
+    if (rmult && !(xi->store == EMBER_STORE_BINARY && xi->rescore))
         fprintf(stderr, "ember: warning: --rescore-mult applies to binary indexes built with --rescore; %s is not: ignored\n", xpath);
 }
 
@@ -106,50 +106,44 @@ int cmd_search(int argc, char **argv)
     }
     char err[512];
     int rc = 1;
-    emb_index *x = idx_open(xpath, err, sizeof err);
+    ember_index *x = ember_index_open(xpath, err, sizeof err);
     if (!x) { cli_err("%s", err); return 1; }
-    ember_model *m = ember_model_load(model, err, sizeof err), *cm = NULL;
-    ember_ctx *c = NULL, *cc = NULL;
+    cli_embedder e;
+    ember_model *cm = NULL;
+    ember_ctx *cc = NULL;
     hit *hits = NULL;
     int64_t *ids = NULL;
     float *scores = NULL, *qv = NULL, *logits = NULL;
     const char **docs = NULL;
     size_t *dlens = NULL;
-    if (!m) { cli_err("%s", err); goto done; }
-    ember_model_info info;
-    ember_model_get_info(m, &info);
-    idx_info xi;
-    idx_get_info(x, &xi);
-    if (info.kind != EMBER_KIND_EMBEDDER) { cli_err("search: %s is not an embedding model", model); goto done; }
+    if (cli_embedder_open(&e, "search", model, 1, 0, threads) != 0) goto done_index;
+    ember_index_info xi;
+    ember_index_get_info(x, &xi);
     warn_unused(xpath, &xi, ef, ef_upper, rmult_given ? rmult : 0, nprobe_given ? nprobe : 0, rfac_given, want);
-    if (info.dim != xi.dim) {
+    if (e.info.dim != xi.dim) {
         cli_err("search: %s holds %d-dimensional vectors (%s) but %s gives %d: use the model the index was built with",
-                xpath, xi.dim, idx_meta(x), model, info.dim);
+                xpath, xi.dim, ember_index_meta(x), model, e.info.dim);
         goto done;
     }
-    ember_ctx_params p = ember_ctx_default_params();
-    p.max_batch = 1;
-    p.n_threads = threads;
-    c = ember_ctx_create(m, &p, err, sizeof err);
-    qv = malloc((size_t)info.dim * sizeof(float));
-    if (!c || !qv) { cli_err("%s", c ? "out of memory" : err); goto done; }
-    if (ember_embed(c, &query, NULL, 1, 0, qv) != EMBER_OK) { cli_err("search: %s", ember_ctx_error(c)); goto done; }
+    qv = malloc((size_t)e.info.dim * sizeof(float));
+    if (!qv) { cli_err("out of memory"); goto done; }
+    if (ember_embed(e.c, &query, NULL, 1, 0, qv) != EMBER_OK) { cli_err("search: %s", ember_ctx_error(e.c)); goto done; }
     ids = malloc((size_t)want * sizeof *ids);
     scores = malloc((size_t)want * sizeof *scores);
     hits = calloc((size_t)want, sizeof *hits);
     if (!ids || !scores || !hits) { cli_err("out of memory"); goto done; }
-    idx_search_params sp = idx_default_search_params();
+    ember_search_params sp = ember_search_default_params();
     sp.ef_search = ef;
     sp.ef_upper = ef_upper;
     sp.rescore_mult = rmult;
     sp.nprobe = nprobe;
     sp.refine_factor = rfac;
-    if (idx_search(x, qv, 1, want, &sp, ids, scores, 1, err, sizeof err) != 0) { cli_err("search: %s", err); goto done; }
+    if (ember_index_search(x, qv, 1, want, &sp, ids, scores, 1, err, sizeof err) != EMBER_OK) { cli_err("search: %s", err); goto done; }
     int nh = 0;
     for (int i = 0; i < want && ids[i] >= 0; i++) {
         hits[nh].id = ids[i];
         hits[nh].score = scores[i];
-        hits[nh].text = idx_text(x, ids[i], &hits[nh].len);
+        hits[nh].text = ember_index_text(x, ids[i], &hits[nh].len);
         nh++;
     }
     for (int i = 0; i < nh; i++)
@@ -162,18 +156,13 @@ int cmd_search(int argc, char **argv)
             }
     int show = nh < k ? nh : k;
     if (cross) {
-        cm = ember_model_load(cross, err, sizeof err);
-        if (!cm) { cli_err("%s", err); goto done; }
         ember_model_info ci;
-        ember_model_get_info(cm, &ci);
-        if (ci.kind != EMBER_KIND_RERANKER) { cli_err("search: --rerank %s is not a cross-encoder", cross); goto done; }
-        ember_ctx_params cp = ember_ctx_default_params();
-        cp.n_threads = threads;
-        cc = ember_ctx_create(cm, &cp, err, sizeof err);
+        if (cli_open_model("search --rerank", cross, EMBER_KIND_RERANKER, ember_ctx_default_params().max_batch, 0, threads, &cm, &cc, &ci) != 0)
+            goto done;
         docs = malloc((size_t)(nh ? nh : 1) * sizeof *docs);
         dlens = malloc((size_t)(nh ? nh : 1) * sizeof *dlens);
         logits = malloc((size_t)(nh ? nh : 1) * sizeof *logits);
-        if (!cc || !docs || !dlens || !logits) { cli_err("%s", cc ? "out of memory" : err); goto done; }
+        if (!docs || !dlens || !logits) { cli_err("out of memory"); goto done; }
         for (int i = 0; i < nh; i++) {
             if (!hits[i].text) { cli_err("search: hit %lld has no stored text to rerank (index built with --no-text?)", (long long)hits[i].id); goto done; }
             docs[i] = hits[i].text;
@@ -201,8 +190,10 @@ int cmd_search(int argc, char **argv)
     rc = fflush(stdout) == 0 ? 0 : 1;
 done:
     free(hits); free(ids); free(scores); free(qv); free(logits); free(docs); free(dlens);
-    ember_ctx_free(c); ember_ctx_free(cc);
-    ember_model_free(m); ember_model_free(cm);
-    idx_free(x);
+    ember_ctx_free(cc);
+    ember_model_free(cm);
+    cli_embedder_close(&e);
+done_index:
+    ember_index_free(x);
     return rc;
 }

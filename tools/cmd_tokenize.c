@@ -58,7 +58,8 @@ int cmd_tokenize(int argc, char **argv)
         /* worst case: every byte a token, plus the template's specials */
         size_t need = in.text_len[i] + (in.pair[i] ? in.pair_len[i] : 0) + 16;
         if (max_len && (size_t)max_len < need) need = (size_t)max_len;
-        if (need > (1u << 30)) { cli_err("tokenize: input %d is too long", i); goto done_in; }
+        char where[300];
+        if (need > (1u << 30)) { cli_err("tokenize: %s: this text is too long", cli_input_where(&in, i, where, sizeof where)); goto done_in; }
         int32_t *ni = realloc(ids, need * sizeof *ids), *nt;
         if (ni) ids = ni;
         nt = realloc(types, need * sizeof *types);
@@ -67,7 +68,7 @@ int cmd_tokenize(int argc, char **argv)
         int n;
         if (ember_tokenize(c, in.text[i], in.text_len[i], in.pair[i], in.pair_len[i], special, max_len,
                            ids, types, (int)need, &n) != EMBER_OK) {
-            cli_err("tokenize: input %d: %s", i, ember_ctx_error(c));
+            cli_err("tokenize: %s: %s", cli_input_where(&in, i, where, sizeof where), ember_ctx_error(c));
             goto done_in;
         }
         printf("{\"index\": %d, \"ids\": [", i);

@@ -1,0 +1,57 @@
+/* Opening an embedding model and embedding a run's inputs (cli_embed.h). */
+#include "tools/cli_embed.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int cli_embedder_open(cli_embedder *e, const char *cmd, const char *path, int batch, int max_len, int threads)
+{
+    memset(e, 0, sizeof *e);
+    if (cli_open_model(cmd, path, EMBER_KIND_EMBEDDER, batch, max_len, threads, &e->m, &e->c, &e->info) != 0) return -1;
+    e->batch = batch;
+    return 0;
+}
+
+void cli_embedder_close(cli_embedder *e)
+{
+    ember_ctx_free(e->c);
+    ember_model_free(e->m);
+    memset(e, 0, sizeof *e);
+}
+
+typedef struct { cli_embedder *e; const cli_inputs *in; int flags; float *row; } retry;
+
+static int embed_one(void *user, int i, const char **why)
+{
+    retry *r = user;
+    if (ember_embed(r->e->c, (const char *const *)r->in->text + i, r->in->text_len + i, 1, r->flags, r->row) == EMBER_OK) return 0;
+    *why = ember_ctx_error(r->e->c);
+    return -1;
+}
+
+int cli_embed_inputs(cli_embedder *e, const char *cmd, const char *noun, const cli_inputs *in, int flags, float *into,
+                     cli_embed_sink sink, void *user)
+{
+    const size_t dim = (size_t)e->info.dim;
+    float *buf = into ? NULL : malloc((size_t)e->batch * dim * sizeof(float));
+    if (!into && !buf) return cli_err("out of memory");
+    cli_progress prog;
+    cli_progress_start(&prog, "embed", in->n);
+    int rc = 0;
+    for (int i0 = 0; i0 < in->n && rc == 0; i0 += e->batch) {
+        int nb = in->n - i0 < e->batch ? in->n - i0 : e->batch;
+        float *rows = into ? into + (size_t)i0 * dim : buf;
+        if (ember_embed(e->c, (const char *const *)in->text + i0, in->text_len + i0, nb, flags, rows) != EMBER_OK) {
+            cli_progress_end(&prog);
+            retry r = { e, in, flags, rows };
+            cli_report_batch_failure(cmd, "embed", noun, in, i0, nb, ember_ctx_error(e->c), embed_one, &r);
+            rc = -1;
+            break;
+        }
+        if (sink && sink(user, i0, nb, rows) != 0) { cli_progress_end(&prog); rc = -1; break; }
+        cli_progress_update(&prog, i0 + nb);
+    }
+    if (rc == 0) cli_progress_end(&prog);
+    free(buf);
+    return rc;
+}
