@@ -1,7 +1,14 @@
 /* HF folder -> GGUF.  Reads config.json, the tokenizer (tokenizer.json, or
  * vocab.txt + tokenizer_config.json), the sentence-transformers modules and
  * the safetensors weights; checks every tensor's presence and shape against
- * the config; writes llama.cpp's bert layout. */
+ * the config; writes llama.cpp's bert layout.
+ *
+ * The one part of tools/ that reaches below include/ember.h (with its
+ * readers json.c and safetensors.c, and cmd_convert.c over it): the library
+ * reads models, and writing one takes the GGUF writer (model/gguf_write.c),
+ * its key names, the f16/bf16 conversions of kernels/ and the WordPiece
+ * vocabulary checks of tokenizer/.  The rest of the CLI uses the public API
+ * only; tests/test_cli_api_only.c holds that line. */
 #include "tools/convert.h"
 #include "tools/json.h"
 #include "tools/safetensors.h"

@@ -12,6 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* a generator of test checkpoints, not part of the CLI: it rounds to
+ * f16/bf16 with the library's own conversions, as the converter reads them
+ * back (tests/test_cli_api_only.c allows it this include) */
 #include "kernels/kernels.h"
 
 static const char *USAGE =
