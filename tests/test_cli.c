@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "ember.h"
 #include "tests/fixtures.h"
 #include "tests/synth_model.h"
 
@@ -251,6 +252,138 @@ static void test_model_cli_reliability(void **s)
     assert_non_null(strstr(out, "an ember index file"));
 }
 
+/* Messages name an input by its file and its line, counted from 1 (blank
+ * lines of a JSONL file included), never by a 0-based position. */
+static void test_errors_name_lines(void **s)
+{
+    (void)s;
+    const char *t = test_tmpdir();
+    char e[1024], r[1024], nan_e[1024], jl[1024];
+    snprintf(e, sizeof e, "%s/lines-e.gguf", t);
+    snprintf(r, sizeof r, "%s/lines-r.gguf", t);
+    snprintf(nan_e, sizeof nan_e, "%s/lines-nan.gguf", t);
+    synth_opts o = synth_defaults();
+    assert_int_equal(synth_bert_write(e, &o), 0);
+    o.nan_tensor = "blk.0.attn_output.weight";
+    assert_int_equal(synth_bert_write(nan_e, &o), 0);
+    o = synth_defaults();
+    o.rank = 1;
+    o.pooling = 4;
+    assert_int_equal(synth_bert_write(r, &o), 0);
+    /* tests/data/invalid_utf8.txt: line 2 is not UTF-8 */
+    const char *bad = "tests/data/invalid_utf8.txt";
+    assert_int_equal(run(out, sizeof out, "embed -m %s -i %s", e, bad), 1);
+    if (!strstr(out, "embed: tests/data/invalid_utf8.txt:2: cannot embed this text") || !strstr(out, "UTF-8")) fail_msg("embed: %s", out);
+    assert_int_equal(run(out, sizeof out, "embed -m %s < %s", e, bad), 1);
+    if (!strstr(out, "<stdin>:2: cannot embed this text")) fail_msg("embed from stdin: %s", out);
+    assert_int_equal(run(out, sizeof out, "embed -m %s -i %s --batch 1", e, bad), 1);
+    if (!strstr(out, "invalid_utf8.txt:2: cannot embed this text")) fail_msg("embed --batch 1: %s", out);
+    assert_int_equal(run(out, sizeof out, "tokenize -m %s -i %s", e, bad), 1);
+    if (!strstr(out, "tokenize: tests/data/invalid_utf8.txt:2: ") || !strstr(out, "UTF-8")) fail_msg("tokenize: %s", out);
+    assert_int_equal(run(out, sizeof out, "rerank -m %s -q hello -i %s", r, bad), 1);
+    if (!strstr(out, "rerank: tests/data/invalid_utf8.txt:2: cannot score this document") || !strstr(out, "UTF-8"))
+        fail_msg("rerank: %s", out);
+    /* NaN weights: every text fails, the first is named */
+    assert_int_equal(run(out, sizeof out, "embed -m %s -i %s", nan_e, bad), 1);
+    if (!strstr(out, "invalid_utf8.txt:1: cannot embed this text") || !strstr(out, "non-finite")) fail_msg("embed NaN: %s", out);
+    /* JSONL: the record after a blank line is on line 3 (input 1) */
+    snprintf(jl, sizeof jl, "%s/lines.jsonl", t);
+    FILE *f = fopen(jl, "w");
+    fputs("{\"text\": \"hello\"}\n\n{\"text\": \"a\", \"text_pair\": \"b\"}\n", f);
+    fclose(f);
+    assert_int_equal(run(out, sizeof out, "embed -m %s -i %s --input-format jsonl", e, jl), 1);
+    if (!strstr(out, "lines.jsonl:3: this input has a text_pair")) fail_msg("embed text_pair: %s", out);
+}
+
+/* ember info shows the model as ember loads it; --keys lists every key with
+ * its type and value; a file ember refuses says why. */
+static void test_info(void **s)
+{
+    (void)s;
+    const char *t = test_tmpdir();
+    char ok[1024], arch[1024], miss[1024];
+    snprintf(ok, sizeof ok, "%s/info-ok.gguf", t);
+    snprintf(arch, sizeof arch, "%s/info-arch.gguf", t);
+    snprintf(miss, sizeof miss, "%s/info-miss.gguf", t);
+    synth_opts o = synth_defaults();
+    assert_int_equal(synth_bert_write(ok, &o), 0);
+    o.arch = "nomic-bert";
+    assert_int_equal(synth_bert_write(arch, &o), 0);
+    o = synth_defaults();
+    o.drop_tensor = "blk.1.ffn_up.bias";
+    assert_int_equal(synth_bert_write(miss, &o), 0);
+    assert_int_equal(run(out, sizeof out, "info %s", ok), 0);
+    const char *want[] = {"kind               embedder", "embedding_length   32", "block_count        2", "pooling            mean",
+                          "normalize", "tokenizer          bert, ", "weights            f32: f32 x", "(GGUF v3, "};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(out, want[i])) fail_msg("info lacks '%s': %s", want[i], out);
+    assert_null(strstr(out, "keys ("));
+    assert_int_equal(run(out, sizeof out, "info %s --keys", ok), 0);
+    if (!strstr(out, "keys (") || !strstr(out, "bert.embedding_length") || !strstr(out, " u32 ") ||
+        !strstr(out, "general.architecture") || !strstr(out, "\"bert\"") || !strstr(out, "array<string>") || !strstr(out, " items: [\"[PAD]\""))
+        fail_msg("info --keys: %s", out);
+    assert_int_equal(run(out, sizeof out, "info %s", arch), 1);
+    if (!strstr(out, "ember cannot load this model") || !strstr(out, "architecture 'nomic-bert' is not supported")) fail_msg("info, other architecture: %s", out);
+    assert_int_equal(run(out, sizeof out, "info %s", miss), 1);
+    if (!strstr(out, "missing tensor blk.1.ffn_up.bias")) fail_msg("info, missing tensor: %s", out);
+    assert_int_equal(run(out, sizeof out, "info README.md"), 1);
+    if (!strstr(out, "ember cannot load this model") || !strstr(out, "not a GGUF file")) fail_msg("info on a text file: %s", out);
+}
+
+/* The model's metadata through the API that ember info uses. */
+static void test_model_meta_api(void **s)
+{
+    (void)s;
+    char path[1024], err[512];
+    snprintf(path, sizeof path, "%s/meta.gguf", test_tmpdir());
+    synth_opts o = synth_defaults();
+    o.int_key = "bert.block_count";
+    o.int_key_type = 5; /* GGUF_TYPE_INT32 */
+    o.int_key_val = 2;
+    assert_int_equal(synth_bert_write(path, &o), 0);
+    ember_model *m = ember_model_load(path, err, sizeof err);
+    assert_non_null(m);
+    ember_model_info in;
+    ember_model_get_info(m, &in);
+    assert_int_equal(in.gguf_version, 3);
+    assert_true(in.n_tensors > 10 && in.n_tensors == in.n_tensors_f32 && in.n_params > in.n_tensors);
+    assert_int_equal(in.n_ctx, 64);
+    assert_string_equal(in.tokenizer, "bert");
+    assert_string_equal(ember_pooling_name(in.pooling), "mean");
+    assert_string_equal(ember_pooling_name(EMBER_POOL_RANK), "rank");
+    int n = ember_model_meta_count(m);
+    assert_true(n > 10);
+    const char *key, *type;
+    char v[64];
+    int seen = 0;
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(ember_model_meta_at(m, i, &key, &type, v, sizeof v), EMBER_OK);
+        assert_true(strlen(v) < sizeof v);
+        if (!strcmp(key, "bert.block_count")) { assert_string_equal(type, "i32"); assert_string_equal(v, "2"); seen++; }
+        if (!strcmp(key, "general.architecture")) { assert_string_equal(type, "string"); assert_string_equal(v, "\"bert\""); seen++; }
+        if (!strcmp(key, "tokenizer.ggml.tokens")) {
+            assert_string_equal(type, "array<string>");
+            /* cut to the buffer, ending in "..." (a character of several bytes is not split) */
+            if (!strstr(v, " items: [\"[PAD]\", ") || strcmp(v + strlen(v) - 3, "...") || strlen(v) < sizeof v - 4)
+                fail_msg("tokens: '%s'", v);
+            seen++;
+        }
+        if (!strcmp(key, "bert.attention.layer_norm_epsilon")) { assert_string_equal(type, "f32"); seen++; }
+    }
+    assert_int_equal(seen, 4);
+    /* no value asked: names and types only; a tiny buffer still ends in NUL */
+    assert_int_equal(ember_model_meta_at(m, 0, &key, &type, NULL, 0), EMBER_OK);
+    assert_non_null(key);
+    assert_int_equal(ember_model_meta_at(m, 0, &key, &type, v, 2), EMBER_OK);
+    assert_true(strlen(v) <= 1);
+    assert_int_equal(ember_model_meta_at(m, n, &key, &type, v, sizeof v), EMBER_ERR_ARG);
+    assert_null(key);
+    assert_int_equal(ember_model_meta_at(m, -1, &key, &type, v, sizeof v), EMBER_ERR_ARG);
+    assert_int_equal(ember_model_meta_at(NULL, 0, &key, &type, v, sizeof v), EMBER_ERR_ARG);
+    assert_int_equal(ember_model_meta_count(NULL), 0);
+    ember_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +391,9 @@ int main(void)
         cmocka_unit_test(test_pipeline),
         cmocka_unit_test(test_ivfpq_4bit),
         cmocka_unit_test(test_model_cli_reliability),
+        cmocka_unit_test(test_errors_name_lines),
+        cmocka_unit_test(test_info),
+        cmocka_unit_test(test_model_meta_api),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
