@@ -496,6 +496,216 @@ static void test_errors(void **s)
     assert_int_equal(ember_index_add(NULL, q, &id, NULL, 1, 1), EMBER_ERR_ARG);
 }
 
+/* What the CLI needs, through the header: names and their parsing, the
+ * build parameters in the info, metadata, ids. */
+static void test_names_info_meta_ids(void **s)
+{
+    (void)s;
+    char err[256] = "", path[4096], long_meta[300];
+    assert_string_equal(ember_index_type_name(EMBER_INDEX_IVFPQ), "ivfpq");
+    assert_string_equal(ember_metric_name(EMBER_METRIC_HAMMING), "hamming");
+    assert_string_equal(ember_store_name(EMBER_STORE_INT8), "int8");
+    assert_string_equal(ember_store_name((ember_store)9), "?");
+    ember_index_type t = EMBER_INDEX_FLAT;
+    ember_metric m = EMBER_METRIC_IP;
+    ember_store st = EMBER_STORE_F32;
+    assert_int_equal(ember_index_parse_names("hnsw", "l2", "binary", &t, &m, &st, err, sizeof err), EMBER_OK);
+    assert_true(t == EMBER_INDEX_HNSW && m == EMBER_METRIC_L2 && st == EMBER_STORE_BINARY);
+    assert_int_equal(ember_index_parse_names(NULL, "cosine", NULL, NULL, &m, NULL, err, sizeof err), EMBER_OK);
+    assert_true(t == EMBER_INDEX_HNSW && m == EMBER_METRIC_COSINE);
+    assert_int_equal(ember_index_parse_names("lsh", NULL, NULL, &t, NULL, NULL, err, sizeof err), EMBER_ERR_ARG);
+    assert_non_null(strstr(err, "'lsh' (flat, hnsw, ivfpq)"));
+    assert_int_equal(t, EMBER_INDEX_HNSW);
+    assert_int_equal(ember_index_parse_names(NULL, NULL, "f16", NULL, NULL, &st, err, sizeof err), EMBER_ERR_ARG);
+    assert_non_null(strstr(err, "f16"));
+    assert_int_equal(ember_index_parse_names("flat", NULL, NULL, NULL, NULL, NULL, err, sizeof err), EMBER_ERR_ARG);
+    assert_true(ember_index_refine_applies(EMBER_INDEX_IVFPQ, EMBER_STORE_F32));
+    assert_true(ember_index_refine_applies(EMBER_INDEX_HNSW, EMBER_STORE_INT8));
+    assert_false(ember_index_refine_applies(EMBER_INDEX_HNSW, EMBER_STORE_F32));
+    assert_false(ember_index_refine_applies(EMBER_INDEX_FLAT, EMBER_STORE_INT8));
+    /* the build parameters come back in the info, also from the file */
+    ember_index_params p = ember_index_default_params();
+    p.M = 12;
+    p.ef_construction = 50;
+    p.refine = 1;
+    ember_index *x = ember_index_create(EMBER_INDEX_HNSW, EMBER_METRIC_COSINE, EMBER_STORE_INT8, DIM, &p, err, sizeof err);
+    assert_non_null(x);
+    float *v = vectors(300);
+    int64_t ids[300];
+    for (int i = 0; i < 300; i++) ids[i] = 10 + i;
+    assert_int_equal(ember_index_add(x, v, ids, NULL, 300, 1), EMBER_OK);
+    assert_int_equal(ember_index_id_max(x), 309);
+    assert_true(ember_index_contains(x, 10) && ember_index_contains(x, 309) && !ember_index_contains(x, 9) && !ember_index_contains(x, 310));
+    assert_int_equal(ember_index_delete(x, 309), EMBER_OK);
+    assert_false(ember_index_contains(x, 309));
+    assert_int_equal(ember_index_id_max(x), 309); /* deleted ids still count: numbering never reuses them */
+    assert_int_equal(ember_index_duplicate_ids(x), 0);
+    assert_string_equal(ember_index_meta(x), "");
+    assert_int_equal(ember_index_set_meta(x, "model=m.gguf dim=32"), EMBER_OK);
+    memset(long_meta, 'a', 256);
+    long_meta[256] = '\0';
+    assert_int_equal(ember_index_set_meta(x, long_meta), EMBER_ERR_LIMIT);
+    assert_non_null(strstr(ember_index_error(x), "256 bytes"));
+    assert_string_equal(ember_index_meta(x), "model=m.gguf dim=32");
+    long_meta[255] = '\0';
+    assert_int_equal(ember_index_set_meta(x, long_meta), EMBER_OK);
+    assert_int_equal(ember_index_set_meta(x, "model=m.gguf dim=32"), EMBER_OK);
+    snprintf(path, sizeof path, "%s/names.emb", test_tmpdir());
+    assert_int_equal(ember_index_save(x, path), EMBER_OK);
+    ember_index *y = ember_index_open(path, err, sizeof err);
+    assert_non_null(y);
+    ember_index_info in;
+    ember_index_get_info(y, &in);
+    assert_true(in.type == EMBER_INDEX_HNSW && in.store == EMBER_STORE_INT8 && in.M == 12 && in.ef_construction == 50 && in.refine == 1);
+    assert_true(in.nlist == 0 && in.pq_m == 0 && in.pq_bits == 0 && in.rescore == 0 && in.mapped);
+    assert_string_equal(ember_index_meta(y), "model=m.gguf dim=32");
+    assert_int_equal(ember_index_id_max(y), 309);
+    assert_true(ember_index_contains(y, 308) && !ember_index_contains(y, 309));
+    ember_index_free(x);
+    ember_index_free(y);
+    /* IVF-PQ and binary parameters */
+    p = ember_index_default_params();
+    p.nlist = 4;
+    p.pq_m = 8;
+    p.pq_bits = 4;
+    x = ember_index_create(EMBER_INDEX_IVFPQ, EMBER_METRIC_IP, EMBER_STORE_F32, DIM, &p, err, sizeof err);
+    assert_non_null(x);
+    ember_index_get_info(x, &in);
+    assert_true(in.nlist == 4 && in.pq_m == 8 && in.pq_bits == 4 && in.M == 0 && in.refine == 0);
+    ember_index_free(x);
+    p = ember_index_default_params();
+    p.rescore = 1;
+    x = ember_index_create(EMBER_INDEX_FLAT, EMBER_METRIC_HAMMING, EMBER_STORE_BINARY, DIM, &p, err, sizeof err);
+    ember_index_get_info(x, &in);
+    assert_true(in.rescore == 1 && in.M == 0 && in.ef_construction == 0);
+    assert_int_equal(ember_index_id_max(x), -1);
+    ember_index_free(x);
+    assert_int_equal(ember_index_id_max(NULL), -1);
+    assert_string_equal(ember_index_meta(NULL), "");
+    free(v);
+}
+
+typedef struct { const char *path; ember_status st; double waited; } lock_waiter;
+
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void *wait_for_lock(void *arg)
+{
+    lock_waiter *w = arg;
+    char err[256];
+    ember_index_lock *k = NULL;
+    double t0 = seconds();
+    w->st = ember_index_lock_acquire(w->path, 1, &k, err, sizeof err);
+    w->waited = seconds() - t0;
+    ember_index_lock_release(k);
+    return NULL;
+}
+
+/* Writers take turns: a second taker is told at once (EMBER_ERR_BUSY) or
+ * waits; taking the lock clears a killed writer's temporary. */
+static void test_writer_lock(void **s)
+{
+    (void)s;
+    char err[256], path[4096], tmp[4200], lockfile[4200];
+    snprintf(path, sizeof path, "%s/locked.emb", test_tmpdir());
+    snprintf(tmp, sizeof tmp, "%s.tmp-0123456789abcdef", path);
+    snprintf(lockfile, sizeof lockfile, "%s.lock", path);
+    FILE *f = fopen(tmp, "w"); /* what a writer killed before its rename leaves */
+    assert_non_null(f);
+    fputs("partial", f);
+    fclose(f);
+    ember_index_lock *a = NULL, *b = (ember_index_lock *)&b;
+    assert_int_equal(ember_index_lock_acquire(path, 0, &a, err, sizeof err), EMBER_OK);
+    assert_non_null(a);
+    assert_int_equal(access(tmp, F_OK), -1); /* swept */
+    assert_int_equal(access(lockfile, F_OK), 0);
+    assert_int_equal(ember_index_lock_acquire(path, 0, &b, err, sizeof err), EMBER_ERR_BUSY);
+    assert_null(b);
+    assert_non_null(strstr(err, "being written by another process"));
+    assert_string_equal(ember_status_str(EMBER_ERR_BUSY), "held by another writer");
+    /* a waiter gets it once it is released */
+    lock_waiter w = { path, EMBER_ERR_ARG, 0 };
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, wait_for_lock, &w), 0);
+    usleep(200 * 1000);
+    ember_index_lock_release(a);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(w.st, EMBER_OK);
+    assert_true(w.waited > 0.1);
+    assert_int_equal(ember_index_lock_acquire(path, 0, &a, err, sizeof err), EMBER_OK);
+    ember_index_lock_release(a);
+    ember_index_lock_release(NULL);
+    /* no lock file can be made there */
+    assert_int_equal(ember_index_lock_acquire("/nonexistent/dir/x.emb", 0, &a, err, sizeof err), EMBER_ERR_IO);
+    assert_null(a);
+    assert_non_null(strstr(err, "lock"));
+    assert_int_equal(ember_index_lock_acquire(path, 0, NULL, err, sizeof err), EMBER_ERR_ARG);
+    assert_int_equal(ember_index_lock_acquire(NULL, 0, &a, err, sizeof err), EMBER_ERR_ARG);
+}
+
+/* Searches reuse the scratch the index keeps: answers stay those of a
+ * fresh index over more walks than the visited marks' epoch counts (it
+ * wraps at 65535), and when the index grows, shrinks and grows again
+ * between searches. */
+static void test_search_scratch_reuse(void **s)
+{
+    (void)s;
+    enum { NV = 200, NQ = 50, K = 5 };
+    char err[256], path[4096];
+    float *v = vectors(NV + 400);
+    int64_t ids[NV + 400], first[NQ * K], got[K];
+    float sc[K];
+    for (int i = 0; i < NV + 400; i++) ids[i] = i;
+    ember_index_params p = ember_index_default_params();
+    p.M = 4;
+    p.ef_construction = 20;
+    ember_index *x = ember_index_create(EMBER_INDEX_HNSW, EMBER_METRIC_COSINE, EMBER_STORE_F32, DIM, &p, err, sizeof err);
+    assert_int_equal(ember_index_add(x, v, ids, NULL, NV, 1), EMBER_OK);
+    snprintf(path, sizeof path, "%s/scratch.emb", test_tmpdir());
+    assert_int_equal(ember_index_save(x, path), EMBER_OK);
+    ember_search_params sp = ember_search_default_params();
+    sp.ef_search = 8;
+    sp.ef_upper = 1; /* one walk a query: 70,000 queries pass the wrap */
+    for (int q = 0; q < NQ; q++)
+        assert_int_equal(ember_index_search(x, v + (size_t)q * 7 * DIM, 1, K, &sp, first + q * K, sc, 1, err, sizeof err), EMBER_OK);
+    for (int r = 0; r < 70000; r++) {
+        int q = r % NQ;
+        assert_int_equal(ember_index_search(x, v + (size_t)q * 7 * DIM, 1, K, &sp, got, sc, 1, err, sizeof err), EMBER_OK);
+        if (memcmp(got, first + q * K, sizeof got)) fail_msg("search %d (query %d) differs from the first one's answer", r, q);
+    }
+    /* the same answers from a fresh index on the same graph */
+    ember_index *y = ember_index_open(path, err, sizeof err);
+    for (int q = 0; q < NQ; q++) {
+        assert_int_equal(ember_index_search(y, v + (size_t)q * 7 * DIM, 1, K, &sp, got, sc, 1, err, sizeof err), EMBER_OK);
+        assert_memory_equal(got, first + q * K, sizeof got);
+    }
+    ember_index_free(y);
+    /* grow (more marks), shrink, grow again (marks left from before): every vector finds itself */
+    assert_int_equal(ember_index_add(x, v + (size_t)NV * DIM, ids + NV, NULL, 300, 1), EMBER_OK);
+    for (int i = 0; i < NV + 300; i += 7) {
+        assert_int_equal(ember_index_search(x, v + (size_t)i * DIM, 1, K, NULL, got, sc, 1, err, sizeof err), EMBER_OK);
+        assert_int_equal(got[0], i);
+    }
+    for (int i = 0; i < NV + 300; i += 2) assert_int_equal(ember_index_delete(x, i), EMBER_OK);
+    assert_int_equal(ember_index_compact(x, 1), EMBER_OK);
+    for (int i = 1; i < NV + 300; i += 14) {
+        assert_int_equal(ember_index_search(x, v + (size_t)i * DIM, 1, K, NULL, got, sc, 1, err, sizeof err), EMBER_OK);
+        assert_int_equal(got[0], i);
+    }
+    assert_int_equal(ember_index_add(x, v + (size_t)(NV + 300) * DIM, ids + NV + 300, NULL, 100, 1), EMBER_OK);
+    for (int i = NV + 300; i < NV + 400; i += 3) {
+        assert_int_equal(ember_index_search(x, v + (size_t)i * DIM, 1, K, NULL, got, sc, 2, err, sizeof err), EMBER_OK);
+        assert_int_equal(got[0], i);
+    }
+    ember_index_free(x);
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +716,9 @@ int main(void)
         cmocka_unit_test(test_progress),
         cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_names_info_meta_ids),
+        cmocka_unit_test(test_writer_lock),
+        cmocka_unit_test(test_search_scratch_reuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
