@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "ember.h"
 #include "tests/fixtures.h"
@@ -384,6 +385,39 @@ static void test_model_meta_api(void **s)
     ember_model_free(m);
 }
 
+/* tools/example_index.c, the program the README's C API section quotes,
+ * works as it says: ids continue across runs, the writer lock is taken and
+ * left as a file, the hits carry their texts. */
+static void test_example_index(void **s)
+{
+    (void)s;
+    const char *t = test_tmpdir();
+    char ex[1024], model[1024], docs[1024], cmd[4096], lock[1200];
+    snprintf(ex, sizeof ex, "%s", bin());
+    char *slash = strrchr(ex, '/');
+    snprintf(slash ? slash + 1 : ex, sizeof ex - (size_t)(slash ? slash + 1 - ex : 0), "example_index");
+    snprintf(model, sizeof model, "%s/ex.gguf", t);
+    snprintf(docs, sizeof docs, "%s/ex.txt", t);
+    synth_opts o = synth_defaults();
+    assert_int_equal(synth_bert_write(model, &o), 0);
+    FILE *f = fopen(docs, "w");
+    fputs("the cat sat on the mat\nhello world\n", f);
+    fclose(f);
+    for (int run_i = 0; run_i < 2; run_i++) {
+        snprintf(cmd, sizeof cmd, "%s %s %s/ex.emb %s 'hello world' 2>&1", ex, model, t, docs);
+        FILE *p = popen(cmd, "r");
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = '\0';
+        int st = pclose(p);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) fail_msg("%s: %s", cmd, out);
+        if (!strstr(out, run_i ? "added ids 2..3 to " : "added ids 0..1 to ") || !strstr(out, run_i ? ": 4 live" : ": 2 live") ||
+            !strstr(out, "(hnsw, cosine, f32, 32 dims, model=") || !strstr(out, "  hello world\n"))
+            fail_msg("run %d: %s", run_i + 1, out);
+    }
+    snprintf(lock, sizeof lock, "%s/ex.emb.lock", t);
+    assert_int_equal(access(lock, F_OK), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_errors_name_lines),
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_model_meta_api),
+        cmocka_unit_test(test_example_index),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
