@@ -36,7 +36,7 @@ typedef enum {
     EMBER_ERR_TEXT = 6,        /* input text is not valid UTF-8 */
     EMBER_ERR_LIMIT = 7,       /* batch/length beyond what the context was sized for */
     EMBER_ERR_NUMERIC = 8,     /* the model produced NaN or infinity (corrupt weights) */
-    EMBER_ERR_BUSY = 9         /* another process holds the writer lock (ember_index_lock_acquire) */
+    EMBER_ERR_BUSY = 9         /* the writer lock is held by another (ember_index_lock_acquire) */
 } ember_status;
 
 const char *ember_status_str(ember_status s);
@@ -295,8 +295,8 @@ void ember_index_set_progress(ember_index *x, ember_progress_fn fn, void *user);
  * you will save over (or before building one at path): what you open is
  * then the latest, and nobody writes it until you release.  Taking it also
  * removes the temporaries of writers killed before their rename.
- * wait 0: EMBER_ERR_BUSY at once when another process holds it; 1: block
- * until it is free.  *lock is NULL on any failure (EMBER_ERR_IO: the lock
+ * wait 0: EMBER_ERR_BUSY at once when it is held (by another process, or
+ * by another lock of this one on the same path); 1: block until it is free.  *lock is NULL on any failure (EMBER_ERR_IO: the lock
  * file cannot be made or locked, the reason in err). */
 typedef struct ember_index_lock ember_index_lock;
 ember_status ember_index_lock_acquire(const char *path, int wait, ember_index_lock **lock,
