@@ -6,11 +6,11 @@
 #include "index/ivfpq.h"
 #include "sys/sys.h"
 
-#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>

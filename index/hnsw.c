@@ -8,8 +8,8 @@
  * traffic) and the ef nodes found are re-ranked on the f32 copies. */
 #include "index/hnsw.h"
 
-#include <stdio.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP

@@ -5,9 +5,9 @@
 #include "index/ivfpq.h"
 #include "index/kmeans.h"
 
-#include <stdio.h>
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -7,8 +7,8 @@
 #include "index/hnsw.h"
 #include "index/ivfpq.h"
 
-#include <stdio.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
