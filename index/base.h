@@ -109,7 +109,7 @@ typedef struct {
 
 void idx_l2_normalize(float *v, int n);
 /* sentence-transformers style int8: per-dimension ranges of n vectors */
-void idx_calibrate(emb_index *x, const float *v, size_t n);
+idx_status idx_calibrate(emb_index *x, const float *v, size_t n, char *err, size_t errlen);
 void idx_quantize_i8(const emb_index *x, const float *v, int8_t *q);
 /* bit d % 64 of word d / 64: set when component d is > 0 */
 void idx_pack_bits(int dim, const float *v, uint64_t *bits);

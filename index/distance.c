@@ -3,12 +3,19 @@
  * that keeps the best: what every search and build shares. */
 #include "index/base.h"
 
+#include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* sentence-transformers style int8: per-dimension ranges from calibration data */
-void idx_calibrate(emb_index *x, const float *v, size_t n)
+/* sentence-transformers style int8: per-dimension ranges from calibration
+ * data, 255 steps from the smallest value to the largest.  A dimension that
+ * is constant (or whose range is below float resolution at its magnitude)
+ * still gets a positive step, one that decodes its value back: a zero step
+ * was saved, and the reader rightly refused the file.  Ranges so wide that
+ * decoding would leave float range are refused. */
+idx_status idx_calibrate(emb_index *x, const float *v, size_t n, char *err, size_t errlen)
 {
     for (int d = 0; d < x->dim; d++) {
         float lo = INFINITY, hi = -INFINITY;
@@ -17,11 +24,20 @@ void idx_calibrate(emb_index *x, const float *v, size_t n)
             lo = f < lo ? f : lo;
             hi = f > hi ? f : hi;
         }
-        if (!(hi > lo)) { hi = lo + 1e-6f; }
-        x->i8_scale[d] = (hi - lo) / 255.0f;
-        x->i8_offset[d] = lo + 128.0f * x->i8_scale[d];
+        float step = (hi - lo) / 255.0f, least = fmaxf(fabsf(lo), fabsf(hi)) * 0x1p-20f;
+        if (!(step >= least)) step = least;
+        if (!(step >= FLT_MIN)) step = FLT_MIN;
+        const float offset = lo + 128.0f * step;
+        /* the reader's condition (file.c): every code decodes to a float */
+        if (!((double)fabsf(offset) + 256.0 * step < FLT_MAX)) {
+            snprintf(err, errlen, "dimension %d ranges over [%g, %g]: too wide for an int8 store", d, (double)lo, (double)hi);
+            return IDX_ERR_ARG;
+        }
+        x->i8_scale[d] = step;
+        x->i8_offset[d] = offset;
     }
     x->calibrated = 1;
+    return IDX_OK;
 }
 
 /* Clamped before the conversion, NaN to 0: a float outside the target's

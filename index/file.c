@@ -259,6 +259,11 @@ emb_index *idx_open(const char *path, char *err, size_t errlen)
         {S_LISTS, n * 4, h.type == IDX_IVFPQ}, {S_REFINE, n * h.dim * 4, h.refine != 0},
     };
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+        /* a section this kind of index does not use would be carried
+         * along unchecked (a calibration beside f32 vectors was saved back
+         * as all zeros, and the file then refused to open: a fuzzing find) */
+        if (!need[i].required && (sp[need[i].kind] || ssz[need[i].kind]))
+            FAIL("%s: %s section in a %s %s index, which has none", path, SNAME[need[i].kind], idx_type_name(h.type), idx_vec_name(h.vec));
         if (!need[i].required) continue;
         if (!sp[need[i].kind] && need[i].want) FAIL("%s: missing %s section", path, SNAME[need[i].kind]);
         if (ssz[need[i].kind] != need[i].want)
@@ -308,7 +313,7 @@ emb_index *idx_open(const char *path, char *err, size_t errlen)
     if (h.vec == IDX_I8 && h.metric == IDX_L2)
         for (uint64_t i = 0; i < n; i++) {
             float v = ((const float *)sp[S_NORMS])[i];
-            if (!(v >= 0 && v < FLT_MAX)) FAIL("%s: vector %llu has norm %g (finite and >= 0 expected)", path, (unsigned long long)i, (double)v);
+            if (!(v >= 0 && v <= FLT_MAX)) FAIL("%s: vector %llu has norm %g (finite and >= 0 expected)", path, (unsigned long long)i, (double)v);
         }
     if (h.type == IDX_IVFPQ) {
         if (!floats_finite((const float *)sp[S_CENTROIDS], (uint64_t)h.nlist * h.dim, &at))

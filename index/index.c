@@ -6,6 +6,7 @@
 #include "index/hnsw.h"
 #include "index/ivfpq.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,22 +117,30 @@ void idx_free(emb_index *x)
     free(x);
 }
 
-/* what the first batch fixes: int8 ranges, IVF-PQ quantizers (vectors finite) */
+/* what the first batch fixes: int8 ranges, IVF-PQ quantizers (vectors
+ * finite), both learnt from the vectors as they are stored (unit length
+ * for cosine: int8 ranges taken from the raw vectors clamped the normalised
+ * ones they quantise) */
 static idx_status train(emb_index *x, const float *vecs, size_t n, int n_threads, char *err, size_t errlen)
 {
-    if ((x->vt == IDX_I8 || x->p.rescore) && !x->calibrated) idx_calibrate(x, vecs, n);
-    if (x->type == IDX_IVFPQ && !x->trained) {
-        float *t = malloc(n * (size_t)x->dim * sizeof(float));
+    const int calib = (x->vt == IDX_I8 || x->p.rescore) && !x->calibrated, pq = x->type == IDX_IVFPQ && !x->trained;
+    if (!calib && !pq) return IDX_OK;
+    float *t = NULL;
+    if (x->metric == IDX_COSINE || pq) {
+        t = malloc(n * (size_t)x->dim * sizeof(float));
         if (!t) return OOM("out of memory copying %zu training vectors", n);
         memcpy(t, vecs, n * (size_t)x->dim * sizeof(float));
         if (x->metric == IDX_COSINE)
             for (size_t i = 0; i < n; i++) idx_l2_normalize(t + i * x->dim, x->dim);
-        idx_status r = ivfpq_train(x, t, n, n_threads < 1 ? 1 : n_threads, err, errlen);
-        free(t);
-        if (r != IDX_OK) return r;
-        if (ivfpq_build_lists(x) != 0) return OOM("out of memory building inverted lists");
+        vecs = t;
     }
-    return IDX_OK;
+    idx_status r = calib ? idx_calibrate(x, vecs, n, err, errlen) : IDX_OK;
+    if (r == IDX_OK && pq) {
+        r = ivfpq_train(x, t, n, n_threads < 1 ? 1 : n_threads, err, errlen);
+        if (r == IDX_OK && ivfpq_build_lists(x) != 0) r = OOM("out of memory building inverted lists");
+    }
+    free(t);
+    return r;
 }
 
 idx_status idx_train(emb_index *x, const float *vecs, size_t n, int n_threads, char *err, size_t errlen)
@@ -258,7 +267,10 @@ static idx_status add_batch(emb_index *x, const float *vecs, const int64_t *ids,
             if (x->norms) {
                 double nn = 0;
                 for (int d = 0; d < x->dim; d++) { double f = ((int8_t *)c)[d] * x->i8_scale[d] + x->i8_offset[d]; nn += f * f; }
-                x->norms[s] = (float)nn;
+                /* saturated: a file's calibration may decode beyond float
+                 * range (a fuzzing find: an inf norm made the saved index
+                 * refuse to open), and a double beyond it has no float cast */
+                x->norms[s] = nn < FLT_MAX ? (float)nn : FLT_MAX;
             }
         } else {
             idx_pack_bits(x->dim, v, (uint64_t *)c);

@@ -367,15 +367,16 @@ static void test_progress(void **s)
     free(ids);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
+/* ASan and TSan keep shadow memory: an address-space limit cannot work under either */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define UNDER_SHADOW_MEMORY 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define UNDER_SHADOW_MEMORY 1
 #endif
 #endif
 
-#ifndef UNDER_ASAN
+#ifndef UNDER_SHADOW_MEMORY
 /* Bytes of address space this process holds (/proc/self/statm), 0 if unknown. */
 static size_t address_space(void)
 {
@@ -396,8 +397,8 @@ static size_t address_space(void)
 static void test_out_of_memory(void **s)
 {
     (void)s;
-#ifdef UNDER_ASAN
-    fprintf(stderr, "SKIP: an address-space limit cannot work under AddressSanitizer's shadow memory\n");
+#ifdef UNDER_SHADOW_MEMORY
+    fprintf(stderr, "SKIP: an address-space limit cannot work under a sanitizer's shadow memory\n");
     skip();
 #else
     enum { D = 128, NV = 65536 }; /* 32 MB of vectors, and a full array: one more doubles it */
@@ -706,6 +707,53 @@ static void test_search_scratch_reuse(void **s)
     free(v);
 }
 
+/* int8 ranges from a first batch the reader must accept again: a constant
+ * dimension far from 0 (its step rounded to 0 and the saved file was
+ * refused), and cosine vectors of any length (ranges were taken from the
+ * raw vectors, the normalised ones quantised against them were clamped);
+ * ranges no float can decode are refused at the add. */
+static void test_int8_calibration(void **s)
+{
+    (void)s;
+    char err[256], path[4096];
+    snprintf(path, sizeof path, "%s/calib.emb", test_tmpdir());
+    enum { D = 3, NV = 40 };
+    float v[NV * D];
+    int64_t ids[NV];
+    for (int i = 0; i < NV; i++) {
+        v[i * D] = 100.0f;                                       /* constant */
+        v[i * D + 1] = (float)(i % 7) - 3.0f;
+        v[i * D + 2] = (float)(i * 13 % 11);
+        ids[i] = i;
+    }
+    const ember_metric metrics[2] = {EMBER_METRIC_L2, EMBER_METRIC_COSINE};
+    for (int mi = 0; mi < 2; mi++) {
+        ember_index *x = ember_index_create(EMBER_INDEX_FLAT, metrics[mi], EMBER_STORE_INT8, D, NULL, err, sizeof err);
+        assert_non_null(x);
+        assert_int_equal(ember_index_add(x, v, ids, NULL, NV, 1), EMBER_OK);
+        assert_int_equal(ember_index_save(x, path), EMBER_OK);
+        ember_index_free(x);
+        ember_index *y = ember_index_open(path, err, sizeof err);
+        if (!y) fail_msg("%s: the saved int8 index does not open: %s", ember_metric_name(metrics[mi]), err);
+        int found = 0;
+        for (int i = 0; i < NV; i++) {
+            int64_t got[3];
+            float sc[3];
+            assert_int_equal(ember_index_search(y, v + i * D, 1, 3, NULL, got, sc, 1, err, sizeof err), EMBER_OK);
+            found += got[0] == i; /* the 40 vectors differ in direction as well */
+        }
+        if (found < NV) fail_msg("%s: %d of %d vectors find themselves first", ember_metric_name(metrics[mi]), found, NV);
+        ember_index_free(y);
+    }
+    /* a range whose codes would decode beyond float range */
+    ember_index *x = ember_index_create(EMBER_INDEX_FLAT, EMBER_METRIC_L2, EMBER_STORE_INT8, 1, NULL, err, sizeof err);
+    const float wide[2] = {-3e38f, 3e38f};
+    const int64_t wid[2] = {1, 2};
+    assert_int_equal(ember_index_add(x, wide, wid, NULL, 2, 1), EMBER_ERR_ARG);
+    assert_non_null(strstr(ember_index_error(x), "too wide for an int8 store"));
+    ember_index_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -719,6 +767,7 @@ int main(void)
         cmocka_unit_test(test_names_info_meta_ids),
         cmocka_unit_test(test_writer_lock),
         cmocka_unit_test(test_search_scratch_reuse),
+        cmocka_unit_test(test_int8_calibration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
