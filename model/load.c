@@ -131,10 +131,16 @@ int model_bert_bind(ember_model *m, char *err, size_t errlen)
             bind_vec(f, "cls.output.bias", w->cls_out.rows, 0, &w->cls_out_b, err, errlen))
             return -1;
     }
-    if (m->pooling == EMBER_POOL_NONE || m->pooling == EMBER_POOL_LAST) {
-        /* token-level output and last-token pooling are not wired for BERT */
-        if (m->pooling == EMBER_POOL_NONE) m->pooling = EMBER_POOL_MEAN;
-    }
+    /* token-level output is not something ember returns (one vector a
+     * text), and a guess of mean pooling would embed the text differently
+     * from the model's own pipeline: refused, as is a head of several labels
+     * (ember scores with one logit; taking row 0 would pick one label's) */
+    if (m->pooling == EMBER_POOL_NONE)
+        return ERR("bert.pooling_type 0 (none: one vector per token) is not supported: ember returns one vector per "
+                   "text; convert from the checkpoint folder (its sentence-transformers pooling is read)");
+    if (m->kind == EMBER_KIND_RERANKER && w->cls_out.rows != 1)
+        return ERR("classifier with %d labels (cls.output.weight has %d rows): ember scores cross-encoders with one logit",
+                   w->cls_out.rows, w->cls_out.rows);
 
     /* weight type summary for info */
     kern_wtype t0 = w->layers[0].q.wt;

@@ -108,7 +108,7 @@ int synth_bert_write(const char *path, const synth_opts *o)
     }
     if (o->rank) {
         MAT("cls.weight", H, H); MAT("cls.bias", 0, H);
-        MAT("cls.output.weight", 1, H); MAT("cls.output.bias", 0, 1);
+        MAT("cls.output.weight", o->rank, H); MAT("cls.output.bias", 0, o->rank);
     }
     for (int i = 0; i < nm; i++) {
         if (o->drop_tensor && strcmp(o->drop_tensor, mats[i].name) == 0) continue;

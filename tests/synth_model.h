@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 typedef struct {
-    int hidden, layers, heads, ffn, ctx, rank; /* rank: cross-encoder head */
+    int hidden, layers, heads, ffn, ctx, rank; /* rank: cross-encoder head of that many labels (1) */
     uint32_t wtype;            /* GGML_TYPE_F32 / F16 / BF16 for matrices */
     const char *arch;          /* default "bert" */
     const char *drop_tensor;   /* leave this tensor out */

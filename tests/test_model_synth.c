@@ -438,6 +438,8 @@ static void test_integer_keys(void **s)
         {"bert.context_length", GGUF_TYPE_UINT64, (1LL << 32) + 64, "bert.context_length is 4294967360", 0},
         {"bert.block_count", GGUF_TYPE_UINT32, 0, "bert.block_count is 0", 0},
         {"bert.pooling_type", GGUF_TYPE_INT64, -1, "bert.pooling_type must be a non-negative integer", 0},
+        /* no pooling (token vectors) was run as mean pooling without a word */
+        {"bert.pooling_type", GGUF_TYPE_UINT32, 0, "bert.pooling_type 0 (none", 0},
         {"bert.context_length", GGUF_TYPE_UINT16, 2, "no room for text", 0},
         {"ember.normalize", GGUF_TYPE_UINT8, 1, "ember.normalize must be a bool", 0},
     };
@@ -595,6 +597,10 @@ static void test_pair_layouts_and_heads(void **s)
         snprintf(tag, sizeof tag, "head%d", i);
         expect_load_error(&o, tag, head[i]);
     }
+    /* two labels: row 0 was scored as if it were the only one */
+    o = synth_defaults();
+    o.rank = 2;
+    expect_load_error(&o, "head-2labels", "classifier with 2 labels");
 }
 
 int main(void)
