@@ -37,9 +37,21 @@
 #error "EMU_VL must be 4, 8 or 16"
 #endif
 
-typedef struct { float f[VL]; } vf;
-typedef struct { float f[4]; } vf4;
-typedef struct { uint64_t u[VL64]; } vi;
+/* vf: VL / 4 vectors of 4 floats, vi: VL64 / 2 of two 64-bit lanes, in GCC /
+ * clang vector extensions: whole 16-byte operators, lowered to what the
+ * target has (SSE2 on x86-64, NEON on AArch64, scalar code elsewhere).  16
+ * bytes at most, so no vector type is wider than every target's registers
+ * (a wider one changes the calling convention with the ISA: GCC notes it). */
+typedef float emu_f4 __attribute__((vector_size(16)));
+typedef int32_t emu_i4 __attribute__((vector_size(16)));
+typedef double emu_d4 __attribute__((vector_size(32))); /* never a parameter */
+typedef uint64_t emu_u2 __attribute__((vector_size(16)));
+typedef uint8_t emu_b16 __attribute__((vector_size(16)));
+#define EMU_Q (VL / 4)
+typedef struct { emu_f4 q[EMU_Q]; } vf;
+typedef struct { emu_f4 q; } vf4;
+typedef struct { emu_u2 q[VL64 / 2]; } vi;
+#define EMU_LANE(v, i) ((v).q[(i) / 4][(i) % 4])
 
 /* n if 0 <= n <= max, else a trap: the count contract above */
 static inline int emu_count(int n, int max)
@@ -48,67 +60,85 @@ static inline int emu_count(int n, int max)
     return n;
 }
 
-#define EMU_MAP1(name, expr) \
-    static inline vf name(vf a) { vf r; for (int i = 0; i < VL; i++) r.f[i] = (expr); return r; }
-#define EMU_MAP2(name, expr) \
-    static inline vf name(vf a, vf b) { vf r; for (int i = 0; i < VL; i++) r.f[i] = (expr); return r; }
-
-static inline vf vf_load(const float *p) { vf r; memcpy(r.f, p, sizeof r.f); return r; }
-static inline void vf_store(float *p, vf v) { memcpy(p, v.f, sizeof v.f); }
-static inline vf vf_set1(float x) { vf r; for (int i = 0; i < VL; i++) r.f[i] = x; return r; }
+static inline vf vf_load(const float *p) { vf r; memcpy(&r, p, sizeof r); return r; }
+static inline void vf_store(float *p, vf v) { memcpy(p, &v, sizeof v); }
+static inline vf vf_set1(float x)
+{
+    vf r;
+    for (int i = 0; i < EMU_Q; i++) r.q[i] = (emu_f4){x, x, x, x};
+    return r;
+}
 #define vf_zero() vf_set1(0.0f)
 #define vf_broadcast(p) vf_set1(*(p))
-/* a b + c: the product exact in double, then the sum rounded (to double,
- * then float: fmaf's single rounding but for double-rounding ties, about one
- * in 2^29; inline, where a call to fmaf made the GEMM 3x slower) */
+#define EMU_OP2(name, expr) \
+    static inline vf name(vf a, vf b) { for (int i = 0; i < EMU_Q; i++) a.q[i] = (expr); return a; }
+EMU_OP2(vf_add, a.q[i] + b.q[i])
+EMU_OP2(vf_sub, a.q[i] - b.q[i])
+EMU_OP2(vf_mul, a.q[i] * b.q[i])
+EMU_OP2(vf_div, a.q[i] / b.q[i])
+/* x86's rule: the second operand when either is NaN */
+static inline emu_f4 emu_select(emu_i4 m, emu_f4 a, emu_f4 b) { return (emu_f4)(((emu_i4)a & m) | ((emu_i4)b & ~m)); }
+EMU_OP2(vf_max, emu_select(a.q[i] > b.q[i], a.q[i], b.q[i]))
+EMU_OP2(vf_min, emu_select(a.q[i] < b.q[i], a.q[i], b.q[i]))
+/* a with the sign bit of s added (a >= 0: copysign) */
+EMU_OP2(vf_copysign, (emu_f4)((emu_i4)a.q[i] | ((emu_i4)b.q[i] & (int32_t)INT32_MIN)))
+static inline vf vf_abs(vf a)
+{
+    for (int i = 0; i < EMU_Q; i++) a.q[i] = (emu_f4)((emu_i4)a.q[i] & 0x7fffffff);
+    return a;
+}
+/* a b + c: the product exact in double, the sum rounded to double, then to
+ * float: fmaf's single rounding but for double-rounding ties (about one in
+ * 2^29); a call to fmaf per lane made the GEMM several times slower */
+#define EMU_D(x) __builtin_convertvector(x, emu_d4)
 static inline vf vf_fma(vf a, vf b, vf c)
 {
-    for (int i = 0; i < VL; i++) c.f[i] = (float)((double)a.f[i] * b.f[i] + c.f[i]);
+    for (int i = 0; i < EMU_Q; i++) c.q[i] = __builtin_convertvector(EMU_D(a.q[i]) * EMU_D(b.q[i]) + EMU_D(c.q[i]), emu_f4);
     return c;
 }
 /* c - a b */
 static inline vf vf_fnma(vf a, vf b, vf c)
 {
-    for (int i = 0; i < VL; i++) c.f[i] = (float)(c.f[i] - (double)a.f[i] * b.f[i]);
+    for (int i = 0; i < EMU_Q; i++) c.q[i] = __builtin_convertvector(EMU_D(c.q[i]) - EMU_D(a.q[i]) * EMU_D(b.q[i]), emu_f4);
     return c;
 }
-EMU_MAP2(vf_add, a.f[i] + b.f[i])
-EMU_MAP2(vf_sub, a.f[i] - b.f[i])
-EMU_MAP2(vf_mul, a.f[i] * b.f[i])
-EMU_MAP2(vf_div, a.f[i] / b.f[i])
-/* x86's rule: the second operand when either is NaN */
-EMU_MAP2(vf_max, a.f[i] > b.f[i] ? a.f[i] : b.f[i])
-EMU_MAP2(vf_min, a.f[i] < b.f[i] ? a.f[i] : b.f[i])
-EMU_MAP1(vf_abs, fabsf(a.f[i]))
 /* to nearest, ties to even (the default rounding mode) */
-EMU_MAP1(vf_round, nearbyintf(a.f[i]))
-
-static inline uint32_t emu_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
-static inline float emu_float(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
-/* a with the sign bit of s added (a >= 0: copysign) */
-EMU_MAP2(vf_copysign, emu_float(emu_bits(a.f[i]) | (emu_bits(b.f[i]) & 0x80000000u)))
+static inline vf vf_round(vf a)
+{
+    for (int i = 0; i < VL; i++) EMU_LANE(a, i) = nearbyintf(EMU_LANE(a, i));
+    return a;
+}
 /* 2^n for integral-valued n in [-126, 127], built in the exponent field as
  * the real ISAs do; a float outside int32 converts to INT32_MIN as x86's
  * cvtps2dq does (a C cast would be undefined) */
-static inline uint32_t emu_cvt_i32(float x)
+static inline vf vf_pow2i(vf n)
 {
-    if (!(x >= -2147483648.0f && x < 2147483648.0f)) return 0x80000000u;
-    return (uint32_t)(int32_t)nearbyintf(x);
+    for (int i = 0; i < VL; i++) {
+        float x = EMU_LANE(n, i);
+        uint32_t e = x >= -2147483648.0f && x < 2147483648.0f ? (uint32_t)(int32_t)nearbyintf(x) : 0x80000000u;
+        e = (e + 127u) << 23;
+        memcpy(&x, &e, 4);
+        EMU_LANE(n, i) = x;
+    }
+    return n;
 }
-EMU_MAP1(vf_pow2i, emu_float((emu_cvt_i32(a.f[i]) + 127u) << 23))
 
 /* pairwise, as the real reductions */
 static inline float vf_hsum(vf v)
 {
+    float t[VL];
+    memcpy(t, &v, sizeof t);
     for (int w = VL / 2; w >= 1; w /= 2)
-        for (int i = 0; i < w; i++) v.f[i] += v.f[i + w];
-    return v.f[0];
+        for (int i = 0; i < w; i++) t[i] += t[i + w];
+    return t[0];
 }
 static inline float vf_hmax(vf v)
 {
+    float t[VL];
+    memcpy(t, &v, sizeof t);
     for (int w = VL / 2; w >= 1; w /= 2)
-        for (int i = 0; i < w; i++) v.f[i] = v.f[i] > v.f[i + w] ? v.f[i] : v.f[i + w];
-    return v.f[0];
+        for (int i = 0; i < w; i++) t[i] = t[i] > t[i + w] ? t[i] : t[i + w];
+    return t[0];
 }
 /* the four sums of a, b, c, d, in that order */
 static inline vf4 vf_hsum4(vf a, vf b, vf c, vf d)
@@ -116,67 +146,71 @@ static inline vf4 vf_hsum4(vf a, vf b, vf c, vf d)
     vf4 r = {{vf_hsum(a), vf_hsum(b), vf_hsum(c), vf_hsum(d)}};
     return r;
 }
-static inline void vf4_store(float *p, vf4 v) { memcpy(p, v.f, sizeof v.f); }
+static inline void vf4_store(float *p, vf4 v) { memcpy(p, &v, sizeof v); }
 
 /* masked forms: lanes < n read or written, the others 0 / untouched */
 static inline vf vf_load_n(const float *p, int n)
 {
     vf r = vf_zero();
-    memcpy(r.f, p, (size_t)emu_count(n, VL) * sizeof(float));
+    memcpy(&r, p, (size_t)emu_count(n, VL) * sizeof(float));
     return r;
 }
-static inline void vf_store_n(float *p, vf v, int n) { memcpy(p, v.f, (size_t)emu_count(n, VL) * sizeof(float)); }
+static inline void vf_store_n(float *p, vf v, int n) { memcpy(p, &v, (size_t)emu_count(n, VL) * sizeof(float)); }
 /* 0 in lanes < n, -inf in the others */
 static inline vf vf_pad_mask(int n)
 {
     vf r;
     emu_count(n, VL);
-    for (int i = 0; i < VL; i++) r.f[i] = i < n ? 0.0f : -INFINITY;
+    for (int i = 0; i < VL; i++) EMU_LANE(r, i) = i < n ? 0.0f : -INFINITY;
     return r;
 }
 /* the first n lanes, n 4 or 6 (all AVX2's vf_store_first writes) */
 static inline void vf_store_first(float *p, vf v, const int n)
 {
     if (n != 4 && n != 6) __builtin_trap();
-    memcpy(p, v.f, (size_t)emu_count(n, VL) * sizeof(float));
+    memcpy(p, &v, (size_t)emu_count(n, VL) * sizeof(float));
 }
 #if VL == 8
 /* r[i][j] <- r[j][i] for the 8 x 8 block in r[0..7] */
 static inline void vf_transpose8(vf r[8])
 {
+    float t[8][8], u[8][8];
+    memcpy(t, r, sizeof t);
     for (int i = 0; i < 8; i++)
-        for (int j = i + 1; j < 8; j++) {
-            float t = r[i].f[j];
-            r[i].f[j] = r[j].f[i];
-            r[j].f[i] = t;
-        }
+        for (int j = 0; j < 8; j++) u[i][j] = t[j][i];
+    memcpy(r, u, sizeof u);
 }
 #endif
-static inline vf vf_from_f16(const uint16_t *p) { vf r; for (int i = 0; i < VL; i++) r.f[i] = kern_f16_to_f32(p[i]); return r; }
-static inline vf vf_from_bf16(const uint16_t *p) { vf r; for (int i = 0; i < VL; i++) r.f[i] = kern_bf16_to_f32(p[i]); return r; }
-static inline vf vf_from_i8(const int8_t *p) { vf r; for (int i = 0; i < VL; i++) r.f[i] = (float)p[i]; return r; }
+static inline vf vf_from_f16(const uint16_t *p) { vf r; for (int i = 0; i < VL; i++) EMU_LANE(r, i) = kern_f16_to_f32(p[i]); return r; }
+static inline vf vf_from_bf16(const uint16_t *p) { vf r; for (int i = 0; i < VL; i++) EMU_LANE(r, i) = kern_bf16_to_f32(p[i]); return r; }
+static inline vf vf_from_i8(const int8_t *p) { vf r; for (int i = 0; i < VL; i++) EMU_LANE(r, i) = (float)p[i]; return r; }
 
-/* 64-bit integer lanes for the Hamming panel; byte lanes by SWAR */
-#define EMU_MAPI(name, expr) \
-    static inline vi name(vi a, vi b) { vi r; for (int i = 0; i < VL64; i++) r.u[i] = (expr); return r; }
-static inline vi vi_set1_64(uint64_t x) { vi r; for (int i = 0; i < VL64; i++) r.u[i] = x; return r; }
+/* 64-bit integer lanes for the Hamming panel */
+static inline vi vi_set1_64(uint64_t x)
+{
+    vi r;
+    for (int i = 0; i < VL64 / 2; i++) r.q[i] = (emu_u2){x, x};
+    return r;
+}
 #define vi_zero() vi_set1_64(0)
-static inline vi vi_load(const uint64_t *p) { vi r; memcpy(r.u, p, sizeof r.u); return r; }
-static inline void vi_store(uint64_t *p, vi v) { memcpy(p, v.u, sizeof v.u); }
-EMU_MAPI(vi_xor, a.u[i] ^ b.u[i])
-EMU_MAPI(vi_and, a.u[i] & b.u[i])
-EMU_MAPI(vi_or, a.u[i] | b.u[i])
-EMU_MAPI(vi_add64, a.u[i] + b.u[i])
-/* bytewise, mod 256: the low 7 bits added, the top bit by xor */
-#define EMU_B7 0x7f7f7f7f7f7f7f7full
-EMU_MAPI(vi_add8, ((a.u[i] & EMU_B7) + (b.u[i] & EMU_B7)) ^ ((a.u[i] ^ b.u[i]) & ~EMU_B7))
+static inline vi vi_load(const uint64_t *p) { vi r; memcpy(&r, p, sizeof r); return r; }
+static inline void vi_store(uint64_t *p, vi v) { memcpy(p, &v, sizeof v); }
+#define EMU_OPI(name, expr) \
+    static inline vi name(vi a, vi b) { for (int i = 0; i < VL64 / 2; i++) a.q[i] = (expr); return a; }
+EMU_OPI(vi_xor, a.q[i] ^ b.q[i])
+EMU_OPI(vi_and, a.q[i] & b.q[i])
+EMU_OPI(vi_or, a.q[i] | b.q[i])
+EMU_OPI(vi_add64, a.q[i] + b.q[i])
+EMU_OPI(vi_add8, (emu_u2)((emu_b16)a.q[i] + (emu_b16)b.q[i])) /* bytewise, mod 256 */
 /* bytes -> 64-bit lane sums */
 static inline vi vi_sum8_64(vi a)
 {
+    uint8_t b[VL64 * 8];
+    memcpy(b, &a, sizeof b);
     for (int i = 0; i < VL64; i++) {
         uint64_t s = 0;
-        for (int b = 0; b < 8; b++) s += (a.u[i] >> (8 * b)) & 0xff;
-        a.u[i] = s;
+        for (int j = 0; j < 8; j++) s += b[8 * i + j];
+        a.q[i / 2][i % 2] = s;
     }
     return a;
 }
@@ -184,19 +218,19 @@ static inline vi vi_sum8_64(vi a)
 /* the VPOPCNTDQ path of the Hamming panel */
 static inline vi vi_popcnt64(vi a)
 {
-    for (int i = 0; i < VL64; i++) a.u[i] = (uint64_t)__builtin_popcountll(a.u[i]);
+    for (int i = 0; i < VL64; i++) a.q[i / 2][i % 2] = (uint64_t)__builtin_popcountll(a.q[i / 2][i % 2]);
     return a;
 }
 #define vi_popcnt64 vi_popcnt64
 #else
-/* per-byte popcount, the byte-count and adder path */
+/* per-byte popcount (SWAR), the byte-count and adder path */
 static inline vi vi_popcnt8(vi a)
 {
-    for (int i = 0; i < VL64; i++) {
-        uint64_t x = a.u[i];
+    for (int i = 0; i < VL64 / 2; i++) {
+        emu_u2 x = a.q[i];
         x -= (x >> 1) & 0x5555555555555555ull;
         x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-        a.u[i] = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+        a.q[i] = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
     }
     return a;
 }
@@ -205,9 +239,8 @@ static inline vi vi_popcnt8(vi a)
 static inline unsigned vi_lt64_mask(vi a, vi b)
 {
     unsigned m = 0;
-    for (int i = 0; i < VL64; i++) m |= (unsigned)(a.u[i] < b.u[i]) << i;
+    for (int i = 0; i < VL64; i++) m |= (unsigned)(a.q[i / 2][i % 2] < b.q[i / 2][i % 2]) << i;
     return m;
 }
-#undef EMU_MAP1
-#undef EMU_MAP2
-#undef EMU_MAPI
+#undef EMU_OP2
+#undef EMU_OPI
