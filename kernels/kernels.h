@@ -1,6 +1,8 @@
 /* kernels — the numeric layer: one scalar reference per kernel, ISA variants
  * beside it (*_avx2.c, *_avx512.c, *_vnni.c, *_neon.c), chosen once through a
- * dispatch table filled from CPUID.  Includes nothing else of ember's.
+ * dispatch table filled from CPUID, and the same SIMD code over portable
+ * vectors (simd_emu4.c, simd_emu8.c, simd_emu16.c) for the tests on every
+ * machine.  Includes nothing else of ember's.
  *
  * Layout conventions: row-major, explicit leading dimensions (in floats).
  * Linear weights are stored as HuggingFace/torch keep them, W[N][K]
