@@ -62,46 +62,68 @@ static inline int emu_count(int n, int max)
 
 static inline vf vf_load(const float *p) { vf r; memcpy(&r, p, sizeof r); return r; }
 static inline void vf_store(float *p, vf v) { memcpy(p, &v, sizeof v); }
+/* each operation spelt out per 16-byte chunk, no loop: in the unrolled
+ * kernels thousands of two-trip loops sent clang's loop passes superlinear
+ * under -fsanitize=address,undefined -fno-sanitize-recover (9 minutes for
+ * emu8's Hamming panels) */
+#if VL == 4
+#define EMU_EACH(X) X(0)
+#elif VL == 8
+#define EMU_EACH(X) X(0) X(1)
+#else
+#define EMU_EACH(X) X(0) X(1) X(2) X(3)
+#endif
 static inline vf vf_set1(float x)
 {
     vf r;
-    for (int i = 0; i < EMU_Q; i++) r.q[i] = (emu_f4){x, x, x, x};
+#define X(i) r.q[i] = (emu_f4){x, x, x, x};
+    EMU_EACH(X)
+#undef X
     return r;
 }
 #define vf_zero() vf_set1(0.0f)
 #define vf_broadcast(p) vf_set1(*(p))
 #define EMU_OP2(name, expr) \
-    static inline vf name(vf a, vf b) { for (int i = 0; i < EMU_Q; i++) a.q[i] = (expr); return a; }
-EMU_OP2(vf_add, a.q[i] + b.q[i])
-EMU_OP2(vf_sub, a.q[i] - b.q[i])
-EMU_OP2(vf_mul, a.q[i] * b.q[i])
-EMU_OP2(vf_div, a.q[i] / b.q[i])
+    static inline vf name(vf a, vf b) { EMU_EACH(expr) return a; }
+#define X(i) a.q[i] += b.q[i];
+EMU_OP2(vf_add, X)
+#undef X
+#define X(i) a.q[i] -= b.q[i];
+EMU_OP2(vf_sub, X)
+#undef X
+#define X(i) a.q[i] *= b.q[i];
+EMU_OP2(vf_mul, X)
+#undef X
+#define X(i) a.q[i] /= b.q[i];
+EMU_OP2(vf_div, X)
+#undef X
 /* x86's rule: the second operand when either is NaN */
 static inline emu_f4 emu_select(emu_i4 m, emu_f4 a, emu_f4 b) { return (emu_f4)(((emu_i4)a & m) | ((emu_i4)b & ~m)); }
-EMU_OP2(vf_max, emu_select(a.q[i] > b.q[i], a.q[i], b.q[i]))
-EMU_OP2(vf_min, emu_select(a.q[i] < b.q[i], a.q[i], b.q[i]))
+#define X(i) a.q[i] = emu_select(a.q[i] > b.q[i], a.q[i], b.q[i]);
+EMU_OP2(vf_max, X)
+#undef X
+#define X(i) a.q[i] = emu_select(a.q[i] < b.q[i], a.q[i], b.q[i]);
+EMU_OP2(vf_min, X)
+#undef X
 /* a with the sign bit of s added (a >= 0: copysign) */
-EMU_OP2(vf_copysign, (emu_f4)((emu_i4)a.q[i] | ((emu_i4)b.q[i] & (int32_t)INT32_MIN)))
-static inline vf vf_abs(vf a)
-{
-    for (int i = 0; i < EMU_Q; i++) a.q[i] = (emu_f4)((emu_i4)a.q[i] & 0x7fffffff);
-    return a;
-}
+#define X(i) a.q[i] = (emu_f4)((emu_i4)a.q[i] | ((emu_i4)b.q[i] & (int32_t)INT32_MIN));
+EMU_OP2(vf_copysign, X)
+#undef X
+#define X(i) a.q[i] = (emu_f4)((emu_i4)a.q[i] & 0x7fffffff);
+static inline vf vf_abs(vf a) { EMU_EACH(X) return a; }
+#undef X
 /* a b + c: the product exact in double, the sum rounded to double, then to
  * float: fmaf's single rounding but for double-rounding ties (about one in
  * 2^29); a call to fmaf per lane made the GEMM several times slower */
 #define EMU_D(x) __builtin_convertvector(x, emu_d4)
-static inline vf vf_fma(vf a, vf b, vf c)
-{
-    for (int i = 0; i < EMU_Q; i++) c.q[i] = __builtin_convertvector(EMU_D(a.q[i]) * EMU_D(b.q[i]) + EMU_D(c.q[i]), emu_f4);
-    return c;
-}
+#define X(i) c.q[i] = __builtin_convertvector(EMU_D(a.q[i]) * EMU_D(b.q[i]) + EMU_D(c.q[i]), emu_f4);
+static inline vf vf_fma(vf a, vf b, vf c) { EMU_EACH(X) return c; }
+#undef X
 /* c - a b */
-static inline vf vf_fnma(vf a, vf b, vf c)
-{
-    for (int i = 0; i < EMU_Q; i++) c.q[i] = __builtin_convertvector(EMU_D(c.q[i]) - EMU_D(a.q[i]) * EMU_D(b.q[i]), emu_f4);
-    return c;
-}
+#define X(i) c.q[i] = __builtin_convertvector(EMU_D(c.q[i]) - EMU_D(a.q[i]) * EMU_D(b.q[i]), emu_f4);
+static inline vf vf_fnma(vf a, vf b, vf c) { EMU_EACH(X) return c; }
+#undef X
+#undef EMU_EACH
 /* to nearest, ties to even (the default rounding mode) */
 static inline vf vf_round(vf a)
 {
@@ -185,35 +207,48 @@ static inline vf vf_from_f16(const uint16_t *p) { vf r; for (int i = 0; i < VL; 
 static inline vf vf_from_bf16(const uint16_t *p) { vf r; for (int i = 0; i < VL; i++) EMU_LANE(r, i) = kern_bf16_to_f32(p[i]); return r; }
 static inline vf vf_from_i8(const int8_t *p) { vf r; for (int i = 0; i < VL; i++) EMU_LANE(r, i) = (float)p[i]; return r; }
 
-/* 64-bit integer lanes for the Hamming panel */
+/* 64-bit integer lanes for the Hamming panel, per chunk as above */
+#if VL64 == 2
+#define EMU_EACH(X) X(0)
+#elif VL64 == 4
+#define EMU_EACH(X) X(0) X(1)
+#else
+#define EMU_EACH(X) X(0) X(1) X(2) X(3)
+#endif
 static inline vi vi_set1_64(uint64_t x)
 {
     vi r;
-    for (int i = 0; i < VL64 / 2; i++) r.q[i] = (emu_u2){x, x};
+#define X(i) r.q[i] = (emu_u2){x, x};
+    EMU_EACH(X)
+#undef X
     return r;
 }
 #define vi_zero() vi_set1_64(0)
 static inline vi vi_load(const uint64_t *p) { vi r; memcpy(&r, p, sizeof r); return r; }
 static inline void vi_store(uint64_t *p, vi v) { memcpy(p, &v, sizeof v); }
-#define EMU_OPI(name, expr) \
-    static inline vi name(vi a, vi b) { for (int i = 0; i < VL64 / 2; i++) a.q[i] = (expr); return a; }
-EMU_OPI(vi_xor, a.q[i] ^ b.q[i])
-EMU_OPI(vi_and, a.q[i] & b.q[i])
-EMU_OPI(vi_or, a.q[i] | b.q[i])
-EMU_OPI(vi_add64, a.q[i] + b.q[i])
-EMU_OPI(vi_add8, (emu_u2)((emu_b16)a.q[i] + (emu_b16)b.q[i])) /* bytewise, mod 256 */
-/* bytes -> 64-bit lane sums */
-static inline vi vi_sum8_64(vi a)
-{
-    uint8_t b[VL64 * 8];
-    memcpy(b, &a, sizeof b);
-    for (int i = 0; i < VL64; i++) {
-        uint64_t s = 0;
-        for (int j = 0; j < 8; j++) s += b[8 * i + j];
-        a.q[i / 2][i % 2] = s;
-    }
-    return a;
-}
+#define X(i) a.q[i] ^= b.q[i];
+static inline vi vi_xor(vi a, vi b) { EMU_EACH(X) return a; }
+#undef X
+#define X(i) a.q[i] &= b.q[i];
+static inline vi vi_and(vi a, vi b) { EMU_EACH(X) return a; }
+#undef X
+#define X(i) a.q[i] |= b.q[i];
+static inline vi vi_or(vi a, vi b) { EMU_EACH(X) return a; }
+#undef X
+#define X(i) a.q[i] += b.q[i];
+static inline vi vi_add64(vi a, vi b) { EMU_EACH(X) return a; }
+#undef X
+/* bytewise, mod 256 */
+#define X(i) a.q[i] = (emu_u2)((emu_b16)a.q[i] + (emu_b16)b.q[i]);
+static inline vi vi_add8(vi a, vi b) { EMU_EACH(X) return a; }
+#undef X
+/* bytes -> 64-bit lane sums, by halves */
+#define X(i)                                                                        \
+    a.q[i] = (a.q[i] & 0x00ff00ff00ff00ffull) + ((a.q[i] >> 8) & 0x00ff00ff00ff00ffull); \
+    a.q[i] = (a.q[i] & 0x0000ffff0000ffffull) + ((a.q[i] >> 16) & 0x0000ffff0000ffffull); \
+    a.q[i] = (a.q[i] & 0xffffffffull) + (a.q[i] >> 32);
+static inline vi vi_sum8_64(vi a) { EMU_EACH(X) return a; }
+#undef X
 #if VL == 16
 /* the VPOPCNTDQ path of the Hamming panel */
 static inline vi vi_popcnt64(vi a)
@@ -224,16 +259,12 @@ static inline vi vi_popcnt64(vi a)
 #define vi_popcnt64 vi_popcnt64
 #else
 /* per-byte popcount (SWAR), the byte-count and adder path */
-static inline vi vi_popcnt8(vi a)
-{
-    for (int i = 0; i < VL64 / 2; i++) {
-        emu_u2 x = a.q[i];
-        x -= (x >> 1) & 0x5555555555555555ull;
-        x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-        a.q[i] = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-    }
-    return a;
-}
+#define X(i)                                                                                    \
+    a.q[i] -= (a.q[i] >> 1) & 0x5555555555555555ull;                                           \
+    a.q[i] = (a.q[i] & 0x3333333333333333ull) + ((a.q[i] >> 2) & 0x3333333333333333ull);     \
+    a.q[i] = (a.q[i] + (a.q[i] >> 4)) & 0x0f0f0f0f0f0f0f0full;
+static inline vi vi_popcnt8(vi a) { EMU_EACH(X) return a; }
+#undef X
 #endif
 /* bit r of the result: lane r of a < lane r of b */
 static inline unsigned vi_lt64_mask(vi a, vi b)
@@ -243,4 +274,5 @@ static inline unsigned vi_lt64_mask(vi a, vi b)
     return m;
 }
 #undef EMU_OP2
-#undef EMU_OPI
+#undef EMU_EACH
+#undef EMU_D
