@@ -41,6 +41,16 @@ typedef enum {
 
 const char *ember_status_str(ember_status s);
 
+/* The kernel table in use: "avx2", "avx512", "avx512vnni", "neon" or
+ * "scalar" (the best this CPU has), or the one the environment variable
+ * EMBER_ISA names, emulated ones ("emu4", "emu8", "emu16", for tests)
+ * included.  Chosen once per process. */
+const char *ember_isa(void);
+/* Why EMBER_ISA was not honoured (an unknown name, or an ISA this CPU or
+ * build lacks: the best table is used instead), or NULL.  The library never
+ * prints it; the CLI shows it on stderr. */
+const char *ember_isa_note(void);
+
 typedef struct ember_model ember_model;
 typedef struct ember_ctx ember_ctx;
 

@@ -7,6 +7,9 @@ int kern_cpu_has(kern_isa isa)
 {
     switch (isa) {
     case KERN_ISA_SCALAR:
+    case KERN_ISA_EMU4: /* portable C */
+    case KERN_ISA_EMU8:
+    case KERN_ISA_EMU16:
         return 1;
 #if defined(__x86_64__)
     case KERN_ISA_AVX2:

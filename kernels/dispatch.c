@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const kern_ops *chosen; /* written once under pthread_once */
+/* written once under pthread_once: the table, and why EMBER_ISA was not
+ * honoured ("" when it was, or when unset) for the caller to show */
+static const kern_ops *chosen;
+static char note[256];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 const kern_ops *kern_ops_for(kern_isa isa)
@@ -14,6 +17,9 @@ const kern_ops *kern_ops_for(kern_isa isa)
     if (!kern_cpu_has(isa)) return NULL;
     switch (isa) {
     case KERN_ISA_SCALAR: return &kern_ops_scalar;
+    case KERN_ISA_EMU4: return &kern_ops_emu4;
+    case KERN_ISA_EMU8: return &kern_ops_emu8;
+    case KERN_ISA_EMU16: return &kern_ops_emu16;
 #if defined(__x86_64__)
     case KERN_ISA_AVX2: return &kern_ops_avx2;
     case KERN_ISA_AVX512: return &kern_ops_avx512;
@@ -28,32 +34,39 @@ const kern_ops *kern_ops_for(kern_isa isa)
 
 const char *kern_isa_name(kern_isa isa)
 {
-    static const char *names[KERN_ISA_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni", "neon"};
+    static const char *names[KERN_ISA_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni", "neon", "emu4", "emu8", "emu16"};
     return (int)isa >= 0 && isa < KERN_ISA_COUNT ? names[isa] : "?";
 }
 
 static void choose(void)
 {
     const char *want = getenv("EMBER_ISA");
-    for (int i = KERN_ISA_COUNT - 1; i >= 0 && !chosen; i--) chosen = kern_ops_for((kern_isa)i);
-    if (want && *want) {
-        for (int i = 0; i < KERN_ISA_COUNT; i++)
-            if (strcmp(want, kern_isa_name((kern_isa)i)) == 0) {
-                const kern_ops *k = kern_ops_for((kern_isa)i);
-                if (k) chosen = k;
-                else fprintf(stderr, "ember: EMBER_ISA=%s is not supported on this CPU; using %s\n", want, chosen->name);
-                return;
-            }
-        fprintf(stderr, "ember: unknown EMBER_ISA=%s (", want);
-        for (int i = 0; i < KERN_ISA_COUNT; i++) fprintf(stderr, "%s%s", i ? ", " : "", kern_isa_name((kern_isa)i));
-        fprintf(stderr, "); using %s\n", chosen->name);
-    }
+    /* the best real ISA: the emulated tables only when asked for by name */
+    for (int i = KERN_ISA_FIRST_EMU - 1; i >= 0 && !chosen; i--) chosen = kern_ops_for((kern_isa)i);
+    if (!want || !*want) return;
+    for (int i = 0; i < KERN_ISA_COUNT; i++)
+        if (strcmp(want, kern_isa_name((kern_isa)i)) == 0) {
+            const kern_ops *k = kern_ops_for((kern_isa)i);
+            if (k) chosen = k;
+            else snprintf(note, sizeof note, "EMBER_ISA=%.64s is not supported on this CPU; using %s", want, chosen->name);
+            return;
+        }
+    size_t n = (size_t)snprintf(note, sizeof note, "unknown EMBER_ISA=%.64s (", want);
+    for (int i = 0; i < KERN_ISA_COUNT && n < sizeof note; i++)
+        n += (size_t)snprintf(note + n, sizeof note - n, "%s%s", i ? ", " : "", kern_isa_name((kern_isa)i));
+    if (n < sizeof note) snprintf(note + n, sizeof note - n, "); using %s", chosen->name);
 }
 
 const kern_ops *kern_ops_get(void)
 {
     pthread_once(&once, choose);
     return chosen;
+}
+
+const char *kern_dispatch_note(void)
+{
+    pthread_once(&once, choose);
+    return note[0] ? note : NULL;
 }
 
 size_t kern_gemm_scratch_floats(int n_threads)

@@ -1,6 +1,8 @@
 /* kernels — the numeric layer: one scalar reference per kernel, ISA variants
  * beside it (*_avx2.c, *_avx512.c, *_vnni.c, *_neon.c), chosen once through a
- * dispatch table filled from CPUID.  Includes nothing else of ember's.
+ * dispatch table filled from CPUID, and the same SIMD code over portable
+ * vectors (simd_emu4.c, simd_emu8.c, simd_emu16.c) for the tests on every
+ * machine.  Includes nothing else of ember's.
  *
  * Layout conventions: row-major, explicit leading dimensions (in floats).
  * Linear weights are stored as HuggingFace/torch keep them, W[N][K]
@@ -21,7 +23,14 @@ typedef enum {
     KERN_ISA_AVX512 = 2, /* AVX-512 F/BW/VL/DQ */
     KERN_ISA_AVX512VNNI = 3, /* AVX-512 above + VNNI + VPOPCNTDQ (Ice Lake, Zen 4) */
     KERN_ISA_NEON   = 4, /* AArch64 Advanced SIMD (every ARMv8-A core) */
-    KERN_ISA_COUNT
+    /* The SIMD body over portable C vectors of 4, 8 and 16 lanes (the
+     * shapes of NEON, AVX2 and AVX-512): on every machine, for tests and
+     * debugging; never chosen by dispatch, only by EMBER_ISA. */
+    KERN_ISA_EMU4   = 5,
+    KERN_ISA_EMU8   = 6,
+    KERN_ISA_EMU16  = 7,
+    KERN_ISA_COUNT,
+    KERN_ISA_FIRST_EMU = KERN_ISA_EMU4 /* the real ISAs come before */
 } kern_isa;
 
 /* Storage type of a weight matrix; GEMM widens to f32 while packing. */
@@ -29,7 +38,7 @@ typedef enum { KERN_W_F32 = 0, KERN_W_F16 = 1, KERN_W_BF16 = 2 } kern_wtype;
 
 typedef struct kern_ops {
     kern_isa isa;
-    const char *name; /* "scalar", "avx2", "avx512", "avx512vnni", "neon" */
+    const char *name; /* kern_isa_name(isa): "scalar", "avx2", ..., "emu16" */
 
     /* C[M][N] = A[M][K] . W[N][K]^T (+ bias[N] when bias != NULL).
      * W holds elements of type wt (f32, f16 or bf16), row stride ldw elements.
@@ -106,13 +115,18 @@ void kern_hamming_pack(const uint64_t *rows, size_t ld_words, size_t n, size_t n
 size_t kern_pq4_blocks_bytes(size_t n, int m);
 void kern_pq4_pack(const uint8_t *codes, size_t n, int m, uint8_t *blocks);
 
-/* Best table for this CPU, or the one forced by EMBER_ISA=scalar|avx2|avx512|avx512vnni|neon
- * (falls back to the best supported one, with a warning on stderr, if the
- * forced ISA is not supported).  Chosen once, thread-safe, never NULL. */
+/* Best table for this CPU (a real ISA, never an emulated one), or the one
+ * forced by EMBER_ISA=scalar|avx2|avx512|avx512vnni|neon|emu4|emu8|emu16.
+ * An unknown or unsupported EMBER_ISA falls back to the best table and leaves
+ * a note saying so.  Chosen once, thread-safe, never NULL. */
 const kern_ops *kern_ops_get(void);
+/* Why EMBER_ISA was not honoured, or NULL (also NULL when it is unset).
+ * Made once with kern_ops_get's choice; the library never prints it. */
+const char *kern_dispatch_note(void);
 /* The name EMBER_ISA gives an ISA ("avx2", ...), whether or not this build has it. */
 const char *kern_isa_name(kern_isa isa);
-/* The table for one ISA, or NULL if this build or this CPU lacks it. */
+/* The table for one ISA, or NULL if this build or this CPU lacks it (the
+ * emulated tables exist on every build and CPU). */
 const kern_ops *kern_ops_for(kern_isa isa);
 /* Whether the CPU (and OS) support an ISA. */
 int kern_cpu_has(kern_isa isa);

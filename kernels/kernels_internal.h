@@ -24,6 +24,7 @@ static inline float kern_w_at(const void *W, kern_wtype wt, size_t i)
 }
 
 extern const kern_ops kern_ops_scalar;
+extern const kern_ops kern_ops_emu4, kern_ops_emu8, kern_ops_emu16;
 #if defined(__x86_64__)
 extern const kern_ops kern_ops_avx2;
 extern const kern_ops kern_ops_avx512;

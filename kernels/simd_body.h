@@ -1,7 +1,16 @@
 /* Every SIMD kernel, written once against the vector vocabulary of the ISA
- * file that includes this (vec_avx2.h, vec_avx512.h or vec_neon.h), in the
- * ggml manner.  The int8 dot and the 4-bit PQ scan have a block per ISA.
- * Included only by kernels/simd_<isa>.c. */
+ * file that includes this (vec_avx2.h, vec_avx512.h, vec_neon.h, or the
+ * portable vec_emu.h at 4, 8 or 16 lanes), in the ggml manner.  The int8 dot
+ * and the 4-bit PQ scan have a block per ISA (plain C for the emulated
+ * tables).  Included only by kernels/simd_<isa>.c.
+ *
+ * The vocabulary: vf (VL floats) and vi (VL64 64-bit lanes) with loads,
+ * stores, arithmetic and reductions; GEMM_MR (and optionally GEMM_SB_N,
+ * GEMM_BCAST_TF) set the GEMM's register blocking.  Its contract on counts:
+ * vf_load_n, vf_store_n and vf_pad_mask take a lane count n in [0, VL] (lanes
+ * past n neither read nor written, or -inf), vf_store_first 4 or 6; the body
+ * never passes another (vec_emu.h traps on one, so the tests catch it on any
+ * machine; a real ISA may silently compute garbage: x86 shifts count mod 32). */
 #include "kernels/kernels_internal.h"
 
 #include <math.h>
@@ -248,7 +257,25 @@ static inline __attribute__((always_inline)) size_t FN(hamming_groups)(const uin
 static int32_t FN(dot_i8)(const int8_t *a, const int8_t *b, size_t n)
 {
     size_t i = 0;
-#if defined(__AVX512VNNI__)
+#if defined(VEC_EMU)
+    /* VNNI's form in plain C, 4 VL bytes a step (4 bytes to a 32-bit lane),
+     * the tail by a masked load: the bias and the masks at every width.
+     * Sums mod 2^32 as the hardware's: exact once 128 sum b is taken off. */
+    uint32_t acc[VL] = {0}, sb[VL] = {0};
+    for (; i < n; i += 4 * VL) {
+        const int cnt = emu_count(n - i >= 4 * VL ? 4 * VL : (int)(n - i), 4 * VL);
+        int8_t va[4 * VL] = {0}, vb[4 * VL] = {0};
+        memcpy(va, a + i, (size_t)cnt);
+        memcpy(vb, b + i, (size_t)cnt);
+        for (int l = 0; l < 4 * VL; l++) {
+            acc[l / 4] += ((uint8_t)va[l] ^ 0x80u) * (uint32_t)vb[l];
+            sb[l / 4] += (uint32_t)vb[l];
+        }
+    }
+    uint32_t s = 0, t = 0;
+    for (int l = 0; l < VL; l++) { s += acc[l]; t += sb[l]; }
+    return (int32_t)(s - 128u * t);
+#elif defined(__AVX512VNNI__)
     __m512i acc = _mm512_setzero_si512(), sb = _mm512_setzero_si512();
     const __m512i bias = _mm512_set1_epi8((char)0x80), ones = _mm512_set1_epi8(1);
     for (; i < n; i += 64) {
@@ -284,7 +311,7 @@ static int32_t FN(dot_i8)(const int8_t *a, const int8_t *b, size_t n)
     h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
     int32_t s = _mm_cvtsi128_si32(h);
 #endif
-#if !defined(__AVX512VNNI__)
+#if !defined(__AVX512VNNI__) && !defined(VEC_EMU)
     for (; i < n; i++) s += (int32_t)a[i] * b[i];
     return s;
 #endif
@@ -342,7 +369,35 @@ static void FN(pq_lut)(const float *q, const float *cbt, int m, int ds, int ksub
  * are 16 bytes wide whatever the register. */
 static void FN(pq4_scan)(const uint8_t *blocks, size_t n_blocks, int m, const uint8_t *lut, uint16_t *out)
 {
-#if defined(__ARM_NEON)
+#if defined(VEC_EMU)
+    /* the x86 block below in plain C, lane by lane: the 16-bit sums of
+     * (even + 256 odd) and of odd, the subtraction, the two halves added */
+    const int pairs = m / 2;
+    for (size_t b = 0; b < n_blocks; b++) {
+        const uint8_t *c = blocks + b * (size_t)pairs * 32;
+        uint16_t a0[16] = {0}, a1[16] = {0}, a2[16] = {0}, a3[16] = {0};
+        for (int p = 0; p < pairs; p++) {
+            const uint8_t *cv = c + 32 * p, *t = lut + 32 * p;
+            for (int k = 0; k < 16; k++) {
+                /* 16-bit lane k: bytes 2k, 2k + 1, looked up in their 128-bit half's table */
+                const uint8_t *th = t + (k / 8) * 16;
+                uint16_t rl = (uint16_t)(th[cv[2 * k] & 15] | th[cv[2 * k + 1] & 15] << 8);
+                uint16_t rh = (uint16_t)(th[cv[2 * k] >> 4] | th[cv[2 * k + 1] >> 4] << 8);
+                a0[k] = (uint16_t)(a0[k] + rl);
+                a1[k] = (uint16_t)(a1[k] + (rl >> 8));
+                a2[k] = (uint16_t)(a2[k] + rh);
+                a3[k] = (uint16_t)(a3[k] + (rh >> 8));
+            }
+        }
+        uint16_t *o = out + b * 32;
+        for (int k = 0; k < 8; k++) {
+            o[2 * k] = (uint16_t)(a0[k] - (a1[k] << 8) + a0[k + 8] - (a1[k + 8] << 8));
+            o[2 * k + 1] = (uint16_t)(a1[k] + a1[k + 8]);
+            o[16 + 2 * k] = (uint16_t)(a2[k] - (a3[k] << 8) + a2[k + 8] - (a3[k + 8] << 8));
+            o[16 + 2 * k + 1] = (uint16_t)(a3[k] + a3[k + 8]);
+        }
+    }
+#elif defined(__ARM_NEON)
     /* one 16-byte table lookup per sub-space and nibble, sums widened into
      * 16-bit lanes (mod 2^16, as the reference) */
     const uint8x16_t lo4 = vdupq_n_u8(0x0f);
@@ -585,8 +640,10 @@ static void FN(attention)(int L, int n_q, int d, float scale, const float *q, in
                     a1[r] = vf_fma(b, k1, a1[r]);
                 }
             }
-            /* padding keys (j >= L) must not raise the maximum */
-            const vf ok0 = j + VL <= L ? vf_set1(0.0f) : vf_pad_mask(L - j), ok1 = j + 2 * VL <= L ? vf_set1(0.0f) : vf_pad_mask(L - j - VL);
+            /* padding keys (j >= L) must not raise the maximum; past L - VL
+             * the second vector is all padding: a count of 0, never negative */
+            const vf ok0 = j + VL <= L ? vf_set1(0.0f) : vf_pad_mask(clampv(L - j)),
+                     ok1 = j + 2 * VL <= L ? vf_set1(0.0f) : vf_pad_mask(clampv(L - j - VL));
 #pragma GCC unroll 8
             for (int r = 0; r < AQ; r++) {
                 vf s0 = vf_mul(a0[r], vs), s1 = vf_mul(a1[r], vs);

@@ -36,7 +36,9 @@ static inline __m128 vf_hsum4(vf a, vf b, vf c, vf d)
 #define vf_pow2i(n) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23))
 /* copysign(a, sign of s) for a >= 0 */
 #define vf_copysign(a, s) _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a), _mm512_and_si512(_mm512_castps_si512(s), _mm512_set1_epi32((int)0x80000000))))
-static inline __mmask16 vf_mask_n(int n) { return (__mmask16)((1u << n) - 1u); }
+/* lanes < n; defined for any n (a shift by n < 0 or n > 31 is not: x86
+ * takes the count mod 32, and a negative one gave a full mask) */
+static inline __mmask16 vf_mask_n(int n) { return (__mmask16)(n <= 0 ? 0u : n >= 16 ? 0xffffu : (1u << n) - 1u); }
 #define vf_load_n(p, n) _mm512_maskz_loadu_ps(vf_mask_n(n), p)
 #define vf_broadcast(p) _mm512_set1_ps(*(p))
 /* 0 in lanes < n, -inf in the others */

@@ -30,6 +30,10 @@ const char *ember_status_str(ember_status s)
     return "unknown status";
 }
 
+const char *ember_isa(void) { return kern_ops_get()->name; }
+
+const char *ember_isa_note(void) { return kern_dispatch_note(); }
+
 ember_ctx_params ember_ctx_default_params(void)
 {
     ember_ctx_params p = { .max_batch = 32, .max_tokens = 0, .n_threads = 0 };

@@ -1,4 +1,8 @@
-/* Every kernel of every ISA this CPU has, against the scalar reference. */
+/* Every kernel of every ISA this CPU has, and of the emulated tables (the
+ * SIMD body at 4, 8 and 16 lanes in portable C, on every machine), against
+ * the scalar reference, with the tails of 1 .. VL - 1 of each width.  An
+ * emulated table traps on a masked count outside [0, VL]: such a test ends
+ * with "Illegal instruction", the last line printed naming the table before. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -6,9 +10,11 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kernels/kernels.h"
 
@@ -19,11 +25,53 @@ static float frand(void) /* uniform in [-1, 1) */
     return (float)((rng >> 40) * (1.0 / 8388608.0)) - 1.0f;
 }
 
+static uint64_t u64rand(void)
+{
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return rng;
+}
+/* uniform in [-128, 127] (a float scaled and cast could leave int8's range: undefined) */
+static int8_t i8rand(void) { return (int8_t)((int)(u64rand() >> 56) - 128); }
+
 static float *falloc(size_t n)
 {
     float *p = NULL;
     assert_int_equal(posix_memalign((void **)&p, 64, (n ? n : 1) * sizeof(float)), 0);
     return p;
+}
+
+/* What the test runs now ("emu16 gemm M40 ..."), said on stderr when an
+ * emulated table traps on a masked count out of range: cmocka itself names
+ * only the signal.  Set before each call; the handler is put in front of
+ * cmocka's (installed for each test) and hands the trap back to it. */
+static char where[200];
+static struct sigaction cmocka_ill;
+static void say_where(int sig)
+{
+    static const char head[] = "trapped in: ";
+    (void)!write(2, head, sizeof head - 1);
+    (void)!write(2, where, strlen(where));
+    (void)!write(2, "\n", 1);
+    /* the trap runs again on return: now cmocka's failure (SIGILL), or the
+     * default action (SIGTRAP, __builtin_trap on AArch64) */
+    if (sig == SIGILL) sigaction(SIGILL, &cmocka_ill, NULL);
+    else signal(sig, SIG_DFL);
+}
+static void name_traps(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(where, sizeof where, fmt, ap);
+    va_end(ap);
+    struct sigaction now;
+    sigaction(SIGILL, NULL, &now);
+    if (now.sa_handler == say_where) return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = say_where;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGILL, &sa, &cmocka_ill);
+    sigaction(SIGTRAP, &sa, NULL);
 }
 
 static void test_dispatch(void **s)
@@ -33,6 +81,10 @@ static void test_dispatch(void **s)
     assert_non_null(k);
     assert_true(k == kern_ops_get());
     assert_non_null(kern_ops_for(KERN_ISA_SCALAR));
+    /* the emulated tables exist everywhere, and dispatch never picks one unasked */
+    for (int i = KERN_ISA_FIRST_EMU; i < KERN_ISA_COUNT; i++) assert_non_null(kern_ops_for((kern_isa)i));
+    const char *forced = getenv("EMBER_ISA");
+    if (!forced || strncmp(forced, "emu", 3) != 0) assert_true(k->isa < KERN_ISA_FIRST_EMU);
     for (int i = 0; i < KERN_ISA_COUNT; i++) {
         const kern_ops *o = kern_ops_for((kern_isa)i);
         if (o) { assert_int_equal(o->isa, i); assert_true(kern_cpu_has((kern_isa)i)); assert_string_equal(o->name, kern_isa_name((kern_isa)i)); }
@@ -40,7 +92,10 @@ static void test_dispatch(void **s)
     }
 }
 
-static void check_gemm(const kern_ops *k, int M, int N, int K, int pad, kern_wtype wt, int with_bias)
+/* One shape on every table but the scalar one, the oracle (computed once):
+ * within a tolerance of it, padding columns never written, 2 threads
+ * bit-identical to 1. */
+static void check_gemm(int M, int N, int K, int pad, kern_wtype wt, int with_bias)
 {
     const kern_ops *ref = kern_ops_for(KERN_ISA_SCALAR);
     int lda = K + pad, ldw = K + pad, ldc = N + pad;
@@ -56,28 +111,33 @@ static void check_gemm(const kern_ops *k, int M, int N, int K, int pad, kern_wty
         Wf[i] = w;
     }
     for (int i = 0; i < N; i++) bias[i] = frand();
-    for (size_t i = 0; i < (size_t)M * ldc; i++) C1[i] = C2[i] = C3[i] = 12345.0f; /* sentinels in the padding */
     const void *W = wt == KERN_W_F32 ? (const void *)Wf : (const void *)Wh;
     const float *b = with_bias ? bias : NULL;
     ref->gemm_f32(M, N, K, A, lda, W, wt, ldw, b, C1, ldc, pack, 1);
-    k->gemm_f32(M, N, K, A, lda, W, wt, ldw, b, C2, ldc, pack, 1);
-    k->gemm_f32(M, N, K, A, lda, W, wt, ldw, b, C3, ldc, pack, 2);
     double tol = 2e-6 * sqrt((double)K) + 1e-6;
-    for (int m = 0; m < M; m++)
-        for (int n = 0; n < ldc; n++) {
-            size_t i = (size_t)m * ldc + n;
-            if (n >= N) { /* never written */
-                assert_true(C2[i] == 12345.0f && C3[i] == 12345.0f);
-                continue;
+    for (int isa = KERN_ISA_SCALAR + 1; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        name_traps("%s gemm M%d N%d K%d wt%d", k->name, M, N, K, wt);
+        for (size_t i = 0; i < (size_t)M * ldc; i++) C2[i] = C3[i] = 12345.0f; /* sentinels in the padding */
+        k->gemm_f32(M, N, K, A, lda, W, wt, ldw, b, C2, ldc, pack, 1);
+        k->gemm_f32(M, N, K, A, lda, W, wt, ldw, b, C3, ldc, pack, 2);
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < ldc; n++) {
+                size_t i = (size_t)m * ldc + n;
+                if (n >= N) { /* never written */
+                    assert_true(C2[i] == 12345.0f && C3[i] == 12345.0f);
+                    continue;
+                }
+                /* f32 sums round relative to their partial sums: tails of |C| well above
+                 * sqrt(K) / 3 (the typical size here) get a proportionally wider bound */
+                if (fabs(C1[i] - C2[i]) > tol * fmax(1.0, fabs(C1[i]) / 8.0))
+                    fail_msg("%s gemm M%d N%d K%d wt%d bias%d: C[%d][%d] = %.7g, ref %.7g", k->name, M, N, K, wt,
+                             with_bias, m, n, C2[i], C1[i]);
+                if (memcmp(&C2[i], &C3[i], sizeof(float)) != 0)
+                    fail_msg("%s gemm M%d N%d K%d: 2 threads differ from 1 at [%d][%d]", k->name, M, N, K, m, n);
             }
-            /* f32 sums round relative to their partial sums: tails of |C| well above
-             * sqrt(K) / 3 (the typical size here) get a proportionally wider bound */
-            if (fabs(C1[i] - C2[i]) > tol * fmax(1.0, fabs(C1[i]) / 8.0))
-                fail_msg("%s gemm M%d N%d K%d wt%d bias%d: C[%d][%d] = %.7g, ref %.7g", k->name, M, N, K, wt,
-                         with_bias, m, n, C2[i], C1[i]);
-            if (memcmp(&C2[i], &C3[i], sizeof(float)) != 0)
-                fail_msg("%s gemm M%d N%d K%d: 2 threads differ from 1 at [%d][%d]", k->name, M, N, K, m, n);
-        }
+    }
     free(A); free(Wf); free(Wh); free(bias); free(C1); free(C2); free(C3); free(pack);
 }
 
@@ -85,32 +145,45 @@ static void test_gemm(void **s)
 {
     (void)s;
     static const int sizes[] = {1, 3, 7, 16, 17, 33, 65, 100, 385};
-    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
-        const kern_ops *k = kern_ops_for((kern_isa)isa);
-        if (!k) continue;
-        for (int a = 0; a < 9; a++)
-            for (int b = 0; b < 9; b += 2)
-                for (int c = 0; c < 9; c += 3) {
-                    int M = sizes[a], N = sizes[b], K = sizes[c];
-                    check_gemm(k, M, N, K, (a + b) % 3, (kern_wtype)((a + c) % 3), (b / 2) % 2);
-                }
-        /* model-like shapes crossing the KC and NC blocks (packed path: > 256 rows) */
-        check_gemm(k, 33, 600, 520, 0, KERN_W_F32, 1);
-        check_gemm(k, 333, 600, 1000, 1, KERN_W_F32, 1);
-        check_gemm(k, 2049, 40, 390, 0, KERN_W_BF16, 0);
-        check_gemm(k, 16, 384, 1536, 0, KERN_W_F16, 1);
-        /* the row counts around each form's edges (broadcast W from 9 to 256
-         * rows on AVX2: blocks of 16, or 24 then 16), odd N for partial
-         * tiles, K past the k chunk (4096 at <= 16 rows, less above) */
-        static const int rows[] = {8, 9, 12, 15, 16, 17, 24, 25, 31, 32, 40, 47, 100, 159, 255, 256, 257};
-        for (int i = 0; i < (int)(sizeof rows / sizeof rows[0]); i++) {
-            int M = rows[i];
-            check_gemm(k, M, 7 + 6 * (i % 5), 9 + M, i % 3, (kern_wtype)(i % 3), i % 2);
-        }
-        check_gemm(k, 13, 29, 4096 + 40, 1, KERN_W_F32, 1);
-        check_gemm(k, 11, 14, 8192 + 9, 0, KERN_W_BF16, 0);
-        check_gemm(k, 200, 13, 700, 2, KERN_W_F16, 1);
+    for (int a = 0; a < 9; a++)
+        for (int b = 0; b < 9; b += 2)
+            for (int c = 0; c < 9; c += 3) {
+                int M = sizes[a], N = sizes[b], K = sizes[c];
+                check_gemm(M, N, K, (a + b) % 3, (kern_wtype)((a + c) % 3), (b / 2) % 2);
+            }
+    /* model-like shapes crossing the KC and NC blocks (packed path: > 256 rows) */
+    check_gemm(33, 600, 520, 0, KERN_W_F32, 1);
+    check_gemm(333, 600, 1000, 1, KERN_W_F32, 1);
+    check_gemm(2049, 40, 390, 0, KERN_W_BF16, 0);
+    check_gemm(16, 384, 1536, 0, KERN_W_F16, 1);
+    /* the row counts around each form's edges (broadcast W from 9 to 256
+     * rows on AVX2: blocks of 16, or 24 then 16), odd N for partial
+     * tiles, K past the k chunk (4096 at <= 16 rows, less above) */
+    static const int rows[] = {8, 9, 12, 15, 16, 17, 24, 25, 31, 32, 40, 47, 100, 159, 255, 256, 257};
+    for (int i = 0; i < (int)(sizeof rows / sizeof rows[0]); i++) {
+        int M = rows[i];
+        check_gemm(M, 7 + 6 * (i % 5), 9 + M, i % 3, (kern_wtype)(i % 3), i % 2);
     }
+    check_gemm(13, 29, 4096 + 40, 1, KERN_W_F32, 1);
+    check_gemm(11, 14, 8192 + 9, 0, KERN_W_BF16, 0);
+    check_gemm(200, 13, 700, 2, KERN_W_F16, 1);
+    /* every tail of every width (VL 4, 8, 16; tiles of 2 VL columns, 6, 8
+     * or 12 rows, 3 or 4 small-M columns): each of M, N, K from 1 to
+     * 2 x 16 + 1 with the others fixed, on each path (<= 16 rows; the
+     * broadcast W of 9..256 rows on 8 lanes; packed tiles above) */
+    for (int v = 1; v <= 33; v++) {
+        check_gemm(1 + v % 4, v, 19, v % 3, (kern_wtype)(v % 3), v % 2);  /* N, small M */
+        check_gemm(13, v, 21, 0, (kern_wtype)((v + 1) % 3), (v + 1) % 2); /* N, 13 rows */
+        check_gemm(30, v + 2, 9, 1, (kern_wtype)((v + 2) % 3), v % 2);    /* N, packed */
+        check_gemm(258, v, 10, 1, (kern_wtype)(v % 3), v % 2);            /* packed on 8 lanes too */
+        check_gemm(3, 7, v, v % 3, (kern_wtype)(v % 3), 1);                /* K */
+        check_gemm(12, 35, v, 0, (kern_wtype)((v + 1) % 3), 0);
+        check_gemm(30, 9, v, 2, (kern_wtype)((v + 2) % 3), 1);
+        check_gemm(259, 17, v, 0, (kern_wtype)((v + 1) % 3), (v + 1) % 2);
+        check_gemm(v, 37, 21 + v % 2, v % 3, (kern_wtype)(v % 3), v % 2); /* M */
+    }
+    for (int M = 34; M <= 41; M++) check_gemm(M, 11, 17, 1, KERN_W_F32, 1);
+    for (int M = 257; M <= 264; M++) check_gemm(M, 13, 11, M % 3, (kern_wtype)(M % 3), M % 2);
 }
 
 static void test_gelu(void **s)
@@ -124,6 +197,7 @@ static void test_gelu(void **s)
         const kern_ops *k = kern_ops_for((kern_isa)isa);
         if (!k) continue;
         for (int len = 1; len <= 40; len++) { /* every tail length */
+            name_traps("%s gelu n%d", k->name, len);
             memcpy(y, x + 1000, (size_t)len * sizeof(float));
             k->gelu_f32(y, (size_t)len);
             for (int i = 0; i < len; i++) {
@@ -153,6 +227,7 @@ static void test_layernorm_dot(void **s)
         const kern_ops *k = kern_ops_for((kern_isa)isa);
         if (!k) continue;
         for (int n = 1; n <= 1100; n += (n < 70 ? 1 : 97)) {
+            name_traps("%s layernorm / dot n%d", k->name, n);
             float *x = falloc(n), *r = falloc(n), *g = falloc(n), *b = falloc(n), *y = falloc(n);
             for (int i = 0; i < n; i++) { x[i] = 3.0f + frand(); r[i] = frand(); g[i] = 1 + frand() * 0.1f; b[i] = frand() * 0.1f; }
             for (int with_r = 0; with_r < 2; with_r++) {
@@ -177,55 +252,84 @@ static void test_layernorm_dot(void **s)
     }
 }
 
+/* Attention of nq of L queries, heads of d, on every table against a float64
+ * softmax; rows past nq must stay untouched. */
+static void check_attention(int L, int nq, int d)
+{
+    const int ld = 3 * d + 5, ldo = d + 3;
+    float *qkv = falloc((size_t)L * ld), *out = falloc((size_t)L * ldo);
+    float *scr = falloc(kern_attention_scratch_floats(L, d));
+    double *want = malloc((size_t)nq * d * sizeof(double)), *sc = malloc((size_t)L * sizeof(double));
+    for (size_t i = 0; i < (size_t)L * ld; i++) qkv[i] = 2.0f * frand();
+    const float scale = 1.0f / sqrtf((float)d);
+    for (int i = 0; i < nq; i++) {
+        double mx = -1e300, sum = 0;
+        for (int j = 0; j < L; j++) {
+            double dd = 0;
+            for (int e = 0; e < d; e++) dd += (double)qkv[(size_t)i * ld + e] * qkv[(size_t)j * ld + d + e];
+            sc[j] = dd * scale;
+            if (sc[j] > mx) mx = sc[j];
+        }
+        for (int j = 0; j < L; j++) { sc[j] = exp(sc[j] - mx); sum += sc[j]; }
+        for (int e = 0; e < d; e++) {
+            double w = 0;
+            for (int j = 0; j < L; j++) w += sc[j] / sum * qkv[(size_t)j * ld + 2 * d + e];
+            want[(size_t)i * d + e] = w;
+        }
+    }
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        name_traps("%s attention L%d nq%d d%d", k->name, L, nq, d);
+        for (size_t i = 0; i < (size_t)L * ldo; i++) out[i] = 12345.0f;
+        k->attention_f32(L, nq, d, scale, qkv, ld, qkv + d, ld, qkv + 2 * d, ld, out, ldo, scr);
+        for (int i = nq; i < L; i++) assert_true(out[(size_t)i * ldo] == 12345.0f); /* rows past nq untouched */
+        for (int i = 0; i < nq; i++)
+            for (int e = 0; e < ldo; e++) {
+                double got = out[(size_t)i * ldo + e];
+                if (e >= d) {
+                    if (got != 12345.0f) fail_msg("%s attention L%d d%d: out[%d][%d] past d written", k->name, L, d, i, e);
+                }
+                else if (fabs(got - want[(size_t)i * d + e]) > 2e-6)
+                    fail_msg("%s attention L%d d%d [%d][%d]: %.7g vs %.7g", k->name, L, d, i, e, got, want[(size_t)i * d + e]);
+            }
+    }
+    free(qkv); free(out); free(scr); free(want); free(sc);
+}
+
 static void test_attention(void **s)
 {
     (void)s;
     static const int Ls[] = {1, 2, 5, 17, 64, 129}, ds[] = {16, 32, 64, 24, 20}; /* 20: dims past the last 8 */
-    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
-        const kern_ops *k = kern_ops_for((kern_isa)isa);
-        if (!k) continue;
-        for (int a = 0; a < 6; a++)
-            for (int c = 0; c < 5; c++) {
-                int L = Ls[a], d = ds[c], ld = 3 * d + 5;
-                float *qkv = falloc((size_t)L * ld), *out = falloc((size_t)L * (d + 3));
-                float *scr = falloc(kern_attention_scratch_floats(L, d));
-                for (size_t i = 0; i < (size_t)L * ld; i++) qkv[i] = 2.0f * frand();
-                float scale = 1.0f / sqrtf((float)d);
-                /* every query, or the first few (a pooled token): 1, 5, 6 of L */
-                const int nq = c == 0 ? L : (c == 1 ? 1 : (L < 5 + c ? L : 5 + c - 2 + (a % 2)));
-                for (size_t i = 0; i < (size_t)L * (d + 3); i++) out[i] = 12345.0f;
-                k->attention_f32(L, nq, d, scale, qkv, ld, qkv + d, ld, qkv + 2 * d, ld, out, d + 3, scr);
-                for (int i = nq; i < L; i++) assert_true(out[(size_t)i * (d + 3)] == 12345.0f); /* rows past nq untouched */
-                for (int i = 0; i < nq; i++) {
-                    double sc[200], mx = -1e300, sum = 0;
-                    for (int j = 0; j < L; j++) {
-                        double dd = 0;
-                        for (int e = 0; e < d; e++) dd += (double)qkv[(size_t)i * ld + e] * qkv[(size_t)j * ld + d + e];
-                        sc[j] = dd * scale;
-                        if (sc[j] > mx) mx = sc[j];
-                    }
-                    for (int j = 0; j < L; j++) { sc[j] = exp(sc[j] - mx); sum += sc[j]; }
-                    for (int e = 0; e < d; e++) {
-                        double want = 0;
-                        for (int j = 0; j < L; j++) want += sc[j] / sum * qkv[(size_t)j * ld + 2 * d + e];
-                        double got = out[(size_t)i * (d + 3) + e];
-                        if (fabs(got - want) > 2e-6) fail_msg("%s attention L%d d%d [%d][%d]: %.7g vs %.7g", k->name, L, d, i, e, got, want);
-                    }
-                }
-                free(qkv); free(out); free(scr);
+    for (int a = 0; a < 6; a++)
+        for (int c = 0; c < 5; c++) {
+            int L = Ls[a];
+            /* every query, or the first few (a pooled token): 1, 5, 6 of L */
+            check_attention(L, c == 0 ? L : (c == 1 ? 1 : (L < 5 + c ? L : 5 + c - 2 + (a % 2))), ds[c]);
+        }
+    /* the tails of every width: keys in panels of 2 VL (8, 16, 32), their
+     * second vector all padding when L mod 2 VL < VL; dims in passes of 2 VL;
+     * queries in blocks of 6.  L over 1 .. 3 x 16 + 2 (every L mod 32 and
+     * 16), then d over 1 .. 4 x 16 + 2 */
+    static const int dl[] = {1, 5, 8, 12, 16, 23, 31, 33};
+    for (int L = 1; L <= 50; L++) check_attention(L, L % 3 || L < 7 ? L : 1 + L % 7, dl[L % 8]);
+    for (int d = 1; d <= 66; d++) check_attention(1 + d * 7 % 40, 1 + d * 7 % 40, d);
+    /* every score far below 0 (-200 and -204): the keys padding a panel
+     * must not set the row maximum, or every weight underflows (clamped
+     * alike: the mean of V instead of the softmax).  Every L mod 32. */
+    for (int L = 1; L <= 66; L++) {
+        const int d = 16, ld = 3 * d;
+        float *qkv = falloc((size_t)L * ld), *out = falloc((size_t)L * d), *scr = falloc(kern_attention_scratch_floats(L, d));
+        for (int j = 0; j < L; j++)
+            for (int e = 0; e < d; e++) {
+                qkv[(size_t)j * ld + e] = 10.0f;
+                qkv[(size_t)j * ld + d + e] = j % 2 ? -5.1f : -5.0f;
+                qkv[(size_t)j * ld + 2 * d + e] = (float)(j % 7) - 3.0f + 0.1f * e;
             }
-        /* every score far below 0 (-200 and -204): the keys padding a panel
-         * must not set the row maximum, or every weight underflows (clamped
-         * alike: the mean of V instead of the softmax) */
-        for (int L = 17; L <= 40; L += 23) {
-            const int d = 16, ld = 3 * d;
-            float *qkv = falloc((size_t)L * ld), *out = falloc((size_t)L * d), *scr = falloc(kern_attention_scratch_floats(L, d));
-            for (int j = 0; j < L; j++)
-                for (int e = 0; e < d; e++) {
-                    qkv[(size_t)j * ld + e] = 10.0f;
-                    qkv[(size_t)j * ld + d + e] = j % 2 ? -5.1f : -5.0f;
-                    qkv[(size_t)j * ld + 2 * d + e] = (float)(j % 7) - 3.0f + 0.1f * e;
-                }
+        for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+            const kern_ops *k = kern_ops_for((kern_isa)isa);
+            if (!k) continue;
+            name_traps("%s attention L%d, scores -200", k->name, L);
             k->attention_f32(L, L, d, 0.25f, qkv, ld, qkv + d, ld, qkv + 2 * d, ld, out, d, scr);
             for (int e = 0; e < d; e++) {
                 double want = 0, sum = 0;
@@ -239,8 +343,8 @@ static void test_attention(void **s)
                     if (!(fabs(out[(size_t)i * d + e] - want) < 1e-5))
                         fail_msg("%s attention L%d, scores -200: out[%d][%d] = %g, want %g", k->name, L, i, e, out[(size_t)i * d + e], want);
             }
-            free(qkv); free(out); free(scr);
         }
+        free(qkv); free(out); free(scr);
     }
 }
 
@@ -251,6 +355,7 @@ static void test_distances(void **s)
         const kern_ops *k = kern_ops_for((kern_isa)isa);
         if (!k) continue;
         for (int n = 1; n <= 1000; n += (n < 80 ? 1 : 61)) {
+            name_traps("%s l2sq / dot_f32_i8 / hamming n%d", k->name, n);
             float *a = falloc(n), *b = falloc(n);
             int8_t *x = malloc((size_t)n);
             size_t nw = ((size_t)n + 63) / 64;
@@ -259,13 +364,13 @@ static void test_distances(void **s)
             uint32_t ham = 0;
             for (int i = 0; i < n; i++) {
                 a[i] = frand(); b[i] = frand();
-                x[i] = (int8_t)(frand() * 127.9f);
+                x[i] = (int8_t)(frand() * 127.9f); /* in (-128, 128) */
                 l2 += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
                 di += (double)a[i] * x[i];
             }
             for (size_t w = 0; w < nw; w++) {
-                ba[w] = ((uint64_t)(frand() * 4e9f) << 32) ^ (uint64_t)(frand() * 4e9f);
-                bb[w] = ((uint64_t)(frand() * 4e9f) << 32) ^ (uint64_t)(frand() * 4e9f);
+                ba[w] = u64rand();
+                bb[w] = u64rand();
                 for (int bit = 0; bit < 64; bit++) ham += (uint32_t)(((ba[w] ^ bb[w]) >> bit) & 1);
             }
             if (fabs(k->l2sq_f32(a, b, (size_t)n) - l2) > 1e-5 * (1 + l2)) fail_msg("%s l2sq n=%d", k->name, n);
@@ -281,8 +386,10 @@ static void test_distances(void **s)
 static void test_hamming_panel(void **s)
 {
     (void)s;
-    const size_t counts[] = {1, 7, 8, 9, 33};
-    const size_t words[] = {1, 4, 6, 12, 13, 31, 32, 70};
+    /* groups of 8 vectors, 4 at a time: 1 .. 6 groups; words 1 .. 7 (six
+     * through the adders, the rest one by one), the unrolled 4, 6 and 12 */
+    const size_t counts[] = {1, 7, 8, 9, 17, 25, 33, 41};
+    const size_t words[] = {1, 2, 3, 4, 5, 6, 7, 12, 13, 31, 32, 37, 70};
     for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++)
         for (size_t wi = 0; wi < sizeof words / sizeof *words; wi++) {
             size_t n = counts[ci], nw = words[wi], ld = nw + 3;
@@ -290,9 +397,9 @@ static void test_hamming_panel(void **s)
             uint64_t *panel = malloc(kern_hamming_panel_words(n, nw) * 8);
             size_t ng = (n + 7) / 8;
             uint32_t *want = malloc(ng * 8 * 4), *got = malloc(ng * 8 * 4);
-            for (size_t w = 0; w < nw; w++) q[w] = ((uint64_t)(frand() * 4e9f) << 32) ^ (uint64_t)(frand() * 4e9f);
+            for (size_t w = 0; w < nw; w++) q[w] = u64rand();
             for (size_t i = 0; i < n * ld; i++)
-                rows[i] = i % 5 == 0 ? ~q[(i % ld) % nw] : ((uint64_t)(frand() * 4e9f) << 32) ^ (uint64_t)(frand() * 4e9f);
+                rows[i] = i % 5 == 0 ? ~q[(i % ld) % nw] : u64rand();
             kern_hamming_pack(rows, ld, n, nw, panel);
             for (size_t i = 0; i < n; i++) {
                 uint32_t d = 0;
@@ -304,6 +411,7 @@ static void test_hamming_panel(void **s)
             for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
                 const kern_ops *k = kern_ops_for((kern_isa)isa);
                 if (!k) continue;
+                name_traps("%s hamming_panel n%zu words%zu", k->name, n, nw);
                 /* every distance, then only those below a bound (kept in order) */
                 size_t c = k->hamming_panel(q, nw, panel, ng, UINT32_MAX, pos, got);
                 assert_int_equal(c, ng * 8);
@@ -336,13 +444,14 @@ static void test_dot_i8(void **s)
         for (int pass = 0; pass < 2; pass++) {
             for (int i = 0; i < n; i++) {
                 /* pass 1: the extremes, where a bias trick would overflow first */
-                a[i] = pass ? (i & 1 ? 127 : -128) : (int8_t)(frand() * 255 - 127.5f);
-                b[i] = pass ? (i & 2 ? -128 : 127) : (int8_t)(frand() * 255 - 127.5f);
+                a[i] = pass ? (i & 1 ? 127 : -128) : i8rand();
+                b[i] = pass ? (i & 2 ? -128 : 127) : i8rand();
             }
             int32_t want = 0;
             for (int i = 0; i < n; i++) want += a[i] * b[i];
             for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
                 const kern_ops *k = kern_ops_for((kern_isa)isa);
+                if (k) name_traps("%s dot_i8 n%d", k->name, n);
                 if (k && k->dot_i8(a, b, (size_t)n) != want) fail_msg("%s dot_i8 n=%d pass %d: %d vs %d", k->name, n, pass, k->dot_i8(a, b, (size_t)n), want);
             }
         }
@@ -373,6 +482,7 @@ static void test_pq_lut(void **s)
                 for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
                     const kern_ops *k = kern_ops_for((kern_isa)isa);
                     if (!k) continue;
+                    name_traps("%s pq_lut ds%d ksub%d", k->name, ds, ksub);
                     k->pq_lut(q, cbt, m, ds, ksub, l2, got);
                     for (int i = 0; i < m * ksub; i++)
                         if (fabsf(got[i] - want[i]) > 1e-5f * (1 + fabsf(want[i])))
@@ -388,7 +498,7 @@ static void test_pq_lut(void **s)
 static void test_pq4_scan(void **s)
 {
     (void)s;
-    const int ms[] = {2, 4, 16, 96, 256};
+    const int ms[] = {2, 4, 6, 16, 96, 256};
     const size_t ns[] = {1, 31, 32, 33, 100};
     for (size_t mi = 0; mi < sizeof ms / sizeof *ms; mi++)
         for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++) {
@@ -397,12 +507,13 @@ static void test_pq4_scan(void **s)
             uint8_t *codes = malloc(n * (size_t)(m / 2)), *lut = malloc((size_t)m * 16);
             uint8_t *blocks = malloc(kern_pq4_blocks_bytes(n, m));
             uint16_t *got = malloc(nb * 32 * sizeof(uint16_t));
-            for (size_t i = 0; i < n * (size_t)(m / 2); i++) codes[i] = (uint8_t)(frand() * 256);
-            for (int i = 0; i < m * 16; i++) lut[i] = ni % 2 ? 255 : (uint8_t)(frand() * 256);
+            for (size_t i = 0; i < n * (size_t)(m / 2); i++) codes[i] = (uint8_t)(u64rand() >> 56);
+            for (int i = 0; i < m * 16; i++) lut[i] = ni % 2 ? 255 : (uint8_t)(u64rand() >> 56);
             kern_pq4_pack(codes, n, m, blocks);
             for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
                 const kern_ops *k = kern_ops_for((kern_isa)isa);
                 if (!k) continue;
+                name_traps("%s pq4_scan m%d n%zu", k->name, m, n);
                 memset(got, 0xab, nb * 32 * sizeof(uint16_t));
                 k->pq4_scan(blocks, nb, m, lut, got);
                 for (size_t i = 0; i < n; i++) {

@@ -18,7 +18,8 @@ static const char *USAGE =
     "  index     build | add | info: a vector index of embedded documents\n"
     "  search    query an index, optionally reranking with a cross-encoder\n"
     "\n"
-    "Environment: EMBER_THREADS (threads), EMBER_ISA=scalar|avx2|avx512|avx512vnni|neon (force a kernel path).\n";
+    "Environment: EMBER_THREADS (threads), EMBER_ISA=scalar|avx2|avx512|avx512vnni|neon (force a kernel path;\n"
+    "emu4|emu8|emu16: the portable emulated ones, for debugging).\n";
 
 int main(int argc, char **argv)
 {
@@ -32,7 +33,12 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--version")) { puts("ember " EMBER_VERSION); return 0; }
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], cmds[i].name)) {
+            /* the library keeps quiet: an EMBER_ISA it could not honour is said here, once */
+            const char *note = ember_isa_note();
+            if (note) fprintf(stderr, "ember: %s\n", note);
+            return cmds[i].fn(argc - 1, argv + 1);
+        }
     fprintf(stderr, "ember: unknown command '%s'\n\n%s", argv[1], USAGE);
     return 2;
 }
