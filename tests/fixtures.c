@@ -1,5 +1,7 @@
 #include "tests/fixtures.h"
 
+#include <dirent.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,4 +48,14 @@ const char *test_tmpdir(void)
         atexit(tmpdir_cleanup);
     }
     return tmpdir;
+}
+
+int test_count_prefixed(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    for (struct dirent *de; (de = readdir(d)) != NULL;) n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
 }

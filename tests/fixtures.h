@@ -9,4 +9,6 @@ int fixture_path(char *buf, size_t cap, const char *rel);
 char *test_slurp(const char *path, size_t *len);
 /* A fresh temporary directory for this test process (removed at exit). */
 const char *test_tmpdir(void);
+/* Entries of dir whose names start with prefix; -1 when dir cannot be read. */
+int test_count_prefixed(const char *dir, const char *prefix);
 #endif

@@ -10,7 +10,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -139,18 +138,6 @@ static void assert_text(const emb_index *x, int64_t id, const char *want)
     const char *t = idx_text(x, id, &len);
     if (!want) { if (t) fail_msg("id %lld has text '%.*s', none expected", (long long)id, (int)len, t); return; }
     if (!t || len != strlen(want) || memcmp(t, want, len)) fail_msg("id %lld has text '%.*s', not '%s'", (long long)id, t ? (int)len : 6, t ? t : "(none)", want);
-}
-
-/* files in dir whose names start with prefix */
-static int count_prefixed(const char *dir, const char *prefix)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
-    closedir(d);
-    return n;
 }
 
 /* Gives vector `slot` of the index file at path the id `id` (section
@@ -396,14 +383,14 @@ static void test_temporary_file(void **s)
     EXPECT(0, "cd %s && EMBER index add -x x.emb --vectors v.npy", d);
     EXPECT(0, "cd %s && cat victim.txt && test -L x.emb.tmp", d);
     assert_string_equal(out, "keep\n");
-    assert_int_equal(count_prefixed(d, "x.emb.tmp-"), 0);
+    assert_int_equal(test_count_prefixed(d, "x.emb.tmp-"), 0);
     snprintf(p, sizeof p, "%s/x.emb", d);
     assert_int_equal(live(p), 600);
     /* a write that fails half way (file size limit): refused, old index intact, no temporary */
     EXPECT(1, "cd %s && trap '' XFSZ && ulimit -f 40 && EMBER index add -x x.emb --vectors v.npy", d);
     SAYS("cannot write x.emb");
     assert_int_equal(live(p), 600);
-    assert_int_equal(count_prefixed(d, "x.emb.tmp-"), 0);
+    assert_int_equal(test_count_prefixed(d, "x.emb.tmp-"), 0);
     EXPECT(0, "cd %s && cat victim.txt", d);
     assert_string_equal(out, "keep\n");
 }
@@ -573,7 +560,7 @@ static void test_kill9(void **s)
     size_t before = live(xp);
     EXPECT(0, "cd %s && EMBER index add -x x.emb --vectors base.npy", d);
     assert_int_equal(live(xp), before + 1000);
-    assert_int_equal(count_prefixed(d, "x.emb.tmp"), 0);
+    assert_int_equal(test_count_prefixed(d, "x.emb.tmp"), 0);
 }
 
 int main(void)

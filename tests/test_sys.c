@@ -6,7 +6,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,18 +35,6 @@ static void assert_file_is(const char *path, const char *text)
     if (!got) fail_msg("%s: unreadable", path);
     if (len != strlen(text) || memcmp(got, text, len)) fail_msg("%s holds '%s', not '%s'", path, got, text);
     free(got);
-}
-
-/* entries of dir whose names start with prefix */
-static int count_prefixed(const char *dir, const char *prefix)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
-    closedir(d);
-    return n;
 }
 
 /* A fresh directory under the test's temporary one. */
@@ -82,7 +69,7 @@ static void test_atomic_file(void **s)
     struct stat st;
     assert_int_equal(lstat(old_tmp, &st), 0);
     assert_true(S_ISLNK(st.st_mode));
-    assert_int_equal(count_prefixed(d, "out.bin.tmp-"), 0);
+    assert_int_equal(test_count_prefixed(d, "out.bin.tmp-"), 0);
     /* a failure reported by the caller, and an abort: the old file stays, no temporary */
     assert_int_equal(sys_atomic_begin(&f, path, err, sizeof err), 0);
     assert_int_equal(sys_atomic_write(&f, "half", 4), 0);
@@ -93,7 +80,7 @@ static void test_atomic_file(void **s)
     assert_int_equal(sys_atomic_begin(&f, path, err, sizeof err), 0);
     sys_atomic_abort(&f);
     assert_file_is(path, "new");
-    assert_int_equal(count_prefixed(d, "out.bin.tmp-"), 0);
+    assert_int_equal(test_count_prefixed(d, "out.bin.tmp-"), 0);
     /* no directory: refused with the path */
     char nodir[1100];
     snprintf(nodir, sizeof nodir, "%s/none/x.bin", d);
@@ -194,7 +181,7 @@ static void test_index_and_gguf_writers(void **s)
     idx_get_info(x, &info);
     assert_int_equal(info.count, 1);
     idx_free(x);
-    assert_int_equal(count_prefixed(d, "x.emb.tmp-"), 0);
+    assert_int_equal(test_count_prefixed(d, "x.emb.tmp-"), 0);
     /* the GGUF writer */
     snprintf(tmp, sizeof tmp, "%s.tmp", gg);
     assert_int_equal(symlink(victim, tmp), 0);
@@ -223,7 +210,7 @@ static void test_index_and_gguf_writers(void **s)
     assert_non_null(img);
     free(img);
     assert_int_equal(now, small);
-    assert_int_equal(count_prefixed(d, "m.gguf.tmp-"), 0);
+    assert_int_equal(test_count_prefixed(d, "m.gguf.tmp-"), 0);
     assert_file_is(victim, "keep");
 }
 
