@@ -1,6 +1,7 @@
 /* ember_embed / ember_rerank / ember_tokenize: tokenize into a packed chunk,
  * run the encoder when the chunk is full, pool or score each sequence. */
 #include "model/model.h"
+#include "tokenizer/unicode.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -31,12 +32,12 @@ static ember_status tok_status(int code)
 
 /* Tokenizes one input into c->tok_ids / tok_types; the count, or a TOK_ERR_*
  * code (message set). */
-static int tokenize_one(ember_ctx *c, const char *a, size_t alen, const char *b, size_t blen, int idx)
+static int tokenize_one(ember_ctx *c, const char *a, size_t alen, const char *b, size_t blen, const char *who)
 {
     char why[256];
     int n = tok_encode(c->m->wp, &c->m->tpl, a, alen, b, blen, 1, c->max_tokens,
                        c->tok_ids, c->tok_types, c->max_tokens, why, sizeof why);
-    if (n < 0) snprintf(c->err, sizeof c->err, "input %d: %s", idx, why);
+    if (n < 0) snprintf(c->err, sizeof c->err, "%s%s", who, why);
     return n;
 }
 
@@ -54,11 +55,11 @@ static void stage(ember_ctx *c, int *n_seq, int n_tok)
     c->off[*n_seq] = r0 + n_tok;
 }
 
-static int check_ids(ember_ctx *c, int n_tok, int idx)
+static int check_ids(ember_ctx *c, int n_tok, const char *who)
 {
     for (int t = 0; t < n_tok; t++)
         if (c->tok_ids[t] < 0 || c->tok_ids[t] >= c->m->w.n_vocab)
-            return FAIL(c, -1, "input %d: token id %d outside the embedding table", idx, c->tok_ids[t]);
+            return FAIL(c, -1, "%stoken id %d outside the embedding table", who, c->tok_ids[t]);
     return 0;
 }
 
@@ -102,16 +103,21 @@ static ember_status run_chunks(ember_ctx *c, const char *query, size_t query_len
                                const size_t *lens, int n, int flags, float *out)
 {
     const int H = c->m->w.hidden;
+    /* messages name the caller's array and index (0-based, within this
+     * call: never to be read as a line number), unless the call has one text */
+    const char *arr = query ? "docs" : "texts";
+    char who[32] = "";
     int n_seq = 0, first = 0;
     c->off[0] = 0;
     for (int i = 0; i <= n; i++) {
         int n_tok = 0;
         if (i < n) {
-            if (!texts[i]) return FAIL(c, EMBER_ERR_ARG, "input %d is NULL", i);
+            if (!texts[i]) return FAIL(c, EMBER_ERR_ARG, "%s[%d] is NULL", arr, i);
             size_t len = lens ? lens[i] : strlen(texts[i]);
-            n_tok = query ? tokenize_one(c, query, query_len, texts[i], len, i) : tokenize_one(c, texts[i], len, NULL, 0, i);
+            if (n > 1) snprintf(who, sizeof who, "%s[%d]: ", arr, i);
+            n_tok = query ? tokenize_one(c, query, query_len, texts[i], len, who) : tokenize_one(c, texts[i], len, NULL, 0, who);
             if (n_tok < 0) return tok_status(n_tok);
-            if (check_ids(c, n_tok, i)) return EMBER_ERR_FORMAT;
+            if (check_ids(c, n_tok, who)) return EMBER_ERR_FORMAT;
         }
         if (n_seq > 0 && (i == n || n_seq == c->max_batch || c->off[n_seq] + n_tok > c->max_rows)) {
             /* a rank head or CLS / last-token pooling reads one row per
@@ -130,8 +136,8 @@ static ember_status run_chunks(ember_ctx *c, const char *query, size_t query_len
             const float *o = out + (size_t)first * per;
             for (size_t j = 0; j < (size_t)n_seq * per; j++)
                 if (!isfinite(o[j]))
-                    return FAIL(c, EMBER_ERR_NUMERIC, "input %d: non-finite value (%g) in the output of model %s: "
-                                "its weights may be corrupt", first + (int)(j / per), (double)o[j], c->m->path);
+                    return FAIL(c, EMBER_ERR_NUMERIC, "%s[%d]: non-finite value (%g) in the output of model %s: "
+                                "its weights may be corrupt", arr, first + (int)(j / per), (double)o[j], c->m->path);
             first += n_seq;
             n_seq = 0;
         }
@@ -155,7 +161,16 @@ ember_status ember_rerank(ember_ctx *c, const char *query, size_t query_len,
     if (!c) return EMBER_ERR_ARG;
     if (!query || n < 0 || (n > 0 && (!docs || !logits))) return FAIL(c, EMBER_ERR_ARG, "rerank: bad arguments");
     ember_status st = need_weights(c, EMBER_KIND_RERANKER);
-    return st ? st : run_chunks(c, query, query_len, docs, doc_lens, n, 0, logits);
+    if (st) return st;
+    /* the query is checked here, once, so that a bad one is named as the
+     * query and not as the first doc it was paired with */
+    for (size_t p = 0; p < query_len;) {
+        uint32_t cp;
+        int k = uni_utf8_decode((const uint8_t *)query + p, query_len - p, &cp);
+        if (k < 0) return FAIL(c, EMBER_ERR_TEXT, "query: invalid UTF-8 at byte offset %zu", p);
+        p += (size_t)k;
+    }
+    return run_chunks(c, query, query_len, docs, doc_lens, n, 0, logits);
 }
 
 ember_status ember_tokenize(ember_ctx *c, const char *text, size_t len, const char *pair,

@@ -147,6 +147,12 @@ static void test_reranker(void **s)
     float other;
     assert_int_equal(ember_rerank(c, "dog", 3, &TEXTS[1], NULL, 1, &other), EMBER_OK);
     assert_true(other != lg[1]);
+    /* a bad doc is named by its index in docs[], a bad query as the query */
+    const char *bad_docs[2] = {"fine", "caf\xc3"};
+    assert_int_equal(ember_rerank(c, "dog", 3, bad_docs, NULL, 2, lg), EMBER_ERR_TEXT);
+    assert_non_null(strstr(ember_ctx_error(c), "docs[1]"));
+    assert_int_equal(ember_rerank(c, "d\xffg", 3, bad_docs, NULL, 1, lg), EMBER_ERR_TEXT);
+    assert_non_null(strstr(ember_ctx_error(c), "query: invalid UTF-8 at byte offset 1"));
     float v[32];
     assert_int_equal(ember_embed(c, TEXTS, NULL, 1, 0, v), EMBER_ERR_UNSUPPORTED);
     assert_non_null(strstr(ember_ctx_error(c), "cross-encoder"));
@@ -168,8 +174,11 @@ static void test_bad_inputs(void **s)
     for (int i = 1; i < 5; i++) {
         const char *t[2] = {bad[0], bad[i]};
         assert_int_equal(ember_embed(c, t, NULL, 2, 0, v), EMBER_ERR_TEXT);
-        assert_non_null(strstr(ember_ctx_error(c), "input 1"));
+        assert_non_null(strstr(ember_ctx_error(c), "texts[1]"));
         assert_non_null(strstr(ember_ctx_error(c), "UTF-8"));
+        /* one text: no index to name */
+        assert_int_equal(ember_embed(c, &bad[i], NULL, 1, 0, v), EMBER_ERR_TEXT);
+        assert_null(strstr(ember_ctx_error(c), "texts["));
     }
     /* empty batch, empty text, special tokens only, embedded NUL */
     assert_int_equal(ember_embed(c, NULL, NULL, 0, 0, NULL), EMBER_OK);
