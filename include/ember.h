@@ -258,7 +258,12 @@ ember_status ember_index_upsert(ember_index *x, const float *vecs, const int64_t
 /* EMBER_ERR_ARG if no live vector has id; EMBER_ERR_NOMEM if an opened
  * (mapped) index cannot be copied into memory to change it. */
 ember_status ember_index_delete(ember_index *x, int64_t id);
-ember_status ember_index_compact(ember_index *x, int n_threads); /* drops deleted vectors */
+/* Drops deleted vectors.  Out of memory before anything moved (copying an
+ * opened index): EMBER_ERR_NOMEM, nothing changed.  Out of memory later,
+ * while rebuilding the id table or graph over the moved vectors:
+ * EMBER_ERR_NOMEM, every vector kept, and every other call on the index is
+ * refused (EMBER_ERR_NOMEM, "incomplete") until a compact succeeds. */
+ember_status ember_index_compact(ember_index *x, int n_threads);
 /* nq queries -> k ids and scores each (out_ids, out_scores: nq x k). */
 ember_status ember_index_search(const ember_index *x, const float *queries, size_t nq, int k,
                                 const ember_search_params *sp, int64_t *out_ids, float *out_scores,

@@ -36,6 +36,11 @@ struct emb_index {
     int64_t *ids;
     uint8_t *deleted;
     size_t n_deleted;
+    /* set while idx_compact has moved the vectors but not yet rebuilt the id
+     * table, lists or graph over them (it ran out of memory there): the data
+     * are whole, the structures are not, so everything but another compact
+     * (or free) refuses until one succeeds */
+    int unbuilt;
     uint64_t *text_off;         /* (cap + 1) */
     char *text;
     size_t text_len, text_cap;
@@ -91,6 +96,9 @@ int idx_hash_build(emb_index *x);
 /* Last live slot holding id (ids may repeat in files from before ids were
  * unique), or -1. */
 long idx_slot_of(const emb_index *x, int64_t id);
+/* IDX_OK, or IDX_ERR_NOMEM with the reason when a compact that ran out of
+ * memory left the index unbuilt (x->unbuilt). */
+idx_status idx_require_built(const emb_index *x, char *err, size_t errlen);
 /* Copies a mapped index into memory (IDX_ERR_NOMEM, nothing changed, when it cannot). */
 idx_status idx_materialize(emb_index *x, char *err, size_t errlen);
 

@@ -82,6 +82,8 @@ idx_status idx_save(const emb_index *x, const char *path, char *err, size_t errl
 {
     char tmp[256];
     if (!err) { err = tmp; errlen = sizeof tmp; }
+    idx_status built = idx_require_built(x, err, errlen);
+    if (built != IDX_OK) return built;
     out_sec sec[MAX_SECTIONS];
     int ns = 0;
     uint32_t *upper = NULL;

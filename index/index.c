@@ -222,6 +222,8 @@ idx_status idx_add_ex(emb_index *x, const float *vecs, const int64_t *ids, const
 {
     char tmp[256];
     if (!err) { err = tmp; errlen = sizeof tmp; }
+    idx_status built = idx_require_built(x, err, errlen);
+    if (built != IDX_OK) return built;
     if (n == 0) return 0;
     if (!vecs || !ids) return ERR("add: vectors and ids are required");
     if (x->n + n > UINT32_MAX - 1) return ERR("add: more than 2^32 vectors");
@@ -313,6 +315,8 @@ idx_status idx_delete(emb_index *x, int64_t id, char *err, size_t errlen)
 {
     char tmp[256];
     if (!err) { err = tmp; errlen = sizeof tmp; }
+    idx_status built = idx_require_built(x, err, errlen);
+    if (built != IDX_OK) return built;
     /* looked up first: an absent id is refused without copying a mapped index */
     long s = idx_slot_of(x, id);
     if (s < 0) return ERR("delete: no vector with id %lld", (long long)id);
@@ -363,6 +367,10 @@ idx_status idx_compact(emb_index *x, int n_threads, char *err, size_t errlen)
     if (!err) { err = tmp; errlen = sizeof tmp; }
     idx_status r = x->map ? idx_materialize(x, err, errlen) : IDX_OK;
     if (r != IDX_OK) return r;
+    /* from the first move until the structures are rebuilt over the moved
+     * vectors; a compact that fails there is finished by the next one (with
+     * nothing left to move, it only rebuilds) */
+    x->unbuilt = 1;
     size_t w = 0;
     uint64_t tpos = 0;
     for (size_t i = 0; i < x->n; i++) {
@@ -399,5 +407,6 @@ idx_status idx_compact(emb_index *x, int n_threads, char *err, size_t errlen)
         x->entry = 0;
         if ((r = hnsw_insert_range(x, 0, w, n_threads, err, errlen)) != IDX_OK) return r;
     }
+    x->unbuilt = 0;
     return IDX_OK;
 }

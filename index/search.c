@@ -315,6 +315,8 @@ idx_status idx_search(const emb_index *x, const float *queries, size_t nq, int k
     if (!err) { err = tmp; errlen = sizeof tmp; }
     idx_search_params d = idx_default_search_params();
     if (!sp) sp = &d;
+    idx_status built = idx_require_built(x, err, errlen);
+    if (built != IDX_OK) return built;
     if (k < 1 || k > 100000) return snprintf(err, errlen, "k %d out of range (1..100000)", k), IDX_ERR_ARG;
     if (nq && (!queries || !out_ids || !out_scores)) return snprintf(err, errlen, "search: bad arguments"), IDX_ERR_ARG;
     for (size_t i = 0; i < nq * (size_t)x->dim; i++)

@@ -158,6 +158,14 @@ long idx_slot_of(const emb_index *x, int64_t id)
     return best;
 }
 
+idx_status idx_require_built(const emb_index *x, char *err, size_t errlen)
+{
+    if (!x->unbuilt) return IDX_OK;
+    snprintf(err, errlen, "the index is incomplete: a compact ran out of memory after moving the vectors; "
+             "compact again once memory is free (or reopen the file) before using it");
+    return IDX_ERR_NOMEM;
+}
+
 /* Copies a mapped index into memory so it can change: all or nothing. */
 idx_status idx_materialize(emb_index *x, char *err, size_t errlen)
 {
