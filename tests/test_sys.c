@@ -7,14 +7,17 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "ember.h"
 #include "index/index.h"
 #include "model/gguf.h"
 #include "sys/sys.h"
@@ -214,12 +217,73 @@ static void test_index_and_gguf_writers(void **s)
     assert_file_is(victim, "keep");
 }
 
+/* A writer killed in the middle of writing (not before it starts, as the
+ * CLI's kill -9 test mostly lands): the child's save is stopped by SIGXFSZ,
+ * whose default action ends the process at once like SIGKILL, after exactly
+ * the bytes the file size limit allows.  The old index opens whole, the
+ * partial temporary is left, and the next writer's lock sweeps it. */
+static void test_killed_mid_write(void **s)
+{
+    (void)s;
+    const char *d = subdir("midwrite");
+    char path[1024], err[512];
+    snprintf(path, sizeof path, "%s/x.emb", d);
+    enum { D = 64, NV = 256 };
+    static float v[NV * D];
+    int64_t ids[NV];
+    for (int i = 0; i < NV * D; i++) v[i] = (float)(i % 13);
+    for (int i = 0; i < NV; i++) ids[i] = i;
+    ember_index *x = ember_index_create(EMBER_INDEX_FLAT, EMBER_METRIC_L2, EMBER_STORE_F32, D, NULL, err, sizeof err);
+    assert_non_null(x);
+    assert_int_equal(ember_index_add(x, v, ids, NULL, 1, 1), EMBER_OK);
+    assert_int_equal(ember_index_save(x, path), EMBER_OK);
+    assert_int_equal(ember_index_add(x, v + D, ids + 1, NULL, NV - 1, 1), EMBER_OK); /* 64 KB of vectors */
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        ember_index_lock *k;
+        if (ember_index_lock_acquire(path, 1, &k, err, sizeof err) != EMBER_OK) _exit(3);
+        struct rlimit r;
+        getrlimit(RLIMIT_FSIZE, &r);
+        r.rlim_cur = 8192;
+        signal(SIGXFSZ, SIG_DFL);
+        setrlimit(RLIMIT_FSIZE, &r);
+        ember_index_save(x, path);
+        _exit(4); /* not reached: the save is killed at byte 8192 */
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGXFSZ) fail_msg("the writer was not killed mid-write (status 0x%x)", st);
+    ember_index_free(x);
+    assert_int_equal(test_count_prefixed(d, "x.emb.tmp-"), 1); /* its partial temporary */
+    char pat[1100];
+    snprintf(pat, sizeof pat, "%s.tmp-*", path);
+    glob_t g;
+    assert_int_equal(glob(pat, 0, NULL, &g), 0);
+    struct stat tst;
+    assert_int_equal(stat(g.gl_pathv[0], &tst), 0);
+    globfree(&g);
+    assert_int_equal(tst.st_size, 8192); /* killed with the header and part of the vectors written */
+    ember_index *y = ember_index_open(path, err, sizeof err);
+    if (!y) fail_msg("the old index is gone: %s", err);
+    ember_index_info info;
+    ember_index_get_info(y, &info);
+    assert_int_equal(info.count, 1);
+    ember_index_free(y);
+    ember_index_lock *k;
+    assert_int_equal(ember_index_lock_acquire(path, 0, &k, err, sizeof err), EMBER_OK);
+    assert_int_equal(test_count_prefixed(d, "x.emb.tmp-"), 0);
+    ember_index_lock_release(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_atomic_file),
         cmocka_unit_test(test_lock),
         cmocka_unit_test(test_index_and_gguf_writers),
+        cmocka_unit_test(test_killed_mid_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
