@@ -129,7 +129,8 @@ clean:
 # make fuzz (libFuzzer harnesses, tests/fuzz/), also the last stage of make test
 include tests/fuzz/fuzz.mk
 
-# Benchmarks (not part of `make test`): ember vs scalar, ONNX Runtime, OpenBLAS.
+# Benchmarks (not part of `make test`): ember vs scalar, ONNX Runtime (PyPI's
+# onnxruntime, installed by bench/venv.sh into $(BUILD)/venv; skipped without PyPI), OpenBLAS.
 bench: all $(BUILD)/bench/bench_embed
 	@BUILD=$(BUILD) sh bench/run.sh
 

@@ -1,13 +1,13 @@
-#!/usr/bin/python3
 """Proves bench/export_onnx.py before it is used as a peer: a float64 numpy
 BERT forward of our own must match the fixture goldens, and the exported ONNX
-model run by ONNX Runtime (bench/ort_bench.js) must match them too.
+model run by ONNX Runtime (bench/ort_bench.py) must match them too.
 
     check_export.py FIXTURE_DIR WORK_DIR      (exit 0 = both checks pass)
 
 FIXTURE_DIR: e.g. ../shared/fixtures/models/minilm-embed-tiny or
 minilm-cross-tiny (goldens.jsonl with input_ids and embedding_normalized or
-logits).  Needs python3-numpy, python3-onnx, node + bench/node_modules."""
+logits).  Runs in the venv of bench/venv.sh (numpy, onnx, onnxruntime from
+PyPI); the exporter and the ORT peer run on the same python."""
 import json
 import math
 import os
@@ -94,7 +94,7 @@ def main():
     print(f"numpy float64 reference vs goldens: {len(gold)} inputs, max |diff| {worst_ref:.2e}")
 
     onnx_path = os.path.join(work, "fixture.onnx")
-    subprocess.run(["/usr/bin/python3", os.path.join(here, "export_onnx.py"), fix, onnx_path], check=True)
+    subprocess.run([sys.executable, os.path.join(here, "export_onnx.py"), fix, onnx_path], check=True)
     worst_ort = 0.0
     by_len = {}
     for g in gold:
@@ -103,7 +103,7 @@ def main():
         ids_path, out_path = os.path.join(work, "ids.json"), os.path.join(work, "ort.f32")
         json.dump({"ids": [g["input_ids"] for g in group], "type_ids": [g["token_type_ids"] for g in group]},
                   open(ids_path, "w"))
-        subprocess.run(["node", os.path.join(here, "ort_bench.js"), onnx_path, ids_path, "1", "1", out_path],
+        subprocess.run([sys.executable, os.path.join(here, "ort_bench.py"), onnx_path, ids_path, "1", "1", out_path],
                        check=True, stdout=subprocess.DEVNULL)
         got = np.fromfile(out_path, dtype=np.float32).reshape(len(group), -1)
         for row, g in zip(got, group):

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """compare.py EMBER.f32 ORT.f32 embed|cross BATCH: prints the agreement check
 (min cosine for embeddings, max |diff| for logits); exits 1 if it fails."""
 import struct

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Exports a HuggingFace BERT checkpoint folder (config.json + model.safetensors)
 to ONNX with onnx.helper, so ONNX Runtime can run the SAME weights ember runs.
 
@@ -8,7 +7,7 @@ BertModel -> mean-pooled, L2-normalised sentence embedding [batch, hidden]
 (as sentence-transformers all-MiniLM-L6-v2 computes it);
 BertForSequenceClassification -> logits [batch, 1] (pooler tanh + classifier).
 Exact erf GELU, LayerNormalization (opset 17), additive padding mask.
-Needs Debian's python3-onnx and python3-numpy; no torch, no transformers."""
+Needs onnx and numpy (the venv of bench/venv.sh); no torch, no transformers."""
 import json
 import struct
 import sys

@@ -24,26 +24,29 @@ for kind in embed cross; do
     fi
 done
 
-# --- the ONNX Runtime peer (optional) ---
+# --- the ONNX Runtime peer (optional): onnxruntime, onnx and numpy from PyPI,
+# installed by bench/venv.sh into the one venv $BUILD/venv (never elsewhere) ---
 ORT=1
-if ! /usr/bin/python3 -c "import onnx, numpy" 2>/dev/null; then
-    if [ "$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-onnx python3-numpy >/dev/null || ORT=0
-    else echo "bench: ONNX peer skipped; install it with: sudo apt-get install -y python3-onnx python3-numpy"; ORT=0; fi
-fi
-if [ $ORT = 1 ] && [ ! -d bench/node_modules/onnxruntime-node ]; then
-    (cd bench && npm install --ignore-scripts --no-audit --no-fund >/dev/null 2>&1) || { echo "bench: npm install onnxruntime-node failed; ONNX peer skipped"; ORT=0; }
+if ! VPY=$(sh bench/venv.sh "$BUILD" onnxruntime onnx numpy 2>"$OUT/venv.err"); then
+    echo "bench: ONNX Runtime peer skipped: $(head -1 "$OUT/venv.err")"; ORT=0
 fi
 if [ $ORT = 1 ]; then
     # prove the exporter (and ORT) on the fixtures' goldens before it serves as a peer
     for fx in minilm-embed-tiny minilm-cross-tiny; do
         [ -d "$FIX/models/$fx" ] || continue
-        /usr/bin/python3 bench/check_export.py "$FIX/models/$fx" "$OUT/check-$fx" 2>/dev/null | tail -1 | grep -q PASS ||
+        "$VPY" bench/check_export.py "$FIX/models/$fx" "$OUT/check-$fx" 2>/dev/null | tail -1 | grep -q PASS ||
             { echo "bench: bench/check_export.py failed on $fx; ONNX peer not trusted"; exit 1; }
     done
     for kind in embed cross; do
-        [ -f "$MODELS/$kind.onnx" ] || /usr/bin/python3 bench/export_onnx.py "$MODELS/$kind-hf" "$MODELS/$kind.onnx"
+        [ -f "$MODELS/$kind.onnx" ] || "$VPY" bench/export_onnx.py "$MODELS/$kind-hf" "$MODELS/$kind.onnx"
     done
 fi
+# what every row records of the machine: the CPU's model name and family (the
+# ISA each ember row used comes from bench_embed, ORT's version from ort_bench.py)
+CPU_NAME=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
+CPU_FAMILY=$(lscpu 2>/dev/null | sed -n 's/^CPU family: *//p' | head -1)
+CPU_DESC=$CPU_NAME${CPU_FAMILY:+ (family $CPU_FAMILY)}
+CPU_JSON=$(printf '"cpu": "%s", "cpu_family": "%s", ' "$(printf %s "$CPU_NAME" | tr -d '"\\/&')" "$CPU_FAMILY")
 
 RES=$OUT/results.jsonl
 : > "$RES"
@@ -68,16 +71,17 @@ run_shape() { # kind batch tokens repeats isas [rounds]
             [ $isa = scalar ] && [ $round -gt 1 ] && continue
             r=$R; [ $isa = scalar ] && [ $R -gt 10 ] && r=10 # ~0.2 s a call: 10 are enough for a yardstick
             EMBER_ISA=$isa $BUILD/bench/bench_embed "$MODELS/$kind.gguf" $extra --batch $B --tokens $L --threads $T \
-                --repeats $r --ids-out "$OUT/ids.json" --out "$OUT/ember.f32" | sed "s/^{/{\"engine\": \"ember\", \"kind\": \"$kind\", /" >> "$RES"
+                --repeats $r --ids-out "$OUT/ids.json" --out "$OUT/ember.f32" | sed "s/^{/{\"engine\": \"ember\", \"kind\": \"$kind\", $CPU_JSON/" >> "$RES"
             tail -1 "$RES"
         done
         if [ $ORT = 1 ]; then
-            node bench/ort_bench.js "$MODELS/$kind.onnx" "$OUT/ids.json" $T $R "$OUT/ort.f32" 2>/dev/null > "$OUT/ort.json"
+            "$VPY" bench/ort_bench.py "$MODELS/$kind.onnx" "$OUT/ids.json" $T $R "$OUT/ort.f32" > "$OUT/ort.json" ||
+                { echo "bench: bench/ort_bench.py failed; no figures written"; exit 1; }
             # same weights, same ids: the outputs must agree before a timing counts
-            if ! /usr/bin/python3 bench/compare.py "$OUT/ember.f32" "$OUT/ort.f32" $kind $B > "$OUT/cos.txt"; then
+            if ! "$VPY" bench/compare.py "$OUT/ember.f32" "$OUT/ort.f32" $kind $B > "$OUT/cos.txt"; then
                 echo "bench: ember and ONNX Runtime disagree ($(cat "$OUT/cos.txt")); no figures written"; exit 1
             fi
-            sed "s/^{/{\"engine\": \"onnxruntime\", \"kind\": \"$kind\", \"isa\": \"ort\", \"check\": \"$(cat "$OUT/cos.txt")\", /" "$OUT/ort.json" >> "$RES"
+            sed "s/^{/{\"engine\": \"onnxruntime\", \"kind\": \"$kind\", \"isa\": \"ort\", $CPU_JSON\"check\": \"$(cat "$OUT/cos.txt")\", /" "$OUT/ort.json" >> "$RES"
             tail -1 "$RES"
         fi
       done
@@ -93,7 +97,9 @@ run_shape cross 100 64 4 "$SIMD"
 
 make -s BUILD=$BUILD $BUILD/bench/bench_gemm BENCH_LIBS=-lopenblas >/dev/null 2>&1 && GEMM=1 || GEMM=0
 [ $GEMM = 1 ] && OPENBLAS_NUM_THREADS=2 $BUILD/bench/bench_gemm > "$OUT/gemm.md"
-/usr/bin/python3 bench/report.py "$RES" "$OUT/gemm.md" "$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)" > "$OUT/RESULTS.md"
+# report.py needs only the standard library: the host's python3 (as bench/venv.sh
+# uses), so the report is written whether or not the venv could be made
+"${EMBER_PYTHON:-python3}" bench/report.py "$RES" "$OUT/gemm.md" "$CPU_DESC" > "$OUT/RESULTS.md"
 # keep the index section written by `make bench-index`
 [ -f bench/RESULTS.md ] && sed -n '/<!-- index:begin -->/,$p' bench/RESULTS.md >> "$OUT/RESULTS.md" # the index section and what follows it
 cp "$OUT/RESULTS.md" bench/RESULTS.md
