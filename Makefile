@@ -134,6 +134,7 @@ include tests/fuzz/fuzz.mk
 bench: all $(BUILD)/bench/bench_embed
 	@BUILD=$(BUILD) sh bench/run.sh
 
-# Index benchmark (not part of `make test`): ember vs hnswlib and FAISS.
+# Index benchmark (not part of `make test`): ember vs hnswlib, and FAISS and
+# usearch from PyPI (skipped without it).
 bench-index: all $(BUILD)/bench/bench_index
 	@BUILD=$(BUILD) N=$(or $(N),200000) NQ=$(or $(NQ),2000) ONLY=$(ONLY) sh bench/run_index.sh

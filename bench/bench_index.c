@@ -2,9 +2,11 @@
  * anisotropic, normalised, seeded) and queries near but not on it, computes
  * the exact top-10 with the flat index, writes all three for the peers, then
  * times ember's HNSW (ef sweep), flat, binary + rescore and IVF-PQ, 8-bit
- * and 4-bit fast-scan (nprobe sweeps).  One JSON line per measurement.
+ * and 4-bit fast-scan (nprobe sweeps).  One JSON line per measurement, each
+ * naming the kernel table that ran.
  *   bench_index --n N --dim D --nq Q --threads T --out DIR [--only hnsw,binary,ivfpq]
  * (the exact flat search always runs: it is the ground truth) */
+#include "ember.h"
 #include "index/index.h"
 
 #include <math.h>
@@ -118,12 +120,13 @@ int main(int argc, char **argv)
     float *sco = malloc(sizeof(float) * nq * 10 * k);
     for (int i = 0; i < n; i++) ids[i] = i;
     char err[256];
+    const char *isa = ember_isa();
 
     /* exact: ground truth and the flat baseline */
     emb_index *flat = idx_create(IDX_FLAT, IDX_IP, IDX_F32, dim, NULL, err, sizeof err);
     idx_add(flat, data, ids, NULL, (size_t)n, T, err, sizeof err);
     double t0, tf = timed_search(flat, q, nq, k, NULL, gt, sco, T);
-    printf("{\"engine\": \"ember\", \"index\": \"flat f32\", \"threads\": %d, \"param\": \"-\", \"recall\": 1.0, \"qps\": %.1f, \"build_s\": 0, \"bytes_per_vec\": %d}\n", T, nq / tf, dim * 4);
+    printf("{\"engine\": \"ember\", \"index\": \"flat f32\", \"threads\": %d, \"param\": \"-\", \"recall\": 1.0, \"qps\": %.1f, \"build_s\": 0, \"bytes_per_vec\": %d, \"isa\": \"%s\"}\n", T, nq / tf, dim * 4, isa);
     fflush(stdout);
     save(out, "data.bin", (uint32_t)n, (uint32_t)dim, data, 4);
     save(out, "queries.bin", (uint32_t)nq, (uint32_t)dim, q, 4);
@@ -152,9 +155,9 @@ int main(int argc, char **argv)
         sp.ef_search = efs[e];
         if (greedy) sp.ef_upper = 1;
         double ts = timed_search(h, q, nq, k, &sp, got, sco, T);
-        printf("{\"engine\": \"ember\", \"index\": \"%s\", \"threads\": %d, \"param\": \"ef=%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu}\n",
+        printf("{\"engine\": \"ember\", \"index\": \"%s\", \"threads\": %d, \"param\": \"ef=%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu, \"isa\": \"%s\"}\n",
                variant ? "hnsw int8 walk + f32 refine" : greedy ? "hnsw f32, greedy descent (ef_upper 1)" : "hnsw f32", T, efs[e],
-               recall(got, gt, nq, k), nq / ts, tb, info.bytes_per_vector);
+               recall(got, gt, nq, k), nq / ts, tb, info.bytes_per_vector, isa);
         fflush(stdout);
     }
     idx_free(h);
@@ -174,8 +177,8 @@ int main(int argc, char **argv)
         idx_search_params sp = idx_default_search_params();
         sp.rescore_mult = mults[r];
         double ts = timed_search(b, q, nq, k, &sp, got, sco, T);
-        printf("{\"engine\": \"ember\", \"index\": \"binary + int8 rescore (flat)\", \"threads\": %d, \"param\": \"rescore x%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu, \"vs_exact\": %.1f}\n",
-               T, mults[r], recall(got, gt, nq, k), nq / ts, tb, info.bytes_per_vector, (nq / ts) / (nq / tf));
+        printf("{\"engine\": \"ember\", \"index\": \"binary + int8 rescore (flat)\", \"threads\": %d, \"param\": \"rescore x%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu, \"vs_exact\": %.1f, \"isa\": \"%s\"}\n",
+               T, mults[r], recall(got, gt, nq, k), nq / ts, tb, info.bytes_per_vector, (nq / ts) / (nq / tf), isa);
         fflush(stdout);
     }
     idx_free(b);
@@ -201,9 +204,9 @@ int main(int argc, char **argv)
             idx_search_params sp = idx_default_search_params();
             sp.nprobe = probes[pi];
             double ts = timed_search(v, q, nq, k, &sp, got, sco, T);
-            printf("{\"engine\": \"ember\", \"index\": \"%s nlist %d m %d%s\", \"threads\": %d, \"param\": \"nprobe=%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu}\n",
+            printf("{\"engine\": \"ember\", \"index\": \"%s nlist %d m %d%s\", \"threads\": %d, \"param\": \"nprobe=%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu, \"isa\": \"%s\"}\n",
                    bits == 8 ? "ivfpq" : "ivfpq 4-bit fast-scan", p.nlist, p.pq_m, refine ? " + refine" : "", T, probes[pi],
-                   recall(got, gt, nq, k), nq / ts, tb, info.bytes_per_vector);
+                   recall(got, gt, nq, k), nq / ts, tb, info.bytes_per_vector, isa);
             fflush(stdout);
         }
         idx_free(v);

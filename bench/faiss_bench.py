@@ -1,108 +1,104 @@
-#!/usr/bin/python3
-"""FAISS (Debian python3-faiss) and hnswlib (python3-hnswlib) on the files
-bench_index wrote: IndexFlatIP, IndexHNSWFlat, IndexIVFPQ, IndexIVFPQFastScan, IndexBinaryFlat
-(+ rescore is ember's only), hnswlib.Index.  JSON lines like bench_index.
+"""FAISS (the faiss-cpu wheel from PyPI, in BUILD/venv) on the files
+bench_index wrote, with ember's parameters: IndexFlatIP, IndexHNSWFlat,
+IndexIVFPQ (8-bit), IndexIVFPQFastScan (4-bit), IndexBinaryFlat + int8
+rescore.  JSON lines like bench_index; each row names the FAISS build and the
+SIMD level it runs (the wheel carries several and picks one at import).
+Bytes per vector: the serialized index over n (+ the int8 copies for rescoring).
     faiss_bench.py DIR THREADS [ONLY]   (ONLY: comma list of hnsw, binary, ivfpq; default all)"""
-import json
 import os
 import sys
 import time
 
-# BLAS and OpenMP pools sized before numpy / faiss load them: Debian's
-# OpenBLAS would otherwise take every core for a "1 thread" FAISS flat search
+T = int(sys.argv[2])
+# thread pools sized before numpy / faiss load them (a "1 thread" flat
+# search would otherwise take every core through BLAS)
 for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[v] = sys.argv[2] if len(sys.argv) > 2 else "1"
+    os.environ[v] = str(T)
 
+import faiss  # noqa: E402
 import numpy as np  # noqa: E402
 
-
-def load(path, dtype):
-    with open(path, "rb") as f:
-        r, c = np.frombuffer(f.read(8), dtype=np.uint32)
-        return np.frombuffer(f.read(), dtype=dtype).reshape(int(r), int(c))
+from index_peer import (EF_CONSTRUCTION, EF_SEARCH, FAMILIES, M, NPROBE, RESCORE_MULTS, Int8Rescorer,  # noqa: E402
+                        emit, emit_rss, load_dir, recall, sign_bits, timed)
 
 
-REPEATS = 3
+def faiss_isa():
+    """which FAISS runs: the wheel's version, and the SIMD level (FAISS >= 1.12
+    dispatches at run time within one library; older wheels load one of
+    several modules, swigfaiss_avx512, _avx2 or the generic one)"""
+    from importlib import metadata
+    try:
+        ver = "faiss-cpu " + metadata.version("faiss-cpu")
+    except metadata.PackageNotFoundError:
+        ver = "faiss " + faiss.__version__
+    opts = " ".join(faiss.get_compile_options().split())
+    cfg = getattr(faiss, "SIMDConfig", None)
+    if cfg is not None and hasattr(cfg, "get_level_name"):
+        how = "dynamic dispatch" if cfg.has_dynamic_dispatch() else "static"
+        return f"{ver}, SIMD level {cfg.get_level_name()} ({how}; compiled: {opts})"
+    mod = next((m for m in sorted(sys.modules) if m.startswith("faiss.swigfaiss")), "faiss.swigfaiss")
+    level = mod.split("swigfaiss")[1].lstrip("_").upper() or "generic"
+    return f"{ver}, module {mod} ({level}; compiled: {opts})"
 
 
-def timed(fn):
-    """Result of the last of REPEATS runs and the best (shortest) time."""
-    best = None
-    for _ in range(REPEATS):
-        t = time.time(); r = fn(); t = time.time() - t
-        best = t if best is None or t < best else best
-    return r, best
-
-
-def recall(I, gt):
-    k = gt.shape[1]
-    return sum(len(set(I[i, :k].tolist()) & set(gt[i].tolist())) for i in range(len(gt))) / gt.size
-
-
-def emit(engine, index, T, param, rec, qps, build, bpv):
-    print(json.dumps({"engine": engine, "index": index, "threads": T, "param": param, "recall": round(rec, 4),
-                      "qps": round(qps, 1), "build_s": round(build, 2), "bytes_per_vec": bpv}), flush=True)
+def size_per_vec(ix, n):
+    ser = faiss.serialize_index_binary if isinstance(ix, faiss.IndexBinary) else faiss.serialize_index
+    return ser(ix).nbytes / n
 
 
 d_ = sys.argv[1]
-T = int(sys.argv[2])
-ONLY = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else "hnsw,binary,ivfpq"
-X = load(f"{d_}/data.bin", np.float32)
-Q = load(f"{d_}/queries.bin", np.float32)
-gt = load(f"{d_}/gt.bin", np.int64)
+ONLY = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else FAMILIES
+X, Q, gt = load_dir(d_)
 n, d = X.shape
 k = gt.shape[1]
-try:
-    import faiss
-    faiss.omp_set_num_threads(T)
-    ix = faiss.IndexFlatIP(d)
-    ix.add(X)
-    (_, I), t = timed(lambda: ix.search(Q, k))
-    emit("faiss", "flat f32", T, "-", recall(I, gt), len(Q) / t, 0, d * 4)
-    if "hnsw" in ONLY:
-        ix = faiss.IndexHNSWFlat(d, 16, faiss.METRIC_INNER_PRODUCT)
-        ix.hnsw.efConstruction = 200
-        t = time.time(); ix.add(X); tb = time.time() - t
-        for ef in (10, 16, 24, 32, 40, 48, 64, 128, 256):
-            ix.hnsw.efSearch = ef
-            (_, I), t = timed(lambda: ix.search(Q, k))
-            emit("faiss", "hnsw f32", T, f"ef={ef}", recall(I, gt), len(Q) / t, tb, d * 4 + 16 * 2 * 4)
-    if "ivfpq" in ONLY:
-        nlist, m = int(4 * np.sqrt(n)), d // 8
-        ix = faiss.IndexIVFPQ(faiss.IndexFlatIP(d), d, nlist, m, 8, faiss.METRIC_INNER_PRODUCT)
-        t = time.time(); ix.train(X); ix.add(X); tb = time.time() - t
-        for p in (4, 16, 64):
-            ix.nprobe = p
-            (_, I), t = timed(lambda: ix.search(Q, k))
-            emit("faiss", f"ivfpq nlist {nlist} m {m}", T, f"nprobe={p}", recall(I, gt), len(Q) / t, tb, m + 8)
-        # 4-bit fast scan at the same code size (Debian's FAISS is a generic build:
-        # its fast-scan kernels run on emulated SIMD)
-        m4 = d // 4
-        ix = faiss.IndexIVFPQFastScan(faiss.IndexFlatIP(d), d, nlist, m4, 4, faiss.METRIC_INNER_PRODUCT)
-        t = time.time(); ix.train(X); ix.add(X); tb = time.time() - t
-        for p in (4, 16, 64):
-            ix.nprobe = p
-            (_, I), t = timed(lambda: ix.search(Q, k))
-            emit("faiss", f"ivfpq 4-bit fast-scan nlist {nlist} m {m4}", T, f"nprobe={p}", recall(I, gt), len(Q) / t, tb, m4 // 2 + 8)
-    if "binary" in ONLY:
-        Xb = np.packbits(X > 0, axis=1)
-        Qb = np.packbits(Q > 0, axis=1)
-        ix = faiss.IndexBinaryFlat(d)
-        ix.add(Xb)
-        (_, I), t = timed(lambda: ix.search(Qb, k))
-        emit("faiss", "binary flat (no rescore)", T, "-", recall(I, gt), len(Q) / t, 0, d // 8)
-except ImportError:
-    print(json.dumps({"engine": "faiss", "skipped": "python3-faiss not installed"}))
+faiss.omp_set_num_threads(T)
+ISA = faiss_isa()
+
+ix = faiss.IndexFlatIP(d)
+ix.add(X)
+(_, I), t = timed(lambda: ix.search(Q, k))
+emit("faiss", "flat f32", T, "-", recall(I, gt), len(Q) / t, 0, size_per_vec(ix, n), ISA)
+del ix
+
 if "hnsw" in ONLY:
-    try:
-        import hnswlib
-        ix = hnswlib.Index(space="ip", dim=d)
-        ix.init_index(max_elements=n, ef_construction=200, M=16, random_seed=42)
-        ix.set_num_threads(T)
-        t = time.time(); ix.add_items(X, np.arange(n)); tb = time.time() - t
-        for ef in (10, 16, 24, 32, 40, 48, 64, 128, 256):
-            ix.set_ef(ef)
-            (I, _), t = timed(lambda: ix.knn_query(Q, k=k))
-            emit("hnswlib (Debian python)", "hnsw f32", T, f"ef={ef}", recall(I, gt), len(Q) / t, tb, d * 4 + 16 * 2 * 4)
-    except ImportError:
-        print(json.dumps({"engine": "hnswlib", "skipped": "python3-hnswlib not installed"}))
+    ix = faiss.IndexHNSWFlat(d, M, faiss.METRIC_INNER_PRODUCT)
+    ix.hnsw.efConstruction = EF_CONSTRUCTION
+    t = time.perf_counter(); ix.add(X); tb = time.perf_counter() - t
+    bpv = size_per_vec(ix, n)
+    for ef in EF_SEARCH:
+        ix.hnsw.efSearch = ef
+        (_, I), t = timed(lambda: ix.search(Q, k))
+        emit("faiss", "hnsw f32", T, f"ef={ef}", recall(I, gt), len(Q) / t, tb, bpv, ISA)
+    del ix
+
+if "ivfpq" in ONLY:
+    # ember's: nlist = 4 sqrt(n), 48-byte codes (dim / 8 sub-quantizers of 8
+    # bits, or dim / 4 of 4 bits for the fast-scan kernel)
+    nlist = int(4 * np.sqrt(n))
+    for m, bits, name in ((d // 8, 8, "ivfpq"), (d // 4, 4, "ivfpq 4-bit fast-scan")):
+        cls = faiss.IndexIVFPQ if bits == 8 else faiss.IndexIVFPQFastScan
+        ix = cls(faiss.IndexFlatIP(d), d, nlist, m, bits, faiss.METRIC_INNER_PRODUCT)
+        t = time.perf_counter(); ix.train(X); ix.add(X); tb = time.perf_counter() - t
+        bpv = size_per_vec(ix, n)
+        for p in NPROBE:
+            ix.nprobe = p
+            (_, I), t = timed(lambda: ix.search(Q, k))
+            emit("faiss", f"{name} nlist {nlist} m {m}", T, f"nprobe={p}", recall(I, gt), len(Q) / t, tb, bpv, ISA)
+        del ix
+
+if "binary" in ONLY:
+    # ember's binary + int8 rescore: the Hamming top k x mult by FAISS, then
+    # the float query against int8 copies of those candidates
+    t = time.perf_counter()
+    ix = faiss.IndexBinaryFlat(d)
+    ix.add(sign_bits(X))
+    rescore = Int8Rescorer(X, T)
+    tb = time.perf_counter() - t
+    bpv = size_per_vec(ix, n) + rescore.bytes_per_vec()
+    Qb = sign_bits(Q)
+    for mult in RESCORE_MULTS:
+        I, t = timed(lambda: rescore(Q, ix.search(Qb, k * mult)[1], k))
+        emit("faiss", "binary + int8 rescore (flat)", T, f"rescore x{mult}", recall(I, gt), len(Q) / t, tb, bpv, ISA)
+    del ix, rescore
+
+emit_rss("faiss", T, "one Python process: the data set, then each index in turn")

@@ -1,7 +1,10 @@
 // hnswlib compiled for this CPU (-O3 -march=native, Debian's libhnswlib-dev
 // headers): the honest HNSW bar for bench/run_index.sh.  Reads the files
-// bench_index wrote; prints JSON lines like bench_index.
+// bench_index wrote; prints JSON lines like bench_index, each naming the
+// distance kernels the compiler let hnswlib use, and its peak RSS.
+//   hnswlib_native DIR THREADS [HEADERS]   (HEADERS: where the headers came from, for the rows)
 #include <hnswlib/hnswlib.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -22,13 +25,30 @@ static std::vector<char> load(const char *dir, const char *name, unsigned &rows,
     return buf;
 }
 
+// hnswlib picks its inner-product kernel at compile time (USE_AVX512, USE_AVX,
+// USE_SSE from the compiler's macros), AVX-512 or AVX also checked at run time
+static const char *kernels()
+{
+#if defined(USE_AVX512)
+    return AVX512Capable() ? "AVX-512" : "AVX-512 built, not on this CPU";
+#elif defined(USE_AVX)
+    return AVXCapable() ? "AVX" : "AVX built, not on this CPU";
+#elif defined(USE_SSE)
+    return "SSE";
+#else
+    return "scalar";
+#endif
+}
+
 static double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) { fprintf(stderr, "usage: hnswlib_native DIR THREADS\n"); return 2; }
+    if (argc < 3) { fprintf(stderr, "usage: hnswlib_native DIR THREADS [HEADERS]\n"); return 2; }
     const char *dir = argv[1];
     int T = atoi(argv[2]);
+    char isa[256];
+    snprintf(isa, sizeof isa, "g++ -O3 -march=native, %s kernels%s%s", kernels(), argc > 3 ? ", headers " : "", argc > 3 ? argv[3] : "");
     unsigned n, d, nq, qd, gq, k;
     auto data = load(dir, "data.bin", n, d, 4);
     auto qs = load(dir, "queries.bin", nq, qd, 4);
@@ -67,9 +87,13 @@ int main(int argc, char **argv)
         }
         long hit = 0;
         for (long v : hits) hit += v;
-        printf("{\"engine\": \"hnswlib (-march=native)\", \"index\": \"hnsw f32\", \"threads\": %d, \"param\": \"ef=%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu}\n",
-               T, ef, (double)hit / ((double)nq * k), nq / tsr, tb, (size_t)d * 4 + 16 * 2 * 4 + 4 + 8);
+        printf("{\"engine\": \"hnswlib (-march=native)\", \"index\": \"hnsw f32\", \"threads\": %d, \"param\": \"ef=%d\", \"recall\": %.4f, \"qps\": %.1f, \"build_s\": %.2f, \"bytes_per_vec\": %zu, \"isa\": \"%s\"}\n",
+               T, ef, (double)hit / ((double)nq * k), nq / tsr, tb, (size_t)d * 4 + 16 * 2 * 4 + 4 + 8, isa);
         fflush(stdout);
     }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("{\"engine\": \"hnswlib (-march=native)\", \"peak_rss_mb\": %.1f, \"threads\": %d, \"what\": \"the data set and its index\"}\n",
+           ru.ru_maxrss / 1024.0, T);
     return 0;
 }

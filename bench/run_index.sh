@@ -1,8 +1,11 @@
 #!/bin/sh
-# make bench-index: ember's index vs hnswlib (compiled -march=native, and
-# Debian's python build) and FAISS on the same generated vectors, same
-# queries, exact ground truth; results into the "Vector index" section of
-# bench/RESULTS.md.   N=200000 NQ=2000 by default (override: make bench-index N=50000).
+# make bench-index: ember's index vs hnswlib (compiled here -march=native from
+# Debian's libhnswlib-dev headers), FAISS (the faiss-cpu wheel) and usearch,
+# the two from PyPI in $BUILD/venv (bench/venv.sh), on the same generated
+# vectors, same queries, exact ground truth; results into the "Vector index"
+# section of bench/RESULTS.md.  Without PyPI the Python peers are skipped (one
+# line says so) and ember and hnswlib run as before.
+# N=200000 NQ=2000 by default (override: make bench-index N=50000).
 # ONLY=ivfpq (or hnsw, binary; a comma list) re-measures those families, with
 # their peers, and keeps the other rows of the last run's results.jsonl.
 set -e
@@ -24,20 +27,39 @@ else
     KEEP=""
 fi
 : > "$RES"
-if [ "$(id -u)" = 0 ] && ! /usr/bin/python3 -c "import faiss, hnswlib" 2>/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-faiss python3-hnswlib libhnswlib-dev >/dev/null 2>&1 || true
+HNSW_H=/usr/include/hnswlib/hnswlib.h
+if [ "$(id -u)" = 0 ] && { [ ! -f $HNSW_H ] || ! command -v g++ >/dev/null; }; then
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libhnswlib-dev g++ ||
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libhnswlib-dev g++; }; } >/dev/null 2>&1 || true
+fi
+# FAISS and usearch from PyPI, into the one venv; numpy is what they take and give
+PEERS_PY=""
+if PEERS_PY=$(sh bench/venv.sh "$BUILD" faiss-cpu usearch numpy 2>"$OUT/venv.err"); then
+    :
+else
+    WHY=$(tail -n 1 "$OUT/venv.err")
+    echo "bench-index: PyPI peers skipped: $WHY"
+    /usr/bin/python3 -c 'import json, sys; print(json.dumps({"engine": "faiss, usearch", "skipped": "PyPI peers: " + sys.argv[1]}))' "$WHY" >> "$RES"
+    PEERS_PY=""
 fi
 for T in 1 2; do
     $BUILD/bench/bench_index --n $N --nq $NQ --threads $T --out "$OUT" ${ONLY:+--only $ONLY} | tee -a "$RES"
     if [ -n "$ONLY" ] && ! echo "$ONLY" | grep -q hnsw; then
         :
-    elif [ -f /usr/include/hnswlib/hnswlib.h ] && command -v g++ >/dev/null; then
-        [ -x $BUILD/bench/hnswlib_native ] || g++ -O3 -march=native -std=c++17 -pthread bench/hnswlib_native.cpp -o $BUILD/bench/hnswlib_native
-        $BUILD/bench/hnswlib_native "$OUT" $T | tee -a "$RES"
+    elif [ -f $HNSW_H ] && command -v g++ >/dev/null; then
+        [ $BUILD/bench/hnswlib_native -nt bench/hnswlib_native.cpp ] ||
+            g++ -O3 -march=native -std=c++17 -pthread bench/hnswlib_native.cpp -o $BUILD/bench/hnswlib_native
+        HDR=$(dpkg-query -W -f='${Status} ${Version}' libhnswlib-dev 2>/dev/null | sed -n 's/^install ok installed /libhnswlib-dev /p')
+        $BUILD/bench/hnswlib_native "$OUT" $T "${HDR:-$HNSW_H}" | tee -a "$RES"
     else
         echo "bench-index: hnswlib headers missing; install with: sudo apt-get install -y libhnswlib-dev g++"
     fi
-    /usr/bin/python3 bench/faiss_bench.py "$OUT" $T "$ONLY" | tee -a "$RES" || echo "bench-index: python peers failed"
+    if [ -n "$PEERS_PY" ]; then
+        for P in faiss usearch; do
+            { "$PEERS_PY" bench/${P}_bench.py "$OUT" $T "$ONLY" ||
+              echo "{\"engine\": \"$P\", \"skipped\": \"bench/${P}_bench.py failed with $T threads (its error is above)\"}"; } | tee -a "$RES"
+        done
+    fi
 done
 if [ -n "$KEEP" ]; then
     # rows of families not re-measured come from the previous run (flat rows are always re-measured)
@@ -56,7 +78,8 @@ notes += [json.dumps({"rerun": f, "date": str(datetime.date.today()), "cmd": f"m
 open(res, "w").write("".join(notes) + "".join(kept) + "".join(new))
 PY
 fi
-/usr/bin/python3 bench/report_index.py "$RES" $N $NQ "$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)" > "$OUT/section.md"
+CPU="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), family $(lscpu 2>/dev/null | sed -n 's/^CPU family: *//p' | head -1) model $(lscpu 2>/dev/null | sed -n 's/^Model: *//p' | head -1)"
+/usr/bin/python3 bench/report_index.py "$RES" $N $NQ "$CPU" > "$OUT/section.md"
 /usr/bin/python3 - "$OUT/section.md" <<'PY'
 import re, sys
 sec = open(sys.argv[1]).read()
