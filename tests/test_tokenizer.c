@@ -517,6 +517,15 @@ static void test_cap_too_small(void **state)
     assert_int_equal(ids[4], 3);
     /* max_length below the specials */
     assert_int_equal(tok_encode(wp, &t, "a", 1, "b", 1, 1, 2, ids, ty, 8, err, sizeof err), TOK_ERR_ARG);
+    /* ... is said as such even when the caller sized ids by max_length
+     * (ember tokenize --max-length 1 said "output buffer too small (cap 1)";
+     * found by make check-tokenizers) */
+    err[0] = 0;
+    assert_int_equal(tok_encode(wp, &t, "a", 1, NULL, 0, 1, 1, ids, ty, 1, err, sizeof err), TOK_ERR_ARG);
+    assert_non_null(strstr(err, "max_length 1 is below the 2 special tokens"));
+    err[0] = 0;
+    assert_int_equal(tok_encode(wp, &t, "a", 1, "b", 1, 1, 2, ids, ty, 2, err, sizeof err), TOK_ERR_ARG);
+    assert_non_null(strstr(err, "max_length 2 is below the 3 special tokens"));
     assert_int_equal(tok_encode(wp, &t, "a", 1, "b", 1, 1, 3, ids, ty, 8, err, sizeof err), 3);
     wordpiece_free(wp);
 }
