@@ -76,10 +76,13 @@ def _pools():
 
 
 class Generator:
-    def __init__(self, seed, vocab_words):
+    def __init__(self, seed, vocab_words, added_tokens=()):
         self.r = random.Random(seed)
         self.cats = _pools()
         self.words = vocab_words or ["the", "word", "piece"]
+        # the tokenizer's added tokens, as written and slightly off
+        lits = sorted(set(added_tokens))
+        self.literals = SPECIAL_TEXTS + lits + [v for t in lits for v in (t.lower(), t.upper(), t[:-1], " " + t + " ")]
         self.punct = sum((self.cats.get(c, []) for c in ("Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po")), [])
         self.symbols = sum((self.cats.get(c, []) for c in ("Sm", "Sc", "Sk", "So")), [])
         self.marks = sum((self.cats.get(c, []) for c in ("Mn", "Mc", "Me")), [])
@@ -217,7 +220,7 @@ class Generator:
         return self.recase(s)
 
     def special_text(self):
-        return self.r.choice(SPECIAL_TEXTS)
+        return self.r.choice(self.literals)
 
     def case_odd(self):
         return "".join(self.r.choice(CASE_ODD) for _ in range(self.r.randint(1, 4)))
