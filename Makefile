@@ -51,7 +51,7 @@ GEN_BIN   := $(TOOLS_GEN:tools/%.c=$(BUILD)/%)
 EX_BIN    := $(TOOLS_EX:tools/%.c=$(BUILD)/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test sanitize tsan clean demo bench bench-index check-deps check-arm64 check-real
+.PHONY: all test sanitize tsan clean demo bench bench-index check-deps check-arm64 check-real check-tokenizers
 # keep intermediate objects (and keep make quiet after the test summary)
 .SECONDARY:
 all: $(BUILD)/libember.a $(BUILD)/libember.so $(BUILD)/ember ember $(GEN_BIN) $(EX_BIN)
@@ -144,3 +144,9 @@ bench: all $(BUILD)/bench/bench_embed
 # usearch from PyPI (skipped without it).
 bench-index: all $(BUILD)/bench/bench_index
 	@BUILD=$(BUILD) N=$(or $(N),200000) NQ=$(or $(NQ),2000) ONLY=$(ONLY) sh bench/run_index.sh
+
+# Differential test of the tokenizer against HuggingFace `tokenizers` (PyPI,
+# in $(BUILD)/venv; not part of `make test`): N=100000 generated inputs per
+# tokenizer (SEED=13) plus every code point; TOKENIZERS=a.json,b/ adds files.
+check-tokenizers: all
+	@BUILD=$(BUILD) N=$(N) SEED=$(SEED) TOKENIZERS=$(TOKENIZERS) sh tests/check/check_tokenizers.sh

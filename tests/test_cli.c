@@ -281,6 +281,11 @@ static void test_errors_name_lines(void **s)
     if (!strstr(out, "invalid_utf8.txt:2: cannot embed this text")) fail_msg("embed --batch 1: %s", out);
     assert_int_equal(run(out, sizeof out, "tokenize -m %s -i %s", e, bad), 1);
     if (!strstr(out, "tokenize: tests/data/invalid_utf8.txt:2: ") || !strstr(out, "UTF-8")) fail_msg("tokenize: %s", out);
+    /* a --max-length below [CLS] + [SEP] is refused as that, not as a buffer
+     * too small (make check-tokenizers found the second) */
+    assert_int_equal(run(out, sizeof out, "tokenize -m %s -i %s --max-length 1", e, bad), 1);
+    if (!strstr(out, "invalid_utf8.txt:1: ") || !strstr(out, "max_length 1 is below the 2 special tokens"))
+        fail_msg("tokenize --max-length 1: %s", out);
     assert_int_equal(run(out, sizeof out, "rerank -m %s -q hello -i %s", r, bad), 1);
     if (!strstr(out, "rerank: tests/data/invalid_utf8.txt:2: cannot score this document") || !strstr(out, "UTF-8"))
         fail_msg("rerank: %s", out);

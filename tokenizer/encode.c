@@ -144,6 +144,14 @@ int tok_encode(const wordpiece *wp, const tok_template *tpl,
     if (check_template(it, nit, is_pair, err, errlen) < 0)
         return TOK_ERR_ARG;
     int n_added = add_special ? tok_template_n_added(tpl, is_pair) : 0;
+    /* before the cap: a caller sizing ids by max_length must hear about
+     * max_length, not about its buffer */
+    if (max_length > 0 && max_length < n_added) {
+        seterr(err, errlen,
+               "tok_encode: max_length %d is below the %d special tokens",
+               max_length, n_added);
+        return TOK_ERR_ARG;
+    }
     if (cap < n_added) {
         seterr(err, errlen, "tok_encode: output buffer too small (cap %d)", cap);
         return TOK_ERR_SPACE;
@@ -152,12 +160,6 @@ int tok_encode(const wordpiece *wp, const tok_template *tpl,
     int na, nb = 0;
     if (max_length > 0) {
         int budget = max_length - n_added;
-        if (budget < 0) {
-            seterr(err, errlen,
-                   "tok_encode: max_length %d is below the %d special tokens",
-                   max_length, n_added);
-            return TOK_ERR_ARG;
-        }
         if (!is_pair) {
             na = budget;
         } else {

@@ -279,6 +279,7 @@ typedef struct {
     char word[WP_MAX_WORD_CHARS * 4 + 4];
     uint16_t coff[WP_MAX_WORD_CHARS + 1]; /* byte offset of each char */
     int nch;
+    int run_start;  /* first char of the word a combining mark may move back to */
     int long_word;  /* word exceeded the char limit; unk already emitted */
 } wp_state;
 
@@ -302,6 +303,7 @@ static int emit(wp_state *st, int32_t id)
 static int flush_word(wp_state *st)
 {
     int stop = 0;
+    st->run_start = 0;
     if (st->long_word) {
         st->long_word = 0;
         st->nch = 0;
@@ -320,6 +322,14 @@ static int flush_word(wp_state *st)
         size_t pl = start == 0 ? PHANTOM_LEN : 0;
         int end = n;
         int32_t id = -1;
+        /* HF looks a continuation up as "##" + piece.  A piece that begins
+         * with U+2581 itself would find a word-initial token here ("\u2581b"
+         * is HF's "b"), which HF's "##\u2581b" is not: no such piece
+         * matches (a vocabulary holding "##\u2581..." collides with its
+         * word-initial tokens in this convention anyway) */
+        if (start > 0 && st->coff[n] - st->coff[start] >= PHANTOM_LEN &&
+            memcmp(st->word + st->coff[start], PHANTOM, PHANTOM_LEN) == 0)
+            end = start;
         while (end > start &&
                (size_t)(st->coff[end] - st->coff[start]) + pl > wp->max_len)
             end--;
@@ -375,6 +385,27 @@ static int pretok_char(wp_state *st, uint32_t cp)
     return push_char(st, cp);
 }
 
+/* Canonical ordering of the NFD that accent stripping does: the word's last
+ * char, a combining mark of class ccc, moves back past the marks of higher
+ * class in its run.  HF sorts before dropping Mn; a stable sort keeps the
+ * order of what survives, so sorting the survivors alone is the same. */
+static void reorder_last(wp_state *st, unsigned ccc)
+{
+    uint8_t *w = (uint8_t *)st->word;
+    for (int k = st->nch - 1; k > st->run_start; k--) {
+        uint32_t prev;
+        int lp = st->coff[k] - st->coff[k - 1], lc = st->coff[k + 1] - st->coff[k];
+        uni_utf8_decode(w + st->coff[k - 1], (size_t)lp, &prev);
+        if (uni_ccc(prev) <= ccc)
+            break;
+        uint8_t tmp[4];
+        memcpy(tmp, w + st->coff[k - 1], (size_t)lp);
+        memmove(w + st->coff[k - 1], w + st->coff[k], (size_t)lc);
+        memcpy(w + st->coff[k - 1] + lc, tmp, (size_t)lp);
+        st->coff[k] = (uint16_t)(st->coff[k - 1] + lc);
+    }
+}
+
 /* Strip accents (NFD, drop Mn) then lowercase, as BertNormalizer orders them. */
 static int normalize_char(wp_state *st, uint32_t cp)
 {
@@ -385,8 +416,12 @@ static int normalize_char(wp_state *st, uint32_t cp)
     if (o->strip_accents)
         nd = uni_nfd_char(cp, d);
     for (int i = 0; i < nd; i++) {
-        if (o->strip_accents && (uni_props(d[i]) & UNI_MN))
+        unsigned ccc = o->strip_accents ? uni_ccc(d[i]) : 0;
+        if (o->strip_accents && (uni_props(d[i]) & UNI_MN)) {
+            if (ccc == 0)
+                st->run_start = st->nch; /* a starter ends the run, dropped or not */
             continue;
+        }
         uint32_t l[3];
         int nl = 1;
         l[0] = d[i];
@@ -395,6 +430,12 @@ static int normalize_char(wp_state *st, uint32_t cp)
         for (int j = 0; j < nl; j++)
             if (pretok_char(st, l[j]))
                 return 1;
+        /* a mark (ccc != 0) is never space, punctuation or cased: it went
+         * into the word as it is */
+        if (ccc == 0)
+            st->run_start = st->nch;
+        else if (!st->long_word && st->nch > 0)
+            reorder_last(st, ccc);
     }
     return 0;
 }
@@ -422,6 +463,7 @@ int wordpiece_encode(const wordpiece *wp, const char *text, size_t len,
     st->count = 0;
     st->overflow = 0;
     st->nch = 0;
+    st->run_start = 0;
     st->coff[0] = 0;
     st->long_word = 0;
     const wp_options *o = &wp->opt;

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Generate tokenizer/unicode_tables.c and .h from the Unicode Character Database.
 
-Reads Debian's unicode-data files (/usr/share/unicode/*.txt; python3 stdlib only)
-and writes compact sorted tables that tokenizer/unicode.c searches:
+Reads Debian's unicode-data files (/usr/share/unicode/*.txt, package
+unicode-data; python3 stdlib only) and writes compact sorted tables that
+tokenizer/unicode.c searches:
   * uni_prop_ranges: runs of code points sharing the same property bits
     (whitespace, control-to-remove, punctuation, nonspacing mark, CJK, unassigned)
   * uni_lower: full lowercase (UnicodeData simple + SpecialCasing unconditional)
@@ -10,6 +11,19 @@ and writes compact sorted tables that tokenizer/unicode.c searches:
     (done algorithmically in C)
   * uni_ccc_ranges: canonical combining class runs
   * uni_comp: canonical composition pairs (primary composites) for NFC
+
+The tables describe Unicode as HuggingFace `tokenizers` sees it, which is not
+one Unicode version (make check-tokenizers compares every code point's fate):
+  * Cc/Cf/Co (clean_text), P* (BERT punctuation) and Mn (strip_accents) come
+    from the crate unicode_categories 0.1.1, whose tables are UnicodeData
+    8.0.0: characters assigned later are in none of them;
+  * NFD (strip_accents, and NFC) from unicode-normalization-alignments
+    0.1.12, Unicode 9.0.0: later decompositions and combining classes unknown;
+  * whitespace and lowercase from the Rust standard library of the compiler
+    that built the wheel (Unicode 17.0 for tokenizers 0.23.3): the case pairs
+    added after this UCD are listed in LOWER_AFTER_UCD.
+The UCD read here (15.0) is newer than 9.0 and DerivedAge.txt says which
+character came when, so the older views are cut from it.
 
 Usage: python3 tools/gen_unicode_tables.py [UCD_DIR] [OUT_DIR]
 """
@@ -93,25 +107,58 @@ def parse_exclusions():
     return ex
 
 
-# HF tokenizers BertNormalizer::is_chinese_char (same as Google BERT).
+# HF tokenizers BertNormalizer::is_chinese_char, exactly: unlike Google
+# BERT's list (0x2B820..0x2CEAF) it leaves U+2B820..U+2B91F out.
 CJK_RANGES = [(0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF),
-              (0x2A700, 0x2B73F), (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF),
+              (0x2A700, 0x2B73F), (0x2B740, 0x2B81F), (0x2B920, 0x2CEAF),
               (0xF900, 0xFAFF), (0x2F800, 0x2FA1F)]
 
+# unicode_categories 0.1.1 (the crate HF's BertNormalizer and
+# BertPreTokenizer ask for Cc/Cf/Co, P* and Mn) was generated from
+# UnicodeData 8.0.0.  Its view is this UCD's general category for characters
+# of DerivedAge <= 8.0, with the categories these six had in 8.0 (changed
+# since; found by comparing the crate's tables with this UCD).
+CATEGORIES_AGE = (8, 0)
+GC_IN_8_0 = {0x166D: "Po", 0x111C9: "Po", 0x1734: "Mn", 0x1885: "Lo",
+             0x1886: "Lo", 0xA9BD: "Mc"}
+# unicode-normalization-alignments 0.1.12 (HF's NFD/NFC) has Unicode 9.0.0
+# tables: no decomposition or combining class of a later character.
+NORMALIZATION_AGE = (9, 0)
+# Simple lowercase mappings added after UCD 15.0 that Rust's
+# char::to_lowercase applies in tokenizers 0.23.3 (Unicode 17.0):
+# (first, last, offset to the lowercase letter).
+LOWER_AFTER_UCD = [(0x1C89, 0x1C89, 1), (0xA7CB, 0xA7CB, 0x264 - 0xA7CB),
+                   (0xA7CC, 0xA7CC, 1), (0xA7CE, 0xA7CE, 1), (0xA7D2, 0xA7D2, 1),
+                   (0xA7D4, 0xA7D4, 1), (0xA7DA, 0xA7DA, 1),
+                   (0xA7DC, 0xA7DC, 0x19B - 0xA7DC), (0x10D50, 0x10D65, 0x20),
+                   (0x16EA0, 0x16EB8, 0x1B)]
 
-def props(cat, ws):
+
+def parse_age():
+    age = {}
+    for line in read_lines("DerivedAge.txt"):
+        rng, v = [x.strip() for x in line.split(";")[:2]]
+        a, _, b = rng.partition("..")
+        for c in range(int(a, 16), int(b or a, 16) + 1):
+            age[c] = tuple(int(x) for x in v.split("."))
+    return age
+
+
+def props(cat, ws, age):
     p = [0] * MAXCP
     for c in range(MAXCP):
         gc = cat.get(c, "Cn")
+        # the crate's category (Cn for what 8.0 did not have)
+        gc8 = GC_IN_8_0.get(c, gc if age.get(c, (99,)) <= CATEGORIES_AGE else "Cn")
         v = 0
         if c in ws:
             v |= P_WS
-        if gc in ("Cc", "Cf", "Co", "Cs") and c not in (9, 10, 13):
+        if (gc8 in ("Cc", "Cf", "Co") or gc == "Cs") and c not in (9, 10, 13):
             v |= P_CTRL
-        if gc.startswith("P") or (c < 128 and chr(c) in
-                                  "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"):
+        if gc8.startswith("P") or (c < 128 and chr(c) in
+                                   "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"):
             v |= P_PUNCT
-        if gc == "Mn":
+        if gc8 == "Mn":
             v |= P_MN
         if gc == "Cn":
             v |= P_UNASSIGNED
@@ -158,6 +205,14 @@ def main():
     ws = parse_white_space()
     parse_special_lower(lower)
     excl = parse_exclusions()
+    age = parse_age()
+    old = lambda c: age.get(c, (99,)) <= NORMALIZATION_AGE  # noqa: E731
+    ccc = {c: v for c, v in ccc.items() if old(c)}
+    dec = {c: d for c, d in dec.items() if old(c)}
+    for a, b, off in LOWER_AFTER_UCD:
+        for c in range(a, b + 1):
+            assert c not in lower and cat.get(c, "Cn") == "Cn", hex(c)
+            lower[c] = [c + off]
     version = "unknown"
     with open(os.path.join(UCD, "ReadMe.txt"), encoding="utf-8") as f:
         for line in f:
@@ -169,7 +224,7 @@ def main():
         with open(derived_age, encoding="utf-8") as f:
             version = f.readline().strip("# \n")
 
-    prop_runs = runs(props(cat, ws))
+    prop_runs = runs(props(cat, ws, age))
     ccc_vals = [0] * MAXCP
     for c, v in ccc.items():
         ccc_vals[c] = v
@@ -197,16 +252,17 @@ def main():
     h = os.path.join(OUT, "unicode_tables.h")
     with open(h, "w") as f:
         f.write(f"""/* Generated by tools/gen_unicode_tables.py from the Unicode Character
- * Database ({version}).  Do not edit by hand. */
+ * Database ({version}), cut to the Unicode versions HuggingFace tokenizers
+ * uses for each property (see the script).  Do not edit by hand. */
 #ifndef EMBER_UNICODE_TABLES_H
 #define EMBER_UNICODE_TABLES_H
 #include <stdint.h>
 
 enum {{
     UNI_WS = {P_WS},         /* White_Space (Rust char::is_whitespace) */
-    UNI_CTRL = {P_CTRL},       /* Cc Cf Co Cs except tab, LF, CR (HF is_control) */
-    UNI_PUNCT = {P_PUNCT},      /* P* or ASCII punctuation (HF is_bert_punc) */
-    UNI_MN = {P_MN},         /* Mn: dropped by accent stripping */
+    UNI_CTRL = {P_CTRL},       /* Cc Cf Co (Unicode 8.0) Cs except tab, LF, CR (HF is_control) */
+    UNI_PUNCT = {P_PUNCT},      /* P* (Unicode 8.0) or ASCII punctuation (HF is_bert_punc) */
+    UNI_MN = {P_MN},         /* Mn (Unicode 8.0): dropped by accent stripping */
     UNI_CJK = {P_CJK},       /* HF BertNormalizer is_chinese_char ranges */
     UNI_UNASSIGNED = {P_UNASSIGNED} /* Cn */
 }};
@@ -240,7 +296,9 @@ extern const int uni_comp_count;
     cfile = os.path.join(OUT, "unicode_tables.c")
     with open(cfile, "w") as f:
         f.write(f"/* Generated by tools/gen_unicode_tables.py from the Unicode "
-                f"Character\n * Database ({version}).  Do not edit by hand. */\n"
+                f"Character\n * Database ({version}), cut to the Unicode versions "
+                f"HuggingFace\n * tokenizers uses for each property (see the script).  "
+                f"Do not edit by hand. */\n"
                 '#include "tokenizer/unicode_tables.h"\n\n')
         f.write("const uni_range uni_prop_ranges[] = {\n")
         f.write(rows(prop_runs, lambda r: "{0x%X,0x%X,%d}," % r, 4))
