@@ -5,11 +5,13 @@
  * tables).  Included only by kernels/simd_<isa>.c.
  *
  * The vocabulary: vf (VL floats) and vi (VL64 64-bit lanes) with loads,
- * stores, arithmetic and reductions; GEMM_MR (and optionally GEMM_SB_N,
- * GEMM_BCAST_TF) set the GEMM's register blocking.  Its contract on counts:
- * vf_load_n, vf_store_n and vf_pad_mask take a lane count n in [0, VL] (lanes
- * past n neither read nor written, or -inf), vf_store_first 4 or 6; the body
- * never passes another (vec_emu.h traps on one, so the tests catch it on any
+ * stores, arithmetic and reductions, and where VF_TRANSPOSE is set a VL x VL
+ * transpose (vf_transpose) for the packing; GEMM_MR (and optionally
+ * GEMM_SB_N, GEMM_BCAST_*) set the GEMM's register blocking.  Its contract on
+ * counts: vf_load_n, vf_store_n and vf_pad_mask take a lane count n in
+ * [0, VL] (lanes past n neither read nor written, or -inf), vf_store_first
+ * 4 or 6 on 8 lanes (all AVX2's has), any count on 16; the body never passes
+ * another (vec_emu.h traps on one, so the tests catch it on any
  * machine; a real ISA may silently compute garbage: x86 shifts count mod 32). */
 #include "kernels/kernels_internal.h"
 
@@ -49,15 +51,15 @@ static inline vf w_vec(const void *W, kern_wtype wt, size_t i)
     return wt == KERN_W_F16 ? vf_from_f16((const uint16_t *)W + i) : vf_from_bf16((const uint16_t *)W + i);
 }
 
-#if VL == 8
+#ifdef VF_TRANSPOSE
 /* r[i] = the VL elements at src[i0 + i ld ..] for i < n, zero for n <= i < VL,
  * then transposed: r[j] holds element j of every row.  The packing of GEMM
  * and attention operands goes through this. */
-static inline void load_rows_t8(const void *src, kern_wtype wt, size_t i0, size_t ld, int n, vf r[VL])
+static inline void load_rows_t(const void *src, kern_wtype wt, size_t i0, size_t ld, int n, vf r[VL])
 {
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int i = 0; i < VL; i++) r[i] = i < n ? w_vec(src, wt, i0 + (size_t)i * ld) : vf_zero();
-    vf_transpose8(r);
+    vf_transpose(r);
 }
 #endif
 
@@ -595,15 +597,15 @@ static void FN(attention)(int L, int n_q, int d, float scale, const float *q, in
      * order by the score loop; V rows packed (vp[j d + c]) */
     float *s = scratch, *kt = scratch + (size_t)AQ * Lp, *vp = kt + (size_t)Lp * d;
     int dv = 0;
-#if VL == 8
-    /* 8 keys x 8 dims per 8 x 8 transpose */
+#ifdef VF_TRANSPOSE
+    /* VL keys x VL dims per transpose */
     dv = d / VL * VL;
     for (int j0 = 0; j0 < Lp; j0 += VL) {
         float *pan = kt + (size_t)(j0 / (2 * VL)) * (2 * VL) * d + j0 % (2 * VL);
         for (int c = 0; c < dv; c += VL) {
             vf r[VL];
-            load_rows_t8(k, KERN_W_F32, (size_t)j0 * ldk + c, (size_t)ldk, L - j0, r);
-#pragma GCC unroll 8
+            load_rows_t(k, KERN_W_F32, (size_t)j0 * ldk + c, (size_t)ldk, L - j0, r);
+#pragma GCC unroll 16
             for (int i = 0; i < VL; i++) vf_store(pan + (size_t)(c + i) * 2 * VL, r[i]);
         }
     }
@@ -701,8 +703,8 @@ static void w_row(const void *W, kern_wtype wt, int ldw, int n, int k0, int kk, 
 static void pack_w(const void *W, kern_wtype wt, int ldw, int n0, int nn, int k0, int kk, float *dst, float *row)
 {
     int panels = (nn + NR - 1) / NR, kv = 0;
-#if VL == 8
-    /* 8 rows x 8 k per 8 x 8 transpose */
+#ifdef VF_TRANSPOSE
+    /* VL rows x VL k per transpose */
     kv = kk / VL * VL;
     for (int p = 0; p < panels; p++)
         for (int h = 0; h < NR / VL; h++) {
@@ -710,8 +712,8 @@ static void pack_w(const void *W, kern_wtype wt, int ldw, int n0, int nn, int k0
             const int r0 = p * NR + h * VL;
             for (int k = 0; k < kv; k += VL) {
                 vf r[VL];
-                load_rows_t8(W, wt, (size_t)(n0 + r0) * ldw + k0 + k, (size_t)ldw, nn - r0, r);
-#pragma GCC unroll 8
+                load_rows_t(W, wt, (size_t)(n0 + r0) * ldw + k0 + k, (size_t)ldw, nn - r0, r);
+#pragma GCC unroll 16
                 for (int j = 0; j < VL; j++) vf_store(d + (size_t)(k + j) * NR, r[j]);
             }
         }
@@ -739,14 +741,14 @@ static void pack_a(const float *A, int lda, int m0, int mm, int k0, int kk, floa
     static const float zero[1] = {0.0f};
     for (int i = 0; i < GEMM_MR; i++) a[i] = i < mm ? A + (size_t)(m0 + i) * lda + k0 : zero;
     int k0v = 0;
-#if VL == 8 && GEMM_MR < 8
-    /* 8 k at a time: GEMM_MR rows of 8 transposed as an 8 x 8 block, each k's
-     * GEMM_MR values stored as a vector whose tail the next store overwrites */
+#if defined(VF_TRANSPOSE) && GEMM_MR < VL
+    /* VL k at a time: GEMM_MR rows of VL transposed as a VL x VL block, each
+     * k's GEMM_MR values stored as a vector whose tail the next store overwrites */
     if (mm == GEMM_MR) {
         for (; k0v + VL <= kk; k0v += VL) {
             vf r[VL];
-            load_rows_t8(a[0], KERN_W_F32, (size_t)k0v, (size_t)lda, GEMM_MR, r);
-#pragma GCC unroll 8
+            load_rows_t(a[0], KERN_W_F32, (size_t)k0v, (size_t)lda, GEMM_MR, r);
+#pragma GCC unroll 16
             for (int j = 0; j < VL; j++) {
                 if (j == VL - 1 && k0v + VL == kk) vf_store_first(ap, r[j], GEMM_MR);
                 else vf_store(ap, r[j]);
@@ -934,43 +936,56 @@ static void gemm_small(int M, int K, const float *A, int lda, const void *W, ker
     else gemm_small_t(M, K, A, lda, W, KERN_W_BF16, ldw, bias, C, ldc, n_begin, n_end);
 }
 
-#ifdef GEMM_BCAST_TF
-/* From 9 rows to a few hundred, where the ISA sets GEMM_BCAST_TF (AVX2):
- * C^T = W . X^T.  The dot-product form above feeds 12 FMAs from 7 vector
- * loads and re-reads each W block once per 4 rows, and the packed path below
- * copies all of W for a handful of rows; here X^T is packed in blocks of rows
- * and meets each W element broadcast from its row in place: per k, TV vector
- * loads and TF broadcasts feed TF TV FMAs.  With the rows rounded up to 8,
- * P, a multiple of 16 takes tiles of 6 columns and blocks of 16 rows (2
- * vectors, 12 accumulators); otherwise tiles of 4 columns and blocks of 24
- * rows (3 vectors, 12 accumulators), then of 16 (8 accumulators): no block
- * of one vector, whose broadcasts outnumber its FMAs (an 8-row tail cost 15%
- * at 20..40 rows).  W streams from memory once, for the first row block; the
- * later blocks find the tile's rows in L1.  Each C element is one sum in k
- * order per k chunk, the chunk set by M and K alone, so any thread count
- * gives the same bits. */
-#define BC_TF_MAX GEMM_BCAST_TF
+#ifdef GEMM_BCAST_TF2
+/* From GEMM_BCAST_MIN_M rows to a few hundred, where the ISA sets the tile
+ * widths GEMM_BCAST_TF* (AVX2, AVX-512): C^T = W . X^T.  The dot-product
+ * form above feeds 12 FMAs from 7 vector loads and re-reads each W block
+ * once per 4 rows, and the packed path below copies all of W for a handful
+ * of rows; here X^T is packed in blocks of rows and meets each W element
+ * broadcast from its row in place: per k, TV vector loads and TF broadcasts
+ * feed TF TV FMAs.  With the rows rounded up to whole vectors (v of them),
+ * an even v takes tiles of TF2 columns over blocks of 2 vectors; an odd v
+ * tiles of TF3 columns over blocks of 3 vectors, then of 2; no block of one
+ * vector but where v is 1 (AVX-512, 13 to 16 rows: tiles of TF1): on AVX2 a
+ * one-vector block's broadcasts outnumber its FMAs (an 8-row tail cost 15%
+ * at 20..40 rows), where AVX-512 folds the broadcast into the FMA.  W
+ * streams from memory once, for the first row block; the later blocks find
+ * the tile's rows in L1.  Each C element is one sum in k order per k chunk,
+ * the chunk set by M and K alone, so any thread count gives the same bits. */
+#ifndef GEMM_BCAST_TF1
+#define GEMM_BCAST_TF1 0 /* no one-vector blocks: every M here has two vectors or more */
+_Static_assert(GEMM_BCAST_MIN_M > VL, "one-vector blocks need GEMM_BCAST_TF1");
+#endif
+#define BC_MAX2(a, b) ((a) > (b) ? (a) : (b))
+#define BC_TF_MAX BC_MAX2(GEMM_BCAST_TF1, BC_MAX2(GEMM_BCAST_TF2, GEMM_BCAST_TF3))
 #define BC_XT 65536          /* floats of X^T per chunk: 256 KB, stays in L2 */
-#define BC_KS_MAX 4096
 #define BC_MAX_M 256         /* the packed path is faster from about 384 rows */
-_Static_assert(VL == 8 && BC_TF_MAX <= VL, "bcast tiles are transposed as 8 x 8 blocks");
-_Static_assert((size_t)BC_XT + (size_t)BC_TF_MAX * BC_KS_MAX <= (size_t)KERN_GEMM_KC * KERN_GEMM_NC, "bcast scratch");
+/* k per chunk at most: TF_MAX widened W rows of it beside X^T in a thread's scratch */
+#define BC_KS_MAX (((size_t)KERN_GEMM_KC * KERN_GEMM_NC - BC_XT) / BC_TF_MAX / VL * VL)
+_Static_assert(BC_TF_MAX <= VL, "a tile's accumulators are transposed as one VL x VL block");
+_Static_assert(BC_KS_MAX >= 4 * VL, "bcast scratch");
 
-/* rows of X^T laid out per chunk (M rounded up to VL), the tile's columns,
- * and the rows of the block starting at row m0 */
-static int bc_rows_padded(int M) { return (M + VL - 1) / VL * VL; }
-static int bc_tf(int M) { return bc_rows_padded(M) % (2 * VL) == 0 ? BC_TF_MAX : 4; }
+/* vectors of rows (M rounded up to VL rows, P = v VL: the rows of X^T laid
+ * out per chunk), the tile's columns, and the rows of the block starting at
+ * row m0 */
+static int bc_vectors(int M) { return (M + VL - 1) / VL; }
+static int bc_tf(int M)
+{
+    const int v = bc_vectors(M);
+    return v == 1 ? GEMM_BCAST_TF1 : v % 2 == 0 ? GEMM_BCAST_TF2 : GEMM_BCAST_TF3;
+}
 static int bc_block(int M, int m0)
 {
-    if (bc_tf(M) == BC_TF_MAX) return 2 * VL;
-    int a = bc_rows_padded(M) / (3 * VL); /* P = 24 a + 16 b, a odd */
+    const int v = bc_vectors(M);
+    if (v <= 2 || v % 2 == 0) return v == 1 ? VL : 2 * VL;
+    int a = v / 3; /* v = 3 a + 2 b, a odd */
     if (a % 2 == 0) a--;
     return m0 < a * 3 * VL ? 3 * VL : 2 * VL;
 }
 static int bc_chunk(int M)
 {
-    int ks = BC_XT / bc_rows_padded(M) / VL * VL;
-    return ks > BC_KS_MAX ? BC_KS_MAX : ks;
+    int ks = BC_XT / (bc_vectors(M) * VL) / VL * VL;
+    return ks > (int)BC_KS_MAX ? (int)BC_KS_MAX : ks;
 }
 
 /* xt[k][j] = A[j][k0 + k] for j < rows, 0 for rows <= j < rb (rb a multiple of VL), k < kc */
@@ -980,7 +995,7 @@ static void bc_pack_xt(const float *A, int lda, int rows, int rb, int k0, int kc
     for (; k + VL <= kc; k += VL)
         for (int h = 0; h < rb / VL; h++) {
             vf r[VL];
-            load_rows_t8(A, KERN_W_F32, (size_t)h * VL * lda + k0 + k, (size_t)lda, rows - h * VL, r);
+            load_rows_t(A, KERN_W_F32, (size_t)h * VL * lda + k0 + k, (size_t)lda, rows - h * VL, r);
 #pragma GCC unroll 16
             for (int j = 0; j < VL; j++) vf_store(xt + (size_t)(k + j) * rb + h * VL, r[j]);
         }
@@ -1017,28 +1032,29 @@ static inline __attribute__((always_inline)) void bc_tile(const int TF, const in
             }
         }
     }
-    /* acc^T, a row of C per vector: TF of its VL lanes are this tile's columns */
-    vf r[3][VL];
-#pragma GCC unroll 16
-    for (int h = 0; h < TV; h++) {
-#pragma GCC unroll 16
-        for (int i = 0; i < VL; i++) r[h][i] = i < TF ? acc[i][h] : vf_zero();
-        vf_transpose8(r[h]);
-    }
     float bz[VL] = {0};
     for (int i = 0; i < nn; i++) bz[i] = bias ? bias[i] : 0.0f;
     const vf bv = vf_load(bz);
-    for (int m = 0; m < rows; m++) {
-        float *c = C + (size_t)m * ldc;
-        vf v = r[m / VL][m % VL];
-        if (first) v = vf_add(v, bv);
-        if (nn == TF) { /* whole tile: no masked store */
-            if (!first) v = vf_add(v, vf_load_n(c, TF));
-            vf_store_first(c, v, TF);
-        } else {
-            float t[VL];
-            vf_store(t, v);
-            for (int i = 0; i < nn; i++) c[i] = first ? t[i] : c[i] + t[i];
+    /* acc^T, a row of C per vector: TF of its VL lanes are this tile's columns */
+#pragma GCC unroll 4
+    for (int h = 0; h < TV; h++) {
+        vf r[VL];
+#pragma GCC unroll 16
+        for (int i = 0; i < VL; i++) r[i] = i < TF ? acc[i][h] : vf_zero();
+        vf_transpose(r);
+        const int mr = rows - h * VL < VL ? rows - h * VL : VL;
+        for (int m = 0; m < mr; m++) {
+            float *c = C + (size_t)(h * VL + m) * ldc;
+            vf v = r[m];
+            if (first) v = vf_add(v, bv);
+            if (nn == TF) { /* whole tile: no masked store on AVX2 */
+                if (!first) v = vf_add(v, vf_load_n(c, TF));
+                vf_store_first(c, v, TF);
+            } else {
+                float t[VL];
+                vf_store(t, v);
+                for (int i = 0; i < nn; i++) c[i] = first ? t[i] : c[i] + t[i];
+            }
         }
     }
 }
@@ -1081,23 +1097,29 @@ static inline __attribute__((always_inline)) void gemm_bcast_t(const int TF, int
                 const float *x = xt + (size_t)m0 * kc, *b = bias ? bias + n0 : NULL;
                 const char *const *p = m0 ? NULL : pf;
                 float *c = C + (size_t)m0 * ldc + n0;
-                if (rb == 3 * VL) bc_tile(TF, 3, kc, x, w, p, pf_step, esz, c, ldc, rows, nn, b, k0 == 0);
+                /* the block shapes each tile width meets (bc_tf, bc_block) */
+                if (TF == GEMM_BCAST_TF1 && rb == VL) bc_tile(TF, 1, kc, x, w, p, pf_step, esz, c, ldc, rows, nn, b, k0 == 0);
+                else if (TF == GEMM_BCAST_TF3 && rb == 3 * VL) bc_tile(TF, 3, kc, x, w, p, pf_step, esz, c, ldc, rows, nn, b, k0 == 0);
                 else bc_tile(TF, 2, kc, x, w, p, pf_step, esz, c, ldc, rows, nn, b, k0 == 0);
             }
         }
     }
 }
 
-#define BC_SHAPES(wt_) \
-    if (bc_tf(M) == BC_TF_MAX) gemm_bcast_t(BC_TF_MAX, M, K, A, lda, W, wt_, ldw, bias, C, ldc, n_begin, n_end, xt, wb); \
-    else gemm_bcast_t(4, M, K, A, lda, W, wt_, ldw, bias, C, ldc, n_begin, n_end, xt, wb)
+#define BC_SHAPES(wt_)                                                                                                  \
+    do {                                                                                                                \
+        const int tf = bc_tf(M);                                                                                        \
+        if (tf == GEMM_BCAST_TF2) gemm_bcast_t(GEMM_BCAST_TF2, M, K, A, lda, W, wt_, ldw, bias, C, ldc, n_begin, n_end, xt, wb); \
+        else if (tf == GEMM_BCAST_TF3) gemm_bcast_t(GEMM_BCAST_TF3, M, K, A, lda, W, wt_, ldw, bias, C, ldc, n_begin, n_end, xt, wb); \
+        else if (GEMM_BCAST_TF1) gemm_bcast_t(BC_MAX2(GEMM_BCAST_TF1, 1), M, K, A, lda, W, wt_, ldw, bias, C, ldc, n_begin, n_end, xt, wb); \
+    } while (0)
 static void gemm_bcast(int M, int K, const float *A, int lda, const void *W, kern_wtype wt, int ldw,
                        const float *bias, float *C, int ldc, int n_begin, int n_end, float *scratch)
 {
     float *xt = scratch, *wb = scratch + BC_XT;
-    if (wt == KERN_W_F32) { BC_SHAPES(KERN_W_F32); }
-    else if (wt == KERN_W_F16) { BC_SHAPES(KERN_W_F16); }
-    else { BC_SHAPES(KERN_W_BF16); }
+    if (wt == KERN_W_F32) BC_SHAPES(KERN_W_F32);
+    else if (wt == KERN_W_F16) BC_SHAPES(KERN_W_F16);
+    else BC_SHAPES(KERN_W_BF16);
 }
 #undef BC_SHAPES
 #endif
@@ -1111,8 +1133,8 @@ static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W
             for (int n = 0; n < N; n++) C[(size_t)m * ldc + n] = bias ? bias[n] : 0.0f;
         return;
     }
-#ifdef GEMM_BCAST_TF
-    if (M > 8 && M <= BC_MAX_M) {
+#ifdef GEMM_BCAST_TF2
+    if (M >= GEMM_BCAST_MIN_M && M <= BC_MAX_M) {
         /* tiles of columns over the threads, each with its own X^T */
         const size_t per_thread = kern_gemm_scratch_floats(1);
         const int tf = bc_tf(M);

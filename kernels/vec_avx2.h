@@ -5,8 +5,12 @@
 #define VL 8
 #define GEMM_MR 6
 #define GEMM_SB_N 3 /* small-M blocks of 4 x 3: 12 accumulators + 3 W + 1 A = 16 ymm */
-/* 9..160 rows: W broadcast against X^T, tiles of at most 6 columns (simd_body.h) */
-#define GEMM_BCAST_TF 6
+/* 9..256 rows: W broadcast against X^T (simd_body.h), tiles of 6 columns over
+ * blocks of 2 vectors of rows (12 accumulators + 2 X + 1 W of 16 ymm), or of
+ * 4 columns over blocks of 3 and 2 */
+#define GEMM_BCAST_MIN_M 9
+#define GEMM_BCAST_TF2 6
+#define GEMM_BCAST_TF3 4
 typedef __m256 vf;
 #define vf_load(p) _mm256_loadu_ps(p)
 #define vf_store(p, v) _mm256_storeu_ps(p, v)
@@ -38,7 +42,8 @@ static inline __m128 vf_hsum4(vf a, vf b, vf c, vf d)
 }
 #define vf4_store(p, v) _mm_storeu_ps(p, v)
 /* r[i][j] <- r[j][i] for the 8 x 8 block in r[0..7] */
-static inline void vf_transpose8(vf r[8])
+#define VF_TRANSPOSE 1
+static inline void vf_transpose(vf r[8])
 {
     vf t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
     vf t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);

@@ -4,6 +4,15 @@
 
 #define VL 16
 #define GEMM_MR 12
+/* 13..256 rows: W broadcast against X^T (simd_body.h), tiles of 12 columns
+ * over blocks of 2 vectors of rows (24 accumulators + 2 X + 1 W of 32 zmm),
+ * of 8 over blocks of 3 and 2, of 12 over a single vector (12 row pointers
+ * fit the general registers; 16 was no faster).  Up to 12 rows the dot
+ * products are faster: a 16-row block would waste a quarter or more. */
+#define GEMM_BCAST_MIN_M 13
+#define GEMM_BCAST_TF1 12
+#define GEMM_BCAST_TF2 12
+#define GEMM_BCAST_TF3 8
 typedef __m512 vf;
 typedef __m512i vi;
 #define vf_load(p) _mm512_loadu_ps(p)
@@ -44,6 +53,39 @@ static inline __mmask16 vf_mask_n(int n) { return (__mmask16)(n <= 0 ? 0u : n >=
 /* 0 in lanes < n, -inf in the others */
 #define vf_pad_mask(n) _mm512_mask_blend_ps(vf_mask_n(n), _mm512_set1_ps(-__builtin_inff()), _mm512_setzero_ps())
 #define vf_store_n(p, v, n) _mm512_mask_storeu_ps(p, vf_mask_n(n), v)
+/* the first n lanes of v to p (n a constant at each use: the mask folds) */
+#define vf_store_first(p, v, n) _mm512_mask_storeu_ps(p, vf_mask_n(n), v)
+/* r[i][j] <- r[j][i] for the 16 x 16 block in r[0..15]: pairs of rows
+ * interleaved, then pairs of pairs (each 128-bit lane now holds a column of
+ * four rows), then the lanes gathered in two steps */
+#define VF_TRANSPOSE 1
+static inline void vf_transpose(vf r[16])
+{
+    vf t[16], s[16];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    /* s[4 j + c], 128-bit lane l: column 4 l + c of rows 4 j .. 4 j + 3 */
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+        s[4 * j] = _mm512_shuffle_ps(t[4 * j], t[4 * j + 2], 0x44);
+        s[4 * j + 1] = _mm512_shuffle_ps(t[4 * j], t[4 * j + 2], 0xEE);
+        s[4 * j + 2] = _mm512_shuffle_ps(t[4 * j + 1], t[4 * j + 3], 0x44);
+        s[4 * j + 3] = _mm512_shuffle_ps(t[4 * j + 1], t[4 * j + 3], 0xEE);
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; c++) {
+        /* lanes 0 and 2 (columns c, 8 + c), 1 and 3 (4 + c, 12 + c) of rows 0..7 and 8..15 */
+        vf u0 = _mm512_shuffle_f32x4(s[c], s[4 + c], 0x88), u1 = _mm512_shuffle_f32x4(s[c], s[4 + c], 0xDD);
+        vf u2 = _mm512_shuffle_f32x4(s[8 + c], s[12 + c], 0x88), u3 = _mm512_shuffle_f32x4(s[8 + c], s[12 + c], 0xDD);
+        r[c] = _mm512_shuffle_f32x4(u0, u2, 0x88);
+        r[8 + c] = _mm512_shuffle_f32x4(u0, u2, 0xDD);
+        r[4 + c] = _mm512_shuffle_f32x4(u1, u3, 0x88);
+        r[12 + c] = _mm512_shuffle_f32x4(u1, u3, 0xDD);
+    }
+}
 /* 8 or 16 halves -> floats */
 static inline vf vf_from_f16(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
 static inline vf vf_from_bf16(const uint16_t *p)

@@ -2,17 +2,19 @@
  * EMU_VL (4, 8 or 16) lanes, no intrinsics, so the body's width-dependent
  * logic (tails, masks, key panels, transposes, register blocking) runs on
  * any CPU at each width a real ISA has.  The shapes mirror the real tables:
- * 4 lanes as NEON, 8 as AVX2 (the broadcast GEMM and the 8 x 8 transposes),
- * 16 as AVX-512 (the 64-bit popcount of VPOPCNTDQ; 4 and 8 take the byte
- * counts and adders).  For tests and debugging only (EMBER_ISA=emu16): never
- * chosen by dispatch, and no faster than the scalar reference.
+ * 4 lanes as NEON, 8 as AVX2 (the broadcast GEMM and the 8 x 8
+ * transposes), 16 as AVX-512 (the broadcast GEMM's wider tiles, the 16 x 16
+ * transposes, the 64-bit popcount of VPOPCNTDQ; 4 and 8 take the byte
+ * counts and adders).  For tests and debugging only (EMBER_ISA=emu16):
+ * never chosen by dispatch, and no faster than the scalar reference.
  *
  * The vocabulary's contract on counts (vf_load_n, vf_store_n, vf_pad_mask:
- * lanes in [0, VL]; vf_store_first: 4 or 6, all AVX2 has) is checked here on
- * every call: a count out of range traps (SIGILL), so a kernel that computes
- * one fails its test on any machine, whatever the real ISA would have done
- * with it.  Lanes past a masked count are neither read nor written, as with
- * the real masked loads and stores, so ASan sees any other over-read. */
+ * lanes in [0, VL]; vf_store_first: 4 or 6 on 8 lanes, all AVX2 has) is
+ * checked here on every call: a count out of range traps (SIGILL), so a
+ * kernel that computes one fails its test on any machine, whatever the real
+ * ISA would have done with it.  Lanes past a masked count are neither read
+ * nor written, as with the real masked loads and stores, so ASan sees any
+ * other over-read. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -28,10 +30,16 @@
 #elif VL == 8
 #define GEMM_MR 6
 #define GEMM_SB_N 3
-#define GEMM_BCAST_TF 6
+#define GEMM_BCAST_MIN_M 9
+#define GEMM_BCAST_TF2 6
+#define GEMM_BCAST_TF3 4
 #define VL64 4
 #elif VL == 16
 #define GEMM_MR 12
+#define GEMM_BCAST_MIN_M 13
+#define GEMM_BCAST_TF1 12
+#define GEMM_BCAST_TF2 12
+#define GEMM_BCAST_TF3 8
 #define VL64 8
 #else
 #error "EMU_VL must be 4, 8 or 16"
@@ -186,20 +194,23 @@ static inline vf vf_pad_mask(int n)
     for (int i = 0; i < VL; i++) EMU_LANE(r, i) = i < n ? 0.0f : -INFINITY;
     return r;
 }
-/* the first n lanes, n 4 or 6 (all AVX2's vf_store_first writes) */
+/* the first n lanes: on 8 lanes n 4 or 6 (all AVX2's vf_store_first
+ * writes), on 16 any count (AVX-512's is a masked store) */
 static inline void vf_store_first(float *p, vf v, const int n)
 {
-    if (n != 4 && n != 6) __builtin_trap();
+    if (VL == 8 && n != 4 && n != 6) __builtin_trap();
     memcpy(p, &v, (size_t)emu_count(n, VL) * sizeof(float));
 }
-#if VL == 8
-/* r[i][j] <- r[j][i] for the 8 x 8 block in r[0..7] */
-static inline void vf_transpose8(vf r[8])
+#if VL >= 8
+/* r[i][j] <- r[j][i] for the VL x VL block in r[0 .. VL-1] (AVX2's 8 x 8,
+ * AVX-512's 16 x 16) */
+#define VF_TRANSPOSE 1
+static inline void vf_transpose(vf r[VL])
 {
-    float t[8][8], u[8][8];
+    float t[VL][VL], u[VL][VL];
     memcpy(t, r, sizeof t);
-    for (int i = 0; i < 8; i++)
-        for (int j = 0; j < 8; j++) u[i][j] = t[j][i];
+    for (int i = 0; i < VL; i++)
+        for (int j = 0; j < VL; j++) u[i][j] = t[j][i];
     memcpy(r, u, sizeof u);
 }
 #endif

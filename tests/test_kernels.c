@@ -157,9 +157,11 @@ static void test_gemm(void **s)
     check_gemm(2049, 40, 390, 0, KERN_W_BF16, 0);
     check_gemm(16, 384, 1536, 0, KERN_W_F16, 1);
     /* the row counts around each form's edges (broadcast W from 9 to 256
-     * rows on AVX2: blocks of 16, or 24 then 16), odd N for partial
-     * tiles, K past the k chunk (4096 at <= 16 rows, less above) */
-    static const int rows[] = {8, 9, 12, 15, 16, 17, 24, 25, 31, 32, 40, 47, 100, 159, 255, 256, 257};
+     * rows on 8 lanes: blocks of 16, or 24 then 16; from 13 on 16 lanes:
+     * blocks of 16 up to 16 rows, then of 32, or 48 then 32), odd N for
+     * partial tiles, K past the k chunk (4096 at <= 16 rows on 8 lanes,
+     * 2720 on 16, less above) */
+    static const int rows[] = {8, 9, 12, 13, 15, 16, 17, 24, 25, 31, 32, 40, 47, 48, 49, 100, 159, 255, 256, 257};
     for (int i = 0; i < (int)(sizeof rows / sizeof rows[0]); i++) {
         int M = rows[i];
         check_gemm(M, 7 + 6 * (i % 5), 9 + M, i % 3, (kern_wtype)(i % 3), i % 2);
@@ -167,6 +169,13 @@ static void test_gemm(void **s)
     check_gemm(13, 29, 4096 + 40, 1, KERN_W_F32, 1);
     check_gemm(11, 14, 8192 + 9, 0, KERN_W_BF16, 0);
     check_gemm(200, 13, 700, 2, KERN_W_F16, 1);
+    check_gemm(40, 21, 2000 + 3, 1, KERN_W_BF16, 1); /* blocks of 48 rows on 16 lanes, 2 chunks */
+    check_gemm(100, 19, 700, 0, KERN_W_F32, 0);      /* 48 + 32 + 32 rows, 2 chunks */
+    /* every row count to past the broadcast form's end, each block layout
+     * of each width: N odd across the tile widths (4, 6, 8, 12), K odd */
+    static const int ncols[] = {1, 5, 13, 37};
+    for (int M = 1; M <= 300; M++)
+        check_gemm(M, ncols[M % 4], 9 + 2 * (M % 16), M % 3, (kern_wtype)((M / 3) % 3), (M / 2) % 2);
     /* every tail of every width (VL 4, 8, 16; tiles of 2 VL columns, 6, 8
      * or 12 rows, 3 or 4 small-M columns): each of M, N, K from 1 to
      * 2 x 16 + 1 with the others fixed, on each path (<= 16 rows; the
