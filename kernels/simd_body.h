@@ -581,13 +581,52 @@ static inline __attribute__((always_inline)) void FN(attn_pv)(const int FULL, in
     }
 }
 
+/* Scores of AQ queries against the 2 VL keys of panel pan (keys j ..): s[r][.]
+ * = scale q[r].k, the row maxima mx kept on the way.  TWO == 0 when the
+ * panel's second vector is all padding (the last panel of a short sequence:
+ * a 16-token query on 16 lanes), so neither computed nor stored: nothing
+ * reads scores past L. */
+#define AQ 6
+static inline __attribute__((always_inline)) void FN(attn_scores)(const int TWO, const float *pan, int d,
+                                                                 const float *const *qi, vf vs, int L, int j,
+                                                                 float *s, int Lp, vf *mx)
+{
+    vf a0[AQ], a1[AQ];
+#pragma GCC unroll 8
+    for (int r = 0; r < AQ; r++) a0[r] = a1[r] = vf_zero();
+    for (int c = 0; c < d; c++) {
+        vf k0 = vf_load(pan + (size_t)c * 2 * VL), k1 = TWO ? vf_load(pan + (size_t)c * 2 * VL + VL) : k0;
+#pragma GCC unroll 8
+        for (int r = 0; r < AQ; r++) {
+            vf b = vf_broadcast(qi[r] + c);
+            a0[r] = vf_fma(b, k0, a0[r]);
+            if (TWO) a1[r] = vf_fma(b, k1, a1[r]);
+        }
+    }
+    /* padding keys (j >= L) must not raise the maximum; past L - VL
+     * the second vector is all padding: a count of 0, never negative */
+    const vf ok0 = j + VL <= L ? vf_set1(0.0f) : vf_pad_mask(clampv(L - j)),
+             ok1 = j + 2 * VL <= L ? vf_set1(0.0f) : vf_pad_mask(clampv(L - j - VL));
+#pragma GCC unroll 8
+    for (int r = 0; r < AQ; r++) {
+        vf s0 = vf_mul(a0[r], vs);
+        vf_store(s + (size_t)r * Lp, s0);
+        if (TWO) {
+            vf s1 = vf_mul(a1[r], vs);
+            vf_store(s + (size_t)r * Lp + VL, s1);
+            mx[r] = vf_max(mx[r], vf_max(vf_add(s0, ok0), vf_add(s1, ok1)));
+        } else {
+            mx[r] = vf_max(mx[r], vf_add(s0, ok0));
+        }
+    }
+}
+
 /* One head, AQ queries at a time, GEMM-like.  Scores against K kept
  * transposed (kt[c][j], rows padded with zero keys to a whole number of
  * 2 VL): AQ x 2 VL accumulators, per dim 2 loads and AQ broadcasts for
  * 2 AQ FMAs, the row maxima kept on the way.  Softmax over the real keys,
  * left unnormalised (1/sum applied at the end).  Then out = P.V, AV_R rows
  * x AV_V VL dims of accumulators per pass over the keys. */
-#define AQ 6
 static void FN(attention)(int L, int n_q, int d, float scale, const float *q, int ldq, const float *k, int ldk,
                           const float *v, int ldv, float *out, int ldo, float *scratch)
 {
@@ -598,9 +637,10 @@ static void FN(attention)(int L, int n_q, int d, float scale, const float *q, in
     float *s = scratch, *kt = scratch + (size_t)AQ * Lp, *vp = kt + (size_t)Lp * d;
     int dv = 0;
 #ifdef VF_TRANSPOSE
-    /* VL keys x VL dims per transpose */
+    /* VL keys x VL dims per transpose; a group of padding keys only is
+     * never read (attn_scores) */
     dv = d / VL * VL;
-    for (int j0 = 0; j0 < Lp; j0 += VL) {
+    for (int j0 = 0; j0 < L; j0 += VL) {
         float *pan = kt + (size_t)(j0 / (2 * VL)) * (2 * VL) * d + j0 % (2 * VL);
         for (int c = 0; c < dv; c += VL) {
             vf r[VL];
@@ -629,30 +669,8 @@ static void FN(attention)(int L, int n_q, int d, float scale, const float *q, in
         for (int r = 0; r < AQ; r++) mx[r] = vf_set1(-INFINITY);
         const vf vs = vf_set1(scale);
         for (int j = 0; j < Lp; j += 2 * VL) {
-            vf a0[AQ], a1[AQ];
-#pragma GCC unroll 8
-            for (int r = 0; r < AQ; r++) a0[r] = a1[r] = vf_zero();
-            const float *pan = kt + (size_t)j * d;
-            for (int c = 0; c < d; c++) {
-                vf k0 = vf_load(pan + (size_t)c * 2 * VL), k1 = vf_load(pan + (size_t)c * 2 * VL + VL);
-#pragma GCC unroll 8
-                for (int r = 0; r < AQ; r++) {
-                    vf b = vf_broadcast(qi[r] + c);
-                    a0[r] = vf_fma(b, k0, a0[r]);
-                    a1[r] = vf_fma(b, k1, a1[r]);
-                }
-            }
-            /* padding keys (j >= L) must not raise the maximum; past L - VL
-             * the second vector is all padding: a count of 0, never negative */
-            const vf ok0 = j + VL <= L ? vf_set1(0.0f) : vf_pad_mask(clampv(L - j)),
-                     ok1 = j + 2 * VL <= L ? vf_set1(0.0f) : vf_pad_mask(clampv(L - j - VL));
-#pragma GCC unroll 8
-            for (int r = 0; r < AQ; r++) {
-                vf s0 = vf_mul(a0[r], vs), s1 = vf_mul(a1[r], vs);
-                vf_store(s + (size_t)r * Lp + j, s0);
-                vf_store(s + (size_t)r * Lp + j + VL, s1);
-                mx[r] = vf_max(mx[r], vf_max(vf_add(s0, ok0), vf_add(s1, ok1)));
-            }
+            if (j + VL < L) FN(attn_scores)(1, kt + (size_t)j * d, d, qi, vs, L, j, s + j, Lp, mx);
+            else FN(attn_scores)(0, kt + (size_t)j * d, d, qi, vs, L, j, s + j, Lp, mx);
         }
         float inv[AQ];
         for (int r = 0; r < nq; r++) {
@@ -667,7 +685,10 @@ static void FN(attention)(int L, int n_q, int d, float scale, const float *q, in
             if (j < L) {
                 vf e = vexp_le0(vf_sub(vf_load_n(sr + j, L - j), vm));
                 vf_store_n(sr + j, e, L - j);
-                sum = vf_add(sum, vf_load_n(sr + j, L - j)); /* re-read: masked lanes are 0 */
+                /* the lanes past L zeroed (e + -inf, then max with 0; NaN
+                 * kept, as max gives its second operand): a re-read of the
+                 * masked store stalled store forwarding (AVX-512) */
+                sum = vf_add(sum, vf_max(vf_zero(), vf_add(e, vf_pad_mask(L - j))));
             }
             inv[r] = 1.0f / vf_hsum(sum);
         }

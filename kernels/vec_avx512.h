@@ -59,7 +59,7 @@ static inline __mmask16 vf_mask_n(int n) { return (__mmask16)(n <= 0 ? 0u : n >=
  * interleaved, then pairs of pairs (each 128-bit lane now holds a column of
  * four rows), then the lanes gathered in two steps */
 #define VF_TRANSPOSE 1
-static inline void vf_transpose(vf r[16])
+static inline __attribute__((always_inline)) void vf_transpose(vf r[16])
 {
     vf t[16], s[16];
 #pragma GCC unroll 8
