@@ -278,15 +278,29 @@ static int32_t FN(dot_i8)(const int8_t *a, const int8_t *b, size_t n)
     for (int l = 0; l < VL; l++) { s += acc[l]; t += sb[l]; }
     return (int32_t)(s - 128u * t);
 #elif defined(__AVX512VNNI__)
-    __m512i acc = _mm512_setzero_si512(), sb = _mm512_setzero_si512();
-    const __m512i bias = _mm512_set1_epi8((char)0x80), ones = _mm512_set1_epi8(1);
-    for (; i < n; i += 64) {
+    /* sum (a + 128) b by dpbusd in two chains of 64 bytes a step, the tail
+     * masked; sum b by SAD of b + 128 (a masked-out byte counts 128), so one
+     * dpbusd per 64 bytes; then one reduction */
+    __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, sb = acc0;
+    const __m512i bias = _mm512_set1_epi8((char)0x80);
+    size_t counted = 0;
+    for (; i + 128 <= n; i += 128, counted += 128) {
+        __m512i va0 = _mm512_loadu_si512(a + i), vb0 = _mm512_loadu_si512(b + i);
+        __m512i va1 = _mm512_loadu_si512(a + i + 64), vb1 = _mm512_loadu_si512(b + i + 64);
+        acc0 = _mm512_dpbusd_epi32(acc0, _mm512_xor_si512(va0, bias), vb0);
+        acc1 = _mm512_dpbusd_epi32(acc1, _mm512_xor_si512(va1, bias), vb1);
+        sb = _mm512_add_epi64(sb, _mm512_add_epi64(_mm512_sad_epu8(_mm512_xor_si512(vb0, bias), _mm512_setzero_si512()),
+                                                   _mm512_sad_epu8(_mm512_xor_si512(vb1, bias), _mm512_setzero_si512())));
+    }
+    for (; i < n; i += 64, counted += 64) {
         __mmask64 mk = n - i >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (n - i)) - 1);
         __m512i va = _mm512_maskz_loadu_epi8(mk, a + i), vb = _mm512_maskz_loadu_epi8(mk, b + i);
-        acc = _mm512_dpbusd_epi32(acc, _mm512_xor_si512(va, bias), vb);
-        sb = _mm512_dpbusd_epi32(sb, ones, vb);
+        acc0 = _mm512_dpbusd_epi32(acc0, _mm512_xor_si512(va, bias), vb);
+        sb = _mm512_add_epi64(sb, _mm512_sad_epu8(_mm512_xor_si512(vb, bias), _mm512_setzero_si512()));
     }
-    return _mm512_reduce_add_epi32(acc) - 128 * _mm512_reduce_add_epi32(sb);
+    /* sum b = sum (b + 128) - 128 counted, all mod 2^32 as the hardware sums */
+    uint32_t sum_b = (uint32_t)_mm512_reduce_add_epi64(sb) - 128u * (uint32_t)counted;
+    return (int32_t)((uint32_t)_mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1)) - 128u * sum_b);
 #elif defined(__AVX512BW__)
     __m512i acc = _mm512_setzero_si512();
     for (; i + 32 <= n; i += 32)
