@@ -55,7 +55,7 @@ static inline vf w_vec(const void *W, kern_wtype wt, size_t i)
 /* r[i] = the VL elements at src[i0 + i ld ..] for i < n, zero for n <= i < VL,
  * then transposed: r[j] holds element j of every row.  The packing of GEMM
  * and attention operands goes through this. */
-static inline void load_rows_t(const void *src, kern_wtype wt, size_t i0, size_t ld, int n, vf r[VL])
+static inline __attribute__((always_inline)) void load_rows_t(const void *src, kern_wtype wt, size_t i0, size_t ld, int n, vf r[VL])
 {
 #pragma GCC unroll 16
     for (int i = 0; i < VL; i++) r[i] = i < n ? w_vec(src, wt, i0 + (size_t)i * ld) : vf_zero();
