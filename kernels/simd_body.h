@@ -298,9 +298,12 @@ static int32_t FN(dot_i8)(const int8_t *a, const int8_t *b, size_t n)
         acc0 = _mm512_dpbusd_epi32(acc0, _mm512_xor_si512(va, bias), vb);
         sb = _mm512_add_epi64(sb, _mm512_sad_epu8(_mm512_xor_si512(vb, bias), _mm512_setzero_si512()));
     }
-    /* sum b = sum (b + 128) - 128 counted, all mod 2^32 as the hardware sums */
-    uint32_t sum_b = (uint32_t)_mm512_reduce_add_epi64(sb) - 128u * (uint32_t)counted;
-    return (int32_t)((uint32_t)_mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1)) - 128u * sum_b);
+    /* sum b = sum (b + 128) - 128 counted, so sum a b = sum acc - 128 sum sb
+     * + 16384 counted, mod 2^32 as the hardware sums; a 64-bit SAD lane stays
+     * below 2^25 (n < 2^17), so its low 32-bit half shifted by 7 is exact and
+     * its high half 0: one 32-bit reduction of acc - (sb << 7) */
+    __m512i t = _mm512_sub_epi32(_mm512_add_epi32(acc0, acc1), _mm512_slli_epi32(sb, 7));
+    return (int32_t)((uint32_t)_mm512_reduce_add_epi32(t) + 16384u * (uint32_t)counted);
 #elif defined(__AVX512BW__)
     __m512i acc = _mm512_setzero_si512();
     for (; i + 32 <= n; i += 32)

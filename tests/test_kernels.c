@@ -85,6 +85,22 @@ static void test_dispatch(void **s)
     for (int i = KERN_ISA_FIRST_EMU; i < KERN_ISA_COUNT; i++) assert_non_null(kern_ops_for((kern_isa)i));
     const char *forced = getenv("EMBER_ISA");
     if (!forced || strncmp(forced, "emu", 3) != 0) assert_true(k->isa < KERN_ISA_FIRST_EMU);
+    /* the default is the best table operation by operation: each of its
+     * operations one of a real table this CPU has, at most its own ISA */
+    if (!forced || !*forced) {
+#define FROM_A_REAL_TABLE(op)                                                                       \
+        do {                                                                                         \
+            int found = 0;                                                                           \
+            for (int i = 0; i <= (int)k->isa; i++) found |= kern_ops_for((kern_isa)i) && kern_ops_for((kern_isa)i)->op == k->op; \
+            if (!found) fail_msg("default table: %s is no real table's", #op);                      \
+        } while (0)
+        FROM_A_REAL_TABLE(gemm_f32); FROM_A_REAL_TABLE(layernorm_f32); FROM_A_REAL_TABLE(gelu_f32);
+        FROM_A_REAL_TABLE(attention_f32); FROM_A_REAL_TABLE(dot_f32); FROM_A_REAL_TABLE(l2sq_f32);
+        FROM_A_REAL_TABLE(dot_f32_i8); FROM_A_REAL_TABLE(dot_i8); FROM_A_REAL_TABLE(hamming);
+        FROM_A_REAL_TABLE(hamming_panel); FROM_A_REAL_TABLE(pq_lut); FROM_A_REAL_TABLE(pq4_scan);
+#undef FROM_A_REAL_TABLE
+        assert_int_equal(k->isa, kern_ops_for(k->isa)->isa);
+    }
     for (int i = 0; i < KERN_ISA_COUNT; i++) {
         const kern_ops *o = kern_ops_for((kern_isa)i);
         if (o) { assert_int_equal(o->isa, i); assert_true(kern_cpu_has((kern_isa)i)); assert_string_equal(o->name, kern_isa_name((kern_isa)i)); }
