@@ -7,7 +7,8 @@
  * The vocabulary: vf (VL floats) and vi (VL64 64-bit lanes) with loads,
  * stores, arithmetic and reductions, and where VF_TRANSPOSE is set a VL x VL
  * transpose (vf_transpose) for the packing; GEMM_MR (and optionally
- * GEMM_SB_N, GEMM_BCAST_*) set the GEMM's register blocking.  Its contract on
+ * GEMM_SB_N, GEMM_BCAST_*, and GEMM_QUAD_* with vf_broadcast4,
+ * vf_hsum4_lanes and the vf4 words) set the GEMM's register blocking.  Its contract on
  * counts: vf_load_n, vf_store_n and vf_pad_mask take a lane count n in
  * [0, VL] (lanes past n neither read nor written, or -inf), vf_store_first
  * 4 or 6 on 8 lanes (all AVX2's has), any count on 16; the body never passes
@@ -984,18 +985,15 @@ static void gemm_small(int M, int K, const float *A, int lda, const void *W, ker
  * feed TF TV FMAs.  With the rows rounded up to whole vectors (v of them),
  * an even v takes tiles of TF2 columns over blocks of 2 vectors; an odd v
  * tiles of TF3 columns over blocks of 3 vectors, then of 2; no block of one
- * vector but where v is 1 (AVX-512, 13 to 16 rows: tiles of TF1): on AVX2 a
- * one-vector block's broadcasts outnumber its FMAs (an 8-row tail cost 15%
- * at 20..40 rows), where AVX-512 folds the broadcast into the FMA.  W
+ * vector, whose broadcasts outnumber its FMAs (on AVX2 an 8-row tail cost
+ * 15% at 20..40 rows; on AVX-512 the quad tiles below take the rows up to
+ * where v is 2).  W
  * streams from memory once, for the first row block; the later blocks find
  * the tile's rows in L1.  Each C element is one sum in k order per k chunk,
  * the chunk set by M and K alone, so any thread count gives the same bits. */
-#ifndef GEMM_BCAST_TF1
-#define GEMM_BCAST_TF1 0 /* no one-vector blocks: every M here has two vectors or more */
-_Static_assert(GEMM_BCAST_MIN_M > VL, "one-vector blocks need GEMM_BCAST_TF1");
-#endif
+_Static_assert(GEMM_BCAST_MIN_M > VL, "no one-vector blocks: every M here has two vectors or more");
 #define BC_MAX2(a, b) ((a) > (b) ? (a) : (b))
-#define BC_TF_MAX BC_MAX2(GEMM_BCAST_TF1, BC_MAX2(GEMM_BCAST_TF2, GEMM_BCAST_TF3))
+#define BC_TF_MAX BC_MAX2(GEMM_BCAST_TF2, GEMM_BCAST_TF3)
 #define BC_XT 65536          /* floats of X^T per chunk: 256 KB, stays in L2 */
 #define BC_MAX_M 256         /* the packed path is faster from about 384 rows */
 /* k per chunk at most: TF_MAX widened W rows of it beside X^T in a thread's scratch */
@@ -1007,15 +1005,11 @@ _Static_assert(BC_KS_MAX >= 4 * VL, "bcast scratch");
  * out per chunk), the tile's columns, and the rows of the block starting at
  * row m0 */
 static int bc_vectors(int M) { return (M + VL - 1) / VL; }
-static int bc_tf(int M)
-{
-    const int v = bc_vectors(M);
-    return v == 1 ? GEMM_BCAST_TF1 : v % 2 == 0 ? GEMM_BCAST_TF2 : GEMM_BCAST_TF3;
-}
+static int bc_tf(int M) { return bc_vectors(M) % 2 == 0 ? GEMM_BCAST_TF2 : GEMM_BCAST_TF3; }
 static int bc_block(int M, int m0)
 {
     const int v = bc_vectors(M);
-    if (v <= 2 || v % 2 == 0) return v == 1 ? VL : 2 * VL;
+    if (v % 2 == 0) return 2 * VL;
     int a = v / 3; /* v = 3 a + 2 b, a odd */
     if (a % 2 == 0) a--;
     return m0 < a * 3 * VL ? 3 * VL : 2 * VL;
@@ -1136,8 +1130,7 @@ static inline __attribute__((always_inline)) void gemm_bcast_t(const int TF, int
                 const char *const *p = m0 ? NULL : pf;
                 float *c = C + (size_t)m0 * ldc + n0;
                 /* the block shapes each tile width meets (bc_tf, bc_block) */
-                if (TF == GEMM_BCAST_TF1 && rb == VL) bc_tile(TF, 1, kc, x, w, p, pf_step, esz, c, ldc, rows, nn, b, k0 == 0);
-                else if (TF == GEMM_BCAST_TF3 && rb == 3 * VL) bc_tile(TF, 3, kc, x, w, p, pf_step, esz, c, ldc, rows, nn, b, k0 == 0);
+                if (TF == GEMM_BCAST_TF3 && rb == 3 * VL) bc_tile(TF, 3, kc, x, w, p, pf_step, esz, c, ldc, rows, nn, b, k0 == 0);
                 else bc_tile(TF, 2, kc, x, w, p, pf_step, esz, c, ldc, rows, nn, b, k0 == 0);
             }
         }
@@ -1148,8 +1141,7 @@ static inline __attribute__((always_inline)) void gemm_bcast_t(const int TF, int
     do {                                                                                                                \
         const int tf = bc_tf(M);                                                                                        \
         if (tf == GEMM_BCAST_TF2) gemm_bcast_t(GEMM_BCAST_TF2, M, K, A, lda, W, wt_, ldw, bias, C, ldc, n_begin, n_end, xt, wb); \
-        else if (tf == GEMM_BCAST_TF3) gemm_bcast_t(GEMM_BCAST_TF3, M, K, A, lda, W, wt_, ldw, bias, C, ldc, n_begin, n_end, xt, wb); \
-        else if (GEMM_BCAST_TF1) gemm_bcast_t(BC_MAX2(GEMM_BCAST_TF1, 1), M, K, A, lda, W, wt_, ldw, bias, C, ldc, n_begin, n_end, xt, wb); \
+        else gemm_bcast_t(GEMM_BCAST_TF3, M, K, A, lda, W, wt_, ldw, bias, C, ldc, n_begin, n_end, xt, wb);             \
     } while (0)
 static void gemm_bcast(int M, int K, const float *A, int lda, const void *W, kern_wtype wt, int ldw,
                        const float *bias, float *C, int ldc, int n_begin, int n_end, float *scratch)
@@ -1162,6 +1154,166 @@ static void gemm_bcast(int M, int K, const float *A, int lda, const void *W, ker
 #undef BC_SHAPES
 #endif
 
+#ifdef GEMM_QUAD_TF2
+/* From GEMM_QUAD_MIN_M to 24 rows on 16 lanes (AVX-512): a lane holds one
+ * row at one of four consecutive k, a vector four rows (a group) by four k,
+ * and W's values at those four k are broadcast as a 128-bit block: per four
+ * k, G vector loads of X and TF block broadcasts feed TF G FMAs, as the
+ * broadcast form's blocks of two and three vectors do, where its block of
+ * one vector would pay a broadcast per FMA and round 17..24 rows up to 32,
+ * and the dot products a reduction per block of 4 rows (they stay below
+ * GEMM_QUAD_MIN_M: one group of 4 rows pays a broadcast per FMA too).  Each sum is reduced over its four k
+ * phases once per tile, (p0 + p2) + (p1 + p3), its k chunks set by M and K
+ * alone: any thread count gives the same bits. */
+#ifndef GEMM_BCAST_TF2
+#error "the quad tiles share the broadcast form's scratch layout"
+#endif
+_Static_assert(VL == 16, "quad tiles: 4 rows x 4 k a vector");
+#define QD_TF_MAX BC_MAX2(BC_MAX2(GEMM_QUAD_TF2, GEMM_QUAD_TF3), BC_MAX2(GEMM_QUAD_TF4, BC_MAX2(GEMM_QUAD_TF5, GEMM_QUAD_TF6)))
+#define QD_G_MAX 6
+#define QD_MAX_M (4 * QD_G_MAX)
+/* row groups of 4 (2 to QD_G_MAX), the tile's columns, k per chunk (X packed as
+ * kc G 4 floats within BC_XT, TF widened W rows of kc in the rest) */
+static int qd_groups(int M) { return (M + 3) / 4; }
+static int qd_tf(int M)
+{
+    const int g = qd_groups(M);
+    return g <= 2 ? GEMM_QUAD_TF2 : g == 3 ? GEMM_QUAD_TF3 : g == 4 ? GEMM_QUAD_TF4 : g == 5 ? GEMM_QUAD_TF5 : GEMM_QUAD_TF6;
+}
+static int qd_chunk(int M)
+{
+    int ks = BC_XT / (qd_groups(M) * 4);
+    const int ws = (int)(((size_t)KERN_GEMM_KC * KERN_GEMM_NC - BC_XT) / QD_TF_MAX);
+    return (ks < ws ? ks : ws) / 4 * 4;
+}
+
+/* xq[k4][g][4 r + j] = A[4 g + r][k0 + 4 k4 + j], zero past M rows or kc */
+static void qd_pack_x(const float *A, int lda, int M, int G, int k0, int kc, float *xq)
+{
+    const int kq = (kc + 3) / 4;
+    for (int m = 0; m < 4 * G; m++) {
+        float *d = xq + (size_t)(m / 4) * VL + (m % 4) * 4;
+        const float *a = A + (size_t)(m < M ? m : 0) * lda + k0;
+        int k4 = 0;
+        if (m < M)
+            for (; k4 < kc / 4; k4++) memcpy(d + (size_t)k4 * G * VL, a + 4 * k4, 4 * sizeof(float));
+        for (; k4 < kq; k4++)
+            for (int j = 0; j < 4; j++) d[(size_t)k4 * G * VL + j] = m < M && 4 * k4 + j < kc ? a[4 * k4 + j] : 0.0f;
+    }
+}
+
+/* C rows 0 .. M (M <= 4 G) of a TF-column tile: acc[i][g] = sum over k of
+ * w[i][k] x[k][g] by k phase; then C = sums + bias (first k chunk) or
+ * C += sums.  pf: one line of each row at pf[i] is requested per pf_step
+ * steps (a multiple of 4). */
+static inline __attribute__((always_inline)) void qd_tile(const int TF, const int G, int kc, const float *x,
+                                                          const float *const *w, const char *const *pf, int pf_step,
+                                                          size_t esz, float *C, int ldc, int M, int nn,
+                                                          const float *bias, int first)
+{
+    vf acc[QD_TF_MAX][QD_G_MAX], xv[QD_G_MAX];
+#pragma GCC unroll 16
+    for (int i = 0; i < TF; i++)
+#pragma GCC unroll 8
+        for (int g = 0; g < G; g++) acc[i][g] = vf_zero();
+    const int kv = kc / 4 * 4;
+    for (int k = 0; k < kv;) {
+        const int ke = kv - k < pf_step ? kv : k + pf_step;
+#pragma GCC unroll 16
+        for (int i = 0; i < TF; i++) __builtin_prefetch(pf[i] + (size_t)k * esz, 0, 3);
+        for (; k < ke; k += 4, x += G * VL) {
+#pragma GCC unroll 8
+            for (int g = 0; g < G; g++) xv[g] = vf_load(x + g * VL);
+#pragma GCC unroll 16
+            for (int i = 0; i < TF; i++) {
+                vf b = vf_broadcast4(w[i] + k);
+#pragma GCC unroll 8
+                for (int g = 0; g < G; g++) acc[i][g] = vf_fma(b, xv[g], acc[i][g]);
+            }
+        }
+    }
+    if (kv < kc) { /* the last k < 4: W read only up to kc, X zero past it */
+#pragma GCC unroll 8
+        for (int g = 0; g < G; g++) xv[g] = vf_load(x + g * VL);
+#pragma GCC unroll 16
+        for (int i = 0; i < TF; i++) {
+            vf b = vf_broadcast4_n(w[i] + kv, kc - kv);
+#pragma GCC unroll 8
+            for (int g = 0; g < G; g++) acc[i][g] = vf_fma(b, xv[g], acc[i][g]);
+        }
+    }
+    /* four columns at a time: 128-bit block r of the phase sums is row 4 g + r */
+#pragma GCC unroll 8
+    for (int g = 0; g < G; g++)
+#pragma GCC unroll 4
+        for (int i0 = 0; i0 < TF; i0 += 4) {
+            float t[VL];
+            vf_store(t, vf_hsum4_lanes(acc[i0][g], i0 + 1 < TF ? acc[i0 + 1][g] : vf_zero(),
+                                       i0 + 2 < TF ? acc[i0 + 2][g] : vf_zero(), i0 + 3 < TF ? acc[i0 + 3][g] : vf_zero()));
+            for (int r = 0; r < 4 && 4 * g + r < M; r++) {
+                float *c = C + (size_t)(4 * g + r) * ldc + i0;
+                if (i0 + 4 <= nn) {
+                    vf4 add = first ? (bias ? vf4_load(bias + i0) : vf4_zero()) : vf4_load(c);
+                    vf4_store(c, vf4_add(vf4_load(t + 4 * r), add));
+                } else {
+                    for (int i = 0; i < nn - i0; i++) c[i] = t[4 * r + i] + (first ? (bias ? bias[i0 + i] : 0.0f) : c[i]);
+                }
+            }
+        }
+}
+
+static inline __attribute__((always_inline)) void gemm_quad_t(const int TF, const int G, int M, int K, const float *A,
+                                                             int lda, const void *W, const kern_wtype wt, int ldw,
+                                                             const float *bias, float *C, int ldc, int n_begin,
+                                                             int n_end, float *xq, float *wb)
+{
+    const size_t esz = wt == KERN_W_F32 ? 4 : 2;
+    const int pf_step = (int)(64 / esz), KS = qd_chunk(M); /* one line of a row per pf_step steps */
+    for (int k0 = 0; k0 < K; k0 += KS) {
+        const int kc = K - k0 < KS ? K - k0 : KS;
+        for (int n = n_begin; n < n_end && n < n_begin + 2 * TF; n++)
+            for (size_t b = 0; b < (size_t)kc * esz; b += 64) __builtin_prefetch((const char *)W + ((size_t)n * ldw + k0) * esz + b, 0, 3);
+        qd_pack_x(A, lda, M, G, k0, kc, xq);
+        for (int n0 = n_begin; n0 < n_end; n0 += TF) {
+            const int nn = n_end - n0 < TF ? n_end - n0 : TF;
+            const float *w[QD_TF_MAX];
+            const char *pf[QD_TF_MAX]; /* the rows two tiles on */
+#pragma GCC unroll 16
+            for (int i = 0; i < TF; i++) {
+                int n = n0 + (i < nn ? i : 0), p = n0 + 2 * TF + i < n_end ? n0 + 2 * TF + i : n;
+                pf[i] = (const char *)W + ((size_t)p * ldw + k0) * esz;
+                if (wt == KERN_W_F32) {
+                    w[i] = (const float *)W + (size_t)n * ldw + k0;
+                } else {
+                    w_row(W, wt, ldw, n, k0, kc, wb + (size_t)i * kc);
+                    w[i] = wb + (size_t)i * kc;
+                }
+            }
+            qd_tile(TF, G, kc, xq, w, pf, pf_step, esz, C + n0, ldc, M, nn, bias ? bias + n0 : NULL, k0 == 0);
+        }
+    }
+}
+
+#define QD_SHAPES(wt_)                                                                                                    \
+    do {                                                                                                                  \
+        const int g = qd_groups(M);                                                                                       \
+        if (g <= 2) gemm_quad_t(GEMM_QUAD_TF2, 2, M, K, A, lda, W, wt_, ldw, bias, C, ldc, n_begin, n_end, xq, wb);     \
+        else if (g == 3) gemm_quad_t(GEMM_QUAD_TF3, 3, M, K, A, lda, W, wt_, ldw, bias, C, ldc, n_begin, n_end, xq, wb); \
+        else if (g == 4) gemm_quad_t(GEMM_QUAD_TF4, 4, M, K, A, lda, W, wt_, ldw, bias, C, ldc, n_begin, n_end, xq, wb); \
+        else if (g == 5) gemm_quad_t(GEMM_QUAD_TF5, 5, M, K, A, lda, W, wt_, ldw, bias, C, ldc, n_begin, n_end, xq, wb); \
+        else gemm_quad_t(GEMM_QUAD_TF6, 6, M, K, A, lda, W, wt_, ldw, bias, C, ldc, n_begin, n_end, xq, wb);             \
+    } while (0)
+static void gemm_quad(int M, int K, const float *A, int lda, const void *W, kern_wtype wt, int ldw,
+                      const float *bias, float *C, int ldc, int n_begin, int n_end, float *scratch)
+{
+    float *xq = scratch, *wb = scratch + BC_XT;
+    if (wt == KERN_W_F32) QD_SHAPES(KERN_W_F32);
+    else if (wt == KERN_W_F16) QD_SHAPES(KERN_W_F16);
+    else QD_SHAPES(KERN_W_BF16);
+}
+#undef QD_SHAPES
+#endif
+
 static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W, kern_wtype wt,
                      int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads)
 {
@@ -1171,6 +1323,22 @@ static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W
             for (int n = 0; n < N; n++) C[(size_t)m * ldc + n] = bias ? bias[n] : 0.0f;
         return;
     }
+#ifdef GEMM_QUAD_TF2
+    if (M >= GEMM_QUAD_MIN_M && M <= QD_MAX_M) {
+        /* tiles of columns over the threads, each with its own X */
+        const size_t per_thread = kern_gemm_scratch_floats(1);
+        const int tf = qd_tf(M);
+        int tiles = (N + tf - 1) / tf, nt = n_threads < 1 ? 1 : n_threads;
+        if (nt > tiles) nt = tiles;
+        #pragma omp parallel for num_threads(nt) schedule(static)
+        for (int t = 0; t < nt; t++) {
+            int b0 = (int)((long)tiles * t / nt), b1 = (int)((long)tiles * (t + 1) / nt);
+            int ne = b1 * tf < N ? b1 * tf : N;
+            if (b0 * tf < ne) gemm_quad(M, K, A, lda, W, wt, ldw, bias, C, ldc, b0 * tf, ne, pack + (size_t)t * per_thread);
+        }
+        return;
+    }
+#endif
 #ifdef GEMM_BCAST_TF2
     if (M >= GEMM_BCAST_MIN_M && M <= BC_MAX_M) {
         /* tiles of columns over the threads, each with its own X^T */

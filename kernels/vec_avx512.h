@@ -4,13 +4,19 @@
 
 #define VL 16
 #define GEMM_MR 12
-/* 13..256 rows: W broadcast against X^T (simd_body.h), tiles of 12 columns
- * over blocks of 2 vectors of rows (24 accumulators + 2 X + 1 W of 32 zmm),
- * of 8 over blocks of 3 and 2, of 12 over a single vector (12 row pointers
- * fit the general registers; 16 was no faster).  Up to 12 rows the dot
- * products are faster: a 16-row block would waste a quarter or more. */
-#define GEMM_BCAST_MIN_M 13
-#define GEMM_BCAST_TF1 12
+/* The small-M GEMM forms (simd_body.h): up to 4 rows the dot products;
+ * 5..24 rows the quad tiles (4 rows by 4 k a vector), 12 columns over 2
+ * groups of 4 rows, 8 over 3, 6 over 4, 5 over 5, 4 over 6 (24 to 25
+ * accumulators + the groups' X + 1 W of 32 zmm); 25..256 rows W broadcast
+ * against X^T, tiles of 12 columns over blocks of 2 vectors of rows (24
+ * accumulators + 2 X + 1 W), of 8 over blocks of 3 and 2. */
+#define GEMM_QUAD_MIN_M 5
+#define GEMM_QUAD_TF2 12
+#define GEMM_QUAD_TF3 8
+#define GEMM_QUAD_TF4 6
+#define GEMM_QUAD_TF5 5
+#define GEMM_QUAD_TF6 4
+#define GEMM_BCAST_MIN_M 25
 #define GEMM_BCAST_TF2 12
 #define GEMM_BCAST_TF3 8
 typedef __m512 vf;
@@ -39,7 +45,23 @@ static inline __m128 vf_hsum4(vf a, vf b, vf c, vf d)
     __m256 h = _mm256_add_ps(_mm512_castps512_ps256(s), _mm512_extractf32x8_ps(s, 1));
     return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
 }
+typedef __m128 vf4; /* four floats: the quad tiles' output blocks */
 #define vf4_store(p, v) _mm_storeu_ps(p, v)
+#define vf4_load(p) _mm_loadu_ps(p)
+#define vf4_add(a, b) _mm_add_ps(a, b)
+#define vf4_zero() _mm_setzero_ps()
+/* the quad GEMM tiles (simd_body.h): the 4 floats at p in every 128-bit
+ * block, or the first n (0..4, the rest 0, nothing past p + n read) */
+#define vf_broadcast4(p) _mm512_broadcast_f32x4(_mm_loadu_ps(p))
+#define vf_broadcast4_n(p, n) _mm512_broadcast_f32x4(_mm_maskz_loadu_ps((__mmask8)((1u << (n)) - 1u), p))
+/* per 128-bit block q: lane 4 q + 0 the sum of a's four lanes in block q,
+ * then b's, c's, d's, each as (l0 + l2) + (l1 + l3) */
+static inline vf vf_hsum4_lanes(vf a, vf b, vf c, vf d)
+{
+    vf ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+    vf cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+    return _mm512_add_ps(_mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2)));
+}
 #define vf_round(x) _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 /* 2^n for integral-valued float n in [-126, 127] */
 #define vf_pow2i(n) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23))

@@ -3,9 +3,9 @@
  * logic (tails, masks, key panels, transposes, register blocking) runs on
  * any CPU at each width a real ISA has.  The shapes mirror the real tables:
  * 4 lanes as NEON, 8 as AVX2 (the broadcast GEMM and the 8 x 8
- * transposes), 16 as AVX-512 (the broadcast GEMM's wider tiles, the 16 x 16
- * transposes, the 64-bit popcount of VPOPCNTDQ; 4 and 8 take the byte
- * counts and adders).  For tests and debugging only (EMBER_ISA=emu16):
+ * transposes), 16 as AVX-512 (the quad GEMM tiles, the broadcast GEMM's
+ * wider tiles, the 16 x 16 transposes, the 64-bit popcount of VPOPCNTDQ;
+ * 4 and 8 take the byte counts and adders).  For tests and debugging only (EMBER_ISA=emu16):
  * never chosen by dispatch, and no faster than the scalar reference.
  *
  * The vocabulary's contract on counts (vf_load_n, vf_store_n, vf_pad_mask:
@@ -36,8 +36,13 @@
 #define VL64 4
 #elif VL == 16
 #define GEMM_MR 12
-#define GEMM_BCAST_MIN_M 13
-#define GEMM_BCAST_TF1 12
+#define GEMM_QUAD_MIN_M 5
+#define GEMM_QUAD_TF2 12
+#define GEMM_QUAD_TF3 8
+#define GEMM_QUAD_TF4 6
+#define GEMM_QUAD_TF5 5
+#define GEMM_QUAD_TF6 4
+#define GEMM_BCAST_MIN_M 25
 #define GEMM_BCAST_TF2 12
 #define GEMM_BCAST_TF3 8
 #define VL64 8
@@ -177,6 +182,33 @@ static inline vf4 vf_hsum4(vf a, vf b, vf c, vf d)
     return r;
 }
 static inline void vf4_store(float *p, vf4 v) { memcpy(p, &v, sizeof v); }
+static inline vf4 vf4_load(const float *p) { vf4 r; memcpy(&r, p, sizeof r); return r; }
+static inline vf4 vf4_add(vf4 a, vf4 b) { a.q += b.q; return a; }
+static inline vf4 vf4_zero(void) { vf4 r = {{0, 0, 0, 0}}; return r; }
+#if VL == 16
+/* the quad GEMM tiles (AVX-512's): the 4 floats at p in every 4-lane block,
+ * or the first n (0..4, the rest 0, nothing past p + n read) */
+static inline vf vf_broadcast4_n(const float *p, int n)
+{
+    emu_f4 b = {0, 0, 0, 0};
+    memcpy(&b, p, (size_t)emu_count(n, 4) * sizeof(float));
+    vf r;
+    for (int q = 0; q < EMU_Q; q++) r.q[q] = b;
+    return r;
+}
+#define vf_broadcast4(p) vf_broadcast4_n(p, 4)
+/* per 4-lane block q: lane 4 q + 0 the sum of a's four lanes in block q,
+ * then b's, c's, d's, each as (l0 + l2) + (l1 + l3), as AVX-512's */
+static inline vf vf_hsum4_lanes(vf a, vf b, vf c, vf d)
+{
+    vf r;
+    for (int q = 0; q < EMU_Q; q++) {
+        const emu_f4 *in[4] = {&a.q[q], &b.q[q], &c.q[q], &d.q[q]};
+        for (int i = 0; i < 4; i++) r.q[q][i] = ((*in[i])[0] + (*in[i])[2]) + ((*in[i])[1] + (*in[i])[3]);
+    }
+    return r;
+}
+#endif
 
 /* masked forms: lanes < n read or written, the others 0 / untouched */
 static inline vf vf_load_n(const float *p, int n)

@@ -173,11 +173,12 @@ static void test_gemm(void **s)
     check_gemm(2049, 40, 390, 0, KERN_W_BF16, 0);
     check_gemm(16, 384, 1536, 0, KERN_W_F16, 1);
     /* the row counts around each form's edges (broadcast W from 9 to 256
-     * rows on 8 lanes: blocks of 16, or 24 then 16; from 13 on 16 lanes:
-     * blocks of 16 up to 16 rows, then of 32, or 48 then 32), odd N for
-     * partial tiles, K past the k chunk (4096 at <= 16 rows on 8 lanes,
-     * 2720 on 16, less above) */
-    static const int rows[] = {8, 9, 12, 13, 15, 16, 17, 24, 25, 31, 32, 40, 47, 48, 49, 100, 159, 255, 256, 257};
+     * rows on 8 lanes: blocks of 16, or 24 then 16; on 16 lanes the quad
+     * tiles from 5 to 24 rows, groups of 4, then broadcast W from 25:
+     * blocks of 32, or 48 then 32), odd N for partial tiles, K past the k
+     * chunk (4096 at <= 16 rows on 8 lanes, 2728 for quad tiles, less
+     * above) */
+    static const int rows[] = {4, 5, 8, 9, 12, 13, 15, 16, 17, 20, 21, 24, 25, 31, 32, 40, 47, 48, 49, 100, 159, 255, 256, 257};
     for (int i = 0; i < (int)(sizeof rows / sizeof rows[0]); i++) {
         int M = rows[i];
         check_gemm(M, 7 + 6 * (i % 5), 9 + M, i % 3, (kern_wtype)(i % 3), i % 2);
@@ -185,10 +186,12 @@ static void test_gemm(void **s)
     check_gemm(13, 29, 4096 + 40, 1, KERN_W_F32, 1);
     check_gemm(11, 14, 8192 + 9, 0, KERN_W_BF16, 0);
     check_gemm(200, 13, 700, 2, KERN_W_F16, 1);
+    check_gemm(21, 9, 3000 + 1, 2, KERN_W_BF16, 1);  /* 6 quad groups on 16 lanes, 2 chunks */
+    check_gemm(6, 17, 5460 + 2, 0, KERN_W_F16, 0);   /* 2 quad groups, 3 chunks, a k tail of 2 */
     check_gemm(40, 21, 2000 + 3, 1, KERN_W_BF16, 1); /* blocks of 48 rows on 16 lanes, 2 chunks */
     check_gemm(100, 19, 700, 0, KERN_W_F32, 0);      /* 48 + 32 + 32 rows, 2 chunks */
     /* every row count to past the broadcast form's end, each block layout
-     * of each width: N odd across the tile widths (4, 6, 8, 12), K odd */
+     * of each width: N odd across the tile widths (4, 5, 6, 8, 12), K odd */
     static const int ncols[] = {1, 5, 13, 37};
     for (int M = 1; M <= 300; M++)
         check_gemm(M, ncols[M % 4], 9 + 2 * (M % 16), M % 3, (kern_wtype)((M / 3) % 3), (M / 2) % 2);
