@@ -114,11 +114,13 @@ int main(void)
 {
     const char *peak_name;
     double peak = peak_flops(&peak_name);
-    static const int MS[] = {16, 48, 4096}, NK[][2] = {{384, 384}, {1152, 384}, {1536, 384}, {384, 1536}};
+    /* a short query, a typical one, a longer one (or a few sentences), a batch */
+    static const int MS[] = {8, 16, 48, 128, 4096}, NK[][2] = {{384, 384}, {1152, 384}, {1536, 384}, {384, 1536}};
+    const int n_ms = (int)(sizeof MS / sizeof *MS);
     printf("Peak (one core, measured FMA throughput loop, %s): %.1f GFLOP/s; 2 threads: 2x that.  "
            "GFLOP/s = 2MNK / time; min / median of at least 7 runs after a warm-up (as many as fill 20 ms, up to %d), "
            "in %d interleaved rounds per engine (the best of each kept; `paired`: the ratio within each round, "
-           "median and range).  Scalar path only at M=16, one round.\n\n",
+           "median and range).  Scalar path only at M <= 16, one round.\n\n",
            peak_name, peak / 1e9, MAX_RUNS, ROUNDS);
     /* engines 0 .. NI-1: ember's paths; NI: OpenBLAS.  bi: the path ember runs here */
     int bi = NI - 1;
@@ -130,7 +132,7 @@ int main(void)
     printf(" OpenBLAS | %s / OpenBLAS | paired | %s %% of peak |\n|---|---|", best, best);
     for (int e = 0; e < NI + 4; e++) printf("---|");
     printf("\n");
-    for (int mi = 0; mi < 3; mi++)
+    for (int mi = 0; mi < n_ms; mi++)
         for (int s = 0; s < 4; s++) {
             int M = MS[mi], N = NK[s][0], K = NK[s][1];
             float *A = malloc(sizeof(float) * (size_t)M * K), *W = malloc(sizeof(float) * (size_t)N * K), *C = malloc(sizeof(float) * (size_t)M * N);
