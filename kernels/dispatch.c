@@ -6,11 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* written once under pthread_once: the table, the default one when
- * EMBER_ISA does not name one (per_operation), and why EMBER_ISA was not
+/* written once under pthread_once: the table, and why EMBER_ISA was not
  * honoured ("" when it was, or when unset) for the caller to show */
 static const kern_ops *chosen;
-static kern_ops best_per_operation;
 static char note[256];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -40,35 +38,22 @@ const char *kern_isa_name(kern_isa isa)
     return (int)isa >= 0 && isa < KERN_ISA_COUNT ? names[isa] : "?";
 }
 
-/* The default table: the best ISA's, operation by operation.  Where a
- * narrower table's variant of an operation measured faster on the CPUs
- * these tables were timed on, the default takes that variant, each choice
- * below with its reason (the figures: bench/RESULTS.md, "Kernel tables per
- * operation").  Every other operation of the best table measured at least
- * as fast as the narrower ones (GEMM of 1 to 4096 rows, attention from 8
- * keys, LayerNorm, GELU, the f32 and int8-by-f32 distances, Hamming panels;
- * attention of fewer keys about even).  EMBER_ISA=<isa> gives that ISA's
- * table unmixed, and the tests run every table's variants. */
-static const kern_ops *per_operation(const kern_ops *best)
-{
-    best_per_operation = *best;
-#if defined(__x86_64__)
-    /* int8 dot: on Zen 5 the AVX-512BW form (bytes widened to 16 bits,
-     * pairs multiplied and added) beat VNNI's dpbusd at every length timed,
-     * 64 to 1024 bytes, where the dpbusd form ran behind even AVX2 on
-     * 64-byte codes.  Not timed on Intel's VNNI CPUs. */
-    if (best->isa == KERN_ISA_AVX512VNNI) best_per_operation.dot_i8 = kern_ops_avx512.dot_i8;
-#endif
-    return &best_per_operation;
-}
-
+/* The default is the best ISA's table whole, as timed operation by
+ * operation: every operation of the AVX-512 tables measured at least as
+ * fast as AVX2's on an AVX-512 CPU (Zen 5; bench/RESULTS.md, "Kernel tables
+ * per operation", bench/bench_kernels.c): GEMM of every row count,
+ * attention from 8 keys (fewer: even), LayerNorm, GELU, the distances and
+ * Hamming panels; the VNNI int8 dot at least as fast as the AVX-512BW one
+ * with the query 64-byte aligned, whether the rows are aligned (an index
+ * file) or not (an index built in memory).  Were a narrower table's
+ * variant of an operation faster, the default would take it here, by
+ * name and with the reason, and EMBER_ISA=<isa> still give that table
+ * unmixed. */
 static void choose(void)
 {
     const char *want = getenv("EMBER_ISA");
     /* the best real ISA: the emulated tables only when asked for by name */
-    const kern_ops *best = NULL;
-    for (int i = KERN_ISA_FIRST_EMU - 1; i >= 0 && !best; i--) best = kern_ops_for((kern_isa)i);
-    chosen = per_operation(best);
+    for (int i = KERN_ISA_FIRST_EMU - 1; i >= 0 && !chosen; i--) chosen = kern_ops_for((kern_isa)i);
     if (!want || !*want) return;
     for (int i = 0; i < KERN_ISA_COUNT; i++)
         if (strcmp(want, kern_isa_name((kern_isa)i)) == 0) {

@@ -115,11 +115,9 @@ void kern_hamming_pack(const uint64_t *rows, size_t ld_words, size_t n, size_t n
 size_t kern_pq4_blocks_bytes(size_t n, int m);
 void kern_pq4_pack(const uint8_t *codes, size_t n, int m, uint8_t *blocks);
 
-/* Best table for this CPU (a real ISA, never an emulated one; named after
- * that ISA, but operation by operation: where a narrower table's variant of
- * an operation measured faster, dispatch.c takes it and says why), or the
- * one forced by EMBER_ISA=scalar|avx2|avx512|avx512vnni|neon|emu4|emu8|emu16,
- * unmixed.
+/* Best table for this CPU (a real ISA, never an emulated one; dispatch.c
+ * says why it is best operation by operation), or the one forced by
+ * EMBER_ISA=scalar|avx2|avx512|avx512vnni|neon|emu4|emu8|emu16.
  * An unknown or unsupported EMBER_ISA falls back to the best table and leaves
  * a note saying so.  Chosen once, thread-safe, never NULL. */
 const kern_ops *kern_ops_get(void);

@@ -85,8 +85,9 @@ static void test_dispatch(void **s)
     for (int i = KERN_ISA_FIRST_EMU; i < KERN_ISA_COUNT; i++) assert_non_null(kern_ops_for((kern_isa)i));
     const char *forced = getenv("EMBER_ISA");
     if (!forced || strncmp(forced, "emu", 3) != 0) assert_true(k->isa < KERN_ISA_FIRST_EMU);
-    /* the default is the best table operation by operation: each of its
-     * operations one of a real table this CPU has, at most its own ISA */
+    /* each operation of the default table is a real table's this CPU has,
+     * at most the default's own ISA (dispatch.c may take an operation from a
+     * narrower table, never from an emulated one) */
     if (!forced || !*forced) {
 #define FROM_A_REAL_TABLE(op)                                                                       \
         do {                                                                                         \
