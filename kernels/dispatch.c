@@ -42,13 +42,14 @@ const char *kern_isa_name(kern_isa isa)
  * operation: every operation of the AVX-512 tables measured at least as
  * fast as AVX2's on an AVX-512 CPU (Zen 5; bench/RESULTS.md, "Kernel tables
  * per operation", bench/bench_kernels.c): GEMM of every row count,
- * attention from 8 keys (fewer: even), LayerNorm, GELU, the distances and
- * Hamming panels; the VNNI int8 dot at least as fast as the AVX-512BW one
- * with the query 64-byte aligned, whether the rows are aligned (an index
- * file) or not (an index built in memory).  Were a narrower table's
- * variant of an operation faster, the default would take it here, by
- * name and with the reason, and EMBER_ISA=<isa> still give that table
- * unmixed. */
+ * attention from 8 keys (fewer: about even), LayerNorm, GELU, the
+ * distances and Hamming panels.  The one close call, the int8 dot of the
+ * VNNI table against the AVX-512BW one: faster on 64-byte aligned rows (an
+ * index file's), even to somewhat slower on rows 16 bytes off (malloc's,
+ * an index built in memory) from run to run, and no difference measured
+ * in an HNSW int8 walk: VNNI's kept.  Were a narrower table's variant of an
+ * operation faster, the default would take it here, by name and with the
+ * reason, and EMBER_ISA=<isa> would still give that table unmixed. */
 static void choose(void)
 {
     const char *want = getenv("EMBER_ISA");
