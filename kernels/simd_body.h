@@ -1314,6 +1314,28 @@ static void gemm_quad(int M, int K, const float *A, int lda, const void *W, kern
 #undef QD_SHAPES
 #endif
 
+#if defined(GEMM_QUAD_TF2) || defined(GEMM_BCAST_TF2)
+/* The quad and broadcast forms over the threads: tiles of tf columns, a
+ * contiguous run of them per thread, each thread with its own scratch (its
+ * X or X^T).  Called once per thread: the call through a pointer costs
+ * nothing beside the tiles. */
+typedef void (*gemm_cols_fn)(int M, int K, const float *A, int lda, const void *W, kern_wtype wt, int ldw,
+                             const float *bias, float *C, int ldc, int n_begin, int n_end, float *scratch);
+static void gemm_column_tiles(gemm_cols_fn fn, int tf, int M, int N, int K, const float *A, int lda, const void *W,
+                              kern_wtype wt, int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads)
+{
+    const size_t per_thread = kern_gemm_scratch_floats(1);
+    int tiles = (N + tf - 1) / tf, nt = n_threads < 1 ? 1 : n_threads;
+    if (nt > tiles) nt = tiles;
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (int t = 0; t < nt; t++) {
+        int b0 = (int)((long)tiles * t / nt), b1 = (int)((long)tiles * (t + 1) / nt);
+        int ne = b1 * tf < N ? b1 * tf : N;
+        if (b0 * tf < ne) fn(M, K, A, lda, W, wt, ldw, bias, C, ldc, b0 * tf, ne, pack + (size_t)t * per_thread);
+    }
+}
+#endif
+
 static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W, kern_wtype wt,
                      int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads)
 {
@@ -1325,33 +1347,13 @@ static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W
     }
 #ifdef GEMM_QUAD_TF2
     if (M >= GEMM_QUAD_MIN_M && M <= QD_MAX_M) {
-        /* tiles of columns over the threads, each with its own X */
-        const size_t per_thread = kern_gemm_scratch_floats(1);
-        const int tf = qd_tf(M);
-        int tiles = (N + tf - 1) / tf, nt = n_threads < 1 ? 1 : n_threads;
-        if (nt > tiles) nt = tiles;
-        #pragma omp parallel for num_threads(nt) schedule(static)
-        for (int t = 0; t < nt; t++) {
-            int b0 = (int)((long)tiles * t / nt), b1 = (int)((long)tiles * (t + 1) / nt);
-            int ne = b1 * tf < N ? b1 * tf : N;
-            if (b0 * tf < ne) gemm_quad(M, K, A, lda, W, wt, ldw, bias, C, ldc, b0 * tf, ne, pack + (size_t)t * per_thread);
-        }
+        gemm_column_tiles(gemm_quad, qd_tf(M), M, N, K, A, lda, W, wt, ldw, bias, C, ldc, pack, n_threads);
         return;
     }
 #endif
 #ifdef GEMM_BCAST_TF2
     if (M >= GEMM_BCAST_MIN_M && M <= BC_MAX_M) {
-        /* tiles of columns over the threads, each with its own X^T */
-        const size_t per_thread = kern_gemm_scratch_floats(1);
-        const int tf = bc_tf(M);
-        int tiles = (N + tf - 1) / tf, nt = n_threads < 1 ? 1 : n_threads;
-        if (nt > tiles) nt = tiles;
-        #pragma omp parallel for num_threads(nt) schedule(static)
-        for (int t = 0; t < nt; t++) {
-            int b0 = (int)((long)tiles * t / nt), b1 = (int)((long)tiles * (t + 1) / nt);
-            int ne = b1 * tf < N ? b1 * tf : N;
-            if (b0 * tf < ne) gemm_bcast(M, K, A, lda, W, wt, ldw, bias, C, ldc, b0 * tf, ne, pack + (size_t)t * per_thread);
-        }
+        gemm_column_tiles(gemm_bcast, bc_tf(M), M, N, K, A, lda, W, wt, ldw, bias, C, ldc, pack, n_threads);
         return;
     }
 #endif
