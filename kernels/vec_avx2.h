@@ -3,14 +3,7 @@
 #include <stdint.h>
 
 #define VL 8
-#define GEMM_MR 6
-#define GEMM_SB_N 3 /* small-M blocks of 4 x 3: 12 accumulators + 3 W + 1 A = 16 ymm */
-/* 9..256 rows: W broadcast against X^T (simd_body.h), tiles of 6 columns over
- * blocks of 2 vectors of rows (12 accumulators + 2 X + 1 W of 16 ymm), or of
- * 4 columns over blocks of 3 and 2 */
-#define GEMM_BCAST_MIN_M 9
-#define GEMM_BCAST_TF2 6
-#define GEMM_BCAST_TF3 4
+#include "kernels/gemm_shapes.h"
 typedef __m256 vf;
 #define vf_load(p) _mm256_loadu_ps(p)
 #define vf_store(p, v) _mm256_storeu_ps(p, v)

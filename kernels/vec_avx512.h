@@ -3,22 +3,7 @@
 #include <stdint.h>
 
 #define VL 16
-#define GEMM_MR 12
-/* The small-M GEMM forms (simd_body.h): up to 4 rows the dot products;
- * 5..24 rows the quad tiles (4 rows by 4 k a vector), 12 columns over 2
- * groups of 4 rows, 8 over 3, 6 over 4, 5 over 5, 4 over 6 (24 to 25
- * accumulators + the groups' X + 1 W of 32 zmm); 25..256 rows W broadcast
- * against X^T, tiles of 12 columns over blocks of 2 vectors of rows (24
- * accumulators + 2 X + 1 W), of 8 over blocks of 3 and 2. */
-#define GEMM_QUAD_MIN_M 5
-#define GEMM_QUAD_TF2 12
-#define GEMM_QUAD_TF3 8
-#define GEMM_QUAD_TF4 6
-#define GEMM_QUAD_TF5 5
-#define GEMM_QUAD_TF6 4
-#define GEMM_BCAST_MIN_M 25
-#define GEMM_BCAST_TF2 12
-#define GEMM_BCAST_TF3 8
+#include "kernels/gemm_shapes.h"
 typedef __m512 vf;
 typedef __m512i vi;
 #define vf_load(p) _mm512_loadu_ps(p)

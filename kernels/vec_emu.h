@@ -23,32 +23,12 @@
 
 #define VEC_EMU 1
 #define VL EMU_VL
-#if VL == 4
-#define GEMM_MR 8
-#define GEMM_SB_N 4
-#define VL64 2
-#elif VL == 8
-#define GEMM_MR 6
-#define GEMM_SB_N 3
-#define GEMM_BCAST_MIN_M 9
-#define GEMM_BCAST_TF2 6
-#define GEMM_BCAST_TF3 4
-#define VL64 4
-#elif VL == 16
-#define GEMM_MR 12
-#define GEMM_QUAD_MIN_M 5
-#define GEMM_QUAD_TF2 12
-#define GEMM_QUAD_TF3 8
-#define GEMM_QUAD_TF4 6
-#define GEMM_QUAD_TF5 5
-#define GEMM_QUAD_TF6 4
-#define GEMM_BCAST_MIN_M 25
-#define GEMM_BCAST_TF2 12
-#define GEMM_BCAST_TF3 8
-#define VL64 8
-#else
+#if VL != 4 && VL != 8 && VL != 16
 #error "EMU_VL must be 4, 8 or 16"
 #endif
+#define VL64 (VL / 2)
+/* the blocking of the real ISA of this width */
+#include "kernels/gemm_shapes.h"
 
 /* vf: VL / 4 vectors of 4 floats, vi: VL64 / 2 of two 64-bit lanes, in GCC /
  * clang vector extensions: whole 16-byte operators, lowered to what the

@@ -7,9 +7,7 @@
 #include <string.h>
 
 #define VL 4
-/* 8 rows x 2 vectors: 16 accumulators + 2 W + 1 broadcast of 32 registers */
-#define GEMM_MR 8
-#define GEMM_SB_N 4 /* small-M blocks of 4 x 4: 16 accumulators + 4 W + 1 A */
+#include "kernels/gemm_shapes.h"
 typedef float32x4_t vf;
 #define vf_load(p) vld1q_f32(p)
 #define vf_store(p, v) vst1q_f32(p, v)
