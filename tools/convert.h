@@ -1,7 +1,8 @@
-/* HuggingFace checkpoint folder -> GGUF (llama.cpp "bert" conventions plus
+/* HuggingFace checkpoint folder -> GGUF (llama.cpp's conventions plus
  * ember.* keys for what llama.cpp does not record: normalizer flags, the
  * post-processor template, pooling/normalize of sentence-transformers).
- * Supported: BertModel, BertForSequenceClassification, XLMRobertaModel,
+ * Supported (the tables of convert.c): BertModel,
+ * BertForSequenceClassification, XLMRobertaModel,
  * XLMRobertaForSequenceClassification with a WordPiece tokenizer. */
 #ifndef EMBER_TOOLS_CONVERT_H
 #define EMBER_TOOLS_CONVERT_H
