@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 /* The model families, by the HF architectures each converts. */
-static const convert_family *const FAMILIES[] = { &convert_bert };
+static const convert_family *const FAMILIES[] = { &convert_bert, &convert_qwen3 };
 /* The tokenizer readers, by tokenizer.json model.type. */
 static const convert_tokenizer *const TOKENIZERS[] = { &convert_tok_wordpiece };
 
@@ -100,8 +100,6 @@ static int read_config(conv *c)
     if (!c->family) {
         char known[512];
         family_names(known, sizeof known);
-        if (strncmp(a, "Qwen", 4) == 0)
-            return cfail(c, "config.json: architecture %s is not supported yet (ember converts %s)", a, known);
         return cfail(c, "config.json: unsupported architecture %s (ember converts %s)", a, known);
     }
     if (c->opt->vocab_only) return 0;
@@ -306,6 +304,25 @@ static int read_tokenizer(conv *c)
 
 /* ---- sentence-transformers ---- */
 
+/* config_sentence_transformers.json's query prompt (the text put before a
+ * query; documents get theirs, which no model here has, as they are) */
+static int read_st_prompts(conv *c)
+{
+    json_value *cst = NULL;
+    if (conv_load_json(c, "config_sentence_transformers.json", 0, &cst)) return -1;
+    size_t len = 0;
+    const char *q = json_string(json_object_get(json_object_get(cst, "prompts"), "query"), &len);
+    if (q && len) {
+        if (memchr(q, 0, len)) { json_free(cst); return cfail(c, "config_sentence_transformers.json: the query prompt holds a NUL"); }
+        c->query_prompt = malloc(len + 1);
+        if (!c->query_prompt) { json_free(cst); return cfail(c, "out of memory"); }
+        memcpy(c->query_prompt, q, len);
+        c->query_prompt[len] = '\0';
+    }
+    json_free(cst);
+    return 0;
+}
+
 /* modules.json and its Pooling module (c->pooling keeps the family's
  * default without one), sentence_bert_config.json's max_seq_length */
 static int read_st_modules(conv *c)
@@ -352,6 +369,7 @@ static int read_st_modules(conv *c)
         if (json_type_of(mml) == JSON_NUMBER && json_number(mml) >= 1 && json_number(mml) < c->max_seq) c->max_seq = (uint32_t)json_number(mml);
     }
     if (c->max_seq > c->ctx) c->max_seq = c->ctx; /* no input can be longer than the position table */
+    if (read_st_prompts(c)) goto out;
     rc = 0;
 out:
     json_free(modules);
@@ -416,12 +434,13 @@ int conv_tensor(conv *c, const char *gname, const char *hname, uint64_t rows, ui
      * tensors stay f32, and so do the tables the family keeps (llama.cpp
      * adds BERT's position and token-type tables to f32 activations and
      * cannot add an f16 one) */
-    uint32_t gt = (rows && !keep_f32 && c->opt->dtype == CONVERT_F16) ? GGML_TYPE_F16 : GGML_TYPE_F32;
+    uint32_t gt = !rows || keep_f32 ? GGML_TYPE_F32
+                  : c->opt->dtype == CONVERT_F16 ? GGML_TYPE_F16 : c->opt->dtype == CONVERT_BF16 ? GGML_TYPE_BF16 : GGML_TYPE_F32;
     uint64_t ne[2] = { cols, out_rows };
     const void *data;
     if (gt == GGML_TYPE_F32 && t->dtype == ST_F32) {
         data = (const unsigned char *)t->data + 4 * off;
-    } else if (gt == GGML_TYPE_F16 && t->dtype == ST_F16) {
+    } else if ((gt == GGML_TYPE_F16 && t->dtype == ST_F16) || (gt == GGML_TYPE_BF16 && t->dtype == ST_BF16)) {
         data = (const unsigned char *)t->data + 2 * off;
     } else if (gt == GGML_TYPE_F32) {
         float *o = keep(c, (size_t)n * 4);
@@ -431,7 +450,8 @@ int conv_tensor(conv *c, const char *gname, const char *hname, uint64_t rows, ui
     } else {
         uint16_t *o = keep(c, (size_t)n * 2);
         if (!o) return cfail(c, "out of memory converting %s", t->name);
-        for (uint64_t i = 0; i < n; i++) o[i] = kern_f32_to_f16(src_at(t, off + i));
+        for (uint64_t i = 0; i < n; i++)
+            o[i] = gt == GGML_TYPE_F16 ? kern_f32_to_f16(src_at(t, off + i)) : kern_f32_to_bf16(src_at(t, off + i));
         data = o;
     }
     if (gguf_writer_add_tensor(c->w, gname, gt, rows ? 2 : 1, ne, data, 0))
@@ -451,6 +471,35 @@ int conv_tensor_pair(conv *c, const char *gname, const char *hname, uint64_t row
     return conv_tensor(c, gw, hw, rows, cols, 0, 0) || conv_tensor(c, gb, hb, 0, rows ? rows : cols, 0, 0) ? -1 : 0;
 }
 
+int conv_tensor_rows(conv *c, const char *gname, const char *hname, uint64_t rows, uint64_t cols,
+                     const uint32_t *pick, int n_pick)
+{
+    const st_tensor *t = conv_find_tensor(c, hname);
+    if (!t) return cfail(c, "model.safetensors: missing tensor %s (needed for %s)", hname, gname);
+    if (!st_dtype_is_float(t->dtype)) return cfail(c, "tensor %s: dtype %s is not supported (F32, F16, BF16)", t->name, st_dtype_name(t->dtype));
+    if (t->n_dims != 2 || t->shape[0] != rows || t->shape[1] != cols)
+        return cfail(c, "tensor %s: expected shape [%llu, %llu] from config.json", t->name, (unsigned long long)rows,
+                     (unsigned long long)cols);
+    uint32_t gt = c->opt->dtype == CONVERT_F16 ? GGML_TYPE_F16 : c->opt->dtype == CONVERT_BF16 ? GGML_TYPE_BF16 : GGML_TYPE_F32;
+    size_t esz = gt == GGML_TYPE_F32 ? 4 : 2;
+    unsigned char *o = keep(c, (size_t)n_pick * cols * esz);
+    if (!o) return cfail(c, "out of memory converting %s", t->name);
+    for (int r = 0; r < n_pick; r++) {
+        if (pick[r] >= rows) return cfail(c, "tensor %s: row %u out of range", t->name, pick[r]);
+        for (uint64_t i = 0; i < cols; i++) {
+            float v = src_at(t, (uint64_t)pick[r] * cols + i);
+            unsigned char *d = o + ((size_t)r * cols + i) * esz;
+            if (gt == GGML_TYPE_F32) memcpy(d, &v, 4);
+            else { uint16_t h = gt == GGML_TYPE_F16 ? kern_f32_to_f16(v) : kern_f32_to_bf16(v); memcpy(d, &h, 2); }
+        }
+    }
+    uint64_t ne[2] = { cols, (uint64_t)n_pick };
+    if (gguf_writer_add_tensor(c->w, gname, gt, 2, ne, o, 0)) return cfail(c, "cannot add tensor %s (duplicate or out of memory)", gname);
+    c->sum->n_tensors++;
+    c->sum->n_params += (uint64_t)n_pick * cols;
+    return 0;
+}
+
 /* ---- keys ---- */
 
 /* general.name, general.file_type, general.alignment, then the family's */
@@ -462,7 +511,8 @@ static int set_model_keys(conv *c, gguf_writer *w)
     const char *slash = strrchr(nm, '/');
     if (slash && slash[1]) nm = slash + 1;
     bad |= gguf_writer_set_str(w, KEY_NAME, nm, strlen(nm));
-    bad |= gguf_writer_set_u32(w, KEY_FILE_TYPE, c->opt->dtype == CONVERT_F16 ? 1 : 0);
+    /* llama.cpp's LLAMA_FTYPE: all f32 0, mostly f16 1, mostly bf16 32 */
+    bad |= gguf_writer_set_u32(w, KEY_FILE_TYPE, c->opt->dtype == CONVERT_F16 ? 1 : c->opt->dtype == CONVERT_BF16 ? 32 : 0);
     bad |= gguf_writer_set_u32(w, KEY_ALIGNMENT, GGUF_DEFAULT_ALIGNMENT);
     if (bad) return cfail(c, "out of memory building the GGUF keys");
     return c->family->set_model_keys(c, w);
@@ -476,6 +526,24 @@ static int set_ember_keys(conv *c, gguf_writer *w)
     bad |= gguf_writer_set_u32(w, KEY_E_MAX_SEQ, c->max_seq);
     bad |= gguf_writer_set_bool(w, KEY_E_NORMALIZE, c->normalize);
     bad |= gguf_writer_set_str(w, KEY_E_SOURCE, src, strlen(src));
+    if (c->query_prompt) {
+        /* "Instruct: TASK\nQuery:" (Qwen3-Embedding) becomes a format with the
+         * task apart, so that another task can be given; any other prompt
+         * is put before the text as it is */
+        static const char ins[] = "Instruct: ", qry[] = "\nQuery:";
+        const char *p = c->query_prompt;
+        size_t n = strlen(p), li = strlen(ins), lq = strlen(qry);
+        char *fmt = malloc(n + 32);
+        if (!fmt) return cfail(c, "out of memory");
+        if (n >= li + lq && !strncmp(p, ins, li) && !strcmp(p + n - lq, qry)) {
+            snprintf(fmt, n + 32, "Instruct: {task}\nQuery:{text}");
+            bad |= gguf_writer_set_str(w, KEY_E_PROMPT_TASK, p + li, n - li - lq);
+        } else {
+            snprintf(fmt, n + 32, "%s{text}", p);
+        }
+        bad |= gguf_writer_set_str(w, KEY_E_PROMPT_QUERY, fmt, strlen(fmt));
+        free(fmt);
+    }
     return bad ? cfail(c, "out of memory building the GGUF keys") : 0;
 }
 
@@ -486,6 +554,7 @@ static void conv_free(conv *c)
     free(c->hf_toks);
     free(c->tok_lens);
     free(c->tok_types);
+    free(c->query_prompt);
     json_free(c->config);
     json_free(c->tok_json);
     json_free(c->tok_cfg);

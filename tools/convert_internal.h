@@ -70,6 +70,7 @@ typedef struct {
 } convert_tokenizer;
 
 extern const convert_family convert_bert;
+extern const convert_family convert_qwen3;
 extern const convert_tokenizer convert_tok_wordpiece;
 
 #define CONV_TPL_MAX 64
@@ -90,6 +91,9 @@ struct conv {
     uint32_t type_vocab;   /* rows of the token-type table (tokenizer.ggml.token_type_count) */
     double ln_eps;
     uint32_t max_pos, pad_id; /* BERT: position table rows, pad_token_id */
+    uint32_t kv_heads, head_dim; /* Qwen3: grouped-query heads */
+    double rope_theta;
+    int tied;              /* tie_word_embeddings: the LM head is the embedding table */
     /* the vocabulary (conv_alloc_vocab, conv_set_token) */
     char **toks;           /* GGUF spelling, NUL-terminated */
     size_t *tok_lens;
@@ -106,6 +110,7 @@ struct conv {
     /* sentence-transformers */
     uint32_t pooling, max_seq;
     int normalize;
+    char *query_prompt;    /* config_sentence_transformers.json prompts.query, or NULL */
     /* weights */
     safetensors *st;
     gguf_writer *w;
@@ -148,6 +153,10 @@ const st_tensor *conv_find_tensor(conv *c, const char *name);
  * rows (XLM-R positions).  --dtype f16 narrows 2-D tensors unless keep_f32. */
 int conv_tensor(conv *c, const char *gname, const char *hname, uint64_t rows, uint64_t cols,
                 uint64_t skip_rows, int keep_f32);
+/* Adds GGUF tensor gname (n_pick x cols) from rows pick[0..n_pick) of HF
+ * tensor hname (rows x cols), as a matrix of the --dtype. */
+int conv_tensor_rows(conv *c, const char *gname, const char *hname, uint64_t rows, uint64_t cols,
+                     const uint32_t *pick, int n_pick);
 /* gname.weight (rows x cols) and gname.bias (rows, or cols when rows == 0). */
 int conv_tensor_pair(conv *c, const char *gname, const char *hname, uint64_t rows, uint64_t cols);
 #endif
