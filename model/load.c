@@ -8,17 +8,7 @@
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
-static int wtype_of(uint32_t ggml_type, kern_wtype *wt)
-{
-    switch (ggml_type) {
-    case GGML_TYPE_F32: *wt = KERN_W_F32; return 0;
-    case GGML_TYPE_F16: *wt = KERN_W_F16; return 0;
-    case GGML_TYPE_BF16: *wt = KERN_W_BF16; return 0;
-    default: return -1;
-    }
-}
-
-/* A 2-D weight (rows, cols) == ne {cols, rows}; any of f32/f16/bf16. */
+/* A 2-D weight (rows, cols) == ne {cols, rows}, of any weight type ember reads. */
 static int bind_mat(const gguf_file *f, const char *name, int rows, int cols, int optional,
                     bert_mat *m, char *err, size_t errlen)
 {
@@ -28,8 +18,11 @@ static int bind_mat(const gguf_file *f, const char *name, int rows, int cols, in
     if (t->n_dims != 2 || t->ne[0] != (uint64_t)cols || (rows >= 0 && t->ne[1] != (uint64_t)rows))
         return ERR("tensor %s has shape [%llu, %llu] (n_dims %u), expected [%d, %d]", name,
                    (unsigned long long)t->ne[1], (unsigned long long)t->ne[0], t->n_dims, rows, cols);
-    if (wtype_of(t->type, &m->wt) != 0)
-        return ERR("tensor %s has ggml type %u; ember reads f32, f16 and bf16", name, t->type);
+    if (!gguf_wtype(t->type, &m->wt)) {
+        char names[64];
+        gguf_wtype_names(names, sizeof names);
+        return ERR("tensor %s has ggml type %u; ember reads %s", name, t->type, names);
+    }
     m->w = t->data;
     m->rows = (int)t->ne[1];
     m->cols = cols;
@@ -147,7 +140,7 @@ int model_bert_bind(ember_model *m, char *err, size_t errlen)
     int mixed = 0;
     for (int l = 0; l < (int)L; l++)
         if (w->layers[l].q.wt != t0 || w->layers[l].up.wt != t0) mixed = 1;
-    snprintf(m->wtype, sizeof m->wtype, "%s", mixed ? "mixed" : t0 == KERN_W_F32 ? "f32" : t0 == KERN_W_F16 ? "f16" : "bf16");
+    snprintf(m->wtype, sizeof m->wtype, "%s", mixed ? "mixed" : kern_wtype_traits_of(t0)->name);
     return 0;
 }
 
@@ -228,13 +221,15 @@ void ember_model_get_info(const ember_model *m, ember_model_info *info)
     info->layer_norm_eps = m->w.eps;
     info->tokenizer = m->tok_model;
     info->n_tensors = gguf_n_tensors(m->gguf);
+    uint64_t *per_type[KERN_W_COUNT] = {
+        [KERN_W_F32] = &info->n_tensors_f32, [KERN_W_F16] = &info->n_tensors_f16, [KERN_W_BF16] = &info->n_tensors_bf16,
+    };
     for (uint64_t i = 0; i < info->n_tensors; i++) {
         const gguf_tensor *t = gguf_tensor_at(m->gguf, i);
         uint64_t count = 1;
         for (uint32_t d = 0; d < t->n_dims; d++) count *= t->ne[d]; /* bounded by the file size when read */
         info->n_params += count;
-        if (t->type == GGML_TYPE_F32) info->n_tensors_f32++;
-        else if (t->type == GGML_TYPE_F16) info->n_tensors_f16++;
-        else if (t->type == GGML_TYPE_BF16) info->n_tensors_bf16++;
+        kern_wtype wt;
+        if (gguf_wtype(t->type, &wt) && per_type[wt]) (*per_type[wt])++;
     }
 }
