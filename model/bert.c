@@ -45,7 +45,7 @@ void bert_scratch_init(bert_scratch *s, const bert_weights *w, float *block,
 
 /* Row r of an embedding table, widened to f32, into dst (add: added to dst;
  * widened a piece at a time on the stack, the sums as element by element). */
-static void embd_row_add(const bert_mat *m, int r, float *dst, int add)
+static void embd_row_add(const model_mat *m, int r, float *dst, int add)
 {
     const kern_wtype_traits *t = kern_wtype_traits_of(m->wt);
     const size_t n = (size_t)m->cols;
@@ -63,7 +63,7 @@ static void embd_row_add(const bert_mat *m, int r, float *dst, int add)
 }
 
 static void linear(const kern_ops *k, bert_scratch *s, int M, const float *A, int lda,
-                   const bert_mat *W, const float *b, float *C, int ldc)
+                   const model_mat *W, const float *b, float *C, int ldc)
 {
     k->gemm_f32(M, W->rows, W->cols, A, lda, W->w, W->wt, W->cols, b, C, ldc,
                 s->gemm_pack, s->n_threads);
@@ -148,7 +148,7 @@ const float *bert_forward(const bert_weights *w, const kern_ops *k, bert_scratch
     return keep ? h : x;
 }
 
-static float mat_row_dot(const kern_ops *k, const bert_mat *m, int r, const float *v, float *tmp)
+static float mat_row_dot(const kern_ops *k, const model_mat *m, int r, const float *v, float *tmp)
 {
     /* f32 rows are read where they lie; others widened into tmp */
     if (m->wt == KERN_W_F32) return k->dot_f32((const float *)m->w + (size_t)r * m->cols, v, (size_t)m->cols);
