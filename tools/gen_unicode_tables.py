@@ -11,6 +11,8 @@ tokenizer/unicode.c searches:
     (done algorithmically in C)
   * uni_ccc_ranges: canonical combining class runs
   * uni_comp: canonical composition pairs (primary composites) for NFC
+  * uni_regex_ranges: the classes of the byte-level BPE split patterns,
+    letters, numbers and White_Space, as the regex engine HF runs them with sees them
 
 The tables describe Unicode as HuggingFace `tokenizers` sees it, which is not
 one Unicode version (make check-tokenizers compares every code point's fate):
@@ -21,7 +23,9 @@ one Unicode version (make check-tokenizers compares every code point's fate):
     0.1.12, Unicode 9.0.0: later decompositions and combining classes unknown;
   * whitespace and lowercase from the Rust standard library of the compiler
     that built the wheel (Unicode 17.0 for tokenizers 0.23.3): the case pairs
-    added after this UCD are listed in LOWER_AFTER_UCD.
+    added after this UCD are listed in LOWER_AFTER_UCD;
+  * L, N and White_Space of the Split pre-tokenizer's pattern from
+    Oniguruma (crate onig_sys), REGEX_AGE below.
 The UCD read here (15.0) is newer than 9.0 and DerivedAge.txt says which
 character came when, so the older views are cut from it.
 
@@ -35,6 +39,7 @@ OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "tokenizer")
 
 P_WS, P_CTRL, P_PUNCT, P_MN, P_CJK, P_UNASSIGNED = 1, 2, 4, 8, 16, 32
+RX_L, RX_N, RX_S = 1, 2, 4
 MAXCP = 0x110000
 
 
@@ -134,6 +139,27 @@ LOWER_AFTER_UCD = [(0x1C89, 0x1C89, 1), (0xA7CB, 0xA7CB, 0x264 - 0xA7CB),
                    (0x16EA0, 0x16EB8, 0x1B)]
 
 
+# Oniguruma (onig_sys, the regex engine of HF's Split pre-tokenizer) has its
+# own Unicode tables: \p{L} (Lu Ll Lt Lm Lo), \p{N} (Nd Nl No) and \s
+# (White_Space) as of this version.
+REGEX_AGE = (15, 0)
+
+
+def regex_classes(cat, ws, age):
+    v = [0] * MAXCP
+    for c in range(MAXCP):
+        gc = cat.get(c, "Cn") if age.get(c, (99,)) <= REGEX_AGE else "Cn"
+        x = 0
+        if gc[0] == "L":
+            x |= RX_L
+        if gc[0] == "N":
+            x |= RX_N
+        if c in ws:
+            x |= RX_S
+        v[c] = x
+    return v
+
+
 def parse_age():
     age = {}
     for line in read_lines("DerivedAge.txt"):
@@ -225,6 +251,7 @@ def main():
             version = f.readline().strip("# \n")
 
     prop_runs = runs(props(cat, ws, age))
+    regex_runs = runs(regex_classes(cat, ws, age))
     ccc_vals = [0] * MAXCP
     for c, v in ccc.items():
         ccc_vals[c] = v
@@ -267,6 +294,13 @@ enum {{
     UNI_UNASSIGNED = {P_UNASSIGNED} /* Cn */
 }};
 
+/* classes of the BPE split patterns (uni_regex_ranges) */
+enum {{
+    UNI_RX_L = {RX_L}, /* letters, \\p{{L}} */
+    UNI_RX_N = {RX_N}, /* numbers, \\p{{N}} */
+    UNI_RX_S = {RX_S}  /* White_Space, \\s */
+}};
+
 typedef struct {{ uint32_t lo, hi; uint8_t v; }} uni_range;
 typedef struct {{ uint32_t cp; uint32_t to[3]; }} uni_lower_entry;
 typedef struct {{ uint32_t cp; uint16_t off; uint8_t len; }} uni_decomp_entry;
@@ -283,6 +317,8 @@ extern const int uni_decomp_count;
 extern const uint32_t uni_decomp_pool[];
 extern const uni_comp_entry uni_comp[];
 extern const int uni_comp_count;
+extern const uni_range uni_regex_ranges[];
+extern const int uni_regex_count;
 
 #endif
 """)
@@ -318,7 +354,10 @@ extern const int uni_comp_count;
         f.write("\n};\n\n")
         f.write("const uni_comp_entry uni_comp[] = {\n")
         f.write(rows(comp, lambda e: "{0x%X,0x%X,0x%X}," % e, 3))
-        f.write(f"\n}};\nconst int uni_comp_count = {len(comp)};\n")
+        f.write(f"\n}};\nconst int uni_comp_count = {len(comp)};\n\n")
+        f.write("const uni_range uni_regex_ranges[] = {\n")
+        f.write(rows(regex_runs, lambda r: "{0x%X,0x%X,%d}," % r, 4))
+        f.write(f"\n}};\nconst int uni_regex_count = {len(regex_runs)};\n")
 
 
 if __name__ == "__main__":
