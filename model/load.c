@@ -199,7 +199,7 @@ fail:
 void ember_model_free(ember_model *m)
 {
     if (!m) return;
-    wordpiece_free(m->wp);
+    tok_model_free(m->tok);
     free(m->w.layers);
     gguf_close(m->gguf);
     free(m->path);
@@ -218,7 +218,7 @@ void ember_model_get_info(const ember_model *m, ember_model_info *info)
     info->n_heads = m->w.n_heads;
     info->ffn_dim = m->w.ffn;
     info->max_tokens = m->max_tokens;
-    info->vocab_size = m->wp ? wordpiece_n_tokens(m->wp) : 0;
+    info->vocab_size = m->tok ? tok_model_n_tokens(m->tok) : 0;
     info->pooling = m->pooling;
     info->normalize = m->normalize;
     info->weight_type = m->wtype;

@@ -5,7 +5,7 @@
 #include "ember.h"
 #include "model/bert.h"
 #include "model/gguf.h"
-#include "tokenizer/wordpiece.h"
+#include "tokenizer/tok_model.h"
 #include "tokenizer/encode.h"
 
 #define EMBER_ERR_LEN 512
@@ -18,7 +18,7 @@ struct ember_model {
     ember_pooling pooling;
     int normalize;
     int max_tokens;             /* truncation length, specials included */
-    wordpiece *wp;
+    tok_model *tok;             /* WordPiece or BPE behind one interface */
     tok_template tpl;
     int32_t pad_id;
     char arch[32], name[128], wtype[8];
@@ -54,6 +54,6 @@ int model_key_bool(const gguf_file *f, const char *key, int def, int *v, char *e
 
 /* Fills m->w from the GGUF tensors; 0 ok, -1 with a message. */
 int model_bert_bind(ember_model *m, char *err, size_t errlen);
-/* Builds m->wp and m->tpl from tokenizer.ggml.* / ember.tokenizer.* keys. */
+/* Builds m->tok and m->tpl from tokenizer.ggml.* / ember.tokenizer.* keys. */
 int model_tokenizer_bind(ember_model *m, char *err, size_t errlen);
 #endif
