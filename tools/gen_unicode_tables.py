@@ -25,7 +25,7 @@ one Unicode version (make check-tokenizers compares every code point's fate):
     that built the wheel (Unicode 17.0 for tokenizers 0.23.3): the case pairs
     added after this UCD are listed in LOWER_AFTER_UCD;
   * L, N and White_Space of the Split pre-tokenizer's pattern from
-    Oniguruma (crate onig_sys), REGEX_AGE below.
+    Oniguruma (crate onig_sys): Unicode 16.0, REGEX_AFTER_UCD below.
 The UCD read here (15.0) is newer than 9.0 and DerivedAge.txt says which
 character came when, so the older views are cut from it.
 
@@ -141,8 +141,21 @@ LOWER_AFTER_UCD = [(0x1C89, 0x1C89, 1), (0xA7CB, 0xA7CB, 0x264 - 0xA7CB),
 
 # Oniguruma (onig_sys, the regex engine of HF's Split pre-tokenizer) has its
 # own Unicode tables: \p{L} (Lu Ll Lt Lm Lo), \p{N} (Nd Nl No) and \s
-# (White_Space) as of this version.
+# (White_Space).  In tokenizers 0.23.3 they are Unicode 16.0's: this UCD's
+# classes plus the letters and numbers assigned in 15.1 and 16.0, listed in
+# REGEX_AFTER_UCD as (first, last, RX_*), found by splitting every code
+# point with HF's own Split (make check-tokenizers checks every code point).
 REGEX_AGE = (15, 0)
+REGEX_AFTER_UCD = [
+    (0x1C89, 0x1C8A, RX_L), (0xA7CB, 0xA7CD, RX_L), (0xA7DA, 0xA7DC, RX_L), (0x105C0, 0x105F3, RX_L),
+    (0x10D40, 0x10D49, RX_N), (0x10D4A, 0x10D65, RX_L), (0x10D6F, 0x10D85, RX_L), (0x10EC2, 0x10EC4, RX_L),
+    (0x11380, 0x11389, RX_L), (0x1138B, 0x1138B, RX_L), (0x1138E, 0x1138E, RX_L), (0x11390, 0x113B5, RX_L),
+    (0x113B7, 0x113B7, RX_L), (0x113D1, 0x113D1, RX_L), (0x113D3, 0x113D3, RX_L), (0x116D0, 0x116E3, RX_N),
+    (0x11BC0, 0x11BE0, RX_L), (0x11BF0, 0x11BF9, RX_N), (0x13460, 0x143FA, RX_L), (0x16100, 0x1611D, RX_L),
+    (0x16130, 0x16139, RX_N), (0x16D40, 0x16D6C, RX_L), (0x16D70, 0x16D79, RX_N), (0x18CFF, 0x18CFF, RX_L),
+    (0x1CCF0, 0x1CCF9, RX_N), (0x1E5D0, 0x1E5ED, RX_L), (0x1E5F0, 0x1E5F0, RX_L), (0x1E5F1, 0x1E5FA, RX_N),
+    (0x2EBF0, 0x2EE5D, RX_L),
+]
 
 
 def regex_classes(cat, ws, age):
@@ -157,6 +170,10 @@ def regex_classes(cat, ws, age):
         if c in ws:
             x |= RX_S
         v[c] = x
+    for a, b, x in REGEX_AFTER_UCD:
+        for c in range(a, b + 1):
+            assert v[c] == 0 and cat.get(c, "Cn") == "Cn", hex(c)
+            v[c] = x
     return v
 
 
