@@ -171,7 +171,9 @@ ember_model *ember_model_load(const char *path, char *err, size_t errlen)
         goto fail;
     }
     snprintf(m->arch, sizeof m->arch, "%.*s", (int)(n < 31 ? n : 31), s);
-    if (strcmp(m->arch, "bert") != 0) {
+    /* a vocabulary-only file (llama.cpp's ggml-vocab-*.gguf) is a tokenizer
+     * whatever architecture it names */
+    if (strcmp(m->arch, "bert") != 0 && gguf_tensor_find(m->gguf, "token_embd.weight")) {
         snprintf(err, errlen, "%s: architecture '%s' is not supported (ember reads 'bert')", path, m->arch);
         goto fail;
     }

@@ -1,10 +1,13 @@
 /* Builds the runtime tokenizer from the GGUF's tokenizer.ggml.* keys (the
  * llama.cpp convention) and ember.tokenizer.* keys (normaliser flags and the
- * post-processor template).  Files without ember keys get BERT's normaliser
- * defaults and the pair layout the model's token-type table implies (see
- * default_pair_layout). */
+ * post-processor template): "bert" files get WordPiece, "gpt2" files the
+ * byte-level BPE of the split pattern tokenizer.ggml.pre names.  BERT files
+ * without ember keys get BERT's normaliser defaults and the pair layout the
+ * model's token-type table implies (see default_pair_layout); BPE files
+ * without them the template llama.cpp's add_bos_token / add_eos_token say. */
 #include "model/model.h"
 #include "model/gguf_keys.h"
+#include "tokenizer/bpe.h"
 #include "tokenizer/wordpiece.h"
 
 #include <stdio.h>
@@ -173,6 +176,78 @@ static int bind_wordpiece(ember_model *m, uint64_t n_tok, int kidx, char *err, s
     return 0;
 }
 
+/* The template llama.cpp's keys describe: bos when add_bos_token, eos when
+ * add_eos_token, around A (single) and A B (pair); without either, HF's
+ * default for a post-processor that adds nothing (B of type 1). */
+static void bpe_default_template(tok_template *t, int add_bos, int32_t bos, int add_eos, int32_t eos)
+{
+    memset(t, 0, sizeof *t);
+    int b_type = add_bos || add_eos ? 0 : 1;
+    if (add_bos) t->single[t->n_single++] = (tok_item){ bos, 0 };
+    t->single[t->n_single++] = (tok_item){ TOK_SEQ_A, 0 };
+    if (add_eos) t->single[t->n_single++] = (tok_item){ eos, 0 };
+    if (add_bos) t->pair[t->n_pair++] = (tok_item){ bos, 0 };
+    t->pair[t->n_pair++] = (tok_item){ TOK_SEQ_A, 0 };
+    t->pair[t->n_pair++] = (tok_item){ TOK_SEQ_B, b_type };
+    if (add_eos) t->pair[t->n_pair++] = (tok_item){ eos, 0 };
+}
+
+/* Byte-level BPE ("gpt2"): tokens, merges, the split pattern by name. */
+static int bind_bpe(ember_model *m, uint64_t n_tok, int kidx, char *err, size_t errlen)
+{
+    const gguf_file *f = m->gguf;
+    const char *s;
+    size_t n;
+    if (gguf_get_str(f, "tokenizer.ggml.pre", &s, &n) != 0)
+        return ERR("missing key tokenizer.ggml.pre (the BPE split pattern; ember reads 'qwen2')");
+    int pre = bpe_pre_from_name(s, n);
+    if (!pre)
+        return ERR("BPE pre-tokenizer '%.*s' (tokenizer.ggml.pre) is not supported (ember reads 'qwen2')",
+                   (int)(n > 40 ? 40 : n), s);
+    const uint32_t last = (uint32_t)n_tok - 1;
+    uint32_t pad, bos, eos;
+    int nfc, ignore_merges, add_bos, add_eos;
+    if (model_key_u32(f, "tokenizer.ggml.padding_token_id", 0, last, 0, 0, &pad, err, errlen) ||
+        model_key_u32(f, "tokenizer.ggml.bos_token_id", 0, last, 0, 0, &bos, err, errlen) ||
+        model_key_u32(f, "tokenizer.ggml.eos_token_id", 0, last, 0, 0, &eos, err, errlen) ||
+        model_key_bool(f, "tokenizer.ggml.add_bos_token", 0, &add_bos, err, errlen) ||
+        model_key_bool(f, "tokenizer.ggml.add_eos_token", 0, &add_eos, err, errlen) ||
+        model_key_bool(f, "ember.tokenizer.nfc", pre == BPE_PRE_QWEN2, &nfc, err, errlen) ||
+        model_key_bool(f, "ember.tokenizer.ignore_merges", 0, &ignore_merges, err, errlen))
+        return -1;
+    uint64_t probe;
+    if ((add_bos && gguf_get_uint(f, "tokenizer.ggml.bos_token_id", &probe) != 0) ||
+        (add_eos && gguf_get_uint(f, "tokenizer.ggml.eos_token_id", &probe) != 0))
+        return ERR("tokenizer.ggml.add_%s_token is set but tokenizer.ggml.%s_token_id is missing",
+                   add_bos ? "bos" : "eos", add_bos ? "bos" : "eos");
+    uint64_t n_merges;
+    int midx = gguf_get_str_arr(f, "tokenizer.ggml.merges", &n_merges);
+    if (midx < 0) return ERR("missing or malformed key tokenizer.ggml.merges (a string array)");
+    if (n_merges > (1u << 26)) return ERR("tokenizer.ggml.merges has %llu entries", (unsigned long long)n_merges);
+
+    vocab_view v;
+    if (read_vocab(f, n_tok, kidx, &v, err, errlen)) return -1;
+    const char **ms = malloc((n_merges ? n_merges : 1) * sizeof *ms);
+    uint32_t *ml = malloc((n_merges ? n_merges : 1) * sizeof *ml);
+    if (!ms || !ml) { free(ms); free(ml); vocab_free(&v); return ERR("out of memory"); }
+    for (uint64_t i = 0; i < n_merges; i++) {
+        size_t len;
+        gguf_str_arr_at(f, midx, i, &ms[i], &len);
+        ml[i] = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    }
+    bpe_options opt = { .pre = pre, .nfc = nfc, .ignore_merges = ignore_merges };
+    char why[256];
+    bpe *b = bpe_create((int32_t)n_tok, v.toks, v.lens, v.types, (int32_t)n_merges, ms, ml, &opt, why, sizeof why);
+    free(ms); free(ml);
+    vocab_free(&v);
+    if (!b) return ERR("tokenizer: %s", why);
+    m->tok = tok_model_wrap(&bpe_ops, b, why, sizeof why);
+    if (!m->tok) return ERR("tokenizer: %s", why);
+    m->pad_id = (int32_t)pad;
+    bpe_default_template(&m->tpl, add_bos, (int32_t)bos, add_eos, (int32_t)eos);
+    return 0;
+}
+
 int model_tokenizer_bind(ember_model *m, char *err, size_t errlen)
 {
     const gguf_file *f = m->gguf;
@@ -180,10 +255,10 @@ int model_tokenizer_bind(ember_model *m, char *err, size_t errlen)
     size_t n;
     if (gguf_get_str(f, "tokenizer.ggml.model", &s, &n) != 0)
         return ERR("missing key tokenizer.ggml.model (no tokenizer in this file)");
-    int is_bert = n == 4 && memcmp(s, "bert", 4) == 0;
-    if (!is_bert)
-        return ERR("tokenizer model '%.*s' is not supported yet (ember reads 'bert' WordPiece)",
-                   (int)(n > 40 ? 40 : n), s);
+    int is_bert = n == 4 && memcmp(s, "bert", 4) == 0, is_gpt2 = n == 4 && memcmp(s, "gpt2", 4) == 0;
+    if (!is_bert && !is_gpt2)
+        return ERR("tokenizer model '%.*s' is not supported yet (ember reads 'bert' WordPiece and 'gpt2' "
+                   "byte-level BPE)", (int)(n > 40 ? 40 : n), s);
 
     uint64_t n_tok;
     int kidx = gguf_get_str_arr(f, "tokenizer.ggml.tokens", &n_tok);
@@ -198,7 +273,7 @@ int model_tokenizer_bind(ember_model *m, char *err, size_t errlen)
         model_key_bool(f, "ember.normalize", m->pooling == EMBER_POOL_MEAN || m->pooling == EMBER_POOL_CLS,
                        &normalize, err, errlen))
         return -1;
-    if (bind_wordpiece(m, n_tok, kidx, err, errlen))
+    if (is_bert ? bind_wordpiece(m, n_tok, kidx, err, errlen) : bind_bpe(m, n_tok, kidx, err, errlen))
         return -1;
 
     int r1 = read_template(f, "ember.tokenizer.template_single", "ember.tokenizer.template_single_types",
