@@ -10,6 +10,7 @@
  * EMBER_ISA must be unset (it would replace the default table). */
 #include "kernels/kernels.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ static float frand(void) { return (float)((u64rand() >> 40) * (1.0 / 8388608.0))
 /* operands, big enough for every shape below */
 #define NV 1000 /* vectors per distance batch */
 static struct {
-    float *a, *w, *c, *pack, *qkv, *out, *attn, *x, *y, *g, *b, *cb, *lut;
+    float *a, *w, *c, *pack, *qkv, *out, *attn, *x, *y, *g, *b, *cb, *lut, *gate, *up, *cs, *sn;
     int8_t *i8, *q8;
     uint64_t *bits, *qbits, *panel;
     uint8_t *blocks, *lut8;
@@ -49,10 +50,12 @@ static struct {
 
 static volatile double sink;
 
-typedef enum { OP_GEMM, OP_ATTN, OP_LN, OP_GELU, OP_DOT, OP_L2, OP_DOTF8, OP_DOTI8, OP_HAM, OP_HPANEL, OP_PQLUT, OP_PQ4 } op_kind;
+typedef enum { OP_GEMM, OP_ATTN, OP_ATTN_CAUSAL, OP_LN, OP_RMS, OP_ROPE, OP_SILU, OP_GELU, OP_DOT, OP_L2, OP_DOTF8, OP_DOTI8, OP_HAM, OP_HPANEL, OP_PQLUT, OP_PQ4 } op_kind;
 /* p, q: the shape; for the distances q is the rows' offset in bytes from
  * 64-byte alignment (an index file's rows are aligned, one built in memory
- * has malloc's 16) */
+ * has malloc's 16); for causal attention p keys, q the head size (32: the
+ * plain attention's layout, 128: Qwen3-0.6B's 16 query heads over 8 KV
+ * heads), the last token only when q is negative */
 typedef struct { op_kind kind; const char *name; int p, q; const char *shape; } op_def;
 
 static const op_def OPS[] = {
@@ -62,7 +65,13 @@ static const op_def OPS[] = {
     {OP_GEMM, "gemm", 512, 0, "512 x 1152 x 384"}, {OP_ATTN, "attention", 5, 0, "12 heads x 32, 5 keys"},
     {OP_ATTN, "attention", 8, 0, "12 heads x 32, 8 keys"}, {OP_ATTN, "attention", 16, 0, "12 heads x 32, 16 keys"},
     {OP_ATTN, "attention", 48, 0, "12 heads x 32, 48 keys"}, {OP_ATTN, "attention", 128, 0, "12 heads x 32, 128 keys"},
-    {OP_ATTN, "attention", 512, 0, "12 heads x 32, 512 keys"}, {OP_LN, "layernorm", 48, 0, "48 rows x 384"},
+    {OP_ATTN, "attention", 512, 0, "12 heads x 32, 512 keys"}, {OP_ATTN_CAUSAL, "attention_causal", 128, 32, "12 heads x 32, 128 keys"},
+    {OP_ATTN_CAUSAL, "attention_causal", 512, 32, "12 heads x 32, 512 keys"},
+    {OP_ATTN_CAUSAL, "attention_causal", 256, 128, "16 heads x 128 (8 KV), 256 keys"},
+    {OP_ATTN_CAUSAL, "attention_causal", 256, -128, "16 heads x 128 (8 KV), 256 keys, last query"},
+    {OP_LN, "layernorm", 48, 0, "48 rows x 384"},
+    {OP_RMS, "rmsnorm", 48, 1024, "48 rows x 1024"},   {OP_RMS, "rmsnorm", 48 * 24, 128, "48 x 24 heads x 128"},
+    {OP_ROPE, "rope", 48, 0, "48 tokens x 24 heads x 128"}, {OP_SILU, "silu_mul", 48, 0, "48 rows x 3072"},
     {OP_GELU, "gelu", 48, 0, "48 rows x 1536"},     {OP_DOT, "dot", 384, 0, "1000 x 384"},
     {OP_DOT, "dot", 384, 16, "1000 x 384, rows at 16 mod 64"},
     {OP_L2, "l2sq", 384, 0, "1000 x 384"},          {OP_DOTF8, "dot_f32_i8", 384, 0, "1000 x 384"},
@@ -85,6 +94,26 @@ static void run(const kern_ops *k, const op_def *o)
         for (int h = 0; h < 12; h++)
             k->attention_f32(o->p, o->p, 32, 0.17677669f, d.qkv + h * 32, 3 * 384, d.qkv + 384 + h * 32, 3 * 384,
                              d.qkv + 768 + h * 32, 3 * 384, d.out + h * 32, 384, d.attn);
+        break;
+    case OP_ATTN_CAUSAL: {
+        /* token rows of q (H heads), k and v (KV heads): query head h reads KV head h / (H / KV) */
+        const int hd = o->q < 0 ? -o->q : o->q, H = hd == 32 ? 12 : 16, KV = hd == 32 ? 12 : 8;
+        const int ld = (H + 2 * KV) * hd, last = o->q < 0, nq = last ? 1 : o->p, q0 = last ? o->p - 1 : 0;
+        for (int h = 0; h < H; h++) {
+            const float *kh = d.qkv + (H + h / (H / KV)) * hd, *vh = kh + KV * hd;
+            k->attention_causal_f32(o->p, nq, q0, hd, 1.0f / sqrtf((float)hd), d.qkv + (size_t)q0 * ld + h * hd, ld, kh, ld,
+                                    vh, ld, d.out + h * hd, H * hd, d.attn);
+        }
+        break;
+    }
+    case OP_RMS: /* whole rows, or the per-head q / k norms */
+        for (int r = 0; r < o->p; r++) k->rmsnorm_f32(d.c + (size_t)r * o->q, d.y + (size_t)r * o->q, d.w, o->q, 1e-6f);
+        break;
+    case OP_ROPE:
+        for (int t = 0; t < o->p; t++) k->rope_f32(d.qkv + (size_t)t * 24 * 128, 24, 128, d.cs, d.sn);
+        break;
+    case OP_SILU:
+        for (int r = 0; r < o->p; r++) k->silu_mul_f32(d.gate + (size_t)r * 3072, d.up + (size_t)r * 3072, 3072);
         break;
     case OP_LN:
         for (int r = 0; r < o->p; r++) k->layernorm_f32(d.x + (size_t)r * 384, d.y + (size_t)r * 384, d.g, d.b, 384, 1e-12f);
@@ -147,15 +176,20 @@ int main(int argc, char **argv)
     if (rounds < 1 || rounds > 64) { fprintf(stderr, "usage: bench_kernels [ROUNDS 1..64]\n"); return 2; }
     if (getenv("EMBER_ISA") && *getenv("EMBER_ISA")) { fprintf(stderr, "bench_kernels: unset EMBER_ISA (it replaces the default table)\n"); return 2; }
     d.a = alloc(4u * 512 * 384); d.w = alloc(4u * 1152 * 384); d.c = alloc(4u * 512 * 1152);
-    d.pack = alloc(4 * kern_gemm_scratch_floats(1)); d.qkv = alloc(4u * 512 * 1152); d.out = alloc(4u * 512 * 384);
-    d.attn = alloc(4 * kern_attention_scratch_floats(512, 32)); d.x = alloc(4u * 48 * 1536); d.y = alloc(4u * NV * 384 + 64);
+    d.pack = alloc(4 * kern_gemm_scratch_floats(1)); d.qkv = alloc(4u * 512 * 4096); d.out = alloc(4u * 512 * 2048);
+    d.attn = alloc(4 * kern_attention_scratch_floats(512, 128));
+    d.gate = alloc(4u * 48 * 3072); d.up = alloc(4u * 48 * 3072); d.cs = alloc(4u * 64); d.sn = alloc(4u * 64); d.x = alloc(4u * 48 * 1536); d.y = alloc(4u * NV * 384 + 64);
     d.g = alloc(4u * 384); d.b = alloc(4u * 1152); d.cb = alloc(4u * 384 * 256); d.lut = alloc(4u * 48 * 256);
     d.i8 = alloc((size_t)NV * 1024 + 64); d.q8 = alloc(1024); d.bits = alloc(8u * NV * 12); d.qbits = alloc(8u * 12);
     d.panel = alloc(8 * kern_hamming_panel_words(NV, 12)); d.blocks = alloc(kern_pq4_blocks_bytes(32000, 96));
     d.lut8 = alloc(96 * 16); d.pq4 = alloc(2u * 32000);
     for (size_t i = 0; i < 512u * 384; i++) d.a[i] = frand();
     for (size_t i = 0; i < 1152u * 384; i++) d.w[i] = frand();
-    for (size_t i = 0; i < 512u * 1152; i++) d.qkv[i] = 2 * frand();
+    for (size_t i = 0; i < 512u * 4096; i++) d.qkv[i] = 2 * frand();
+    /* gate in [-2, -0.3], up = 1 + e^-gate: each gate a stable fixed point of
+     * gate = silu(gate) up, so the repeated calls stay clear of subnormals */
+    for (size_t i = 0; i < 48u * 3072; i++) { d.gate[i] = -1.15f + 0.85f * frand(); d.up[i] = 1.0f + expf(-d.gate[i]); }
+    for (int i = 0; i < 64; i++) { d.cs[i] = cosf(100.0f * powf(1e6f, -i / 64.0f)); d.sn[i] = sinf(100.0f * powf(1e6f, -i / 64.0f)); }
     for (size_t i = 0; i < 48u * 1536; i++) d.x[i] = 3 * frand();
     for (size_t i = 0; i < (size_t)NV * 384; i++) d.y[i] = frand();
     for (size_t i = 0; i < 384; i++) d.g[i] = 1 + 0.1f * frand();

@@ -69,6 +69,48 @@ typedef struct kern_ops {
                           const float *v, int ldv, float *out, int ldo,
                           float *scratch);
 
+    /* Causal scaled dot-product attention for ONE head of ONE sequence of L
+     * tokens: query i (i < nq; q's rows) stands at position q0 + i and attends
+     * to keys j <= q0 + i (q0 + nq <= L, nq >= 1).  nq = L, q0 = 0: the whole
+     * sequence; nq = 1, q0 = L - 1: the last token only.  Otherwise exactly as
+     * attention_f32 (strides in floats; scratch of
+     * kern_attention_scratch_floats(L, d) floats; single-threaded), and the
+     * same bits as attention_f32 over the first q0 + i + 1 keys for each
+     * query, so queries split into chunks (q0, nq) give the same bits as one
+     * call.  Only keys below q0 + nq are read; a query's later keys never
+     * touch its output (their v finite and scores not infinite, nothing
+     * else asked of them).  Accuracy as attention_f32's.
+     * Grouped-query attention is the caller's: it passes the k / v pointers
+     * of the KV head a query head maps to. */
+    void (*attention_causal_f32)(int L, int nq, int q0, int d, float scale,
+                                 const float *q, int ldq, const float *k, int ldk,
+                                 const float *v, int ldv, float *out, int ldo, float *scratch);
+
+    /* out = x / sqrt(mean(x^2) + eps) * g over n floats (RMSNorm, no bias);
+     * out may equal x (in place).  Sum of squares accumulated in f32 lanes
+     * like layernorm_f32: relative error within (n / VL + 4) 2^-24 of the
+     * exact result (VL: 4 to 16 lanes) in the worst case, under 2.5e-7
+     * measured to n = 4096 (test_kernels holds it to 1e-6). */
+    void (*rmsnorm_f32)(float *out, const float *x, const float *g, int n, float eps);
+
+    /* Rotary position embedding, NeoX / rotate-half layout, in place on n_heads
+     * heads of head_dim floats (head_dim even), head h at x + h * head_dim:
+     * for i < head_dim / 2, with a = x[i], b = x[i + head_dim / 2]:
+     *   x[i] = a * cs[i] - b * sn[i];  x[i + head_dim / 2] = b * cs[i] + a * sn[i]
+     * cs / sn: (head_dim / 2) cosines and sines of this token's angles
+     * (pos * theta^(-2i / head_dim), computed by the caller once per
+     * position).  Each output within 2^-23 (|a| + |b|) of the exact value
+     * (one product rounded, then a fused multiply-add). */
+    void (*rope_f32)(float *x, int n_heads, int head_dim, const float *cs, const float *sn);
+
+    /* gate[i] = silu(gate[i]) * up[i] = gate[i] / (1 + exp(-gate[i])) * up[i]
+     * over n (SwiGLU).  Through the softmax's exp (e^-|gate|, about 1 ulp):
+     * relative error <= 4e-7 against the float64 formula for gate >= -87.3
+     * (2.2e-7 the worst test_kernels measures over [-87.3, 100]); below,
+     * e^gate is taken as e^-87.3, an absolute error under 1.25e-38
+     * |gate up|.  gate = -inf gives -inf (the formula: NaN). */
+    void (*silu_mul_f32)(float *gate, const float *up, size_t n);
+
     /* sum a[i]*b[i]; and simple vector helpers used by pooling/heads. */
     float (*dot_f32)(const float *a, const float *b, size_t n);
 

@@ -41,6 +41,11 @@ void layernorm_f32_ref(float *x, const float *r, const float *g, const float *b,
 void gelu_f32_ref(float *x, size_t n);
 void attention_f32_ref(int L, int nq, int d, float scale, const float *q, int ldq, const float *k, int ldk,
                        const float *v, int ldv, float *out, int ldo, float *scratch);
+void attention_causal_f32_ref(int L, int nq, int q0, int d, float scale, const float *q, int ldq, const float *k,
+                              int ldk, const float *v, int ldv, float *out, int ldo, float *scratch);
+void rmsnorm_f32_ref(float *out, const float *x, const float *g, int n, float eps);
+void rope_f32_ref(float *x, int n_heads, int head_dim, const float *cs, const float *sn);
+void silu_mul_f32_ref(float *gate, const float *up, size_t n);
 float dot_f32_ref(const float *a, const float *b, size_t n);
 float l2sq_f32_ref(const float *a, const float *b, size_t n);
 float dot_f32_i8_ref(const float *q, const int8_t *x, size_t n);

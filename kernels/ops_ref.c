@@ -1,4 +1,5 @@
-/* Scalar references: LayerNorm, exact GELU, dot, attention. */
+/* Scalar references: LayerNorm, RMSNorm, exact GELU, SiLU gating, RoPE,
+ * dot, attention (causal too). */
 #include "kernels/kernels_internal.h"
 
 #include <math.h>
@@ -130,26 +131,69 @@ void kern_hamming_pack(const uint64_t *rows, size_t ld_words, size_t n, size_t n
             }
 }
 
+/* One query over keys j < nk: sum_j softmax_j(scale q.k[j]) v[j] into out;
+ * s: nk floats of scores */
+static void attend_ref(int nk, int d, float scale, const float *q, const float *k, int ldk, const float *v, int ldv,
+                       float *out, float *s)
+{
+    float mx = -INFINITY;
+    for (int j = 0; j < nk; j++) {
+        double acc = 0;
+        for (int c = 0; c < d; c++) acc += (double)q[c] * k[(size_t)j * ldk + c];
+        s[j] = (float)acc * scale;
+        if (s[j] > mx) mx = s[j];
+    }
+    double sum = 0;
+    for (int j = 0; j < nk; j++) { s[j] = expf(s[j] - mx); sum += s[j]; }
+    for (int c = 0; c < d; c++) {
+        double acc = 0;
+        for (int j = 0; j < nk; j++) acc += (double)s[j] * v[(size_t)j * ldv + c];
+        out[c] = (float)(acc / sum);
+    }
+}
+
 /* scratch: L floats of scores */
 void attention_f32_ref(int L, int nq, int d, float scale, const float *q, int ldq, const float *k, int ldk,
                        const float *v, int ldv, float *out, int ldo, float *scratch)
 {
-    float *s = scratch;
-    for (int i = 0; i < nq; i++) {
-        float mx = -INFINITY;
-        for (int j = 0; j < L; j++) {
-            double acc = 0;
-            for (int c = 0; c < d; c++) acc += (double)q[(size_t)i * ldq + c] * k[(size_t)j * ldk + c];
-            s[j] = (float)acc * scale;
-            if (s[j] > mx) mx = s[j];
+    for (int i = 0; i < nq; i++) attend_ref(L, d, scale, q + (size_t)i * ldq, k, ldk, v, ldv, out + (size_t)i * ldo, scratch);
+}
+
+/* query i sees keys 0 .. q0 + i; scratch: L floats of scores */
+void attention_causal_f32_ref(int L, int nq, int q0, int d, float scale, const float *q, int ldq, const float *k,
+                              int ldk, const float *v, int ldv, float *out, int ldo, float *scratch)
+{
+    (void)L; /* keys past q0 + nq are never read */
+    for (int i = 0; i < nq; i++)
+        attend_ref(q0 + i + 1, d, scale, q + (size_t)i * ldq, k, ldk, v, ldv, out + (size_t)i * ldo, scratch);
+}
+
+void rmsnorm_f32_ref(float *out, const float *x, const float *g, int n, float eps)
+{
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    double inv = 1.0 / sqrt(ss / n + eps);
+    for (int i = 0; i < n; i++) out[i] = (float)(x[i] * inv * g[i]);
+}
+
+void rope_f32_ref(float *x, int n_heads, int head_dim, const float *cs, const float *sn)
+{
+    const int half = head_dim / 2;
+    for (int h = 0; h < n_heads; h++) {
+        float *lo = x + (size_t)h * head_dim, *hi = lo + half;
+        for (int i = 0; i < half; i++) {
+            double a = lo[i], b = hi[i];
+            lo[i] = (float)(a * cs[i] - b * sn[i]);
+            hi[i] = (float)(b * cs[i] + a * sn[i]);
         }
-        double sum = 0;
-        for (int j = 0; j < L; j++) { s[j] = expf(s[j] - mx); sum += s[j]; }
-        for (int c = 0; c < d; c++) {
-            double acc = 0;
-            for (int j = 0; j < L; j++) acc += (double)s[j] * v[(size_t)j * ldv + c];
-            out[(size_t)i * ldo + c] = (float)(acc / sum);
-        }
+    }
+}
+
+void silu_mul_f32_ref(float *gate, const float *up, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        double g = gate[i];
+        gate[i] = (float)(g / (1.0 + exp(-g)) * up[i]);
     }
 }
 
@@ -160,6 +204,10 @@ const kern_ops kern_ops_scalar = {
     .layernorm_f32 = layernorm_f32_ref,
     .gelu_f32 = gelu_f32_ref,
     .attention_f32 = attention_f32_ref,
+    .attention_causal_f32 = attention_causal_f32_ref,
+    .rmsnorm_f32 = rmsnorm_f32_ref,
+    .rope_f32 = rope_f32_ref,
+    .silu_mul_f32 = silu_mul_f32_ref,
     .dot_f32 = dot_f32_ref,
     .l2sq_f32 = l2sq_f32_ref,
     .dot_f32_i8 = dot_f32_i8_ref,

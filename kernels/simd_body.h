@@ -547,6 +547,69 @@ static void FN(layernorm)(float *x, const float *r, const float *g, const float 
     }
 }
 
+/* Sum of squares in two chains of f32 lanes, the tail masked (zeros add
+ * nothing). */
+static void FN(rmsnorm)(float *out, const float *x, const float *g, int n, float eps)
+{
+    vf s0 = vf_zero(), s1 = vf_zero();
+    int i = 0;
+    for (; i + 2 * VL <= n; i += 2 * VL) {
+        vf a = vf_load(x + i), b = vf_load(x + i + VL);
+        s0 = vf_fma(a, a, s0);
+        s1 = vf_fma(b, b, s1);
+    }
+    if (i + VL <= n) { vf a = vf_load(x + i); s0 = vf_fma(a, a, s0); i += VL; }
+    if (i < n) { vf a = vf_load_n(x + i, n - i); s1 = vf_fma(a, a, s1); }
+    vf inv = vf_set1(1.0f / sqrtf(vf_hsum(vf_add(s0, s1)) / (float)n + eps));
+    for (i = 0; i + VL <= n; i += VL) vf_store(out + i, vf_mul(vf_mul(vf_load(x + i), inv), vf_load(g + i)));
+    if (i < n) vf_store_n(out + i, vf_mul(vf_mul(vf_load_n(x + i, n - i), inv), vf_load_n(g + i, n - i)), n - i);
+}
+
+/* The rotate-half pairs (i, i + head_dim / 2) of each head, VL pairs a step,
+ * the tail masked. */
+static void FN(rope)(float *x, int n_heads, int head_dim, const float *cs, const float *sn)
+{
+    const int half = head_dim / 2;
+    for (int h = 0; h < n_heads; h++) {
+        float *lo = x + (size_t)h * head_dim, *hi = lo + half;
+        int i = 0;
+        for (; i + VL <= half; i += VL) {
+            vf a = vf_load(lo + i), b = vf_load(hi + i), c = vf_load(cs + i), s = vf_load(sn + i);
+            vf_store(lo + i, vf_fnma(b, s, vf_mul(a, c)));
+            vf_store(hi + i, vf_fma(a, s, vf_mul(b, c)));
+        }
+        if (i < half) {
+            const int t = half - i;
+            vf a = vf_load_n(lo + i, t), b = vf_load_n(hi + i, t), c = vf_load_n(cs + i, t), s = vf_load_n(sn + i, t);
+            vf_store_n(lo + i, vf_fnma(b, s, vf_mul(a, c)), t);
+            vf_store_n(hi + i, vf_fma(a, s, vf_mul(b, c)), t);
+        }
+    }
+}
+
+/* silu(g) = g sigmoid(g) through e = e^-|g| (vexp_le0's range, no
+ * overflow): sigmoid(g) = 1 / (1 + e) for g >= 0, e / (1 + e) for g < 0,
+ * both accurate to a few ulp (1 - 1 / (1 + e) would lose e's relative
+ * accuracy for large |g|).  The numerator without a compare: max(e, min(g
+ * 2^30, 1)) is 1 for g >= 2^-30, e for g < 0, and between them e, which
+ * rounds to 1 there. */
+static inline vf vsilu(vf g)
+{
+    vf e = vexp_le0(vf_sub(vf_zero(), vf_abs(g)));
+    vf num = vf_max(e, vf_min(vf_mul(g, vf_set1(0x1p30f)), vf_set1(1.0f)));
+    return vf_div(vf_mul(g, num), vf_add(vf_set1(1.0f), e));
+}
+
+static void FN(silu_mul)(float *gate, const float *up, size_t n)
+{
+    size_t i = 0;
+    for (; i + VL <= n; i += VL) vf_store(gate + i, vf_mul(vsilu(vf_load(gate + i)), vf_load(up + i)));
+    if (i < n) {
+        const int t = (int)(n - i);
+        vf_store_n(gate + i, vf_mul(vsilu(vf_load_n(gate + i, t)), vf_load_n(up + i, t)), t);
+    }
+}
+
 static inline int clampv(int n) { return n < 0 ? 0 : n > VL ? VL : n; }
 
 
@@ -603,11 +666,13 @@ static inline __attribute__((always_inline)) void FN(attn_pv)(const int FULL, in
  * = scale q[r].k, the row maxima mx kept on the way.  TWO == 0 when the
  * panel's second vector is all padding (the last panel of a short sequence:
  * a 16-token query on 16 lanes), so neither computed nor stored: nothing
- * reads scores past L. */
+ * reads scores past L.  ROWS: each row r sees only keys below lim[r] (the
+ * panels of causal attention where the block's queries part ways), else
+ * every row the keys below L. */
 #define AQ 6
-static inline __attribute__((always_inline)) void FN(attn_scores)(const int TWO, const float *pan, int d,
-                                                                 const float *const *qi, vf vs, int L, int j,
-                                                                 float *s, int Lp, vf *mx)
+static inline __attribute__((always_inline)) void FN(attn_scores)(const int TWO, const int ROWS, const float *pan, int d,
+                                                                 const float *const *qi, vf vs, int L, const int *lim,
+                                                                 int j, float *s, int Lp, vf *mx)
 {
     vf a0[AQ], a1[AQ];
 #pragma GCC unroll 8
@@ -621,12 +686,17 @@ static inline __attribute__((always_inline)) void FN(attn_scores)(const int TWO,
             if (TWO) a1[r] = vf_fma(b, k1, a1[r]);
         }
     }
-    /* padding keys (j >= L) must not raise the maximum; past L - VL
-     * the second vector is all padding: a count of 0, never negative */
-    const vf ok0 = j + VL <= L ? vf_set1(0.0f) : vf_pad_mask(clampv(L - j)),
-             ok1 = j + 2 * VL <= L ? vf_set1(0.0f) : vf_pad_mask(clampv(L - j - VL));
+    /* keys a row does not see (padding, j >= L; a later query's) must not
+     * raise its maximum; past L - VL the second vector is all padding: a
+     * count of 0, never negative */
+    vf ok0 = j + VL <= L ? vf_set1(0.0f) : vf_pad_mask(clampv(L - j)),
+       ok1 = j + 2 * VL <= L ? vf_set1(0.0f) : vf_pad_mask(clampv(L - j - VL));
 #pragma GCC unroll 8
     for (int r = 0; r < AQ; r++) {
+        if (ROWS) {
+            ok0 = vf_pad_mask(clampv(lim[r] - j));
+            ok1 = vf_pad_mask(clampv(lim[r] - j - VL));
+        }
         vf s0 = vf_mul(a0[r], vs);
         vf_store(s + (size_t)r * Lp, s0);
         if (TWO) {
@@ -642,13 +712,23 @@ static inline __attribute__((always_inline)) void FN(attn_scores)(const int TWO,
 /* One head, AQ queries at a time, GEMM-like.  Scores against K kept
  * transposed (kt[c][j], rows padded with zero keys to a whole number of
  * 2 VL): AQ x 2 VL accumulators, per dim 2 loads and AQ broadcasts for
- * 2 AQ FMAs, the row maxima kept on the way.  Softmax over the real keys,
- * left unnormalised (1/sum applied at the end).  Then out = P.V, AV_R rows
- * x AV_V VL dims of accumulators per pass over the keys. */
-static void FN(attention)(int L, int n_q, int d, float scale, const float *q, int ldq, const float *k, int ldk,
-                          const float *v, int ldv, float *out, int ldo, float *scratch)
+ * 2 AQ FMAs, the row maxima kept on the way.  Softmax over the keys each
+ * query sees, left unnormalised (1/sum applied at the end).  Then out =
+ * P.V, AV_R rows x AV_V VL dims of accumulators per pass over the keys.
+ *
+ * CAUSAL: query i at position q0 + i sees keys j <= q0 + i.  A block of
+ * queries reads only the keys its last query sees (whole panels past them
+ * skipped: half the work over a whole sequence); the panels below its first
+ * query's position are scored as in the plain case, the one or two above
+ * with a limit per row; a row's weights past its limit are zeroed for the
+ * shared P.V pass (adding 0 v[j] changes no bit), so each query gets the
+ * bits of the plain attention over its own keys.  Otherwise every query
+ * sees all L keys (q0 unused). */
+static inline __attribute__((always_inline)) void FN(attend)(const int CAUSAL, int L, int n_q, int q0, int d, float scale,
+                                                            const float *q, int ldq, const float *k, int ldk, const float *v,
+                                                            int ldv, float *out, int ldo, float *scratch)
 {
-    if (d > KERN_ATTN_MAXD) { attention_f32_ref(L, n_q, d, scale, q, ldq, k, ldk, v, ldv, out, ldo, scratch); return; }
+    if (CAUSAL) L = q0 + n_q; /* the keys any query here sees */
     const int Lp = (L + 2 * VL - 1) / (2 * VL) * (2 * VL);
     /* K as panels of 2 VL keys (panel b: kt[b d 2VL + c 2VL + j]), read in
      * order by the score loop; V rows packed (vp[j d + c]) */
@@ -681,45 +761,82 @@ static void FN(attention)(int L, int n_q, int d, float scale, const float *q, in
     for (int i0 = 0; i0 < n_q; i0 += AQ) {
         const int nq = n_q - i0 < AQ ? n_q - i0 : AQ;
         const float *qi[AQ];
-        for (int r = 0; r < AQ; r++) qi[r] = q + (size_t)(i0 + (r < nq ? r : 0)) * ldq;
+        /* keys row r sees (rows past nq: the last real row's), the keys the
+         * block reads (its last row's) and those all its rows see */
+        int lim[AQ];
+        for (int r = 0; r < AQ; r++) {
+            qi[r] = q + (size_t)(i0 + (r < nq ? r : 0)) * ldq;
+            lim[r] = CAUSAL ? q0 + i0 + (r < nq ? r : nq - 1) + 1 : L;
+        }
+        const int kb = CAUSAL ? lim[nq - 1] : L, kall = CAUSAL ? lim[0] : L;
         vf mx[AQ];
 #pragma GCC unroll 8
         for (int r = 0; r < AQ; r++) mx[r] = vf_set1(-INFINITY);
         const vf vs = vf_set1(scale);
-        for (int j = 0; j < Lp; j += 2 * VL) {
-            if (j + VL < L) FN(attn_scores)(1, kt + (size_t)j * d, d, qi, vs, L, j, s + j, Lp, mx);
-            else FN(attn_scores)(0, kt + (size_t)j * d, d, qi, vs, L, j, s + j, Lp, mx);
+        for (int j = 0; j < kb; j += 2 * VL) {
+            const float *pan = kt + (size_t)j * d;
+            if (!CAUSAL || j + 2 * VL <= kall) {
+                if (j + VL < kb) FN(attn_scores)(1, 0, pan, d, qi, vs, kb, lim, j, s + j, Lp, mx);
+                else FN(attn_scores)(0, 0, pan, d, qi, vs, kb, lim, j, s + j, Lp, mx);
+            } else {
+                if (j + VL < kb) FN(attn_scores)(1, 1, pan, d, qi, vs, kb, lim, j, s + j, Lp, mx);
+                else FN(attn_scores)(0, 1, pan, d, qi, vs, kb, lim, j, s + j, Lp, mx);
+            }
         }
         float inv[AQ];
         for (int r = 0; r < nq; r++) {
             float *sr = s + (size_t)r * Lp;
+            const int n = lim[r];
             vf vm = vf_set1(vf_hmax(mx[r])), sum = vf_zero();
             int j = 0;
-            for (; j + VL <= L; j += VL) {
+            for (; j + VL <= n; j += VL) {
                 vf e = vexp_le0(vf_sub(vf_load(sr + j), vm));
                 vf_store(sr + j, e);
                 sum = vf_add(sum, e);
             }
-            if (j < L) {
-                vf e = vexp_le0(vf_sub(vf_load_n(sr + j, L - j), vm));
-                vf_store_n(sr + j, e, L - j);
-                /* the lanes past L zeroed (e + -inf, then max with 0; NaN
+            if (j < n) {
+                /* the lanes past n read as 0: 0 - vm, taken to 0 (vexp_le0's
+                 * range; a row maximum near -88.7 made e^(-vm) infinite, and
+                 * inf + -inf below a NaN) */
+                vf e = vexp_le0(vf_min(vf_sub(vf_load_n(sr + j, n - j), vm), vf_zero()));
+                vf_store_n(sr + j, e, n - j);
+                /* the lanes past n zeroed (e + -inf, then max with 0; NaN
                  * kept, as max gives its second operand): a re-read of the
                  * masked store stalled store forwarding (AVX-512) */
-                sum = vf_add(sum, vf_max(vf_zero(), vf_add(e, vf_pad_mask(L - j))));
+                sum = vf_add(sum, vf_max(vf_zero(), vf_add(e, vf_pad_mask(n - j))));
             }
             inv[r] = 1.0f / vf_hsum(sum);
+            /* keys this row does not see weigh 0 in the block's P.V */
+            if (CAUSAL)
+                for (j = n; j < kb; j++) sr[j] = 0.0f;
         }
         for (int r0 = 0; r0 < nq; r0 += AV_R) {
             const int nr = nq - r0 < AV_R ? nq - r0 : AV_R;
             for (int c0 = 0; c0 < d; c0 += AV_V * VL) {
                 if (d - c0 >= AV_V * VL)
-                    FN(attn_pv)(1, L, s + (size_t)r0 * Lp, Lp, vp, d, c0, AV_V * VL, nr, inv + r0, out + (size_t)(i0 + r0) * ldo, ldo);
+                    FN(attn_pv)(1, kb, s + (size_t)r0 * Lp, Lp, vp, d, c0, AV_V * VL, nr, inv + r0, out + (size_t)(i0 + r0) * ldo, ldo);
                 else
-                    FN(attn_pv)(0, L, s + (size_t)r0 * Lp, Lp, vp, d, c0, d - c0, nr, inv + r0, out + (size_t)(i0 + r0) * ldo, ldo);
+                    FN(attn_pv)(0, kb, s + (size_t)r0 * Lp, Lp, vp, d, c0, d - c0, nr, inv + r0, out + (size_t)(i0 + r0) * ldo, ldo);
             }
         }
     }
+}
+
+static void FN(attention)(int L, int n_q, int d, float scale, const float *q, int ldq, const float *k, int ldk,
+                          const float *v, int ldv, float *out, int ldo, float *scratch)
+{
+    if (d > KERN_ATTN_MAXD) { attention_f32_ref(L, n_q, d, scale, q, ldq, k, ldk, v, ldv, out, ldo, scratch); return; }
+    FN(attend)(0, L, n_q, 0, d, scale, q, ldq, k, ldk, v, ldv, out, ldo, scratch);
+}
+
+static void FN(attention_causal)(int L, int n_q, int q0, int d, float scale, const float *q, int ldq, const float *k,
+                                 int ldk, const float *v, int ldv, float *out, int ldo, float *scratch)
+{
+    if (d > KERN_ATTN_MAXD) {
+        attention_causal_f32_ref(L, n_q, q0, d, scale, q, ldq, k, ldk, v, ldv, out, ldo, scratch);
+        return;
+    }
+    FN(attend)(1, L, n_q, q0, d, scale, q, ldq, k, ldk, v, ldv, out, ldo, scratch);
 }
 
 /* ---- GEMM: C = A . W^T + bias, W (N, K) of type wt ---------------------- */
@@ -1417,6 +1534,10 @@ const kern_ops KERN_OPS_NAME = {
     .layernorm_f32 = FN(layernorm),
     .gelu_f32 = FN(gelu),
     .attention_f32 = FN(attention),
+    .attention_causal_f32 = FN(attention_causal),
+    .rmsnorm_f32 = FN(rmsnorm),
+    .rope_f32 = FN(rope),
+    .silu_mul_f32 = FN(silu_mul),
     .dot_f32 = FN(dot),
     .l2sq_f32 = FN(l2sq),
     .dot_f32_i8 = FN(dot_f32_i8),

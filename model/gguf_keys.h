@@ -36,4 +36,10 @@
 #define KEY_E_MAX_SEQ "ember.max_seq_length"
 #define KEY_E_NORMALIZE "ember.normalize"
 #define KEY_E_SOURCE "ember.source"
+/* instruction prompts (model/prompt.h) */
+#define KEY_E_PROMPT_QUERY "ember.prompt.query_format"
+#define KEY_E_PROMPT_TASK "ember.prompt.task"
+#define KEY_E_RERANK_PREFIX "ember.rerank.prefix"
+#define KEY_E_RERANK_FORMAT "ember.rerank.format"
+#define KEY_E_RERANK_SUFFIX "ember.rerank.suffix"
 #endif

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "index/index.h"
 #include "index/kmeans.h"
@@ -548,6 +549,40 @@ static void test_file_round_trip_and_corruption(void **s)
 
 /* CRC-32 as zlib computes it: the check value, every split point (the
  * 8-byte steps and the byte tail), and chaining. */
+/* The per-vector arrays of an index in memory start on a cache line (the
+ * AVX-512 distances read whole lines of each row): after the first add,
+ * after growing past the first capacity, and after a mapped file was copied
+ * into memory to change it. */
+static void test_memory_arrays_aligned(void **s)
+{
+    (void)s;
+    int n = 3000;
+    char err[256], path[] = "/tmp/ember_align_XXXXXX";
+    float *data = clustered(n, DIM, 20, 1);
+    emb_index *x = build(IDX_HNSW, IDX_IP, IDX_I8, data, 10, 1, 1);
+    assert_int_equal((uintptr_t)x->codes % 64, 0);
+    assert_int_equal((uintptr_t)x->rescore % 64, 0);
+    int64_t *ids = seq_ids(n);
+    for (int i = 0; i < n; i++) ids[i] += 10;
+    assert_int_equal(idx_add(x, data + 10 * DIM, ids, NULL, (size_t)n - 10, 1, err, sizeof err), 0); /* past 1024 */
+    assert_int_equal((uintptr_t)x->codes % 64, 0);
+    assert_int_equal((uintptr_t)x->links0 % 64, 0);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(idx_save(x, path, err, sizeof err), 0);
+    idx_free(x);
+    x = idx_open(path, err, sizeof err);
+    assert_non_null(x);
+    assert_int_equal(idx_delete(x, 5, err, sizeof err), 0); /* copies the mapping into memory */
+    assert_null(x->map);
+    assert_int_equal((uintptr_t)x->codes % 64, 0);
+    assert_int_equal((uintptr_t)x->rescore % 64, 0);
+    idx_free(x);
+    unlink(path);
+    free(ids); free(data);
+}
+
 static void test_crc32(void **s)
 {
     (void)s;
@@ -868,6 +903,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flat_exact),
+        cmocka_unit_test(test_memory_arrays_aligned),
         cmocka_unit_test(test_flat_block_edges),
         cmocka_unit_test(test_flat_binary_exact),
         cmocka_unit_test(test_hnsw_recall),

@@ -99,6 +99,8 @@ static void test_dispatch(void **s)
         FROM_A_REAL_TABLE(attention_f32); FROM_A_REAL_TABLE(dot_f32); FROM_A_REAL_TABLE(l2sq_f32);
         FROM_A_REAL_TABLE(dot_f32_i8); FROM_A_REAL_TABLE(dot_i8); FROM_A_REAL_TABLE(hamming);
         FROM_A_REAL_TABLE(hamming_panel); FROM_A_REAL_TABLE(pq_lut); FROM_A_REAL_TABLE(pq4_scan);
+        FROM_A_REAL_TABLE(attention_causal_f32); FROM_A_REAL_TABLE(rmsnorm_f32); FROM_A_REAL_TABLE(rope_f32);
+        FROM_A_REAL_TABLE(silu_mul_f32);
 #undef FROM_A_REAL_TABLE
         assert_int_equal(k->isa, kern_ops_for(k->isa)->isa);
     }
@@ -377,6 +379,335 @@ static void test_attention(void **s)
     }
 }
 
+/* ---- the decoder (Qwen3) operations: RMSNorm, RoPE, SwiGLU, causal
+ * attention, each table against the scalar reference ------------------- */
+
+static const int odd_n[] = {1, 3, 17, 64, 127, 1024 + 5};
+
+/* out-of-place and in place (same bits), rows one float off 64-byte
+ * alignment, x left alone when out is elsewhere, nothing written past n */
+static void test_rmsnorm(void **s)
+{
+    (void)s;
+    const kern_ops *ref = kern_ops_for(KERN_ISA_SCALAR);
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) { /* by hand: [3, 4] has mean square 12.5 */
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        float x[2] = {3.0f, 4.0f}, g[2] = {1.0f, 1.0f}, o[2];
+        k->rmsnorm_f32(o, x, g, 2, 0.0f);
+        if (fabs(o[0] - 3 / sqrt(12.5)) > 1e-7 || fabs(o[1] - 4 / sqrt(12.5)) > 1e-7)
+            fail_msg("%s rmsnorm [3, 4]: %.9g %.9g", k->name, o[0], o[1]);
+        float h[2] = {-2.0f, 0.5f};
+        k->rmsnorm_f32(x, x, h, 2, 0.0f); /* in place, with weights */
+        if (fabs(x[0] + 6 / sqrt(12.5)) > 2e-7 || fabs(x[1] - 2 / sqrt(12.5)) > 1e-7) fail_msg("%s rmsnorm in place by hand", k->name);
+    }
+    for (int t = 0; t < 6 + 40; t++) {
+        const int n = t < 6 ? odd_n[t] : t - 5; /* the sizes, then every tail of 2 x 16 lanes */
+        float *x = falloc((size_t)n + 1) , *g = falloc((size_t)n + 1), *w = falloc((size_t)n + 1);
+        float *y = falloc((size_t)n + 2), *z = falloc((size_t)n + 1);
+        for (int i = 0; i <= n; i++) { x[i] = 2.0f * frand() + (i % 7 == 0 ? 5.0f : 0.0f); g[i] = 1.0f + 0.2f * frand(); }
+        ref->rmsnorm_f32(w, x + 1, g + 1, n, 1e-6f);
+        for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+            const kern_ops *k = kern_ops_for((kern_isa)isa);
+            if (!k) continue;
+            name_traps("%s rmsnorm n%d", k->name, n);
+            y[n + 1] = 12345.0f;
+            memcpy(z, x, ((size_t)n + 1) * sizeof(float));
+            k->rmsnorm_f32(y + 1, x + 1, g + 1, n, 1e-6f);
+            k->rmsnorm_f32(z + 1, z + 1, g + 1, n, 1e-6f);
+            assert_true(y[n + 1] == 12345.0f);
+            for (int i = 0; i < n; i++) {
+                if (fabs(y[1 + i] - w[i]) > 1e-6 * fabs(w[i]))
+                    fail_msg("%s rmsnorm n%d [%d]: %.9g vs %.9g", k->name, n, i, y[1 + i], w[i]);
+                if (memcmp(&y[1 + i], &z[1 + i], sizeof(float)) != 0) fail_msg("%s rmsnorm n%d: in place differs at %d", k->name, n, i);
+            }
+        }
+        /* the reference itself against the formula in float64 */
+        double ss = 0;
+        for (int i = 1; i <= n; i++) ss += (double)x[i] * x[i];
+        for (int i = 0; i < n; i++) assert_true(fabs(w[i] - x[1 + i] / sqrt(ss / n + 1e-6) * g[1 + i]) <= 1e-7 * fabs(w[i]) + 1e-30);
+        free(x); free(g); free(w); free(y); free(z);
+    }
+}
+
+/* heads of hd with this token's angles at pos: cs, sn of pos theta^(-2i/hd) */
+static void rope_angles(int hd, int pos, float *cs, float *sn)
+{
+    for (int i = 0; i < hd / 2; i++) {
+        double a = pos * pow(1e6, -2.0 * i / hd);
+        cs[i] = (float)cos(a);
+        sn[i] = (float)sin(a);
+    }
+}
+
+static void check_rope(int n_heads, int hd, int pos)
+{
+    const kern_ops *ref = kern_ops_for(KERN_ISA_SCALAR);
+    const size_t n = (size_t)n_heads * hd;
+    float *x = falloc(n), *w = falloc(n), *y = falloc(n + 16), *cs = falloc((size_t)hd / 2), *sn = falloc((size_t)hd / 2);
+    for (size_t i = 0; i < n; i++) x[i] = 3.0f * frand();
+    rope_angles(hd, pos, cs, sn);
+    memcpy(w, x, n * sizeof(float));
+    ref->rope_f32(w, n_heads, hd, cs, sn);
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        name_traps("%s rope heads%d hd%d", k->name, n_heads, hd);
+        memcpy(y, x, n * sizeof(float));
+        for (int i = 0; i < 16; i++) y[n + i] = 12345.0f;
+        k->rope_f32(y, n_heads, hd, cs, sn);
+        for (int i = 0; i < 16; i++) assert_true(y[n + i] == 12345.0f);
+        for (int h = 0; h < n_heads; h++)
+            for (int i = 0; i < hd; i++) {
+                size_t at = (size_t)h * hd + i, pair = (size_t)h * hd + (i + hd / 2) % hd;
+                /* both within 2^-23 (|a| + |b|) of the exact value */
+                if (fabs(y[at] - w[at]) > 2.4e-7 * (fabs(x[at]) + fabs(x[pair])))
+                    fail_msg("%s rope heads%d hd%d pos%d [%d][%d]: %.9g vs %.9g", k->name, n_heads, hd, pos, h, i, y[at], w[at]);
+            }
+    }
+    free(x); free(w); free(y); free(cs); free(sn);
+}
+
+static void test_rope(void **s)
+{
+    (void)s;
+    static const int hds[] = {2, 6, 16, 64, 128};
+    for (int a = 0; a < 5; a++)
+        for (int heads = 1; heads <= 3; heads += 2) check_rope(heads, hds[a], 1 + 37 * a);
+    for (int hd = 2; hd <= 2 * (2 * 16 + 1); hd += 2) check_rope(2, hd, hd * 11); /* every half-head tail */
+    /* by hand on every table: angle 0 leaves a head alone, pi/2 takes (a, b)
+     * to (-b, a), pi to (-a, -b), exactly; and pos 0 is angle 0 */
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        float x[2 * 40], y[2 * 40], cs[20], sn[20];
+        for (int hd = 2; hd <= 40; hd += 2) {
+            name_traps("%s rope by hand hd%d", k->name, hd);
+            const int half = hd / 2;
+            for (int i = 0; i < 2 * hd; i++) x[i] = frand();
+            rope_angles(hd, 0, cs, sn);
+            memcpy(y, x, sizeof x);
+            k->rope_f32(y, 2, hd, cs, sn);
+            assert_memory_equal(x, y, (size_t)(2 * hd) * sizeof(float));
+            for (int quarter = 1; quarter <= 2; quarter++) {
+                for (int i = 0; i < half; i++) { cs[i] = quarter == 1 ? 0.0f : -1.0f; sn[i] = quarter == 1 ? 1.0f : 0.0f; }
+                memcpy(y, x, sizeof x);
+                k->rope_f32(y, 2, hd, cs, sn);
+                for (int h = 0; h < 2; h++)
+                    for (int i = 0; i < half; i++) {
+                        float a = x[h * hd + i], b = x[h * hd + half + i];
+                        float lo = quarter == 1 ? -b : -a, hi = quarter == 1 ? a : -b;
+                        if (y[h * hd + i] != lo || y[h * hd + half + i] != hi)
+                            fail_msg("%s rope angle %d pi/2, hd%d [%d][%d]", k->name, quarter, hd, h, i);
+                    }
+            }
+        }
+    }
+}
+
+static double silu_exact(double g) { return g / (1.0 + exp(-g)); }
+
+static void test_silu_mul(void **s)
+{
+    (void)s;
+    const kern_ops *ref = kern_ops_for(KERN_ISA_SCALAR);
+    /* the odd sizes and every tail, against the reference: gate in [-12, 12) */
+    for (int t = 0; t < 6 + 40; t++) {
+        const int n = t < 6 ? odd_n[t] : t - 5;
+        float *g = falloc((size_t)n), *u = falloc((size_t)n), *w = falloc((size_t)n), *y = falloc((size_t)n + 1);
+        for (int i = 0; i < n; i++) { g[i] = 12.0f * frand(); u[i] = 2.0f * frand(); }
+        memcpy(w, g, (size_t)n * sizeof(float));
+        ref->silu_mul_f32(w, u, (size_t)n);
+        for (int i = 0; i < n; i++) assert_true(fabs(w[i] - silu_exact(g[i]) * u[i]) <= 6e-8 * fabs(w[i]) + 1e-37);
+        for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+            const kern_ops *k = kern_ops_for((kern_isa)isa);
+            if (!k) continue;
+            name_traps("%s silu_mul n%d", k->name, n);
+            memcpy(y, g, (size_t)n * sizeof(float));
+            y[n] = 12345.0f;
+            k->silu_mul_f32(y, u, (size_t)n);
+            assert_true(y[n] == 12345.0f);
+            for (int i = 0; i < n; i++)
+                if (fabs(y[i] - w[i]) > 4e-7 * fabs(w[i]))
+                    fail_msg("%s silu_mul n%d [%d]: silu(%.9g) * %.9g = %.9g, ref %.9g", k->name, n, i, g[i], u[i], y[i], w[i]);
+        }
+        free(g); free(u); free(w); free(y);
+    }
+    /* silu alone (up = 1) over [-100, 100] and the extremes: the worst
+     * relative error against float64, the bound in kernels.h */
+    const int n = 400003;
+    float *g = falloc(n), *one = falloc(n), *y = falloc(n);
+    for (int i = 0; i < n; i++) { g[i] = -100.0f + 200.0f * (float)i / (n - 1); one[i] = 1.0f; }
+    g[0] = 0.0f; g[1] = -0.0f; g[2] = 1e-30f; g[3] = -1e-30f; g[4] = 1e30f; g[5] = -1e30f; g[6] = 1.0f; g[7] = -1.0f;
+    g[8] = 0x1p-30f; g[9] = 0x1p-31f; g[10] = 0x1p-24f; g[11] = -87.3f; g[12] = 88.0f; g[13] = 3e38f; g[14] = -3e38f;
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        name_traps("%s silu sweep", k->name);
+        memcpy(y, g, (size_t)n * sizeof(float));
+        k->silu_mul_f32(y, one, (size_t)n);
+        double worst = 0;
+        for (int i = 0; i < n; i++) {
+            double want = silu_exact(g[i]), err = fabs(y[i] - want);
+            if (g[i] < -87.3f) { /* e^g taken as e^-87.3 (or exact) */
+                if (!(err <= 1.25e-38 * fabs(g[i]) && y[i] <= 0)) fail_msg("%s silu(%.9g) = %.9g", k->name, g[i], y[i]);
+                continue;
+            }
+            if (!(err <= 4e-7 * fabs(want))) fail_msg("%s silu(%.9g) = %.9g, want %.9g", k->name, g[i], y[i], want);
+            if (want != 0 && err / fabs(want) > worst) worst = err / fabs(want);
+        }
+        /* by hand: silu(0) = 0, silu(1) = 1 / (1 + 1/e), silu(-1) = -1 / (1 + e) */
+        assert_true(y[0] == 0.0f && y[1] == 0.0f);
+        assert_true(fabs(y[6] - 0.7310585786300049) < 1e-7 && fabs(y[7] + 0.2689414213699951) < 1e-7);
+        assert_true(y[4] == 1e30f && y[13] == 3e38f);
+        printf("%s silu: worst relative error %.3g over [-87.3, 100]\n", k->name, worst);
+    }
+    free(g); free(one); free(y);
+}
+
+/* nq queries at positions q0 .. q0 + nq - 1 of a sequence of L (rows of q,
+ * k, v interleaved: strides 3 d + 5, out d + 3) on every table against the
+ * scalar reference; nothing written past d or below row nq; and each query
+ * the same bits as the same table's plain attention over the keys it sees */
+static void check_causal(int L, int nq, int q0, int d)
+{
+    const kern_ops *ref = kern_ops_for(KERN_ISA_SCALAR);
+    const int ld = 3 * d + 5, ldo = d + 3;
+    float *qkv = falloc((size_t)L * ld), *want = falloc((size_t)nq * ldo), *out = falloc(((size_t)nq + 1) * ldo);
+    float *one = falloc((size_t)d), *scr = falloc(kern_attention_scratch_floats(L, d));
+    for (size_t i = 0; i < (size_t)L * ld; i++) qkv[i] = 2.0f * frand();
+    const float scale = 1.0f / sqrtf((float)d), *q = qkv + (size_t)q0 * ld, *k = qkv + d, *v = qkv + 2 * d;
+    ref->attention_causal_f32(L, nq, q0, d, scale, q, ld, k, ld, v, ld, want, ldo, scr);
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *o = kern_ops_for((kern_isa)isa);
+        if (!o) continue;
+        name_traps("%s attention_causal L%d nq%d q0 %d d%d", o->name, L, nq, q0, d);
+        for (size_t i = 0; i < ((size_t)nq + 1) * ldo; i++) out[i] = 12345.0f;
+        o->attention_causal_f32(L, nq, q0, d, scale, q, ld, k, ld, v, ld, out, ldo, scr);
+        for (int e = 0; e < ldo; e++) assert_true(out[(size_t)nq * ldo + e] == 12345.0f); /* row nq untouched */
+        for (int i = 0; i < nq; i++) {
+            for (int e = d; e < ldo; e++)
+                if (out[(size_t)i * ldo + e] != 12345.0f) fail_msg("%s attention_causal: out[%d][%d] past d written", o->name, i, e);
+            for (int e = 0; e < d; e++)
+                if (!(fabs(out[(size_t)i * ldo + e] - want[(size_t)i * ldo + e]) <= 2e-6))
+                    fail_msg("%s attention_causal L%d nq%d q0 %d d%d [%d][%d]: %.7g vs %.7g", o->name, L, nq, q0, d, i, e,
+                             out[(size_t)i * ldo + e], want[(size_t)i * ldo + e]);
+            /* a few queries (all of short sequences) against the plain attention */
+            if (nq > 12 && i > 3 && i < nq - 3 && i % 17) continue;
+            o->attention_f32(q0 + i + 1, 1, d, scale, q + (size_t)i * ld, ld, k, ld, v, ld, one, d, scr);
+            if (memcmp(one, out + (size_t)i * ldo, (size_t)d * sizeof(float)) != 0)
+                fail_msg("%s attention_causal L%d nq%d q0 %d d%d: query %d differs from attention_f32 over %d keys", o->name, L,
+                         nq, q0, d, i, q0 + i + 1);
+        }
+    }
+    free(qkv); free(want); free(out); free(one); free(scr);
+}
+
+static void test_attention_causal(void **s)
+{
+    (void)s;
+    static const int Ls[] = {1, 2, 7, 33, 300}, ds[] = {2, 6, 16, 64, 128};
+    for (int a = 0; a < 5; a++)
+        for (int c = 0; c < 5; c++) {
+            const int L = Ls[a], d = ds[c];
+            check_causal(L, L, 0, d);     /* the whole sequence */
+            check_causal(L, 1, L - 1, d); /* the last token */
+            if (L >= 3) {
+                check_causal(L, L / 3 + 1, L / 3, d); /* a middle chunk */
+                check_causal(L, (L + 1) / 2, 0, d);   /* the first half */
+                check_causal(L, 1, L / 2, d);         /* one query, later keys present */
+            }
+        }
+    /* every L mod 2 VL and its chunks, every d tail; a head past
+     * KERN_ATTN_MAXD (the reference's path) */
+    static const int dl[] = {1, 5, 8, 12, 16, 23, 31, 33};
+    for (int L = 1; L <= 50; L++) {
+        check_causal(L, L, 0, dl[L % 8]);
+        check_causal(L, 1 + L % 9 < L ? 1 + L % 9 : L, L - (1 + L % 9 < L ? 1 + L % 9 : L), dl[(L + 3) % 8]);
+        if (L > 8) check_causal(L, 7, L / 2 - 3, dl[(L + 5) % 8]);
+    }
+    for (int d = 1; d <= 66; d += 5) check_causal(1 + d * 7 % 40, 1 + d * 7 % 40, 0, d);
+    check_causal(9, 9, 0, 260);
+    check_causal(9, 2, 4, 260);
+
+    /* by hand, every table: the first query returns v[0] exactly, whatever
+     * the later keys score (here far above it: a maximum taken over them
+     * would underflow its weight); a query's later keys and values, even
+     * huge, change none of its bits; queries in chunks give the bits of
+     * one call (a caller's threads over rows) */
+    for (int L = 1; L <= 40; L++) {
+        const int d = 16, ld = 3 * d;
+        float *qkv = falloc((size_t)L * ld), *junk = falloc((size_t)L * ld), *out = falloc((size_t)L * d);
+        float *part = falloc((size_t)L * d), *scr = falloc(kern_attention_scratch_floats(L, d));
+        for (int j = 0; j < L; j++)
+            for (int e = 0; e < d; e++) {
+                qkv[(size_t)j * ld + e] = 1.0f + 0.01f * frand();
+                qkv[(size_t)j * ld + d + e] = j == 0 ? -20.0f : 20.0f + frand(); /* scores -80 and +80 */
+                qkv[(size_t)j * ld + 2 * d + e] = 3.0f * frand();
+            }
+        for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+            const kern_ops *k = kern_ops_for((kern_isa)isa);
+            if (!k) continue;
+            name_traps("%s attention_causal by hand L%d", k->name, L);
+            k->attention_causal_f32(L, L, 0, d, 0.25f, qkv, ld, qkv + d, ld, qkv + 2 * d, ld, out, d, scr);
+            assert_memory_equal(out, qkv + 2 * d, (size_t)d * sizeof(float));
+            for (int i = 0; i < L * d; i++) assert_false(isnan(out[i]));
+            const int m = L / 3 + 1; /* chunks [0, m), [m, L) */
+            k->attention_causal_f32(L, m, 0, d, 0.25f, qkv, ld, qkv + d, ld, qkv + 2 * d, ld, part, d, scr);
+            if (m < L)
+                k->attention_causal_f32(L, L - m, m, d, 0.25f, qkv + (size_t)m * ld, ld, qkv + d, ld, qkv + 2 * d, ld,
+                                        part + (size_t)m * d, d, scr);
+            assert_memory_equal(out, part, (size_t)L * d * sizeof(float));
+            /* rows m .. L - 1 as k and v huge: the first chunk must not see them */
+            memcpy(junk, qkv, (size_t)L * ld * sizeof(float));
+            for (size_t i = (size_t)m * ld; i < (size_t)L * ld; i++) junk[i] = (i % 2 ? 1e30f : -3e29f);
+            k->attention_causal_f32(L, m, 0, d, 0.25f, junk, ld, junk + d, ld, junk + 2 * d, ld, part, d, scr);
+            assert_memory_equal(out, part, (size_t)m * d * sizeof(float));
+        }
+        free(qkv); free(junk); free(out); free(part); free(scr);
+    }
+}
+
+/* Every score of a row near -88.7: e^(-max) overflows float, which the
+ * masked tail of the softmax once turned into a NaN sum.  Both attentions,
+ * every L mod 2 VL; the weights all equal: out is the mean of V. */
+static void test_attention_low_scores(void **s)
+{
+    (void)s;
+    for (int L = 1; L <= 40; L++)
+        for (int t = 0; t < 3; t++) {
+            const int d = 16, ld = 3 * d;
+            const float kv = t == 0 ? -22.18f : t == 1 ? -22.1f : -22.225f; /* scores -88.72, -88.4, -88.9 */
+            float *qkv = falloc((size_t)L * ld), *out = falloc((size_t)L * d), *scr = falloc(kern_attention_scratch_floats(L, d));
+            for (int j = 0; j < L; j++)
+                for (int e = 0; e < d; e++) {
+                    qkv[(size_t)j * ld + e] = 1.0f;
+                    qkv[(size_t)j * ld + d + e] = kv;
+                    qkv[(size_t)j * ld + 2 * d + e] = (float)(j % 5) + 0.25f * e;
+                }
+            for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+                const kern_ops *k = kern_ops_for((kern_isa)isa);
+                if (!k) continue;
+                for (int causal = 0; causal < 2; causal++) {
+                    name_traps("%s attention%s L%d, scores %g", k->name, causal ? "_causal" : "", L, 4.0 * kv);
+                    if (causal) k->attention_causal_f32(L, L, 0, d, 0.25f, qkv, ld, qkv + d, ld, qkv + 2 * d, ld, out, d, scr);
+                    else k->attention_f32(L, L, d, 0.25f, qkv, ld, qkv + d, ld, qkv + 2 * d, ld, out, d, scr);
+                    for (int i = 0; i < L; i++)
+                        for (int e = 0; e < d; e++) {
+                            double want = 0;
+                            const int n = causal ? i + 1 : L;
+                            for (int j = 0; j < n; j++) want += (double)(j % 5) + 0.25 * e;
+                            want /= n;
+                            if (!(fabs(out[(size_t)i * d + e] - want) < 1e-5))
+                                fail_msg("%s attention%s L%d, scores %g: out[%d][%d] = %g, want %g", k->name, causal ? "_causal" : "",
+                                         L, 4.0 * kv, i, e, out[(size_t)i * d + e], want);
+                        }
+                }
+            }
+            free(qkv); free(out); free(scr);
+        }
+}
+
 static void test_distances(void **s)
 {
     (void)s;
@@ -590,6 +921,11 @@ int main(void)
         cmocka_unit_test(test_gelu),
         cmocka_unit_test(test_layernorm_dot),
         cmocka_unit_test(test_attention),
+        cmocka_unit_test(test_rmsnorm),
+        cmocka_unit_test(test_rope),
+        cmocka_unit_test(test_silu_mul),
+        cmocka_unit_test(test_attention_causal),
+        cmocka_unit_test(test_attention_low_scores),
         cmocka_unit_test(test_distances),
         cmocka_unit_test(test_hamming_panel),
         cmocka_unit_test(test_pq_lut),

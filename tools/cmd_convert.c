@@ -1,4 +1,4 @@
-/* `ember convert <hf_dir> <out.gguf> [--dtype f32|f16] [--vocab-only]` */
+/* `ember convert <hf_dir> <out.gguf> [--dtype f32|f16|bf16] [--kind embed|rerank] [--vocab-only]` */
 #include "tools/convert.h"
 
 #include <stdio.h>
@@ -15,16 +15,19 @@ static const char *pool_name(uint32_t p)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: ember convert <hf_dir> <out.gguf> [--dtype f32|f16] [--vocab-only]\n"
+            "usage: ember convert <hf_dir> <out.gguf> [--dtype f32|f16|bf16] [--kind embed|rerank] [--vocab-only]\n"
             "\n"
             "Converts a HuggingFace checkpoint folder (config.json, model.safetensors or a sharded\n"
             "model.safetensors.index.json, tokenizer.json or vocab.txt, sentence-transformers files)\n"
             "to GGUF.  Supported: BertModel, BertForSequenceClassification, XLMRobertaModel,\n"
-            "XLMRobertaForSequenceClassification with a WordPiece tokenizer.\n"
+            "XLMRobertaForSequenceClassification with a WordPiece tokenizer; Qwen3-Embedding and\n"
+            "Qwen3-Reranker (Qwen3ForCausalLM).\n"
             "\n"
-            "  --dtype f32|f16  weight matrices as f32 (default) or f16; vectors stay f32\n"
-            "  --vocab-only     write only the tokenizer (no weights)\n"
-            "  -h, --help       this text\n");
+            "  --dtype f32|f16|bf16  weight matrices as f32 (default), f16 or bf16; vectors stay f32\n"
+            "  --kind embed|rerank   what a Qwen3ForCausalLM folder holds, when neither its\n"
+            "                        sentence-transformers files nor its name tell\n"
+            "  --vocab-only          write only the tokenizer (no weights)\n"
+            "  -h, --help            this text\n");
 }
 
 int cmd_convert(int argc, char **argv)
@@ -38,10 +41,19 @@ int cmd_convert(int argc, char **argv)
         if (strcmp(a, "--vocab-only") == 0) { opt.vocab_only = 1; continue; }
         if (strcmp(a, "--dtype") == 0 || strncmp(a, "--dtype=", 8) == 0) {
             const char *v = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!v) { fprintf(stderr, "ember convert: --dtype needs a value (f32 or f16)\n"); return 2; }
+            if (!v) { fprintf(stderr, "ember convert: --dtype needs a value (f32, f16 or bf16)\n"); return 2; }
             if (strcmp(v, "f32") == 0) opt.dtype = CONVERT_F32;
             else if (strcmp(v, "f16") == 0) opt.dtype = CONVERT_F16;
-            else { fprintf(stderr, "ember convert: --dtype %s: expected f32 or f16\n", v); return 2; }
+            else if (strcmp(v, "bf16") == 0) opt.dtype = CONVERT_BF16;
+            else { fprintf(stderr, "ember convert: --dtype %s: expected f32, f16 or bf16\n", v); return 2; }
+            continue;
+        }
+        if (strcmp(a, "--kind") == 0 || strncmp(a, "--kind=", 7) == 0) {
+            const char *v = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v) { fprintf(stderr, "ember convert: --kind needs a value (embed or rerank)\n"); return 2; }
+            if (strcmp(v, "embed") == 0) opt.kind = CONVERT_KIND_EMBED;
+            else if (strcmp(v, "rerank") == 0) opt.kind = CONVERT_KIND_RERANK;
+            else { fprintf(stderr, "ember convert: --kind %s: expected embed or rerank\n", v); return 2; }
             continue;
         }
         if (a[0] == '-' && a[1]) { fprintf(stderr, "ember convert: unknown option %s\n", a); usage(stderr); return 2; }
@@ -61,7 +73,7 @@ int cmd_convert(int argc, char **argv)
         printf("wrote %s: %s tokenizer only, %u tokens\n", opt.out_path, s.arch, s.n_vocab);
     else
         printf("wrote %s: %s, %u tensors, %llu parameters (%s), %u tokens, pooling %s%s, max_seq_length %u\n", opt.out_path,
-               s.arch, s.n_tensors, (unsigned long long)s.n_params, opt.dtype == CONVERT_F16 ? "f16" : "f32", s.n_vocab,
+               s.arch, s.n_tensors, (unsigned long long)s.n_params, opt.dtype == CONVERT_F16 ? "f16" : opt.dtype == CONVERT_BF16 ? "bf16" : "f32", s.n_vocab,
                pool_name(s.pooling), s.normalize ? " + normalize" : "", s.max_seq_length);
     return 0;
 }

@@ -1,19 +1,24 @@
-/* HuggingFace checkpoint folder -> GGUF (llama.cpp "bert" conventions plus
+/* HuggingFace checkpoint folder -> GGUF (llama.cpp's conventions plus
  * ember.* keys for what llama.cpp does not record: normalizer flags, the
  * post-processor template, pooling/normalize of sentence-transformers).
- * Supported: BertModel, BertForSequenceClassification, XLMRobertaModel,
- * XLMRobertaForSequenceClassification with a WordPiece tokenizer. */
+ * Supported (the tables of convert.c): BertModel,
+ * BertForSequenceClassification, XLMRobertaModel,
+ * XLMRobertaForSequenceClassification with a WordPiece tokenizer, and
+ * Qwen3 (Qwen3-Embedding, Qwen3-Reranker). */
 #ifndef EMBER_TOOLS_CONVERT_H
 #define EMBER_TOOLS_CONVERT_H
 #include <stddef.h>
 #include <stdint.h>
 
-enum { CONVERT_F32 = 0, CONVERT_F16 = 1 };
+enum { CONVERT_F32 = 0, CONVERT_F16 = 1, CONVERT_BF16 = 2 };
+/* what a checkpoint that could be either is converted as (Qwen3ForCausalLM) */
+enum { CONVERT_KIND_AUTO = 0, CONVERT_KIND_EMBED = 1, CONVERT_KIND_RERANK = 2 };
 
 typedef struct {
     const char *hf_dir;
     const char *out_path;
-    int dtype;       /* CONVERT_F32 / CONVERT_F16 (2-D matrices only) */
+    int dtype;       /* CONVERT_F32 / CONVERT_F16 / CONVERT_BF16 (2-D matrices only) */
+    int kind;        /* CONVERT_KIND_*: AUTO decides from the folder */
     int vocab_only;  /* general.architecture + tokenizer keys, no tensors */
 } convert_options;
 
