@@ -198,30 +198,30 @@ static int bind_bpe(ember_model *m, uint64_t n_tok, int kidx, char *err, size_t 
     const gguf_file *f = m->gguf;
     const char *s;
     size_t n;
-    if (gguf_get_str(f, "tokenizer.ggml.pre", &s, &n) != 0)
-        return ERR("missing key tokenizer.ggml.pre (the BPE split pattern; ember reads 'qwen2')");
+    if (gguf_get_str(f, KEY_TOK_PRE, &s, &n) != 0)
+        return ERR("missing key tokenizer.ggml.pre (the BPE split pattern; ember reads 'qwen2' and 'gpt-2')");
     int pre = bpe_pre_from_name(s, n);
     if (!pre)
-        return ERR("BPE pre-tokenizer '%.*s' (tokenizer.ggml.pre) is not supported (ember reads 'qwen2')",
+        return ERR("BPE pre-tokenizer '%.*s' (tokenizer.ggml.pre) is not supported (ember reads 'qwen2' and 'gpt-2')",
                    (int)(n > 40 ? 40 : n), s);
     const uint32_t last = (uint32_t)n_tok - 1;
     uint32_t pad, bos, eos;
     int nfc, ignore_merges, add_bos, add_eos;
     if (model_key_u32(f, "tokenizer.ggml.padding_token_id", 0, last, 0, 0, &pad, err, errlen) ||
-        model_key_u32(f, "tokenizer.ggml.bos_token_id", 0, last, 0, 0, &bos, err, errlen) ||
-        model_key_u32(f, "tokenizer.ggml.eos_token_id", 0, last, 0, 0, &eos, err, errlen) ||
-        model_key_bool(f, "tokenizer.ggml.add_bos_token", 0, &add_bos, err, errlen) ||
-        model_key_bool(f, "tokenizer.ggml.add_eos_token", 0, &add_eos, err, errlen) ||
-        model_key_bool(f, "ember.tokenizer.nfc", pre == BPE_PRE_QWEN2, &nfc, err, errlen) ||
-        model_key_bool(f, "ember.tokenizer.ignore_merges", 0, &ignore_merges, err, errlen))
+        model_key_u32(f, KEY_TOK_BOS, 0, last, 0, 0, &bos, err, errlen) ||
+        model_key_u32(f, KEY_TOK_EOS, 0, last, 0, 0, &eos, err, errlen) ||
+        model_key_bool(f, KEY_TOK_ADD_BOS, 0, &add_bos, err, errlen) ||
+        model_key_bool(f, KEY_TOK_ADD_EOS, 0, &add_eos, err, errlen) ||
+        model_key_bool(f, KEY_E_NFC, pre == BPE_PRE_QWEN2, &nfc, err, errlen) ||
+        model_key_bool(f, KEY_E_IGNORE_MERGES, 0, &ignore_merges, err, errlen))
         return -1;
     uint64_t probe;
-    if ((add_bos && gguf_get_uint(f, "tokenizer.ggml.bos_token_id", &probe) != 0) ||
-        (add_eos && gguf_get_uint(f, "tokenizer.ggml.eos_token_id", &probe) != 0))
+    if ((add_bos && gguf_get_uint(f, KEY_TOK_BOS, &probe) != 0) ||
+        (add_eos && gguf_get_uint(f, KEY_TOK_EOS, &probe) != 0))
         return ERR("tokenizer.ggml.add_%s_token is set but tokenizer.ggml.%s_token_id is missing",
                    add_bos ? "bos" : "eos", add_bos ? "bos" : "eos");
     uint64_t n_merges;
-    int midx = gguf_get_str_arr(f, "tokenizer.ggml.merges", &n_merges);
+    int midx = gguf_get_str_arr(f, KEY_TOK_MERGES, &n_merges);
     if (midx < 0) return ERR("missing or malformed key tokenizer.ggml.merges (a string array)");
     if (n_merges > (1u << 26)) return ERR("tokenizer.ggml.merges has %llu entries", (unsigned long long)n_merges);
 

@@ -42,10 +42,12 @@ int bpe_pre_from_name(const char *name, size_t len)
 {
     if (len == 5 && memcmp(name, "qwen2", 5) == 0)
         return BPE_PRE_QWEN2;
+    if (len == 5 && memcmp(name, "gpt-2", 5) == 0)
+        return BPE_PRE_GPT2;
     return 0;
 }
 
-const char *bpe_pre_name(int pre) { return pre == BPE_PRE_QWEN2 ? "qwen2" : "?"; }
+const char *bpe_pre_name(int pre) { return pre == BPE_PRE_QWEN2 ? "qwen2" : pre == BPE_PRE_GPT2 ? "gpt-2" : "?"; }
 
 /* FNV-1a over a + b, so that a merge's result is found without copying */
 static uint32_t hash2(const char *a, size_t al, const char *b, size_t bl)
@@ -247,7 +249,7 @@ bpe *bpe_create(int32_t n_tokens, const char *const *tokens, const uint32_t *len
         seterr(err, errlen, "bpe: bad merges (n_merges %d)", (int)n_merges);
         return NULL;
     }
-    if (opt->pre != BPE_PRE_QWEN2) {
+    if (opt->pre != BPE_PRE_QWEN2 && opt->pre != BPE_PRE_GPT2) {
         seterr(err, errlen, "bpe: unknown split pattern %d", opt->pre);
         return NULL;
     }

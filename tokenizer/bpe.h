@@ -7,8 +7,9 @@
  *   2. NFC (tokenizer/nfc_stream.h), when the tokenizer has that normalizer;
  *   3. the split pattern (pre-tokenizer) cuts the piece into pre-tokens:
  *      Qwen2's `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}|
- *      ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`, implemented over
- *      the Unicode classes of tokenizer/unicode.h (no regex library);
+ *      ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+` or GPT-2's,
+ *      implemented over the Unicode classes of tokenizer/unicode.h (no
+ *      regex library, tokenizer/bpe_split.c);
  *   4. each pre-token's UTF-8 bytes become one symbol each (the GPT-2
  *      byte-to-unicode map names them in the vocabulary), and pairs merge
  *      by rank, lowest first and leftmost among equals, as HF's heap does.
@@ -43,8 +44,9 @@
 #define BPE_MARGIN 512
 
 /* Split patterns (pre-tokenizers) ember implements, by llama.cpp's
- * tokenizer.ggml.pre name. */
-enum { BPE_PRE_QWEN2 = 1 };
+ * tokenizer.ggml.pre name: "qwen2" (Qwen2's Split pattern) and "gpt-2"
+ * (GPT-2's, which HF's ByteLevel pre-tokenizer applies with use_regex). */
+enum { BPE_PRE_QWEN2 = 1, BPE_PRE_GPT2 = 2 };
 
 /* The Qwen2 pattern as tokenizer.json writes it (the converter compares). */
 extern const char BPE_QWEN2_PATTERN[];

@@ -1,5 +1,5 @@
-/* The split pattern of the Qwen2 pre-tokenizer, as a hand-written matcher
- * over code point classes.  HF runs the pattern with Oniguruma: at each
+/* The split patterns of the byte-level pre-tokenizers, as hand-written
+ * matchers over code point classes: Qwen2's, and GPT-2's below.  HF runs the pattern with Oniguruma: at each
  * position the first alternative that matches wins (not the longest), and
  * since every character starts a match of some alternative the pieces are
  * exactly the matches, one after another:
@@ -120,8 +120,11 @@ static int contraction(bpe_reader *r)
     return 0;
 }
 
-/* Alternatives 5 to 7 at a white-space character: how many to take. */
-static int space_run(const bpe_reader *r)
+/* The white space at a white-space character: how many to take.  Qwen2's
+ * alternative 5 (crlf) first takes the run up to its last CR or LF; then
+ * \s+(?!\S) takes all of it at the end, else all but its last character,
+ * and \s+ a single one before a non-space. */
+static int space_run(const bpe_reader *r, int crlf)
 {
     bpe_reader f = *r; /* fork: read ahead without consuming */
     int n = 0, last_crlf = -1;
@@ -134,7 +137,7 @@ static int space_run(const bpe_reader *r)
         n++;
         take(&f, &cp);
     }
-    if (last_crlf >= 0)
+    if (crlf && last_crlf >= 0)
         return last_crlf + 1;                  /* 5 */
     if (peek(&f, 0) == BPE_CP_END)
         return n;                              /* 6, at the end */
@@ -168,11 +171,45 @@ static int split_qwen2(bpe_reader *r, bpe_put_fn put, void *ctx)
             return rc;
         return 1;
     }
-    return (rc = put_n(r, space_run(r), put, ctx)) ? rc : 1;
+    return (rc = put_n(r, space_run(r, 1), put, ctx)) ? rc : 1;
+}
+
+/* GPT-2's pattern (HF's ByteLevel pre-tokenizer with use_regex):
+ *
+ *   1  's|'t|'re|'ve|'m|'ll|'d           contractions, lowercase only
+ *   2   ?\p{L}+                          letters after an optional space
+ *   3   ?\p{N}+                          numbers after an optional space
+ *   4   ?[^\s\p{L}\p{N}]+                symbols after an optional space
+ *   5  \s+(?!\S)                         space not followed by a non-space
+ *   6  \s+                               (a single space before a non-space) */
+static int split_gpt2(bpe_reader *r, bpe_put_fn put, void *ctx)
+{
+    uint32_t c0 = peek(r, 0);
+    if (c0 == BPE_CP_END)
+        return 0;
+    int rc;
+    if (c0 == '\'') {
+        uint32_t a = peek(r, 1), b = peek(r, 2);
+        int n = (a == 's' || a == 't' || a == 'm' || a == 'd') ? 2
+                : ((a == 'r' || a == 'v') && b == 'e') || (a == 'l' && b == 'l') ? 3 : 0;
+        if (n)
+            return (rc = put_n(r, n, put, ctx)) ? rc : 1;
+    }
+    unsigned k = cls(c0);
+    if (c0 == ' ') {
+        unsigned k1 = cls(peek(r, 1));
+        if (k1 == C_L || k1 == C_N || k1 == 0) {
+            if ((rc = put_one(r, put, ctx)) || (rc = put_while(r, k1, 0, put, ctx)))
+                return rc;
+            return 1;
+        }
+    }
+    if (k == C_L || k == C_N || k == 0)
+        return (rc = put_while(r, k, 0, put, ctx)) ? rc : 1;
+    return (rc = put_n(r, space_run(r, 0), put, ctx)) ? rc : 1;
 }
 
 int bpe_split_next(int pre, bpe_reader *r, bpe_put_fn put, void *ctx)
 {
-    (void)pre; /* BPE_PRE_QWEN2 is the only pattern so far */
-    return split_qwen2(r, put, ctx);
+    return pre == BPE_PRE_GPT2 ? split_gpt2(r, put, ctx) : split_qwen2(r, put, ctx);
 }
