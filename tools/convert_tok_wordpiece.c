@@ -169,6 +169,7 @@ static int set_keys(conv *c, gguf_writer *w)
 const convert_tokenizer convert_tok_wordpiece = {
     .type = "WordPiece",
     .file = "vocab.txt",
+    .vocab_arch = "bert",
     .gguf_token = wordpiece_phantom,
     .read_json = read_json,
     .read_file = read_file,
