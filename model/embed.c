@@ -35,7 +35,7 @@ static ember_status tok_status(int code)
 static int tokenize_one(ember_ctx *c, const char *a, size_t alen, const char *b, size_t blen, const char *who)
 {
     char why[256];
-    int n = tok_encode(c->m->wp, &c->m->tpl, a, alen, b, blen, 1, c->max_tokens,
+    int n = tok_encode(c->m->tok, &c->m->tpl, a, alen, b, blen, 1, c->max_tokens,
                        c->tok_ids, c->tok_types, c->max_tokens, why, sizeof why);
     if (n < 0) snprintf(c->err, sizeof c->err, "%s%s", who, why);
     return n;
@@ -181,7 +181,7 @@ ember_status ember_tokenize(ember_ctx *c, const char *text, size_t len, const ch
     if (!c) return EMBER_ERR_ARG;
     if (!text || !ids || cap < 0 || max_length < 0 || !n_out) return FAIL(c, EMBER_ERR_ARG, "tokenize: bad arguments");
     char why[256];
-    int n = tok_encode(c->m->wp, &c->m->tpl, text, len, pair, pair_len, add_special, max_length,
+    int n = tok_encode(c->m->tok, &c->m->tpl, text, len, pair, pair_len, add_special, max_length,
                        ids, type_ids, cap, why, sizeof why);
     if (n < 0) return FAIL(c, tok_status(n), "%s", why);
     *n_out = n;

@@ -26,12 +26,14 @@ ember_model *ember_model_load(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: missing key general.architecture", path);
         goto fail;
     }
-    char arch[32], known[256];
-    snprintf(arch, sizeof arch, "%.*s", (int)(n < 31 ? n : 31), s);
-    m->arch = model_arch_find(arch);
-    if (!m->arch) {
+    char known[256];
+    snprintf(m->arch_name, sizeof m->arch_name, "%.*s", (int)(n < 31 ? n : 31), s);
+    m->arch = model_arch_find(m->arch_name);
+    /* a vocabulary-only file (llama.cpp's ggml-vocab-*.gguf) is a tokenizer
+     * whatever architecture it names */
+    if (!m->arch && gguf_tensor_find(m->gguf, "token_embd.weight")) {
         model_arch_names(known, sizeof known);
-        snprintf(err, errlen, "%s: architecture '%s' is not supported (ember reads %s)", path, arch, known);
+        snprintf(err, errlen, "%s: architecture '%s' is not supported (ember reads %s)", path, m->arch_name, known);
         goto fail;
     }
     if (gguf_get_str(m->gguf, "general.name", &s, &n) == 0)
@@ -58,7 +60,7 @@ fail:
 void ember_model_free(ember_model *m)
 {
     if (!m) return;
-    wordpiece_free(m->wp);
+    tok_model_free(m->tok);
     if (m->arch) m->arch->unbind(m);
     gguf_close(m->gguf);
     free(m->path);
@@ -70,14 +72,14 @@ void ember_model_get_info(const ember_model *m, ember_model_info *info)
     memset(info, 0, sizeof *info);
     if (!m) return;
     info->kind = m->has_weights ? m->kind : EMBER_KIND_TOKENIZER;
-    info->architecture = m->arch->name;
+    info->architecture = m->arch_name;
     info->name = m->name;
     info->dim = m->dims.hidden;
     info->n_layers = m->dims.n_layers;
     info->n_heads = m->dims.n_heads;
     info->ffn_dim = m->dims.ffn;
     info->max_tokens = m->max_tokens;
-    info->vocab_size = m->wp ? wordpiece_n_tokens(m->wp) : 0;
+    info->vocab_size = m->tok ? tok_model_n_tokens(m->tok) : 0;
     info->pooling = m->pooling;
     info->normalize = m->normalize;
     info->weight_type = m->wtype;

@@ -6,7 +6,7 @@
 #include "model/arch.h"
 #include "model/bert.h"
 #include "model/gguf.h"
-#include "tokenizer/wordpiece.h"
+#include "tokenizer/tok_model.h"
 #include "tokenizer/encode.h"
 
 #define EMBER_ERR_LEN 512
@@ -26,9 +26,10 @@ struct ember_model {
     ember_pooling pooling;
     int normalize;
     int max_tokens;             /* truncation length, specials included */
-    wordpiece *wp;
+    tok_model *tok;             /* WordPiece or BPE behind one interface */
     tok_template tpl;
     int32_t pad_id;
+    char arch_name[32];         /* general.architecture as read (a vocabulary-only file may name any) */
     char name[128], wtype[8];
     char tok_model[32];         /* tokenizer.ggml.model, for info */
     char *path;                 /* as given to ember_model_load, for messages */
@@ -70,6 +71,6 @@ int model_bind_mat(const gguf_file *f, const char *name, int rows, int cols, int
                    model_mat *m, char *err, size_t errlen);
 int model_bind_vec(const gguf_file *f, const char *name, int n, int optional,
                    const float **v, char *err, size_t errlen);
-/* Builds m->wp and m->tpl from tokenizer.ggml.* / ember.tokenizer.* keys. */
+/* Builds m->tok and m->tpl from tokenizer.ggml.* / ember.tokenizer.* keys. */
 int model_tokenizer_bind(ember_model *m, char *err, size_t errlen);
 #endif

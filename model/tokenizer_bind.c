@@ -1,10 +1,14 @@
 /* Builds the runtime tokenizer from the GGUF's tokenizer.ggml.* keys (the
  * llama.cpp convention) and ember.tokenizer.* keys (normaliser flags and the
- * post-processor template).  Files without ember keys get BERT's normaliser
- * defaults and the pair layout the model's token-type table implies (see
- * default_pair_layout). */
+ * post-processor template): "bert" files get WordPiece, "gpt2" files the
+ * byte-level BPE of the split pattern tokenizer.ggml.pre names.  BERT files
+ * without ember keys get BERT's normaliser defaults and the pair layout the
+ * model's token-type table implies (see default_pair_layout); BPE files
+ * without them the template llama.cpp's add_bos_token / add_eos_token say. */
 #include "model/model.h"
 #include "model/gguf_keys.h"
+#include "tokenizer/bpe.h"
+#include "tokenizer/wordpiece.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,38 +84,67 @@ static int check_template_types(const ember_model *m, const tok_item *it, int n,
     return 0;
 }
 
-int model_tokenizer_bind(ember_model *m, char *err, size_t errlen)
+/* tokenizer.ggml.tokens and token_type, as views into the mapping (the
+ * strings) and a copy (the types, which may be unaligned there). */
+typedef struct {
+    uint64_t n;
+    const char **toks;
+    uint32_t *lens;
+    int32_t *types; /* NULL when the file has no token_type */
+} vocab_view;
+
+static void vocab_free(vocab_view *v)
+{
+    free(v->toks);
+    free(v->lens);
+    free(v->types);
+}
+
+static int read_vocab(const gguf_file *f, uint64_t n_tok, int kidx, vocab_view *v, char *err, size_t errlen)
+{
+    v->n = n_tok;
+    v->toks = malloc(n_tok * sizeof *v->toks);
+    v->lens = malloc(n_tok * sizeof *v->lens);
+    v->types = NULL;
+    if (!v->toks || !v->lens) { vocab_free(v); return ERR("out of memory"); }
+    for (uint64_t i = 0; i < n_tok; i++) {
+        size_t len;
+        gguf_str_arr_at(f, kidx, i, &v->toks[i], &len);
+        if (len > UINT32_MAX) {
+            vocab_free(v);
+            return ERR("tokenizer.ggml.tokens: token %llu is %zu bytes long", (unsigned long long)i, len);
+        }
+        v->lens[i] = (uint32_t)len;
+    }
+    uint32_t et; uint64_t nt; const void *td;
+    int trc = gguf_get_arr(f, "tokenizer.ggml.token_type", &et, &nt, &td);
+    if (trc == -2 || (trc == 0 && (et != GGUF_TYPE_INT32 || nt != n_tok))) {
+        vocab_free(v);
+        return ERR("tokenizer.ggml.token_type must be an int32 array of %llu entries", (unsigned long long)n_tok);
+    }
+    if (trc == 0) {
+        v->types = malloc(n_tok * sizeof *v->types);
+        if (!v->types) { vocab_free(v); return ERR("out of memory"); }
+        memcpy(v->types, td, n_tok * sizeof *v->types);
+    }
+    return 0;
+}
+
+/* WordPiece ("bert"): the tokenizer and BERT's template. */
+static int bind_wordpiece(ember_model *m, uint64_t n_tok, int kidx, char *err, size_t errlen)
 {
     const gguf_file *f = m->gguf;
-    const char *s;
-    size_t n;
-    if (gguf_get_str(f, "tokenizer.ggml.model", &s, &n) != 0)
-        return ERR("missing key tokenizer.ggml.model (no tokenizer in this file)");
-    if (!(n == 4 && memcmp(s, "bert", 4) == 0))
-        return ERR("tokenizer model '%.*s' is not supported yet (ember reads 'bert' WordPiece)",
-                   (int)(n > 40 ? 40 : n), s);
-
-    uint64_t n_tok;
-    int kidx = gguf_get_str_arr(f, "tokenizer.ggml.tokens", &n_tok);
-    if (kidx < 0) return ERR("missing or malformed key tokenizer.ggml.tokens");
-    if (n_tok == 0 || n_tok > (1u << 24)) return ERR("tokenizer.ggml.tokens has %llu entries", (unsigned long long)n_tok);
-    if (m->has_weights && n_tok != (uint64_t)m->dims.n_vocab)
-        return ERR("tokenizer has %llu tokens but token_embd has %d rows", (unsigned long long)n_tok, m->dims.n_vocab);
-
     /* every scalar key first: nothing to free when one is refused */
     const uint32_t last = (uint32_t)n_tok - 1;
-    uint32_t unk, cls, sep, pad, mcl, msl;
-    int lower, strip, cjk, clean, normalize;
+    uint32_t unk, cls, sep, pad, mcl;
+    int lower, strip, cjk, clean;
     if (model_key_u32(f, "tokenizer.ggml.unknown_token_id", 0, last, 0, 100, &unk, err, errlen) ||
         model_key_u32(f, "tokenizer.ggml.padding_token_id", 0, last, 0, 0, &pad, err, errlen) ||
         model_key_u32(f, "ember.tokenizer.max_input_chars_per_word", 1, WP_MAX_WORD_CHARS, 0, 100, &mcl, err, errlen) ||
-        model_key_u32(f, "ember.max_seq_length", 1, UINT32_MAX, 0, UINT32_MAX, &msl, err, errlen) ||
         model_key_bool(f, "ember.tokenizer.lowercase", 1, &lower, err, errlen) ||
         model_key_bool(f, "ember.tokenizer.strip_accents", 1, &strip, err, errlen) ||
         model_key_bool(f, "ember.tokenizer.handle_chinese_chars", 1, &cjk, err, errlen) ||
-        model_key_bool(f, "ember.tokenizer.clean_text", 1, &clean, err, errlen) ||
-        model_key_bool(f, "ember.normalize", m->pooling == EMBER_POOL_MEAN || m->pooling == EMBER_POOL_CLS,
-                       &normalize, err, errlen))
+        model_key_bool(f, "ember.tokenizer.clean_text", 1, &clean, err, errlen))
         return -1;
     /* [CLS] / [SEP] under llama.cpp's BERT names, else its bos / eos */
     uint64_t probe;
@@ -126,48 +159,132 @@ int model_tokenizer_bind(ember_model *m, char *err, size_t errlen)
         return ERR("special token id out of range (unk %u, cls %u, sep %u; %llu tokens)",
                    unk, cls, sep, (unsigned long long)n_tok);
 
-    const char **toks = malloc(n_tok * sizeof *toks);
-    uint32_t *lens = malloc(n_tok * sizeof *lens);
-    int32_t *types = NULL;
-    if (!toks || !lens) { free(toks); free(lens); return ERR("out of memory"); }
-    for (uint64_t i = 0; i < n_tok; i++) {
-        size_t len;
-        gguf_str_arr_at(f, kidx, i, &toks[i], &len);
-        if (len > UINT32_MAX) {
-            free(toks); free(lens);
-            return ERR("tokenizer.ggml.tokens: token %llu is %zu bytes long", (unsigned long long)i, len);
-        }
-        lens[i] = (uint32_t)len;
-    }
-    uint32_t et; uint64_t nt; const void *td;
-    int trc = gguf_get_arr(f, "tokenizer.ggml.token_type", &et, &nt, &td);
-    if (trc == -2 || (trc == 0 && (et != GGUF_TYPE_INT32 || nt != n_tok))) {
-        free(toks); free(lens);
-        return ERR("tokenizer.ggml.token_type must be an int32 array of %llu entries", (unsigned long long)n_tok);
-    }
-    if (trc == 0) {
-        types = malloc(n_tok * sizeof *types);
-        if (!types) { free(toks); free(lens); return ERR("out of memory"); }
-        memcpy(types, td, n_tok * sizeof *types);
-    }
+    vocab_view v;
+    if (read_vocab(f, n_tok, kidx, &v, err, errlen)) return -1;
     wp_options opt = {
         .lowercase = lower, .strip_accents = strip, .handle_chinese_chars = cjk, .clean_text = clean,
         .max_input_chars_per_word = (int)mcl,
     };
     char why[256];
-    m->wp = wordpiece_create((int32_t)n_tok, toks, lens, types, (int32_t)unk, &opt, why, sizeof why);
-    free(toks); free(lens); free(types);
-    if (!m->wp) return ERR("tokenizer: %s", why);
+    wordpiece *wp = wordpiece_create((int32_t)n_tok, v.toks, v.lens, v.types, (int32_t)unk, &opt, why, sizeof why);
+    vocab_free(&v);
+    if (!wp) return ERR("tokenizer: %s", why);
+    m->tok = tok_model_wrap(&wordpiece_ops, wp, why, sizeof why);
+    if (!m->tok) return ERR("tokenizer: %s", why);
     m->pad_id = (int32_t)pad;
-
     m->tpl = tok_template_bert((int32_t)cls, (int32_t)sep);
+    return 0;
+}
+
+/* The template llama.cpp's keys describe: bos when add_bos_token, eos when
+ * add_eos_token, around A (single) and A B (pair); without either, HF's
+ * default for a post-processor that adds nothing (B of type 1). */
+static void bpe_default_template(tok_template *t, int add_bos, int32_t bos, int add_eos, int32_t eos)
+{
+    memset(t, 0, sizeof *t);
+    int b_type = add_bos || add_eos ? 0 : 1;
+    if (add_bos) t->single[t->n_single++] = (tok_item){ bos, 0 };
+    t->single[t->n_single++] = (tok_item){ TOK_SEQ_A, 0 };
+    if (add_eos) t->single[t->n_single++] = (tok_item){ eos, 0 };
+    if (add_bos) t->pair[t->n_pair++] = (tok_item){ bos, 0 };
+    t->pair[t->n_pair++] = (tok_item){ TOK_SEQ_A, 0 };
+    t->pair[t->n_pair++] = (tok_item){ TOK_SEQ_B, b_type };
+    if (add_eos) t->pair[t->n_pair++] = (tok_item){ eos, 0 };
+}
+
+/* Byte-level BPE ("gpt2"): tokens, merges, the split pattern by name. */
+static int bind_bpe(ember_model *m, uint64_t n_tok, int kidx, char *err, size_t errlen)
+{
+    const gguf_file *f = m->gguf;
+    const char *s;
+    size_t n;
+    if (gguf_get_str(f, KEY_TOK_PRE, &s, &n) != 0)
+        return ERR("missing key tokenizer.ggml.pre (the BPE split pattern; ember reads 'qwen2' and 'gpt-2')");
+    int pre = bpe_pre_from_name(s, n);
+    if (!pre)
+        return ERR("BPE pre-tokenizer '%.*s' (tokenizer.ggml.pre) is not supported (ember reads 'qwen2' and 'gpt-2')",
+                   (int)(n > 40 ? 40 : n), s);
+    const uint32_t last = (uint32_t)n_tok - 1;
+    uint32_t pad, bos, eos;
+    int nfc, ignore_merges, add_bos, add_eos;
+    if (model_key_u32(f, "tokenizer.ggml.padding_token_id", 0, last, 0, 0, &pad, err, errlen) ||
+        model_key_u32(f, KEY_TOK_BOS, 0, last, 0, 0, &bos, err, errlen) ||
+        model_key_u32(f, KEY_TOK_EOS, 0, last, 0, 0, &eos, err, errlen) ||
+        model_key_bool(f, KEY_TOK_ADD_BOS, 0, &add_bos, err, errlen) ||
+        model_key_bool(f, KEY_TOK_ADD_EOS, 0, &add_eos, err, errlen) ||
+        model_key_bool(f, KEY_E_NFC, pre == BPE_PRE_QWEN2, &nfc, err, errlen) ||
+        model_key_bool(f, KEY_E_IGNORE_MERGES, 0, &ignore_merges, err, errlen))
+        return -1;
+    uint64_t probe;
+    if ((add_bos && gguf_get_uint(f, KEY_TOK_BOS, &probe) != 0) ||
+        (add_eos && gguf_get_uint(f, KEY_TOK_EOS, &probe) != 0))
+        return ERR("tokenizer.ggml.add_%s_token is set but tokenizer.ggml.%s_token_id is missing",
+                   add_bos ? "bos" : "eos", add_bos ? "bos" : "eos");
+    uint64_t n_merges;
+    int midx = gguf_get_str_arr(f, KEY_TOK_MERGES, &n_merges);
+    if (midx < 0) return ERR("missing or malformed key tokenizer.ggml.merges (a string array)");
+    if (n_merges > (1u << 26)) return ERR("tokenizer.ggml.merges has %llu entries", (unsigned long long)n_merges);
+
+    vocab_view v;
+    if (read_vocab(f, n_tok, kidx, &v, err, errlen)) return -1;
+    const char **ms = malloc((n_merges ? n_merges : 1) * sizeof *ms);
+    uint32_t *ml = malloc((n_merges ? n_merges : 1) * sizeof *ml);
+    if (!ms || !ml) { free(ms); free(ml); vocab_free(&v); return ERR("out of memory"); }
+    for (uint64_t i = 0; i < n_merges; i++) {
+        size_t len;
+        gguf_str_arr_at(f, midx, i, &ms[i], &len);
+        ml[i] = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    }
+    bpe_options opt = { .pre = pre, .nfc = nfc, .ignore_merges = ignore_merges };
+    char why[256];
+    bpe *b = bpe_create((int32_t)n_tok, v.toks, v.lens, v.types, (int32_t)n_merges, ms, ml, &opt, why, sizeof why);
+    free(ms); free(ml);
+    vocab_free(&v);
+    if (!b) return ERR("tokenizer: %s", why);
+    m->tok = tok_model_wrap(&bpe_ops, b, why, sizeof why);
+    if (!m->tok) return ERR("tokenizer: %s", why);
+    m->pad_id = (int32_t)pad;
+    bpe_default_template(&m->tpl, add_bos, (int32_t)bos, add_eos, (int32_t)eos);
+    return 0;
+}
+
+int model_tokenizer_bind(ember_model *m, char *err, size_t errlen)
+{
+    const gguf_file *f = m->gguf;
+    const char *s;
+    size_t n;
+    if (gguf_get_str(f, "tokenizer.ggml.model", &s, &n) != 0)
+        return ERR("missing key tokenizer.ggml.model (no tokenizer in this file)");
+    int is_bert = n == 4 && memcmp(s, "bert", 4) == 0, is_gpt2 = n == 4 && memcmp(s, "gpt2", 4) == 0;
+    if (!is_bert && !is_gpt2)
+        return ERR("tokenizer model '%.*s' is not supported yet (ember reads 'bert' WordPiece and 'gpt2' "
+                   "byte-level BPE)", (int)(n > 40 ? 40 : n), s);
+
+    uint64_t n_tok;
+    int kidx = gguf_get_str_arr(f, "tokenizer.ggml.tokens", &n_tok);
+    if (kidx < 0) return ERR("missing or malformed key tokenizer.ggml.tokens");
+    if (n_tok == 0 || n_tok > (1u << 24)) return ERR("tokenizer.ggml.tokens has %llu entries", (unsigned long long)n_tok);
+    if (m->has_weights && n_tok != (uint64_t)m->dims.n_vocab)
+        return ERR("tokenizer has %llu tokens but token_embd has %d rows", (unsigned long long)n_tok, m->dims.n_vocab);
+
+    uint32_t msl;
+    int normalize;
+    if (model_key_u32(f, "ember.max_seq_length", 1, UINT32_MAX, 0, UINT32_MAX, &msl, err, errlen) ||
+        model_key_bool(f, "ember.normalize", m->pooling == EMBER_POOL_MEAN || m->pooling == EMBER_POOL_CLS,
+                       &normalize, err, errlen))
+        return -1;
+    if (is_bert ? bind_wordpiece(m, n_tok, kidx, err, errlen) : bind_bpe(m, n_tok, kidx, err, errlen))
+        return -1;
+
     int r1 = read_template(f, "ember.tokenizer.template_single", "ember.tokenizer.template_single_types",
                            m->tpl.single, &m->tpl.n_single, (int32_t)n_tok, err, errlen);
     if (r1 < 0) return -1;
     int r2 = read_template(f, "ember.tokenizer.template_pair", "ember.tokenizer.template_pair_types",
                            m->tpl.pair, &m->tpl.n_pair, (int32_t)n_tok, err, errlen);
     if (r2 < 0) return -1;
-    if (r2 == 0 && default_pair_layout(m, (int32_t)cls, (int32_t)sep, err, errlen) != 0) return -1;
+    /* BERT's pair template is still tok_template_bert's: [CLS] A [SEP] B [SEP] */
+    if (is_bert && r2 == 0 && default_pair_layout(m, m->tpl.pair[0].id, m->tpl.pair[2].id, err, errlen) != 0)
+        return -1;
     if (check_template_types(m, m->tpl.single, m->tpl.n_single, "single", err, errlen) ||
         check_template_types(m, m->tpl.pair, m->tpl.n_pair, "pair", err, errlen))
         return -1;

@@ -29,6 +29,8 @@ static const struct { const char *file, *header; } ALLOWED[] = {
     {"convert_qwen3.c", "model/gguf_keys.h"},
     {"convert_tok_wordpiece.c", "model/gguf_keys.h"},
     {"convert_tok_wordpiece.c", "tokenizer/wordpiece.h"},
+    {"convert_tok_bpe.c", "model/gguf_keys.h"},
+    {"convert_tok_bpe.c", "tokenizer/bpe.h"},
     {"gen_model.c", "kernels/kernels.h"},
 };
 

@@ -89,7 +89,7 @@ static const gguf_tensor *expect_tensor(const gguf_file *f, const char *name, ui
 
 static int convert(const char *dir, const char *out, int dtype, int vocab_only, char *err, size_t errlen)
 {
-    convert_options o = { dir, out, dtype, vocab_only };
+    convert_options o = { .hf_dir = dir, .out_path = out, .dtype = dtype, .vocab_only = vocab_only };
     convert_summary s;
     return convert_hf_to_gguf(&o, &s, err, errlen);
 }
@@ -535,7 +535,7 @@ static void test_refusals(void **state)
 {
     (void)state;
     const char *dir = make_synth("qwen", "Qwen3ForCausalLM", MUT_NONE, 0);
-    expect_convert_error(dir, "not supported yet");
+    expect_convert_error(dir, "hidden_act gelu is not supported (Qwen3 uses silu)"); /* a BERT config under a Qwen3 name */
     dir = make_synth("gpt2", "GPT2Model", MUT_NONE, 0);
     expect_convert_error(dir, "unsupported architecture GPT2Model");
     dir = make_synth("missing", "BertModel", MUT_DROP, 11);

@@ -26,7 +26,8 @@ static const char *fixtures_dir(void)
 }
 
 typedef struct {
-    wordpiece *wp;
+    wordpiece *wp;     /* owned by tm */
+    tok_model *tm;
     tok_template tpl;
     int32_t cls, sep;
 } bert_tok;
@@ -147,6 +148,8 @@ static int load_bert(const char *name, bert_tok *bt)
     if (!bt->wp)
         printf("wordpiece_create: %s\n", err);
     assert_non_null(bt->wp);
+    bt->tm = tok_model_wrap(&wordpiece_ops, bt->wp, err, sizeof err);
+    assert_non_null(bt->tm);
     for (int32_t i = 0; i < n; i++)
         free(toks[i]);
     free(toks);
@@ -216,7 +219,7 @@ static void run_cases(const char *name)
         const fixture_json *want = fixture_json_get(c, "ids");
         const fixture_json *want_t = fixture_json_get(c, "type_ids");
         int nw = (int)fixture_json_len(want);
-        int n = tok_encode(bt.wp, &bt.tpl, text, tl, pair, pl, add, maxlen, ids, tids,
+        int n = tok_encode(bt.tm, &bt.tpl, text, tl, pair, pl, add, maxlen, ids, tids,
                            CAP, err, sizeof err);
         int ok = n == nw && (int)fixture_json_len(want_t) == nw;
         for (int i = 0; ok && i < n; i++)
@@ -254,7 +257,7 @@ static void run_cases(const char *name)
     free(ids);
     free(tids);
     free(pre);
-    wordpiece_free(bt.wp);
+    tok_model_free(bt.tm);
 }
 
 static void test_cases_bert_uncased(void **state)
@@ -307,7 +310,7 @@ static void test_check_tokenizers_finds(void **state)
     char err[256];
     int32_t ids[64], ty[64];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int n = tok_encode(bt.wp, &bt.tpl, cases[i].text, strlen(cases[i].text), NULL, 0, 1, 0,
+        int n = tok_encode(bt.tm, &bt.tpl, cases[i].text, strlen(cases[i].text), NULL, 0, 1, 0,
                            ids, ty, 64, err, sizeof err);
         if (n != cases[i].n || memcmp(ids, cases[i].ids, (size_t)n * sizeof *ids) != 0) {
             print_ids("got", ids, n);
@@ -315,7 +318,7 @@ static void test_check_tokenizers_finds(void **state)
             fail_msg("case %zu", i);
         }
     }
-    wordpiece_free(bt.wp);
+    tok_model_free(bt.tm);
 }
 
 static void test_cases_bert_chinese(void **state)
@@ -345,7 +348,7 @@ static void test_llama_cpp_bge(void **state)
         printf("skip: cannot read %s\n", path);
         free(inp);
         free(out);
-        wordpiece_free(bt.wp);
+        tok_model_free(bt.tm);
         skip();
         return;
     }
@@ -391,7 +394,7 @@ static void test_llama_cpp_bge(void **state)
     assert_int_equal(pass, total);
     free(inp);
     free(out);
-    wordpiece_free(bt.wp);
+    tok_model_free(bt.tm);
 }
 
 /* A toy vocabulary so the remaining tests need no fixtures. */
@@ -422,6 +425,15 @@ static wordpiece *toy_vocab(void)
     return wp;
 }
 
+/* WordPiece behind the interface tok_encode takes (which then owns it) */
+static tok_model *wrap(wordpiece *wp)
+{
+    char err[128];
+    tok_model *tm = tok_model_wrap(&wordpiece_ops, wp, err, sizeof err);
+    assert_non_null(tm);
+    return tm;
+}
+
 static int enc(const wordpiece *wp, const char *s, size_t n, int32_t *ids, int cap,
                char *err)
 {
@@ -447,6 +459,7 @@ static void test_invalid_utf8(void **state)
 {
     (void)state;
     wordpiece *wp = toy_vocab();
+    tok_model *tm = wrap(wp);
     static const struct { const char *s; size_t n; size_t off; } bad[] = {
         { "ab \x80", 4, 3 },                 /* stray continuation */
         { "a\xC0\x80", 3, 1 },               /* overlong NUL */
@@ -474,29 +487,30 @@ static void test_invalid_utf8(void **state)
     /* tok_encode reports which sequence */
     tok_template t = tok_template_bert(2, 3);
     int32_t ty[64];
-    assert_int_equal(tok_encode(wp, &t, "a", 1, "b\xFF", 2, 1, 0, ids, ty, 64, err, sizeof err), TOK_ERR_TEXT);
+    assert_int_equal(tok_encode(tm, &t, "a", 1, "b\xFF", 2, 1, 0, ids, ty, 64, err, sizeof err), TOK_ERR_TEXT);
     assert_non_null(strstr(err, "second"));
     assert_non_null(strstr(err, "offset 1"));
     /* valid edge values decode */
     assert_int_equal(enc(wp, "\xF4\x8F\xBF\xBF \xEF\xBF\xBF \x7F", 10, ids, 64, err), 2);
-    wordpiece_free(wp);
+    tok_model_free(tm);
 }
 
 static void test_basic_and_specials(void **state)
 {
     (void)state;
     wordpiece *wp = toy_vocab();
+    tok_model *tm = wrap(wp);
     tok_template t = tok_template_bert(2, 3);
     int32_t ids[64], ty[64];
     char err[256];
     /* empty text */
     assert_int_equal(enc(wp, "", 0, ids, 64, err), 0);
     assert_int_equal(enc(wp, NULL, 0, ids, 64, err), 0);
-    assert_int_equal(tok_encode(wp, &t, "", 0, NULL, 0, 1, 0, ids, ty, 64, err, sizeof err), 2);
+    assert_int_equal(tok_encode(tm, &t, "", 0, NULL, 0, 1, 0, ids, ty, 64, err, sizeof err), 2);
     assert_int_equal(ids[0], 2);
     assert_int_equal(ids[1], 3);
     /* empty pair is a real second sequence */
-    assert_int_equal(tok_encode(wp, &t, "a", 1, "", 0, 1, 0, ids, ty, 64, err, sizeof err), 4);
+    assert_int_equal(tok_encode(tm, &t, "a", 1, "", 0, 1, 0, ids, ty, 64, err, sizeof err), 4);
     assert_int_equal(ids[3], 3);
     assert_int_equal(ty[3], 1);
     /* greedy pieces, NUL removed by clean_text, literal specials anywhere */
@@ -522,7 +536,7 @@ static void test_basic_and_specials(void **state)
     int32_t want3[] = { 18, 19, 6, 20, 6, 23, 7, 1 };
     assert_int_equal(n, (int)(sizeof want3 / sizeof want3[0]));
     assert_memory_equal(ids, want3, sizeof want3);
-    wordpiece_free(wp);
+    tok_model_free(tm);
 }
 
 static void test_long_words(void **state)
@@ -558,6 +572,7 @@ static void test_cap_too_small(void **state)
 {
     (void)state;
     wordpiece *wp = toy_vocab();
+    tok_model *tm = wrap(wp);
     tok_template t = tok_template_bert(2, 3);
     int32_t ids[8], ty[8];
     char err[256] = "";
@@ -566,29 +581,30 @@ static void test_cap_too_small(void **state)
     /* max_tokens within cap is fine */
     assert_int_equal(wordpiece_encode(wp, "a b a b", 7, ids, 3, 3, err, sizeof err), 3);
     err[0] = 0;
-    assert_int_equal(tok_encode(wp, &t, "a b a b", 7, NULL, 0, 1, 0, ids, ty, 5, err, sizeof err), TOK_ERR_SPACE);
+    assert_int_equal(tok_encode(tm, &t, "a b a b", 7, NULL, 0, 1, 0, ids, ty, 5, err, sizeof err), TOK_ERR_SPACE);
     assert_non_null(strstr(err, "too small"));
-    assert_int_equal(tok_encode(wp, &t, "a b a b", 7, NULL, 0, 1, 5, ids, ty, 5, err, sizeof err), 5);
+    assert_int_equal(tok_encode(tm, &t, "a b a b", 7, NULL, 0, 1, 5, ids, ty, 5, err, sizeof err), 5);
     assert_int_equal(ids[4], 3);
     /* max_length below the specials */
-    assert_int_equal(tok_encode(wp, &t, "a", 1, "b", 1, 1, 2, ids, ty, 8, err, sizeof err), TOK_ERR_ARG);
+    assert_int_equal(tok_encode(tm, &t, "a", 1, "b", 1, 1, 2, ids, ty, 8, err, sizeof err), TOK_ERR_ARG);
     /* ... is said as such even when the caller sized ids by max_length
      * (ember tokenize --max-length 1 said "output buffer too small (cap 1)";
      * found by make check-tokenizers) */
     err[0] = 0;
-    assert_int_equal(tok_encode(wp, &t, "a", 1, NULL, 0, 1, 1, ids, ty, 1, err, sizeof err), TOK_ERR_ARG);
+    assert_int_equal(tok_encode(tm, &t, "a", 1, NULL, 0, 1, 1, ids, ty, 1, err, sizeof err), TOK_ERR_ARG);
     assert_non_null(strstr(err, "max_length 1 is below the 2 special tokens"));
     err[0] = 0;
-    assert_int_equal(tok_encode(wp, &t, "a", 1, "b", 1, 1, 2, ids, ty, 2, err, sizeof err), TOK_ERR_ARG);
+    assert_int_equal(tok_encode(tm, &t, "a", 1, "b", 1, 1, 2, ids, ty, 2, err, sizeof err), TOK_ERR_ARG);
     assert_non_null(strstr(err, "max_length 2 is below the 3 special tokens"));
-    assert_int_equal(tok_encode(wp, &t, "a", 1, "b", 1, 1, 3, ids, ty, 8, err, sizeof err), 3);
-    wordpiece_free(wp);
+    assert_int_equal(tok_encode(tm, &t, "a", 1, "b", 1, 1, 3, ids, ty, 8, err, sizeof err), 3);
+    tok_model_free(tm);
 }
 
 static void test_huge_input(void **state)
 {
     (void)state;
     wordpiece *wp = toy_vocab();
+    tok_model *tm = wrap(wp);
     size_t n = 8u << 20;
     char *big = malloc(n);
     assert_non_null(big);
@@ -601,7 +617,7 @@ static void test_huge_input(void **state)
     /* stops after 16 tokens: never reaches the bad byte */
     assert_int_equal(wordpiece_encode(wp, big, n, ids, 16, 16, err, sizeof err), 16);
     tok_template t = tok_template_bert(2, 3);
-    assert_int_equal(tok_encode(wp, &t, big, n, NULL, 0, 1, 16, ids, ty, 16, err, sizeof err), 16);
+    assert_int_equal(tok_encode(tm, &t, big, n, NULL, 0, 1, 16, ids, ty, 16, err, sizeof err), 16);
     /* one 8 MB word: a single [UNK] right away */
     memset(big, 'a', n);
     assert_int_equal(wordpiece_encode(wp, big, n, ids, 16, 1, err, sizeof err), 1);
@@ -618,7 +634,7 @@ static void test_huge_input(void **state)
     snprintf(want, sizeof want, "offset %zu", n - 1);
     assert_non_null(strstr(err, want));
     free(big);
-    wordpiece_free(wp);
+    tok_model_free(tm);
 }
 
 static void test_truncate_rule(void **state)
@@ -645,6 +661,7 @@ static void test_truncate_rule(void **state)
     /* tok_encode (which reads only budget+1 tokens unless it must compare)
      * agrees with the rule on full lengths, everywhere in a grid */
     wordpiece *wp = toy_vocab();
+    tok_model *tm = wrap(wp);
     tok_template t = tok_template_bert(2, 3);
     char a[200], b[200], err[256];
     int32_t ids[128], ty[128];
@@ -656,7 +673,7 @@ static void test_truncate_rule(void **state)
                 memcpy(b + 2 * k, "b ", 2);
             for (int ml = 3; ml <= 24; ml++) {
                 for (int add = 0; add <= 1; add++) {
-                    int n = tok_encode(wp, &t, a, (size_t)la * 2, b, (size_t)lb * 2, add,
+                    int n = tok_encode(tm, &t, a, (size_t)la * 2, b, (size_t)lb * 2, add,
                                        ml, ids, ty, 128, err, sizeof err);
                     tok_truncate_longest_first(la, lb, ml - (add ? 3 : 0), &na, &nb);
                     assert_int_equal(n, na + nb + (add ? 3 : 0));
@@ -678,7 +695,7 @@ static void test_truncate_rule(void **state)
             }
         }
     }
-    wordpiece_free(wp);
+    tok_model_free(tm);
 }
 
 static void test_unicode_tables(void **state)

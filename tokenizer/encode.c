@@ -96,17 +96,17 @@ bad:
 /* Does sequence A have more tokens than B (1 / 0)?  Both are known to exceed
  * some count; compare by counting both with doubling limits, O(shorter
  * length).  A TOK_ERR_* code on failure. */
-static int a_longer(const wordpiece *wp, const char *a, size_t alen,
+static int a_longer(const tok_model *tm, const char *a, size_t alen,
                     const char *b, size_t blen, int from,
                     char *err, size_t errlen)
 {
     long long lim = (long long)from * 2;
     for (;;) {
         int l = lim > 0x7ffffff0 ? 0x7ffffff0 : (int)lim;
-        int ca = wordpiece_encode(wp, a, alen, NULL, 0, l, err, errlen);
+        int ca = tok_model_encode(tm, a, alen, NULL, 0, l, err, errlen);
         if (ca < 0)
             return ca;
-        int cb = wordpiece_encode(wp, b, blen, NULL, 0, l, err, errlen);
+        int cb = tok_model_encode(tm, b, blen, NULL, 0, l, err, errlen);
         if (cb < 0)
             return cb;
         if (ca < l || cb < l || l == 0x7ffffff0)
@@ -115,24 +115,24 @@ static int a_longer(const wordpiece *wp, const char *a, size_t alen,
     }
 }
 
-static int encode_seq(const wordpiece *wp, const char *s, size_t n,
+static int encode_seq(const tok_model *tm, const char *s, size_t n,
                       int32_t *ids, int cap, int max, const char *which,
                       char *err, size_t errlen)
 {
     char e[200];
-    int r = wordpiece_encode(wp, s, n, ids, cap, max, e, sizeof e);
+    int r = tok_model_encode(tm, s, n, ids, cap, max, e, sizeof e);
     if (r < 0)
         seterr(err, errlen, "%s (%s sequence)", e, which);
     return r;
 }
 
-int tok_encode(const wordpiece *wp, const tok_template *tpl,
+int tok_encode(const tok_model *tm, const tok_template *tpl,
                const char *text, size_t len, const char *pair, size_t pair_len,
                int add_special, int max_length,
                int32_t *ids, int32_t *type_ids, int cap,
                char *err, size_t errlen)
 {
-    if (!wp || !tpl || !ids || cap < 0 || (!text && len) || max_length < 0) {
+    if (!tm || !tpl || !ids || cap < 0 || (!text && len) || max_length < 0) {
         seterr(err, errlen, "tok_encode: invalid argument");
         return TOK_ERR_ARG;
     }
@@ -165,14 +165,14 @@ int tok_encode(const wordpiece *wp, const tok_template *tpl,
         } else {
             /* lengths capped at budget+1 decide everything except, for an
              * odd budget with both sides over it, who gets the extra token */
-            int ca = encode_seq(wp, text, len, NULL, 0, budget + 1, "first", err, errlen);
+            int ca = encode_seq(tm, text, len, NULL, 0, budget + 1, "first", err, errlen);
             if (ca < 0)
                 return ca;
-            int cb = encode_seq(wp, pair, pair_len, NULL, 0, budget + 1, "second", err, errlen);
+            int cb = encode_seq(tm, pair, pair_len, NULL, 0, budget + 1, "second", err, errlen);
             if (cb < 0)
                 return cb;
             if (ca > budget && cb > budget && budget % 2) {
-                int l = a_longer(wp, text, len, pair, pair_len, budget + 1, err, errlen);
+                int l = a_longer(tm, text, len, pair, pair_len, budget + 1, err, errlen);
                 if (l < 0)
                     return l;
                 ca = budget + 1 + l; /* equal lengths behave like a < b */
@@ -185,11 +185,11 @@ int tok_encode(const wordpiece *wp, const tok_template *tpl,
         nb = -1;
     }
     /* encode A then B contiguously at the start, then spread into template */
-    na = encode_seq(wp, text, len, ids, room, na, "first", err, errlen);
+    na = encode_seq(tm, text, len, ids, room, na, "first", err, errlen);
     if (na < 0)
         return na;
     if (is_pair) {
-        nb = encode_seq(wp, pair, pair_len, ids + na, room - na, nb, "second", err, errlen);
+        nb = encode_seq(tm, pair, pair_len, ids + na, room - na, nb, "second", err, errlen);
         if (nb < 0)
             return nb;
     } else {

@@ -81,6 +81,20 @@ unsigned uni_props(uint32_t cp)
     return range_lookup(uni_prop_ranges, uni_prop_count, cp);
 }
 
+unsigned uni_regex_class(uint32_t cp)
+{
+    if (cp < 0x80) {
+        if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
+            return UNI_RX_L;
+        if (cp >= '0' && cp <= '9')
+            return UNI_RX_N;
+        if (cp == ' ' || (cp >= 0x09 && cp <= 0x0D))
+            return UNI_RX_S;
+        return 0;
+    }
+    return range_lookup(uni_regex_ranges, uni_regex_count, cp);
+}
+
 unsigned uni_ccc(uint32_t cp)
 {
     if (cp < 0x300)

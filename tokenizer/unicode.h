@@ -16,6 +16,9 @@ int uni_utf8_encode(uint32_t cp, uint8_t *out);
 
 /* UNI_* property bits of cp (0 for plain letters, digits, symbols). */
 unsigned uni_props(uint32_t cp);
+/* UNI_RX_* class bits of cp for the BPE split patterns: letter (\p{L}),
+ * number (\p{N}), White_Space (\s); 0 for everything else. */
+unsigned uni_regex_class(uint32_t cp);
 /* Canonical combining class. */
 unsigned uni_ccc(uint32_t cp);
 /* Full per-code-point lowercase (no context: capital sigma -> small sigma).

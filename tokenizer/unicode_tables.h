@@ -14,6 +14,13 @@ enum {
     UNI_UNASSIGNED = 32 /* Cn */
 };
 
+/* classes of the BPE split patterns (uni_regex_ranges) */
+enum {
+    UNI_RX_L = 1, /* letters, \p{L} */
+    UNI_RX_N = 2, /* numbers, \p{N} */
+    UNI_RX_S = 4  /* White_Space, \s */
+};
+
 typedef struct { uint32_t lo, hi; uint8_t v; } uni_range;
 typedef struct { uint32_t cp; uint32_t to[3]; } uni_lower_entry;
 typedef struct { uint32_t cp; uint16_t off; uint8_t len; } uni_decomp_entry;
@@ -30,5 +37,7 @@ extern const int uni_decomp_count;
 extern const uint32_t uni_decomp_pool[];
 extern const uni_comp_entry uni_comp[];
 extern const int uni_comp_count;
+extern const uni_range uni_regex_ranges[];
+extern const int uni_regex_count;
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tokenizer/added.h"
 #include "tokenizer/unicode.h"
 
 static const char PHANTOM[] = "\xE2\x96\x81"; /* U+2581 */
@@ -19,11 +20,7 @@ struct wordpiece {
     uint32_t *slots;     /* open-addressing table of id + 1 (0 = empty) */
     uint32_t mask;       /* slot count - 1 */
     uint32_t max_len;    /* longest token in bytes */
-    /* literal (added) tokens: ids sorted by their first byte */
-    int32_t *lit_ids;
-    uint32_t *lit_skip;  /* bytes of U+2581 prefix to skip per literal */
-    int32_t n_lit;
-    uint8_t lit_first[32]; /* bitmap of first bytes of literals */
+    tok_added *lit;      /* literal (added) tokens, NULL when none */
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -120,8 +117,7 @@ void wordpiece_free(wordpiece *wp)
     free(wp->pool);
     free(wp->off);
     free(wp->slots);
-    free(wp->lit_ids);
-    free(wp->lit_skip);
+    tok_added_free(wp->lit);
     free(wp);
 }
 
@@ -224,47 +220,36 @@ wordpiece *wordpiece_create(int32_t n_tokens, const char *const *tokens,
         }
     }
     if (n_lit) {
-        wp->lit_ids = malloc((size_t)n_lit * sizeof *wp->lit_ids);
-        wp->lit_skip = malloc((size_t)n_lit * sizeof *wp->lit_skip);
-        if (!wp->lit_ids || !wp->lit_skip) {
-            seterr(err, errlen, "wordpiece: out of memory");
-            wordpiece_free(wp);
-            return NULL;
-        }
-        for (int32_t i = 0; i < n_tokens; i++) {
+        /* in id order, so that of two equal literals the lower id matches */
+        const char **lt = malloc((size_t)n_lit * sizeof *lt);
+        uint32_t *ll = malloc((size_t)n_lit * sizeof *ll);
+        int32_t *li = malloc((size_t)n_lit * sizeof *li);
+        int32_t k = 0;
+        for (int32_t i = 0; lt && ll && li && i < n_tokens; i++) {
             if (!is_literal_type(types[i]) || lens[i] == 0)
                 continue;
             uint32_t skip = 0;
             const char *t = wp->pool + wp->off[i];
             if (lens[i] > PHANTOM_LEN && memcmp(t, PHANTOM, PHANTOM_LEN) == 0)
                 skip = PHANTOM_LEN;
-            wp->lit_ids[wp->n_lit] = i;
-            wp->lit_skip[wp->n_lit] = skip;
-            wp->n_lit++;
-            uint8_t b = (uint8_t)t[skip];
-            wp->lit_first[b >> 3] |= (uint8_t)(1u << (b & 7));
+            lt[k] = t + skip;
+            ll[k] = lens[i] - skip;
+            li[k] = i;
+            k++;
+        }
+        if (lt && ll && li)
+            wp->lit = tok_added_create(k, lt, ll, li, err, errlen);
+        else
+            seterr(err, errlen, "wordpiece: out of memory");
+        free(lt);
+        free(ll);
+        free(li);
+        if (!wp->lit) {
+            wordpiece_free(wp);
+            return NULL;
         }
     }
     return wp;
-}
-
-/* Longest literal token starting at s[0..n), or -1; *mlen gets its length. */
-static int32_t match_literal(const wordpiece *wp, const char *s, size_t n,
-                             size_t *mlen)
-{
-    int32_t best = -1;
-    size_t bl = 0;
-    for (int32_t k = 0; k < wp->n_lit; k++) {
-        int32_t id = wp->lit_ids[k];
-        const char *t = wp->pool + wp->off[id] + wp->lit_skip[k];
-        size_t tl = wp->off[id + 1] - wp->off[id] - wp->lit_skip[k];
-        if (tl > bl && tl <= n && t[0] == s[0] && memcmp(t, s, tl) == 0) {
-            best = id;
-            bl = tl;
-        }
-    }
-    *mlen = bl;
-    return best;
 }
 
 /* Encoder state: the word being built lives on the stack (bounded by
@@ -470,11 +455,12 @@ int wordpiece_encode(const wordpiece *wp, const char *text, size_t len,
     const uint8_t *s = (const uint8_t *)text;
     size_t pos = 0;
     int stop = 0;
+    const uint8_t *lit_first = wp->lit ? tok_added_first_bytes(wp->lit) : NULL;
     while (pos < len && !stop) {
         uint8_t b = s[pos];
-        if (wp->n_lit && (wp->lit_first[b >> 3] & (1u << (b & 7)))) {
+        if (lit_first && tok_added_may_start(lit_first, b)) {
             size_t ml;
-            int32_t id = match_literal(wp, text + pos, len - pos, &ml);
+            int32_t id = tok_added_match(wp->lit, s + pos, len - pos, &ml);
             if (id >= 0) {
                 stop = flush_word(st);
                 if (!stop)
@@ -512,3 +498,23 @@ int wordpiece_encode(const wordpiece *wp, const char *text, size_t len,
     }
     return st->count;
 }
+
+static int wp_encode(const void *impl, const char *text, size_t len, int32_t *ids, int cap,
+                     int max_tokens, char *err, size_t errlen)
+{
+    return wordpiece_encode(impl, text, len, ids, cap, max_tokens, err, errlen);
+}
+static int32_t wp_n_tokens(const void *impl) { return wordpiece_n_tokens(impl); }
+static const char *wp_token(const void *impl, int32_t id, uint32_t *len)
+{
+    return wordpiece_token(impl, id, len);
+}
+static int32_t wp_find(const void *impl, const char *tok, size_t len)
+{
+    return wordpiece_find(impl, tok, len);
+}
+static void wp_free(void *impl) { wordpiece_free(impl); }
+
+const tok_model_ops wordpiece_ops = {
+    "wordpiece", wp_encode, wp_n_tokens, wp_token, wp_find, wp_free,
+};

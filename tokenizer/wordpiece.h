@@ -14,6 +14,8 @@
  * [UNK] [CLS] [SEP] [MASK] as control (3) and [unusedN] as normal (1), which
  * is exactly HF's added-token set for BERT.
  *
+ * Encoding returns the TOK_ERR_* codes of tokenizer/tok_model.h.
+ *
  * Thread safety: a wordpiece object is immutable after wordpiece_create and
  * may be shared read-only by any number of threads; wordpiece_encode uses
  * only the caller's buffers and a few KB of stack, never malloc. */
@@ -22,8 +24,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { WP_TYPE_NORMAL = 1, WP_TYPE_UNKNOWN = 2, WP_TYPE_CONTROL = 3,
-       WP_TYPE_USER = 4, WP_TYPE_UNUSED = 5, WP_TYPE_BYTE = 6 };
+#include "tokenizer/tok_model.h"
+
+enum { WP_TYPE_NORMAL = TOK_TYPE_NORMAL, WP_TYPE_UNKNOWN = TOK_TYPE_UNKNOWN,
+       WP_TYPE_CONTROL = TOK_TYPE_CONTROL, WP_TYPE_USER = TOK_TYPE_USER,
+       WP_TYPE_UNUSED = TOK_TYPE_UNUSED, WP_TYPE_BYTE = TOK_TYPE_BYTE };
 
 /* Largest max_input_chars_per_word accepted (the word buffer lives on the
  * stack); HF's default and every known model use 100. */
@@ -63,15 +68,6 @@ int32_t wordpiece_unk_id(const wordpiece *wp);
 /* Token text (GGUF convention) and its length. */
 const char *wordpiece_token(const wordpiece *wp, int32_t id, uint32_t *len);
 
-/* Why an encode failed: the negative return of wordpiece_encode and
- * tok_encode, so that callers map it to a status without reading the
- * message. */
-enum {
-    TOK_ERR_TEXT = -1,  /* the input is not valid UTF-8 */
-    TOK_ERR_SPACE = -2, /* the caller's id buffer (cap) is too small */
-    TOK_ERR_ARG = -3    /* bad argument: NULL, max_length below the special tokens, bad template */
-};
-
 /* Encodes text[0..len) WITHOUT special tokens.  Stops once max_tokens ids
  * exist (max_tokens < 0: no limit); the result is always a prefix of the
  * unlimited encoding, and input after the stopping point is not read (so
@@ -83,5 +79,9 @@ enum {
 int wordpiece_encode(const wordpiece *wp, const char *text, size_t len,
                      int32_t *ids, int cap, int max_tokens,
                      char *err, size_t errlen);
+
+/* WordPiece behind the tokenizer model interface: tok_model_wrap(
+ * &wordpiece_ops, wp, ...) (encode is wordpiece_encode). */
+extern const tok_model_ops wordpiece_ops;
 
 #endif

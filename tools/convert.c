@@ -24,7 +24,7 @@
 /* The model families, by the HF architectures each converts. */
 static const convert_family *const FAMILIES[] = { &convert_bert, &convert_qwen3 };
 /* The tokenizer readers, by tokenizer.json model.type. */
-static const convert_tokenizer *const TOKENIZERS[] = { &convert_tok_wordpiece };
+static const convert_tokenizer *const TOKENIZERS[] = { &convert_tok_wordpiece, &convert_tok_bpe };
 
 #define COUNT(a) (sizeof (a) / sizeof (a)[0])
 
@@ -85,10 +85,12 @@ static void family_names(char *out, size_t cap)
 }
 
 /* architectures[0] -> the family and its flags; then, unless --vocab-only,
- * the family's hyper-parameters */
+ * the family's hyper-parameters.  --vocab-only needs no config.json (a
+ * tokenizer folder): the family stays NULL. */
 static int read_config(conv *c)
 {
-    if (conv_load_json(c, "config.json", 1, &c->config)) return -1;
+    if (conv_load_json(c, "config.json", !c->opt->vocab_only, &c->config)) return -1;
+    if (!c->config) return 0;
     if (json_type_of(c->config) != JSON_OBJECT) return cfail(c, "config.json: not a JSON object");
     const json_value *archs = json_object_get(c->config, "architectures");
     const char *a = json_string(json_array_at(archs, 0), NULL);
@@ -295,10 +297,12 @@ static int read_tokenizer(conv *c)
         return cfail(c, "tokenizer.json: tokenizer model %s is not supported (only %s)", mtype ? mtype : "(none)", known);
     }
     for (size_t i = 0; i < COUNT(TOKENIZERS) && !c->tok; i++)
-        if (conv_file_exists(c->opt->hf_dir, TOKENIZERS[i]->file, path, sizeof path)) c->tok = TOKENIZERS[i];
+        if (TOKENIZERS[i]->file && conv_file_exists(c->opt->hf_dir, TOKENIZERS[i]->file, path, sizeof path))
+            c->tok = TOKENIZERS[i];
     if (c->tok) return c->tok->read_file(c);
     for (size_t i = 0; i < COUNT(TOKENIZERS) && len < sizeof known; i++)
-        len += (size_t)snprintf(known + len, sizeof known - len, "%s%s", i ? ", no " : "no ", TOKENIZERS[i]->file);
+        if (TOKENIZERS[i]->file)
+            len += (size_t)snprintf(known + len, sizeof known - len, "%s%s", len ? ", no " : "no ", TOKENIZERS[i]->file);
     return cfail(c, "%s: no tokenizer.json and %s", c->opt->hf_dir, known);
 }
 
@@ -555,6 +559,9 @@ static void conv_free(conv *c)
     free(c->tok_lens);
     free(c->tok_types);
     free(c->query_prompt);
+    for (uint32_t i = 0; c->merges && i < c->n_merges; i++) free(c->merges[i]);
+    free(c->merges);
+    free(c->merge_lens);
     json_free(c->config);
     json_free(c->tok_json);
     json_free(c->tok_cfg);
@@ -577,6 +584,7 @@ int convert_hf_to_gguf(const convert_options *opt, convert_summary *sum, char *e
     c.sum = sum;
     int rc = -1;
     if (read_config(&c) || read_tokenizer(&c)) goto out;
+    if (!c.family) snprintf(c.arch_name, sizeof c.arch_name, "%s", c.tok->type); /* no config.json */
     snprintf(sum->arch, sizeof sum->arch, "%s", c.arch_name);
     sum->n_vocab = c.n_tok;
     if (!opt->vocab_only) {
@@ -591,7 +599,7 @@ int convert_hf_to_gguf(const convert_options *opt, convert_summary *sum, char *e
     }
     c.w = gguf_writer_new();
     if (!c.w) { cfail(&c, "out of memory"); goto out; }
-    const char *ga = c.family->gguf_arch;
+    const char *ga = c.family ? c.family->gguf_arch : c.tok->vocab_arch;
     if (gguf_writer_set_str(c.w, KEY_ARCH, ga, strlen(ga))) { cfail(&c, "out of memory"); goto out; }
     if (!opt->vocab_only && set_model_keys(&c, c.w)) goto out;
     if (c.tok->set_keys(&c, c.w)) goto out;

@@ -24,7 +24,7 @@
 /* bert.pooling_type values (llama.cpp's) */
 enum { POOL_NONE = 0, POOL_MEAN = 1, POOL_CLS = 2, POOL_LAST = 3, POOL_RANK = 4 };
 /* tokenizer.ggml.token_type values (llama.cpp's) */
-enum { CONV_TOK_NORMAL = 1, CONV_TOK_CONTROL = 3 };
+enum { CONV_TOK_NORMAL = 1, CONV_TOK_CONTROL = 3, CONV_TOK_USER = 4, CONV_TOK_UNUSED = 5 };
 
 /* What an HF architecture name says beyond its family (convert_hf_arch.flags). */
 enum {
@@ -59,8 +59,12 @@ typedef struct {
 /* One tokenizer type. */
 typedef struct {
     const char *type;   /* tokenizer.json model.type ("WordPiece") */
-    /* its own file, read when the folder has no tokenizer.json ("vocab.txt") */
+    /* its own file, read when the folder has no tokenizer.json ("vocab.txt");
+     * NULL: tokenizer.json only */
     const char *file;
+    /* general.architecture of a --vocab-only file from a folder without
+     * config.json (which would name the model) */
+    const char *vocab_arch;
     /* the GGUF spelling of HF token s (len bytes) into out (cap >= len + 4);
      * its length, or -1.  NULL: the bytes as they are. */
     int (*gguf_token)(const char *s, size_t len, char *out, size_t cap);
@@ -72,6 +76,7 @@ typedef struct {
 extern const convert_family convert_bert;
 extern const convert_family convert_qwen3;
 extern const convert_tokenizer convert_tok_wordpiece;
+extern const convert_tokenizer convert_tok_bpe;
 
 #define CONV_TPL_MAX 64
 
@@ -104,6 +109,15 @@ struct conv {
     int lowercase, strip_accents, cjk, clean_text;
     uint32_t max_chars;
     int32_t unk, sep, pad, cls, mask;
+    /* byte-level BPE: merges "left right" by rank, the split pattern
+     * (tokenizer.ggml.pre), llama.cpp's bos / eos / eot and whether the
+     * template adds them (-1: not said) */
+    char **merges;
+    size_t *merge_lens;
+    uint32_t n_merges;
+    int pre, nfc, ignore_merges;
+    int32_t bos, eos, eot;
+    int add_bos, add_eos;
     /* the post-processor's templates: token ids, -1 for text A, -2 for B */
     int32_t tpl_single[CONV_TPL_MAX], tpl_single_t[CONV_TPL_MAX], tpl_pair[CONV_TPL_MAX], tpl_pair_t[CONV_TPL_MAX];
     int n_single, n_pair;

@@ -58,8 +58,13 @@ static int read_json(conv *c)
         uint32_t id = (uint32_t)json_number(json_object_get(a, "id"));
         if (!s) return cfail(c, "tokenizer.json: added_tokens[%zu] has no content", i);
         if (conv_set_token(c, id, s, len, "tokenizer.json added_tokens")) return -1;
-        /* llama.cpp's bert convention: special added tokens are control */
+        /* llama.cpp's bert convention: special added tokens are control;
+         * others matched in the raw text as they are (normalized false) are
+         * user-defined, which the tokenizer matches the same way.  Those
+         * HF matches in the normalized text stay normal (not matched). */
+        const json_value *norm = json_object_get(a, "normalized");
         if (json_bool(json_object_get(a, "special"))) c->tok_types[id] = WP_TYPE_CONTROL;
+        else if (json_type_of(norm) == JSON_BOOL && !json_bool(norm)) c->tok_types[id] = WP_TYPE_USER;
     }
     for (uint32_t i = 0; i < c->n_tok; i++)
         if (!c->hf_toks[i]) return cfail(c, "tokenizer.json: vocabulary id %u is missing (ids must be dense)", i);
@@ -169,6 +174,7 @@ static int set_keys(conv *c, gguf_writer *w)
 const convert_tokenizer convert_tok_wordpiece = {
     .type = "WordPiece",
     .file = "vocab.txt",
+    .vocab_arch = "bert",
     .gguf_token = wordpiece_phantom,
     .read_json = read_json,
     .read_file = read_file,

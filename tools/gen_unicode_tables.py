@@ -11,6 +11,8 @@ tokenizer/unicode.c searches:
     (done algorithmically in C)
   * uni_ccc_ranges: canonical combining class runs
   * uni_comp: canonical composition pairs (primary composites) for NFC
+  * uni_regex_ranges: the classes of the byte-level BPE split patterns,
+    letters, numbers and White_Space, as the regex engine HF runs them with sees them
 
 The tables describe Unicode as HuggingFace `tokenizers` sees it, which is not
 one Unicode version (make check-tokenizers compares every code point's fate):
@@ -21,7 +23,9 @@ one Unicode version (make check-tokenizers compares every code point's fate):
     0.1.12, Unicode 9.0.0: later decompositions and combining classes unknown;
   * whitespace and lowercase from the Rust standard library of the compiler
     that built the wheel (Unicode 17.0 for tokenizers 0.23.3): the case pairs
-    added after this UCD are listed in LOWER_AFTER_UCD.
+    added after this UCD are listed in LOWER_AFTER_UCD;
+  * L, N and White_Space of the Split pre-tokenizer's pattern from
+    Oniguruma (crate onig_sys): Unicode 16.0, REGEX_AFTER_UCD below.
 The UCD read here (15.0) is newer than 9.0 and DerivedAge.txt says which
 character came when, so the older views are cut from it.
 
@@ -35,6 +39,7 @@ OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "tokenizer")
 
 P_WS, P_CTRL, P_PUNCT, P_MN, P_CJK, P_UNASSIGNED = 1, 2, 4, 8, 16, 32
+RX_L, RX_N, RX_S = 1, 2, 4
 MAXCP = 0x110000
 
 
@@ -134,6 +139,44 @@ LOWER_AFTER_UCD = [(0x1C89, 0x1C89, 1), (0xA7CB, 0xA7CB, 0x264 - 0xA7CB),
                    (0x16EA0, 0x16EB8, 0x1B)]
 
 
+# Oniguruma (onig_sys, the regex engine of HF's Split pre-tokenizer) has its
+# own Unicode tables: \p{L} (Lu Ll Lt Lm Lo), \p{N} (Nd Nl No) and \s
+# (White_Space).  In tokenizers 0.23.3 they are Unicode 16.0's: this UCD's
+# classes plus the letters and numbers assigned in 15.1 and 16.0, listed in
+# REGEX_AFTER_UCD as (first, last, RX_*), found by splitting every code
+# point with HF's own Split (make check-tokenizers checks every code point).
+REGEX_AGE = (15, 0)
+REGEX_AFTER_UCD = [
+    (0x1C89, 0x1C8A, RX_L), (0xA7CB, 0xA7CD, RX_L), (0xA7DA, 0xA7DC, RX_L), (0x105C0, 0x105F3, RX_L),
+    (0x10D40, 0x10D49, RX_N), (0x10D4A, 0x10D65, RX_L), (0x10D6F, 0x10D85, RX_L), (0x10EC2, 0x10EC4, RX_L),
+    (0x11380, 0x11389, RX_L), (0x1138B, 0x1138B, RX_L), (0x1138E, 0x1138E, RX_L), (0x11390, 0x113B5, RX_L),
+    (0x113B7, 0x113B7, RX_L), (0x113D1, 0x113D1, RX_L), (0x113D3, 0x113D3, RX_L), (0x116D0, 0x116E3, RX_N),
+    (0x11BC0, 0x11BE0, RX_L), (0x11BF0, 0x11BF9, RX_N), (0x13460, 0x143FA, RX_L), (0x16100, 0x1611D, RX_L),
+    (0x16130, 0x16139, RX_N), (0x16D40, 0x16D6C, RX_L), (0x16D70, 0x16D79, RX_N), (0x18CFF, 0x18CFF, RX_L),
+    (0x1CCF0, 0x1CCF9, RX_N), (0x1E5D0, 0x1E5ED, RX_L), (0x1E5F0, 0x1E5F0, RX_L), (0x1E5F1, 0x1E5FA, RX_N),
+    (0x2EBF0, 0x2EE5D, RX_L),
+]
+
+
+def regex_classes(cat, ws, age):
+    v = [0] * MAXCP
+    for c in range(MAXCP):
+        gc = cat.get(c, "Cn") if age.get(c, (99,)) <= REGEX_AGE else "Cn"
+        x = 0
+        if gc[0] == "L":
+            x |= RX_L
+        if gc[0] == "N":
+            x |= RX_N
+        if c in ws:
+            x |= RX_S
+        v[c] = x
+    for a, b, x in REGEX_AFTER_UCD:
+        for c in range(a, b + 1):
+            assert v[c] == 0 and cat.get(c, "Cn") == "Cn", hex(c)
+            v[c] = x
+    return v
+
+
 def parse_age():
     age = {}
     for line in read_lines("DerivedAge.txt"):
@@ -225,6 +268,7 @@ def main():
             version = f.readline().strip("# \n")
 
     prop_runs = runs(props(cat, ws, age))
+    regex_runs = runs(regex_classes(cat, ws, age))
     ccc_vals = [0] * MAXCP
     for c, v in ccc.items():
         ccc_vals[c] = v
@@ -267,6 +311,13 @@ enum {{
     UNI_UNASSIGNED = {P_UNASSIGNED} /* Cn */
 }};
 
+/* classes of the BPE split patterns (uni_regex_ranges) */
+enum {{
+    UNI_RX_L = {RX_L}, /* letters, \\p{{L}} */
+    UNI_RX_N = {RX_N}, /* numbers, \\p{{N}} */
+    UNI_RX_S = {RX_S}  /* White_Space, \\s */
+}};
+
 typedef struct {{ uint32_t lo, hi; uint8_t v; }} uni_range;
 typedef struct {{ uint32_t cp; uint32_t to[3]; }} uni_lower_entry;
 typedef struct {{ uint32_t cp; uint16_t off; uint8_t len; }} uni_decomp_entry;
@@ -283,6 +334,8 @@ extern const int uni_decomp_count;
 extern const uint32_t uni_decomp_pool[];
 extern const uni_comp_entry uni_comp[];
 extern const int uni_comp_count;
+extern const uni_range uni_regex_ranges[];
+extern const int uni_regex_count;
 
 #endif
 """)
@@ -318,7 +371,10 @@ extern const int uni_comp_count;
         f.write("\n};\n\n")
         f.write("const uni_comp_entry uni_comp[] = {\n")
         f.write(rows(comp, lambda e: "{0x%X,0x%X,0x%X}," % e, 3))
-        f.write(f"\n}};\nconst int uni_comp_count = {len(comp)};\n")
+        f.write(f"\n}};\nconst int uni_comp_count = {len(comp)};\n\n")
+        f.write("const uni_range uni_regex_ranges[] = {\n")
+        f.write(rows(regex_runs, lambda r: "{0x%X,0x%X,%d}," % r, 4))
+        f.write(f"\n}};\nconst int uni_regex_count = {len(regex_runs)};\n")
 
 
 if __name__ == "__main__":

