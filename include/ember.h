@@ -67,7 +67,7 @@ typedef enum {
 
 typedef struct {
     ember_kind kind;
-    const char *architecture; /* "bert" */
+    const char *architecture; /* "bert", "qwen3" */
     const char *name;         /* general.name, or "" */
     int dim;                  /* embedding / hidden size */
     int n_layers, n_heads, ffn_dim;
@@ -81,7 +81,9 @@ typedef struct {
     uint32_t gguf_version;    /* 2 or 3 */
     int n_ctx;                /* position table rows: longest input the weights allow */
     float layer_norm_eps;
-    const char *tokenizer;    /* tokenizer.ggml.model: "bert" (WordPiece) */
+    const char *tokenizer;    /* tokenizer.ggml.model: "bert" (WordPiece), "gpt2" (byte-level BPE) */
+    const char *query_prompt; /* how a query is written before tokenization ({task}, {text}), or NULL */
+    const char *default_task; /* the task its prompts carry unless told otherwise, or NULL */
     uint64_t n_tensors, n_params;
     uint64_t n_tensors_f32, n_tensors_f16, n_tensors_bf16; /* tensors of each type */
 } ember_model_info;
@@ -119,11 +121,21 @@ const char *ember_ctx_error(const ember_ctx *c);
 size_t ember_ctx_memory(const ember_ctx *c); /* bytes of scratch owned */
 int ember_ctx_threads(const ember_ctx *c);
 int ember_ctx_max_tokens(const ember_ctx *c); /* truncation length in use */
+/* The task written into the model's prompts from now on: a query's
+ * (EMBER_EMBED_QUERY) and an instruction-following reranker's (Qwen3-Reranker:
+ * "<Instruct>: {task}"); NULL or "" restores the model's default task.
+ * Copied.  EMBER_ERR_NOMEM, or EMBER_ERR_TEXT when not valid UTF-8. */
+ember_status ember_ctx_set_instruction(ember_ctx *c, const char *task);
 
 /* Texts: UTF-8; lens[i] gives byte lengths (NULL: NUL-terminated strings).
  * Inputs longer than the context's max_tokens are truncated (as HuggingFace
  * does with truncation=True), never rejected. */
-enum { EMBER_EMBED_NO_NORMALIZE = 1 };
+/* EMBER_EMBED_QUERY: each text is a query, written into the model's query
+ * prompt first (Qwen3-Embedding: "Instruct: {task}\nQuery:{text}", the task
+ * from ember_ctx_set_instruction or the model's default); documents are
+ * embedded as they are.  No effect on a model without a query prompt
+ * (ember_model_info.query_prompt NULL). */
+enum { EMBER_EMBED_NO_NORMALIZE = 1, EMBER_EMBED_QUERY = 2 };
 /* out: n x dim floats, row i for texts[i].  n may exceed max_batch: the call
  * then works through the texts in chunks of max_batch.
  * Embeddings and logits are checked to be finite: a NaN or infinity (corrupt
@@ -132,7 +144,11 @@ ember_status ember_embed(ember_ctx *c, const char *const *texts,
                          const size_t *lens, int n, int flags, float *out);
 
 /* Cross-encoder: logits[i] = score of (query, docs[i]).  The probability is
- * ember_sigmoid(logits[i]).  Non-finite logits: EMBER_ERR_NUMERIC. */
+ * ember_sigmoid(logits[i]).  Non-finite logits: EMBER_ERR_NUMERIC.  A
+ * decoder reranker (Qwen3-Reranker) reads the pair in its chat prompt, with
+ * the task of ember_ctx_set_instruction, and scores logit("yes") -
+ * logit("no") at the last position; the context's max_tokens counts the
+ * whole prompt and only the (query, document) part is cut to fit. */
 ember_status ember_rerank(ember_ctx *c, const char *query, size_t query_len,
                           const char *const *docs, const size_t *doc_lens,
                           int n, float *logits);

@@ -61,4 +61,5 @@ const model_arch *model_arch_find(const char *name);
 void model_arch_names(char *out, size_t cap);
 
 extern const model_arch model_arch_bert;
+extern const model_arch model_arch_qwen3;
 #endif

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FAIL(c, st, ...) (snprintf((c)->err, sizeof (c)->err, __VA_ARGS__), (st))
@@ -30,13 +31,80 @@ static ember_status tok_status(int code)
     }
 }
 
-/* Tokenizes one input into c->tok_ids / tok_types; the count, or a TOK_ERR_*
- * code (message set). */
-static int tokenize_one(ember_ctx *c, const char *a, size_t alen, const char *b, size_t blen, const char *who)
+/* Writes fmt with its {names} filled into c->fmt (grown as needed): its
+ * length, or -1 (out of memory, message set). */
+static long fill_prompt(ember_ctx *c, const char *fmt, int n, const char *const *names, const char *const *vals,
+                        const size_t *lens)
 {
+    size_t need = prompt_format(fmt, n, names, vals, lens, c->fmt, c->fmt_cap);
+    if (need > c->fmt_cap) {
+        /* amortised: the buffer grows to the longest prompt written so far */
+        size_t cap = need + need / 2 + 256;
+        char *p = realloc(c->fmt, cap);
+        if (!p) { snprintf(c->err, sizeof c->err, "out of memory writing a %zu-byte prompt", need); return -1; }
+        c->fmt = p;
+        c->fmt_cap = cap;
+        prompt_format(fmt, n, names, vals, lens, c->fmt, c->fmt_cap);
+    }
+    return (long)need;
+}
+
+static const char *task_of(const ember_ctx *c, size_t *len)
+{
+    const char *t = c->task ? c->task : c->m->prompts.task ? c->m->prompts.task : "";
+    *len = strlen(t);
+    return t;
+}
+
+/* A decoder reranker's input: the chat prompt's fixed prefix, the pair in
+ * its format cut to what max_tokens leaves, the fixed suffix (as the model
+ * card builds it: the ends are tokenized apart and never cut). */
+static int tokenize_rerank_prompt(ember_ctx *c, const char *q, size_t ql, const char *d, size_t dl, const char *who)
+{
+    const ember_model *m = c->m;
+    const int np = m->n_rerank_prefix, ns = m->n_rerank_suffix, budget = c->max_tokens - np - ns;
+    if (budget < 1)
+        return snprintf(c->err, sizeof c->err, "max_tokens %d leaves no room beside the rerank prompt's %d tokens",
+                        c->max_tokens, np + ns), TOK_ERR_ARG;
+    size_t tl;
+    const char *task = task_of(c, &tl);
+    const char *names[3] = {"task", "query", "document"}, *vals[3] = {task, q, d};
+    const size_t lens[3] = {tl, ql, dl};
+    long len = fill_prompt(c, m->prompts.rerank_format, 3, names, vals, lens);
+    if (len < 0) return TOK_ERR_SPACE;
     char why[256];
-    int n = tok_encode(c->m->tok, &c->m->tpl, a, alen, b, blen, 1, c->max_tokens,
-                       c->tok_ids, c->tok_types, c->max_tokens, why, sizeof why);
+    int n = tok_encode(m->tok, &m->tpl, c->fmt, (size_t)len, NULL, 0, 0, budget, c->tok_ids + np, NULL, budget,
+                       why, sizeof why);
+    if (n < 0) { snprintf(c->err, sizeof c->err, "%s%s", who, why); return n; }
+    memcpy(c->tok_ids, m->rerank_prefix_ids, (size_t)np * sizeof(int32_t));
+    memcpy(c->tok_ids + np + n, m->rerank_suffix_ids, (size_t)ns * sizeof(int32_t));
+    memset(c->tok_types, 0, (size_t)(np + n + ns) * sizeof(int32_t));
+    return np + n + ns;
+}
+
+/* Tokenizes one input into c->tok_ids / tok_types: a text (a query written
+ * into the model's query prompt when flags say so), or a pair (query != NULL),
+ * in the model's rerank prompt if it has one; the count, or a TOK_ERR_*
+ * code (message set). */
+static int tokenize_one(ember_ctx *c, const char *q, size_t ql, const char *a, size_t alen, int flags, const char *who)
+{
+    const model_prompts *p = &c->m->prompts;
+    if (q && p->rerank_format) return tokenize_rerank_prompt(c, q, ql, a, alen, who);
+    if (!q && (flags & EMBER_EMBED_QUERY) && p->query_format) {
+        size_t tl;
+        const char *task = task_of(c, &tl);
+        const char *names[2] = {"task", "text"}, *vals[2] = {task, a};
+        const size_t lens[2] = {tl, alen};
+        long len = fill_prompt(c, p->query_format, 2, names, vals, lens);
+        if (len < 0) return TOK_ERR_SPACE;
+        a = c->fmt;
+        alen = (size_t)len;
+    }
+    char why[256];
+    int n = q ? tok_encode(c->m->tok, &c->m->tpl, q, ql, a, alen, 1, c->max_tokens, c->tok_ids, c->tok_types,
+                           c->max_tokens, why, sizeof why)
+              : tok_encode(c->m->tok, &c->m->tpl, a, alen, NULL, 0, 1, c->max_tokens, c->tok_ids, c->tok_types,
+                           c->max_tokens, why, sizeof why);
     if (n < 0) snprintf(c->err, sizeof c->err, "%s%s", who, why);
     return n;
 }
@@ -115,7 +183,7 @@ static ember_status run_chunks(ember_ctx *c, const char *query, size_t query_len
             if (!texts[i]) return FAIL(c, EMBER_ERR_ARG, "%s[%d] is NULL", arr, i);
             size_t len = lens ? lens[i] : strlen(texts[i]);
             if (n > 1) snprintf(who, sizeof who, "%s[%d]: ", arr, i);
-            n_tok = query ? tokenize_one(c, query, query_len, texts[i], len, who) : tokenize_one(c, texts[i], len, NULL, 0, who);
+            n_tok = tokenize_one(c, query, query_len, texts[i], len, flags, who);
             if (n_tok < 0) return tok_status(n_tok);
             if (check_ids(c, n_tok, who)) return EMBER_ERR_FORMAT;
         }
@@ -185,5 +253,25 @@ ember_status ember_tokenize(ember_ctx *c, const char *text, size_t len, const ch
                        ids, type_ids, cap, why, sizeof why);
     if (n < 0) return FAIL(c, tok_status(n), "%s", why);
     *n_out = n;
+    return EMBER_OK;
+}
+
+ember_status ember_ctx_set_instruction(ember_ctx *c, const char *task)
+{
+    if (!c) return EMBER_ERR_ARG;
+    char *t = NULL;
+    if (task && *task) {
+        size_t len = strlen(task);
+        for (size_t p = 0; p < len;) {
+            uint32_t cp;
+            int k = uni_utf8_decode((const uint8_t *)task + p, len - p, &cp);
+            if (k < 0) return FAIL(c, EMBER_ERR_TEXT, "instruction: invalid UTF-8 at byte offset %zu", p);
+            p += (size_t)k;
+        }
+        if (!(t = malloc(len + 1))) return FAIL(c, EMBER_ERR_NOMEM, "out of memory");
+        memcpy(t, task, len + 1);
+    }
+    free(c->task);
+    c->task = t;
     return EMBER_OK;
 }

@@ -7,6 +7,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A prompt part tokenized alone, without specials (it is joined to the
+ * rest by ids, as the model card's code joins it). */
+static int tokenize_part(const ember_model *m, const char *s, int32_t **ids, int *n, char *err, size_t errlen)
+{
+    size_t len = strlen(s);
+    if (len > (1u << 20)) { snprintf(err, errlen, "a rerank prompt part of %zu bytes", len); return -1; }
+    int cap = (int)len + 1; /* a token is at least a byte */
+    char why[256];
+    *ids = malloc((size_t)cap * sizeof **ids);
+    if (!*ids) { snprintf(err, errlen, "out of memory"); return -1; }
+    *n = tok_encode(m->tok, &m->tpl, s, len, NULL, 0, 0, 0, *ids, NULL, cap, why, sizeof why);
+    if (*n < 0) { snprintf(err, errlen, "the rerank prompt cannot be tokenized: %s", why); return -1; }
+    return 0;
+}
+
+/* The query and rerank prompts (prompt.h); a reranker whose architecture
+ * reads the answer after the last token (a decoder's) needs its chat prompt */
+static int load_prompts(ember_model *m, char *err, size_t errlen)
+{
+    if (prompts_load(&m->prompts, m->gguf, err, errlen) != 0) return -1;
+    if (!m->has_weights || m->kind != EMBER_KIND_RERANKER) return 0;
+    if (!m->prompts.rerank_format) {
+        if (m->arch->rank_last) {
+            snprintf(err, errlen, "a %s reranker needs its prompt (ember.rerank.* or tokenizer.chat_template.rerank): "
+                     "without it the yes / no answer is read from a text the model was not trained on", m->arch->name);
+            return -1;
+        }
+        return 0;
+    }
+    return tokenize_part(m, m->prompts.rerank_prefix, &m->rerank_prefix_ids, &m->n_rerank_prefix, err, errlen) ||
+           tokenize_part(m, m->prompts.rerank_suffix, &m->rerank_suffix_ids, &m->n_rerank_suffix, err, errlen) ? -1 : 0;
+}
+
 ember_model *ember_model_load(const char *path, char *err, size_t errlen)
 {
     char tmp[EMBER_ERR_LEN];
@@ -47,7 +80,7 @@ ember_model *ember_model_load(const char *path, char *err, size_t errlen)
         goto fail;
     }
     if (!m->has_weights) snprintf(m->wtype, sizeof m->wtype, "none");
-    if (model_tokenizer_bind(m, why, sizeof why) != 0) {
+    if (model_tokenizer_bind(m, why, sizeof why) != 0 || load_prompts(m, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s: %s", path, why);
         goto fail;
     }
@@ -61,6 +94,9 @@ void ember_model_free(ember_model *m)
 {
     if (!m) return;
     tok_model_free(m->tok);
+    prompts_free(&m->prompts);
+    free(m->rerank_prefix_ids);
+    free(m->rerank_suffix_ids);
     if (m->arch) m->arch->unbind(m);
     gguf_close(m->gguf);
     free(m->path);
@@ -73,6 +109,8 @@ void ember_model_get_info(const ember_model *m, ember_model_info *info)
     if (!m) return;
     info->kind = m->has_weights ? m->kind : EMBER_KIND_TOKENIZER;
     info->architecture = m->arch_name;
+    info->query_prompt = m->prompts.query_format;
+    info->default_task = m->prompts.task;
     info->name = m->name;
     info->dim = m->dims.hidden;
     info->n_layers = m->dims.n_layers;

@@ -5,6 +5,8 @@
 #include "ember.h"
 #include "model/arch.h"
 #include "model/bert.h"
+#include "model/qwen3.h"
+#include "model/prompt.h"
 #include "model/gguf.h"
 #include "tokenizer/tok_model.h"
 #include "tokenizer/encode.h"
@@ -21,6 +23,7 @@ struct ember_model {
      * its member typed (model.h includes every architecture's header) */
     union {
         bert_weights bert;
+        qwen3_weights qwen3;
     } w;
     ember_kind kind;
     ember_pooling pooling;
@@ -29,6 +32,9 @@ struct ember_model {
     tok_model *tok;             /* WordPiece or BPE behind one interface */
     tok_template tpl;
     int32_t pad_id;
+    model_prompts prompts;      /* query and rerank prompts (prompt.h) */
+    int32_t *rerank_prefix_ids, *rerank_suffix_ids; /* the rerank prompt's fixed ends, tokenized once */
+    int n_rerank_prefix, n_rerank_suffix;
     char arch_name[32];         /* general.architecture as read (a vocabulary-only file may name any) */
     char name[128], wtype[8];
     char tok_model[32];         /* tokenizer.ggml.model, for info */
@@ -42,6 +48,7 @@ struct ember_ctx {
     int max_batch, max_tokens, max_rows, n_threads;
     union {                     /* arch's scratch, carved by arch->scratch_init */
         bert_scratch bert;
+        qwen3_scratch qwen3;
     } s;
     float *block;               /* the one scratch allocation (aligned) */
     size_t block_bytes;
@@ -51,6 +58,9 @@ struct ember_ctx {
     int *keep;                  /* (max_batch) the row each sequence is pooled or scored from */
     int32_t *tok_ids, *tok_types; /* one text's tokens (max_tokens) */
     float *head_tmp;            /* 2 * hidden, for arch->rank_head */
+    char *task;                 /* ember_ctx_set_instruction's, or NULL: the model's */
+    char *fmt;                  /* a prompt written out, grown to the longest so far */
+    size_t fmt_cap;
     size_t bytes;
     char err[EMBER_ERR_LEN];
 };

@@ -1,0 +1,366 @@
+/* Golden tests of the Qwen3 decoder: Qwen3-Embedding (last-token pooling of
+ * the appended <|endoftext|>, instruction-formatted queries, Matryoshka
+ * dimensions) and Qwen3-Reranker (the chat prompt, yes - no logits), each
+ * converted from its fixture checkpoint with the real converter and run on
+ * every kernel table and 1 and 2 threads, against the float64 goldens within
+ * the tolerances of each fixture's SOURCE.md. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ember.h"
+#include "tests/fixtures.h"
+#include "tests/goldens.h"
+#include "tests/synth_model.h"
+#include "tools/json.h"
+
+#define TOL_EMBED 1e-5     /* normalised embeddings */
+#define TOL_EMBED_RAW 1e-4 /* relative to the embedding's norm */
+#define TOL_LOGIT 2e-5
+#define TOL_SCORE 1e-5
+#define MAX_ROWS 16
+
+static double norm_of(const json_value *v)
+{
+    double s = 0;
+    for (size_t i = 0; i < json_array_len(v); i++) s += json_number(json_array_at(v, i)) * json_number(json_array_at(v, i));
+    return sqrt(s);
+}
+
+/* The ids a golden row was fed (a batch row's without its left padding). */
+static int golden_ids(const json_value *row, int batch, int i, int32_t *ids, int cap)
+{
+    const json_value *ids_j = json_object_get(row, "input_ids"), *mask = json_object_get(row, "attention_mask");
+    if (batch) { ids_j = json_array_at(ids_j, (size_t)i); mask = json_array_at(mask, (size_t)i); }
+    int n = 0;
+    for (size_t t = 0; t < json_array_len(ids_j); t++)
+        if (json_number(json_array_at(mask, t)) != 0) {
+            assert_true(n < cap);
+            ids[n++] = (int32_t)json_number(json_array_at(ids_j, t));
+        }
+    return n;
+}
+
+static void expect_ids(const char *id, int row, const int32_t *got, int n, const int32_t *want, int nw)
+{
+    if (n != nw) fail_msg("%s row %d: %d tokens, golden %d", id, row, n, nw);
+    for (int t = 0; t < n; t++)
+        if (got[t] != want[t]) fail_msg("%s row %d: token %d is %d, golden %d", id, row, t, got[t], want[t]);
+}
+
+static void run_embed_goldens(const char *dtype)
+{
+    const char *gguf = golden_converted("qwen3-embed-tiny", dtype);
+    if (!gguf) { skip(); return; }
+    char err[512];
+    ember_model *m = ember_model_load(gguf, err, sizeof err);
+    if (!m) fail_msg("load: %s", err);
+    ember_model_info info;
+    ember_model_get_info(m, &info);
+    assert_int_equal(info.kind, EMBER_KIND_EMBEDDER);
+    assert_int_equal(info.pooling, EMBER_POOL_LAST);
+    assert_string_equal(info.architecture, "qwen3");
+    const int H = info.dim;
+    goldens g;
+    assert_true(goldens_load(&g, "qwen3-embed-tiny", "goldens.jsonl"));
+    golden_variant v[GOLDEN_MAX_VARIANTS];
+    int nv = golden_variants(m, 256, v); /* every golden is cut at 256 tokens */
+    float *out = malloc(MAX_ROWS * (size_t)H * sizeof(float)), *first = malloc(MAX_ROWS * (size_t)H * sizeof(float));
+    float *raw = malloc(MAX_ROWS * (size_t)H * sizeof(float));
+    double worst = 0, worst_raw = 0;
+    int cases = 0, queries = 0;
+    for (int r = 0; r < g.n; r++) {
+        const json_value *row = g.rows[r];
+        size_t kl;
+        const char *id = golden_str(json_object_get(row, "id"), &kl);
+        int batch = strcmp(golden_str(json_object_get(row, "kind"), &kl), "batch") == 0;
+        assert_int_equal((int)json_number(json_object_get(row, "max_length")), 256);
+        const json_value *texts = batch ? json_object_get(row, "texts") : NULL;
+        const json_value *instr = json_object_get(row, "instruction");
+        int nt = batch ? (int)json_array_len(texts) : 1, flags = 0;
+        assert_true(nt <= MAX_ROWS);
+        const char *tx[MAX_ROWS];
+        size_t tl[MAX_ROWS];
+        char task[512] = "";
+        if (instr) { /* a query: "Instruct: {task}\nQuery:{query}" */
+            size_t il;
+            const char *s = golden_str(instr, &il);
+            snprintf(task, sizeof task, "%.*s", (int)il, s);
+            tx[0] = golden_str(json_object_get(row, "query"), &tl[0]);
+            flags = EMBER_EMBED_QUERY;
+            queries++;
+        } else {
+            for (int i = 0; i < nt; i++) tx[i] = golden_str(batch ? json_array_at(texts, (size_t)i) : json_object_get(row, "text"), &tl[i]);
+        }
+        for (int i = 0; i < nt; i++) { /* the tokenizer, on the text as the model sees it */
+            int32_t want[1024], got[1024];
+            int nw = golden_ids(row, batch, i, want, 1024), n = 0;
+            char formatted[4096];
+            const char *t = tx[i];
+            size_t len = tl[i];
+            if (instr) {
+                len = (size_t)snprintf(formatted, sizeof formatted, "Instruct: %s\nQuery:%.*s", task, (int)tl[i], tx[i]);
+                t = formatted;
+            }
+            if (ember_tokenize(v[0].c, t, len, NULL, 0, 1, 256, got, NULL, 1024, &n) != EMBER_OK)
+                fail_msg("%s: tokenize: %s", id, ember_ctx_error(v[0].c));
+            expect_ids(id, i, got, n, want, nw);
+        }
+        for (int k = 0; k < nv; k++) {
+            assert_int_equal(ember_ctx_set_instruction(v[k].c, instr ? task : NULL), EMBER_OK);
+            if (ember_embed(v[k].c, tx, tl, nt, flags, out) != EMBER_OK) fail_msg("%s: %s", id, ember_ctx_error(v[k].c));
+            if (ember_embed(v[k].c, tx, tl, nt, flags | EMBER_EMBED_NO_NORMALIZE, raw) != EMBER_OK)
+                fail_msg("%s: %s", id, ember_ctx_error(v[k].c));
+            for (int i = 0; i < nt; i++) {
+                const json_value *wn = json_object_get(row, "embedding_normalized"), *wr = json_object_get(row, "embedding");
+                if (batch) { wn = json_array_at(wn, (size_t)i); wr = json_array_at(wr, (size_t)i); }
+                double d = golden_max_diff(out + (size_t)i * H, wn, H), dr = golden_max_diff(raw + (size_t)i * H, wr, H) / norm_of(wr);
+                if (d > TOL_EMBED || dr > TOL_EMBED_RAW)
+                    fail_msg("%s row %d on %s: max |diff| %.3g normalised, %.3g raw (relative to its norm)", id, i, v[k].what, d, dr);
+                if (d > worst) worst = d;
+                if (dr > worst_raw) worst_raw = dr;
+            }
+            if (v[k].threads == 1) memcpy(first, out, (size_t)nt * H * sizeof(float));
+            else if (memcmp(first, out, (size_t)nt * H * sizeof(float)) != 0)
+                fail_msg("%s: %s differs from the 1-thread result", id, v[k].what);
+        }
+        cases++;
+    }
+    printf("qwen3-embed-tiny (%s): %d cases (%d instructed queries) x %d variants, worst |diff| %.2g normalised, %.2g raw / norm\n",
+           dtype, cases, queries, nv, worst, worst_raw);
+    assert_int_equal(cases, 40);
+    assert_true(queries >= 4);
+
+    /* Matryoshka: the first 32 / 16 dimensions, re-normalised */
+    goldens gm;
+    if (goldens_load(&gm, "qwen3-embed-tiny", "goldens-matryoshka.jsonl")) {
+        for (int r = 0; r < gm.n; r++) {
+            size_t tl0, il;
+            const json_value *instr = json_object_get(gm.rows[r], "instruction");
+            const char *t = golden_str(json_object_get(gm.rows[r], instr ? "query" : "text"), &tl0);
+            char task[512] = "";
+            if (instr) snprintf(task, sizeof task, "%s", golden_str(instr, &il));
+            assert_int_equal(ember_ctx_set_instruction(v[0].c, instr ? task : NULL), EMBER_OK);
+            assert_int_equal(ember_embed(v[0].c, &t, &tl0, 1, EMBER_EMBED_NO_NORMALIZE | (instr ? EMBER_EMBED_QUERY : 0), raw),
+                             EMBER_OK);
+            for (int dims = 32; dims >= 16; dims /= 2) {
+                memcpy(out, raw, (size_t)dims * sizeof(float));
+                ember_l2_normalize(out, dims);
+                double d = golden_max_diff(out, json_object_get(gm.rows[r], dims == 32 ? "embedding_32" : "embedding_16"), dims);
+                if (d > TOL_EMBED) fail_msg("matryoshka row %d dims %d: |diff| %.3g", r, dims, d);
+            }
+        }
+        goldens_free(&gm);
+    }
+    golden_variants_free(v, nv);
+    free(out); free(first); free(raw);
+    goldens_free(&g);
+    ember_model_free(m);
+}
+
+/* One reranker golden item: score it on every variant, check ids, logit and
+ * score. */
+static void rerank_item(golden_variant *v, int nv, const char *id, int i, const json_value *item, double want_yes,
+                        double want_no, double want_score, double *worst)
+{
+    size_t ql, dl, il = 0;
+    const char *q = golden_str(json_object_get(item, "query"), &ql), *d = golden_str(json_object_get(item, "document"), &dl);
+    const json_value *instr = json_object_get(item, "instruction");
+    char task[512];
+    const char *t = instr && json_type_of(instr) == JSON_STRING ? json_string(instr, &il) : NULL;
+    if (t) snprintf(task, sizeof task, "%.*s", (int)il, t);
+    float first = 0;
+    for (int k = 0; k < nv; k++) {
+        float logit;
+        assert_int_equal(ember_ctx_set_instruction(v[k].c, t ? task : NULL), EMBER_OK);
+        if (ember_rerank(v[k].c, q, ql, &d, &dl, 1, &logit) != EMBER_OK) fail_msg("%s: %s", id, ember_ctx_error(v[k].c));
+        double dlg = fabs(logit - (want_yes - want_no)), dsc = fabs(ember_sigmoid(logit) - want_score);
+        if (dlg > TOL_LOGIT || dsc > TOL_SCORE)
+            fail_msg("%s item %d on %s: |diff| logit(yes) - logit(no) %.3g, score %.3g", id, i, v[k].what, dlg, dsc);
+        if (dlg > *worst) *worst = dlg;
+        if (v[k].threads == 1) first = logit;
+        else if (memcmp(&first, &logit, sizeof logit) != 0) fail_msg("%s: %s differs from 1 thread", id, v[k].what);
+    }
+}
+
+static void run_rerank_goldens_on(const char *gguf, const char *dtype)
+{
+    char err[512];
+    ember_model *m = ember_model_load(gguf, err, sizeof err);
+    if (!m) fail_msg("load: %s", err);
+    ember_model_info info;
+    ember_model_get_info(m, &info);
+    assert_int_equal(info.kind, EMBER_KIND_RERANKER);
+    goldens g;
+    assert_true(goldens_load(&g, "qwen3-rerank-tiny", "goldens.jsonl"));
+    golden_variant v[GOLDEN_MAX_VARIANTS];
+    int nv = golden_variants(m, 256, v); /* --max-length 256: the whole prompt */
+    double worst = 0;
+    int cases = 0, truncated = 0;
+    for (int r = 0; r < g.n; r++) {
+        const json_value *row = g.rows[r];
+        size_t kl;
+        const char *id = golden_str(json_object_get(row, "id"), &kl);
+        int batch = strcmp(golden_str(json_object_get(row, "kind"), &kl), "batch") == 0;
+        assert_int_equal((int)json_number(json_object_get(row, "max_length")), 256);
+        if (batch) {
+            const json_value *items = json_object_get(row, "items");
+            for (size_t i = 0; i < json_array_len(items); i++)
+                rerank_item(v, nv, id, (int)i, json_array_at(items, i),
+                            json_number(json_array_at(json_object_get(row, "logit_yes"), i)),
+                            json_number(json_array_at(json_object_get(row, "logit_no"), i)),
+                            json_number(json_array_at(json_object_get(row, "score"), i)), &worst);
+        } else {
+            /* the ids: the prompt's prefix and suffix around the formatted
+             * pair, cut to content_max_length */
+            int32_t want[1024], got[1024];
+            int nw = golden_ids(row, 0, 0, want, 1024), n = 0, cml = (int)json_number(json_object_get(row, "content_max_length"));
+            size_t fl;
+            const char *f = golden_str(json_object_get(row, "formatted"), &fl);
+            if (ember_tokenize(v[0].c, f, fl, NULL, 0, 0, cml, got, NULL, 1024, &n) != EMBER_OK)
+                fail_msg("%s: tokenize: %s", id, ember_ctx_error(v[0].c));
+            int prefix = 39, suffix = 9; /* SOURCE.md: 39 and 9 tokens */
+            assert_int_equal(nw, prefix + n + suffix);
+            expect_ids(id, 0, got, n, want + prefix, nw - prefix - suffix);
+            truncated += json_bool(json_object_get(row, "truncated"));
+            rerank_item(v, nv, id, 0, row, json_number(json_object_get(row, "logit_yes")),
+                        json_number(json_object_get(row, "logit_no")), json_number(json_object_get(row, "score")), &worst);
+        }
+        cases++;
+    }
+    printf("qwen3-rerank-tiny (%s): %d cases (%d truncated) x %d variants, worst |diff| logit %.2g\n", dtype, cases,
+           truncated, nv, worst);
+    assert_int_equal(cases, 39);
+    assert_true(truncated >= 1);
+    golden_variants_free(v, nv);
+    goldens_free(&g);
+    ember_model_free(m);
+}
+
+static void run_rerank_goldens(const char *dtype)
+{
+    const char *gguf = golden_converted("qwen3-rerank-tiny", dtype);
+    if (!gguf) { skip(); return; }
+    run_rerank_goldens_on(gguf, dtype);
+}
+
+/* A reranker file as llama.cpp's converter writes it: the prompt only as
+ * tokenizer.chat_template.rerank (none of ember's keys), the task inside
+ * it.  ember takes the template apart and scores the same; without any
+ * prompt it refuses to load rather than score a bare pair. */
+static void test_rerank_llamacpp_layout(void **state)
+{
+    (void)state;
+    const char *gguf = golden_converted("qwen3-rerank-tiny", "f32");
+    if (!gguf) { skip(); return; }
+    static const char *const ember_keys[] = {"ember.rerank.prefix", "ember.rerank.format", "ember.rerank.suffix",
+                                             "ember.prompt.task", NULL};
+    char bare[1024], err[512] = "";
+    snprintf(bare, sizeof bare, "%s/qwen3-rerank-llamacpp.gguf", test_tmpdir());
+    assert_int_equal(synth_gguf_copy(gguf, bare, ember_keys), 0);
+    run_rerank_goldens_on(bare, "llama.cpp keys");
+    static const char *const all_prompts[] = {"ember.rerank.prefix", "ember.rerank.format", "ember.rerank.suffix",
+                                              "ember.prompt.task", "tokenizer.chat_template.rerank", NULL};
+    snprintf(bare, sizeof bare, "%s/qwen3-rerank-no-prompt.gguf", test_tmpdir());
+    assert_int_equal(synth_gguf_copy(gguf, bare, all_prompts), 0);
+    ember_model *m = ember_model_load(bare, err, sizeof err);
+    if (m) fail_msg("a Qwen3 reranker without its prompt loaded");
+    if (!strstr(err, "prompt")) fail_msg("unclear refusal: %s", err);
+}
+
+/* The instruction of a context: copied, refused when not UTF-8, and a query
+ * with the default task equals one with that task given. */
+static void test_instruction(void **state)
+{
+    (void)state;
+    const char *gguf = golden_converted("qwen3-embed-tiny", "f32");
+    if (!gguf) { skip(); return; }
+    char err[512];
+    ember_model *m = ember_model_load(gguf, err, sizeof err);
+    assert_non_null(m);
+    ember_model_info info;
+    ember_model_get_info(m, &info);
+    assert_non_null(info.query_prompt);
+    assert_string_equal(info.query_prompt, "Instruct: {task}\nQuery:{text}");
+    assert_string_equal(info.default_task, "Given a web search query, retrieve relevant passages that answer the query");
+    ember_ctx *c = ember_ctx_create(m, NULL, err, sizeof err);
+    assert_non_null(c);
+    const char *q = "What is the capital of China?";
+    float a[64], b[64], d[64];
+    assert_int_equal(ember_embed(c, &q, NULL, 1, EMBER_EMBED_QUERY, a), EMBER_OK);
+    char task[128];
+    snprintf(task, sizeof task, "%s", info.default_task);
+    assert_int_equal(ember_ctx_set_instruction(c, task), EMBER_OK);
+    task[0] = 'X'; /* the context keeps its own copy */
+    assert_int_equal(ember_embed(c, &q, NULL, 1, EMBER_EMBED_QUERY, b), EMBER_OK);
+    assert_memory_equal(a, b, sizeof a);
+    assert_int_equal(ember_ctx_set_instruction(c, "Find code"), EMBER_OK);
+    assert_int_equal(ember_embed(c, &q, NULL, 1, EMBER_EMBED_QUERY, b), EMBER_OK);
+    assert_true(memcmp(a, b, sizeof a) != 0);
+    assert_int_equal(ember_embed(c, &q, NULL, 1, 0, d), EMBER_OK); /* a document: no prompt */
+    assert_true(memcmp(a, d, sizeof a) != 0 && memcmp(b, d, sizeof b) != 0);
+    assert_int_equal(ember_ctx_set_instruction(c, "bad \xff utf-8"), EMBER_ERR_TEXT);
+    assert_non_null(strstr(ember_ctx_error(c), "UTF-8"));
+    assert_int_equal(ember_ctx_set_instruction(c, NULL), EMBER_OK);
+    assert_int_equal(ember_embed(c, &q, NULL, 1, EMBER_EMBED_QUERY, b), EMBER_OK);
+    assert_memory_equal(a, b, sizeof a);
+    ember_ctx_free(c);
+    ember_model_free(m);
+}
+
+/* One batched call equals per-text calls: sequences are packed back to back
+ * and causal each within itself, so nothing of one reaches another. */
+static void test_batch_equals_single(void **state)
+{
+    (void)state;
+    const char *gguf = golden_converted("qwen3-embed-tiny", "f32");
+    if (!gguf) { skip(); return; }
+    char err[512];
+    ember_model *m = ember_model_load(gguf, err, sizeof err);
+    assert_non_null(m);
+    ember_ctx_params p = ember_ctx_default_params();
+    p.max_batch = 3; /* several chunks */
+    p.n_threads = 2;
+    ember_ctx *c = ember_ctx_create(m, &p, err, sizeof err);
+    assert_non_null(c);
+    const char *t[7] = { "a", "Hello world", "", "The quick brown fox jumps over the lazy dog.",
+                         "<|im_start|> <think>", "naïve café 你好", "x y z" };
+    float all[7 * 64], one[64];
+    assert_int_equal(ember_embed(c, t, NULL, 7, 0, all), EMBER_OK);
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(ember_embed(c, &t[i], NULL, 1, 0, one), EMBER_OK);
+        /* equal within float rounding: the GEMM's path (and so its order of
+         * summation) depends on how many rows a call has, as for BERT */
+        double md = 0;
+        for (int j = 0; j < 64; j++) md = fmax(md, fabs(one[j] - all[i * 64 + j]));
+        if (md > 1e-6) fail_msg("text %d: batched result differs from alone by %.3g", i, md);
+    }
+    ember_ctx_free(c);
+    ember_model_free(m);
+}
+
+static void test_embed_goldens_f32(void **s) { (void)s; run_embed_goldens("f32"); }
+static void test_embed_goldens_bf16(void **s) { (void)s; run_embed_goldens("bf16"); }
+static void test_rerank_goldens_f32(void **s) { (void)s; run_rerank_goldens("f32"); }
+static void test_rerank_goldens_bf16(void **s) { (void)s; run_rerank_goldens("bf16"); }
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_embed_goldens_f32),
+        cmocka_unit_test(test_embed_goldens_bf16),
+        cmocka_unit_test(test_rerank_goldens_f32),
+        cmocka_unit_test(test_rerank_goldens_bf16),
+        cmocka_unit_test(test_batch_equals_single),
+        cmocka_unit_test(test_rerank_llamacpp_layout),
+        cmocka_unit_test(test_instruction),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
