@@ -423,6 +423,44 @@ static void test_example_index(void **s)
     assert_int_equal(access(lock, F_OK), 0);
 }
 
+/* Qwen3 end to end: convert both checkpoints, embed a query with --query and
+ * --instruct (the default task gives the same vector; another task another),
+ * rerank with the golden's score, and search an index with a reranker. */
+static void test_qwen3_cli(void **state)
+{
+    (void)state;
+    char emb[1024], rr[1024];
+    if (!fixture_path(emb, sizeof emb, "models/qwen3-embed-tiny/config.json") ||
+        !fixture_path(rr, sizeof rr, "models/qwen3-rerank-tiny/config.json")) { skip(); return; }
+    *strrchr(emb, '/') = '\0';
+    *strrchr(rr, '/') = '\0';
+    const char *d = test_tmpdir();
+    assert_int_equal(run(out, sizeof out, "convert %s %s/q3e.gguf", emb, d), 0);
+    assert_int_equal(run(out, sizeof out, "convert %s %s/q3r.gguf --dtype bf16", rr, d), 0);
+    assert_non_null(strstr(out, "pooling rank"));
+    static char a[8192], b[8192], c[8192];
+    assert_int_equal(run(a, sizeof a, "embed -m %s/q3e.gguf --query -i - <<'EOF'\nWhat is the capital of China?\nEOF", d), 0);
+    assert_int_equal(run(b, sizeof b, "embed -m %s/q3e.gguf --instruct 'Given a web search query, retrieve relevant passages "
+                                      "that answer the query' -i - <<'EOF'\nWhat is the capital of China?\nEOF", d), 0);
+    assert_string_equal(a, b);
+    assert_int_equal(run(c, sizeof c, "embed -m %s/q3e.gguf -i - <<'EOF'\nWhat is the capital of China?\nEOF", d), 0);
+    assert_true(strcmp(a, c) != 0);
+    /* rr-capital-pos of the goldens: score 0.3990965 */
+    assert_int_equal(run(out, sizeof out, "rerank -m %s/q3r.gguf -q 'What is the capital of China?' -i - <<'EOF'\n"
+                                          "The capital of China is Beijing.\nEOF", d), 0);
+    assert_non_null(strstr(out, "\"score\": 0.39909"));
+    assert_int_equal(run(out, sizeof out, "rerank -m %s/q3r.gguf --instruct 'Find code' -q 'What is the capital of China?' "
+                                          "-i - <<'EOF'\nThe capital of China is Beijing.\nEOF", d), 0);
+    assert_null(strstr(out, "\"score\": 0.39909"));
+    assert_int_equal(run(out, sizeof out, "embed -m %s/q3e.gguf --instruct $(printf 'bad\\377') -i /dev/null", d), 1);
+    assert_non_null(strstr(out, "UTF-8"));
+    assert_int_equal(run(out, sizeof out, "index build -m %s/q3e.gguf -o %s/q3.emb -i - <<'EOF'\nThe capital of China is Beijing.\n"
+                                          "Paris is in France.\nBerlin is in Germany.\nEOF", d, d), 0);
+    assert_int_equal(run(out, sizeof out, "search -x %s/q3.emb -m %s/q3e.gguf -q 'capital of China' --rerank %s/q3r.gguf "
+                                          "--candidates 3 --top 2", d, d, d), 0);
+    assert_non_null(strstr(out, "rerank_score"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_model_meta_api),
         cmocka_unit_test(test_example_index),
+        cmocka_unit_test(test_qwen3_cli),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

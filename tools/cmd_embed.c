@@ -22,6 +22,10 @@ static const char *USAGE =
     "      --format F          jsonl (default): {\"index\": i, \"embedding\": [...]}\n"
     "                          npy: NumPy float32 array (n, dim); f32: raw little-endian floats\n"
     "      --no-normalize      skip L2 normalisation\n"
+    "      --query             the texts are queries: write each into the model's query\n"
+    "                          prompt (Qwen3-Embedding: \"Instruct: {task}\\nQuery:{text}\"\n"
+    "                          with its default task); documents are embedded without\n"
+    "      --instruct TASK     --query with this task instead of the model's default\n"
     "      --dims N            Matryoshka: keep the first N dimensions (re-normalised)\n"
     "      --batch N           texts per forward pass (default 32)\n"
     "      --max-length N      truncate texts to N tokens (default: the model's)\n"
@@ -69,7 +73,8 @@ int cmd_embed(int argc, char **argv)
 {
     const char *model = NULL, *input = "-", *output = NULL, *format = "jsonl";
     cli_input_format ifmt = CLI_IN_LINES;
-    int normalize = 1, batch = 32, threads = 0, dims = 0, max_len = 0;
+    int normalize = 1, batch = 32, threads = 0, dims = 0, max_len = 0, query = 0;
+    const char *task = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(USAGE, stdout); return 0; }
@@ -79,6 +84,8 @@ int cmd_embed(int argc, char **argv)
         else if (!strcmp(a, "--input-format")) { if (cli_parse_input_format(v, &ifmt)) return 2; i++; }
         else if (!strcmp(a, "--format")) { if (!v) goto missing; format = v; i++; }
         else if (!strcmp(a, "--no-normalize")) normalize = 0;
+        else if (!strcmp(a, "--query")) query = 1;
+        else if (!strcmp(a, "--instruct")) { if (!v) goto missing; task = v; query = 1; i++; }
         else if (!strcmp(a, "--dims")) { if (cli_parse_int(a, v, 1, 1 << 20, &dims)) return 2; i++; }
         else if (!strcmp(a, "--batch")) { if (cli_parse_int(a, v, 1, 4096, &batch)) return 2; i++; }
         else if (!strcmp(a, "--max-length")) { if (cli_parse_int(a, v, 1, 1 << 20, &max_len)) return 2; i++; }
@@ -104,6 +111,9 @@ int cmd_embed(int argc, char **argv)
     }
     int rc = 1;
     char where[300];
+    if (query && !e.info.query_prompt)
+        fprintf(stderr, "ember embed: note: %s has no query prompt; --query / --instruct change nothing\n", model);
+    if (task && ember_ctx_set_instruction(e.c, task) != EMBER_OK) { cli_err("embed: --instruct: %s", ember_ctx_error(e.c)); goto done; }
     cli_inputs in;
     writer w = { stdout, format, normalize, dims ? dims : e.info.dim, e.info.dim, dims };
     if (cli_inputs_read(input, ifmt, &in) != 0) goto done;
@@ -115,7 +125,8 @@ int cmd_embed(int argc, char **argv)
     if (output && !(w.out = fopen(output, "wb"))) { cli_err("cannot write %s", output); w.out = stdout; goto done_in; }
     if (!strcmp(format, "npy")) write_npy_header(w.out, in.n, w.d_out);
     double t0 = cli_now();
-    if (cli_embed_inputs(&e, "embed", "text", &in, normalize ? 0 : EMBER_EMBED_NO_NORMALIZE, NULL, write_rows, &w) != 0) goto done_in;
+    if (cli_embed_inputs(&e, "embed", "text", &in, (normalize ? 0 : EMBER_EMBED_NO_NORMALIZE) | (query ? EMBER_EMBED_QUERY : 0),
+                         NULL, write_rows, &w) != 0) goto done_in;
     if (getenv("EMBER_VERBOSE"))
         fprintf(stderr, "ember: embedded %d texts in %.3f s (%d threads)\n", in.n, cli_now() - t0, ember_ctx_threads(e.c));
     if (fflush(w.out) != 0 || ferror(w.out)) { cli_err("embed: error writing output"); goto done_in; }

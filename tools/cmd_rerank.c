@@ -12,13 +12,17 @@ static const char *USAGE =
     "\n"
     "Scores the query against one document per input line (or per JSONL record\n"
     "with a \"text\" field).  Writes {\"index\": i, \"logit\": x, \"score\": sigmoid(x)}\n"
-    "per document, in input order, or the best N by score with --top N.\n"
+    "per document, in input order, or the best N by score with --top N.  For\n"
+    "Qwen3-Reranker, logit = logit(yes) - logit(no) and --max-length counts its whole\n"
+    "prompt (only the query and document are cut to fit).\n"
     "\n"
     "  -m, --model FILE        cross-encoder model (GGUF, from `ember convert`)\n"
     "  -q, --query TEXT        the query\n"
     "  -i, --input FILE        documents, '-' for stdin (default)\n"
     "      --input-format F    lines (default) | jsonl\n"
     "      --top N             print only the N best, sorted by score\n"
+    "      --instruct TASK     the task of an instruction-following reranker (Qwen3-Reranker:\n"
+    "                          \"<Instruct>: TASK\"; default: the one stored in the model)\n"
     "      --batch N           pairs per forward pass (default 32)\n"
     "      --max-length N      truncate pairs to N tokens (default: the model's)\n"
     "  -t, --threads N         threads (default: EMBER_THREADS or all cores)\n"
@@ -47,7 +51,7 @@ static int score_one(void *user, int i, const char **why)
 
 int cmd_rerank(int argc, char **argv)
 {
-    const char *model = NULL, *input = "-", *query = NULL;
+    const char *model = NULL, *input = "-", *query = NULL, *task = NULL;
     cli_input_format ifmt = CLI_IN_LINES;
     int top = 0, batch = 32, threads = 0, max_len = 0;
     for (int i = 1; i < argc; i++) {
@@ -58,6 +62,7 @@ int cmd_rerank(int argc, char **argv)
         else if (!strcmp(a, "-i") || !strcmp(a, "--input")) { if (!v) goto missing; input = v; i++; }
         else if (!strcmp(a, "--input-format")) { if (cli_parse_input_format(v, &ifmt)) return 2; i++; }
         else if (!strcmp(a, "--top")) { if (cli_parse_int(a, v, 1, 1 << 30, &top)) return 2; i++; }
+        else if (!strcmp(a, "--instruct")) { if (!v) goto missing; task = v; i++; }
         else if (!strcmp(a, "--batch")) { if (cli_parse_int(a, v, 1, 4096, &batch)) return 2; i++; }
         else if (!strcmp(a, "--max-length")) { if (cli_parse_int(a, v, 1, 1 << 20, &max_len)) return 2; i++; }
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { if (cli_parse_int(a, v, 1, 1024, &threads)) return 2; i++; }
@@ -76,6 +81,12 @@ int cmd_rerank(int argc, char **argv)
     if (cli_open_model("rerank", model, EMBER_KIND_RERANKER, batch, max_len, threads, &m, &c, &info) != 0) return 1;
     cli_inputs in;
     scored *res = NULL;
+    if (task && ember_ctx_set_instruction(c, task) != EMBER_OK) {
+        cli_err("rerank: --instruct: %s", ember_ctx_error(c));
+        ember_ctx_free(c);
+        ember_model_free(m);
+        return 1;
+    }
     float *logits = NULL;
     if (cli_inputs_read(input, ifmt, &in) != 0) goto done_ctx;
     res = malloc(((size_t)in.n + 1) * sizeof *res);

@@ -17,7 +17,8 @@ static const char *USAGE =
     "Prints the best hits as JSONL {\"id\": .., \"score\": .., \"text\": ..}, best first.\n"
     "Scores: cosine/ip similarity (higher is better), l2 squared distance or\n"
     "hamming bits (lower is better); with --rescore-able binary indexes, the\n"
-    "rescored similarity.\n"
+    "rescored similarity.  The query is written into the model's query prompt when it\n"
+    "has one (Qwen3-Embedding; the index's documents were embedded without).\n"
     "\n"
     "  -k N                    hits to print (default 10)\n"
     "  --ef N                  HNSW search beam (default max(64, k))\n"
@@ -30,6 +31,8 @@ static const char *USAGE =
     "                          --candidates K (default 50, or N if more) and prints the\n"
     "                          best --top N (default k) with \"rerank_logit\" and\n"
     "                          \"rerank_score\"; N more than K is refused\n"
+    "  --instruct TASK         the task written into the query prompt and an instruction-\n"
+    "                          following reranker's (default: each model's own)\n"
     "  -t, --threads N         threads\n"
     "\n"
     "An option the index does not use (--ef on a flat index, --nprobe on HNSW, ...)\n"
@@ -66,7 +69,7 @@ static void warn_unused(const char *xpath, const ember_index_info *xi, int ef, i
 
 int cmd_search(int argc, char **argv)
 {
-    const char *xpath = NULL, *model = NULL, *query = NULL, *cross = NULL;
+    const char *xpath = NULL, *model = NULL, *query = NULL, *cross = NULL, *task = NULL;
     int k = 10, ef = 0, ef_upper = 0, cand = 50, top = 0, threads = 0, rmult = 4, nprobe = 16, rfac = 4;
     int cand_given = 0, rmult_given = 0, nprobe_given = 0, rfac_given = 0; /* ef, ef_upper, top: 0 when not given */
     for (int i = 1; i < argc; i++) {
@@ -78,6 +81,7 @@ int cmd_search(int argc, char **argv)
         else if (!strcmp(a, "-m") || !strcmp(a, "--model")) model = v;
         else if (!strcmp(a, "-q") || !strcmp(a, "--query")) query = v;
         else if (!strcmp(a, "--rerank")) cross = v;
+        else if (!strcmp(a, "--instruct")) task = v;
         else if (!strcmp(a, "-k")) { if (cli_parse_int(a, v, 1, 100000, &k)) return 2; }
         else if (!strcmp(a, "--ef")) { if (cli_parse_int(a, v, 1, 100000, &ef)) return 2; }
         else if (!strcmp(a, "--ef-upper")) { if (cli_parse_int(a, v, 1, 100000, &ef_upper)) return 2; }
@@ -127,7 +131,10 @@ int cmd_search(int argc, char **argv)
     }
     qv = malloc((size_t)e.info.dim * sizeof(float));
     if (!qv) { cli_err("out of memory"); goto done; }
-    if (ember_embed(e.c, &query, NULL, 1, 0, qv) != EMBER_OK) { cli_err("search: %s", ember_ctx_error(e.c)); goto done; }
+    if ((task && ember_ctx_set_instruction(e.c, task) != EMBER_OK) || ember_embed(e.c, &query, NULL, 1, EMBER_EMBED_QUERY, qv) != EMBER_OK) {
+        cli_err("search: %s", ember_ctx_error(e.c));
+        goto done;
+    }
     ids = malloc((size_t)want * sizeof *ids);
     scores = malloc((size_t)want * sizeof *scores);
     hits = calloc((size_t)want, sizeof *hits);
@@ -168,7 +175,10 @@ int cmd_search(int argc, char **argv)
             docs[i] = hits[i].text;
             dlens[i] = hits[i].len;
         }
-        if (ember_rerank(cc, query, strlen(query), docs, dlens, nh, logits) != EMBER_OK) { cli_err("rerank: %s", ember_ctx_error(cc)); goto done; }
+        if ((task && ember_ctx_set_instruction(cc, task) != EMBER_OK) || ember_rerank(cc, query, strlen(query), docs, dlens, nh, logits) != EMBER_OK) {
+            cli_err("rerank: %s", ember_ctx_error(cc));
+            goto done;
+        }
         for (int i = 0; i < nh; i++) hits[i].logit = logits[i];
         qsort(hits, (size_t)nh, sizeof *hits, by_logit);
         show = nh < shown ? nh : shown;
