@@ -51,7 +51,7 @@ GEN_BIN   := $(TOOLS_GEN:tools/%.c=$(BUILD)/%)
 EX_BIN    := $(TOOLS_EX:tools/%.c=$(BUILD)/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test sanitize tsan clean demo bench bench-index check-deps check-arm64 check-real check-tokenizers
+.PHONY: all test sanitize tsan clean demo bench bench-qwen3 bench-index check-deps check-arm64 check-real check-tokenizers
 # keep intermediate objects (and keep make quiet after the test summary)
 .SECONDARY:
 all: $(BUILD)/libember.a $(BUILD)/libember.so $(BUILD)/ember ember $(GEN_BIN) $(EX_BIN)
@@ -139,6 +139,11 @@ include tests/fuzz/fuzz.mk
 # onnxruntime, installed by bench/venv.sh into $(BUILD)/venv; skipped without PyPI), OpenBLAS.
 bench: all $(BUILD)/bench/bench_embed
 	@BUILD=$(BUILD) sh bench/run.sh
+
+# Qwen3-Embedding / Qwen3-Reranker 0.6B shapes (not part of `make test`):
+# ember vs llama.cpp (llama-cpp-python from PyPI), checked against transformers.
+bench-qwen3: all $(BUILD)/bench/bench_embed
+	@BUILD=$(BUILD) sh bench/run_qwen3.sh
 
 # Index benchmark (not part of `make test`): ember vs hnswlib, and FAISS and
 # usearch from PyPI (skipped without it).

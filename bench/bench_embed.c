@@ -1,9 +1,11 @@
 /* Times ember_embed / ember_rerank through the public API only.
  *   bench_embed MODEL.gguf --batch B --tokens L --threads T --repeats R
- *               [--rerank] [--ids-out FILE] [--out FILE]
+ *               [--rerank] [--ids-out FILE] [--text-out FILE] [--out FILE]
  * Inputs are texts built to tokenize to exactly L tokens (specials
- * included); --ids-out writes those ids for the ONNX Runtime peer and --out
- * the embeddings (or logits) as raw f32.  The kernel path comes from
+ * included; a pair for --rerank, before any prompt the model wraps it in);
+ * --ids-out writes those ids for the ONNX Runtime peer, --text-out the text
+ * (and query) for peers that tokenize themselves, and --out the embeddings
+ * (or logits) as raw f32.  The kernel path comes from
  * EMBER_ISA.  Prints one JSON line. */
 #include "ember.h"
 
@@ -38,8 +40,8 @@ static char *words(int n)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) { fprintf(stderr, "usage: bench_embed MODEL.gguf --batch B --tokens L --threads T --repeats R [--rerank] [--ids-out F] [--out F]\n"); return 2; }
-    const char *model = argv[1], *ids_out = NULL, *out_path = NULL;
+    if (argc < 2) { fprintf(stderr, "usage: bench_embed MODEL.gguf --batch B --tokens L --threads T --repeats R [--rerank] [--ids-out F] [--text-out F] [--out F]\n"); return 2; }
+    const char *model = argv[1], *ids_out = NULL, *out_path = NULL, *text_out = NULL;
     int B = 1, L = 16, T = 1, R = 10, rerank = 0;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--rerank")) { rerank = 1; continue; }
@@ -50,6 +52,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i - 1], "--threads")) T = atoi(v);
         else if (!strcmp(argv[i - 1], "--repeats")) R = atoi(v);
         else if (!strcmp(argv[i - 1], "--ids-out")) ids_out = v;
+        else if (!strcmp(argv[i - 1], "--text-out")) text_out = v;
         else if (!strcmp(argv[i - 1], "--out")) out_path = v;
         else { fprintf(stderr, "unknown option %s\n", argv[i - 1]); return 2; }
     }
@@ -61,7 +64,8 @@ int main(int argc, char **argv)
     ember_model_get_info(m, &info);
     ember_ctx_params p = ember_ctx_default_params();
     p.max_batch = B;
-    p.max_tokens = L;
+    /* a decoder reranker wraps the pair in its prompt: room for it (the context caps at the model's limit) */
+    p.max_tokens = rerank ? L + 256 : L;
     p.n_threads = T;
     ember_ctx *c = ember_ctx_create(m, &p, err, sizeof err);
     if (!c) { fprintf(stderr, "bench_embed: %s\n", err); return 1; }
@@ -113,6 +117,12 @@ int main(int argc, char **argv)
         }
         fputs("]}\n", f);
         fclose(f);
+    }
+    if (text_out) { /* the words are plain ASCII: no JSON escaping needed */
+        FILE *f = fopen(text_out, "w");
+        if (!f) { perror(text_out); return 1; }
+        fprintf(f, "{\"query\": \"%s\", \"text\": \"%s\", \"batch\": %d}\n", rerank ? query : "", text, B);
+        if (fclose(f) != 0) { perror(text_out); return 1; }
     }
     if (out_path) {
         FILE *f = fopen(out_path, "wb");

@@ -1,5 +1,7 @@
-"""compare.py EMBER.f32 ORT.f32 embed|cross BATCH: prints the agreement check
-(min cosine for embeddings, max |diff| for logits); exits 1 if it fails."""
+"""compare.py EMBER.f32 PEER.f32 KIND BATCH [TOL]: prints the agreement check
+and exits 1 if it fails.  KIND cross / qwen3-rerank: logits, max |diff| <
+TOL (1e-3); embed / qwen3-embed: min cosine >= 1 - TOL (1e-4) per row;
+KIND ending in -abs (qwen3-embed-abs): max |diff| of the vectors < TOL (1e-4)."""
 import struct
 import sys
 
@@ -12,15 +14,18 @@ if len(y) != len(x):
     sys.exit(1)
 x = struct.unpack(f"{n}f", x)
 y = struct.unpack(f"{n}f", y)
-if kind == "cross":
+if kind in ("cross", "qwen3-rerank") or kind.endswith("-abs"):
+    tol = float(sys.argv[5]) if len(sys.argv) > 5 else (1e-3 if not kind.endswith("-abs") else 1e-4)
     d = max(abs(p - q) for p, q in zip(x, y))
-    print(f"max |logit diff| {d:.2e}" + ("" if d < 1e-3 else " FAIL"))
-    sys.exit(0 if d < 1e-3 else 1)
+    what = "logit" if not kind.endswith("-abs") else "value"
+    print(f"max |{what} diff| {d:.2e}" + ("" if d < tol else " FAIL"))
+    sys.exit(0 if d < tol else 1)
+tol = float(sys.argv[5]) if len(sys.argv) > 5 else 1e-4
 dim = n // batch
 worst = 1.0
 for i in range(batch):
     u, v = x[i * dim:(i + 1) * dim], y[i * dim:(i + 1) * dim]
     c = sum(p * q for p, q in zip(u, v)) / ((sum(p * p for p in u) * sum(q * q for q in v)) ** 0.5)
     worst = min(worst, c)
-print(f"min cosine {worst:.6f}" + ("" if worst >= 0.9999 else " FAIL"))
-sys.exit(0 if worst >= 0.9999 else 1)
+print(f"min cosine {worst:.6f}" + ("" if worst >= 1 - tol else " FAIL"))
+sys.exit(0 if worst >= 1 - tol else 1)

@@ -1,0 +1,91 @@
+#!/bin/sh
+# make bench-qwen3: Qwen3-Embedding-0.6B and Qwen3-Reranker-0.6B shapes
+# (random weights from gen_model in the checkpoints' layout, the real Qwen3
+# tokenizer, bf16 as shipped), converted by `ember convert` to f32 and bf16,
+# against llama.cpp (llama-cpp-python from PyPI, built from source at install
+# with -march=native) on the same GGUF files and texts; transformers (CPU
+# torch, float32) checks ember's outputs first.  Peers come from PyPI into
+# $BUILD/venv (bench/venv.sh); without PyPI they are skipped, saying so.
+# Writes $BUILD/bench-qwen3/results.jsonl and report.md.
+set -e
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+OUT=$BUILD/bench-qwen3
+MODELS=${MODELS:-$BUILD/bench-models}
+# GEN="--hidden 256 --layers 2 ...": a smaller model to try the bench out (default: the 0.6B shape)
+GEN=${GEN:-}
+FIX=${EMBER_FIXTURES:-../shared/fixtures}
+ROUNDS=${ROUNDS:-2}
+mkdir -p "$OUT" "$MODELS"
+[ -f "$FIX/models/qwen3-embed-tiny/tokenizer.json" ] ||
+    { echo "bench-qwen3: skipped: no Qwen3 tokenizer at $FIX/models/qwen3-embed-tiny (EMBER_FIXTURES)"; exit 0; }
+
+for kind in embed rerank; do
+    hf=$MODELS/qwen3-$kind-hf
+    [ -f "$hf/model.safetensors" ] || $BUILD/gen_model --kind qwen3-$kind --out "$hf" --tokenizer-dir "$FIX/models/qwen3-$kind-tiny" --seed 11 $GEN
+    for dt in f32 bf16; do
+        [ -f "$MODELS/qwen3-$kind-$dt.gguf" ] || ./ember convert "$hf" "$MODELS/qwen3-$kind-$dt.gguf" --dtype $dt --kind $kind >/dev/null
+    done
+done
+
+LLAMA=1 HF=1
+if ! VPY=$(CMAKE_ARGS="-DGGML_NATIVE=ON -DLLAMA_CURL=OFF" sh bench/venv.sh "$BUILD" llama-cpp-python numpy 2>"$OUT/venv.err"); then
+    echo "bench-qwen3: llama.cpp peer skipped: $(head -1 "$OUT/venv.err")"; LLAMA=0
+fi
+if ! VPY2=$(sh bench/venv.sh "$BUILD" torch transformers numpy 2>"$OUT/venv2.err"); then
+    echo "bench-qwen3: transformers check skipped: $(head -1 "$OUT/venv2.err")"; HF=0
+fi
+CPU_NAME=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
+CPU_FAMILY=$(lscpu 2>/dev/null | sed -n 's/^CPU family: *//p' | head -1)
+CPU_JSON=$(printf '"cpu": "%s", "cpu_family": "%s", ' "$(printf %s "$CPU_NAME" | tr -d '"\\/&')" "$CPU_FAMILY")
+RES=$OUT/results.jsonl
+: > "$RES"
+
+# ember's output against transformers' on the full-size shape, once per kind
+check_hf() { # kind
+    [ $HF = 1 ] || return 0
+    extra=""; [ $1 = rerank ] && extra=--rerank
+    $BUILD/bench/bench_embed "$MODELS/qwen3-$1-f32.gguf" $extra --batch 1 --tokens 32 --threads 2 --repeats 1 \
+        --text-out "$OUT/check.json" --out "$OUT/ember-check.f32" >/dev/null
+    "$VPY2" bench/qwen3_peers.py hf-$1 "$MODELS/qwen3-$1-hf" "$OUT/check.json" "$OUT/hf.f32" >/dev/null
+    k=qwen3-embed-abs; [ $1 = rerank ] && k=qwen3-rerank
+    "$VPY2" bench/compare.py "$OUT/ember-check.f32" "$OUT/hf.f32" $k 1 1e-4 > "$OUT/check.txt" ||
+        { echo "bench-qwen3: ember and transformers disagree on $1 ($(cat "$OUT/check.txt")); no figures"; exit 1; }
+    echo "bench-qwen3: $1 vs transformers float32: $(cat "$OUT/check.txt")"
+}
+check_hf embed
+check_hf rerank
+
+run_shape() { # kind batch tokens repeats
+    kind=$1 B=$2 L=$3 R=$4 extra=""
+    [ $kind = rerank ] && extra=--rerank
+    for T in 1 2; do
+      for round in $(seq $ROUNDS); do
+        for dt in f32 bf16; do
+            g=$MODELS/qwen3-$kind-$dt.gguf
+            $BUILD/bench/bench_embed "$g" $extra --batch $B --tokens $L --threads $T --repeats $R \
+                --text-out "$OUT/text.json" --out "$OUT/ember.f32" |
+                sed "s/^{/{\"engine\": \"ember\", \"kind\": \"qwen3-$kind\", \"dtype\": \"$dt\", $CPU_JSON/" >> "$RES"
+            tail -1 "$RES"
+            [ $LLAMA = 1 ] || continue
+            "$VPY" bench/qwen3_peers.py llama-$kind "$g" "$OUT/text.json" $T $R "$OUT/llama.f32" > "$OUT/llama.json"
+            # same weights and texts: the outputs must agree before a timing counts
+            # (llama.cpp multiplies bf16 weights with bf16-rounded activations:
+            # its logits move by ~1e-2 there, by ~1e-4 on f32 weights)
+            tol=""; [ $kind = rerank ] && [ $dt = bf16 ] && tol=2e-2
+            if ! "$VPY" bench/compare.py "$OUT/ember.f32" "$OUT/llama.f32" qwen3-$kind $B $tol > "$OUT/cmp.txt"; then
+                echo "bench-qwen3: ember and llama.cpp disagree ($(cat "$OUT/cmp.txt")); no figures"; exit 1
+            fi
+            sed "s/^{/{\"engine\": \"llama.cpp\", \"kind\": \"qwen3-$kind\", \"dtype\": \"$dt\", $CPU_JSON\"check\": \"$(cat "$OUT/cmp.txt")\", /" \
+                "$OUT/llama.json" >> "$RES"
+            tail -1 "$RES"
+        done
+      done
+    done
+}
+run_shape embed 1 32 ${REPEATS_QUERY:-5}
+run_shape embed 8 256 ${REPEATS_DOCS:-2}
+# one query x 20 documents; 200 tokens a pair before the reranker's prompt (about 60 more)
+run_shape rerank 20 200 ${REPEATS_DOCS:-2}
+"${EMBER_PYTHON:-python3}" bench/report_qwen3.py "$RES" > "$OUT/report.md"
+cat "$OUT/report.md"
