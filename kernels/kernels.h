@@ -34,7 +34,26 @@ typedef enum {
 } kern_isa;
 
 /* Storage type of a weight matrix; GEMM widens to f32 while packing. */
-typedef enum { KERN_W_F32 = 0, KERN_W_F16 = 1, KERN_W_BF16 = 2 } kern_wtype;
+typedef enum { KERN_W_F32 = 0, KERN_W_F16 = 1, KERN_W_BF16 = 2, KERN_W_COUNT } kern_wtype;
+
+/* What a weight type is (wtype.c), for every reader and writer of weights
+ * outside the GEMM: elements come in blocks of `block` elements stored in
+ * `block_bytes` bytes (a row holds whole blocks), widened to f32 and
+ * narrowed from f32 (round to nearest even) n elements at a time, n a
+ * multiple of block, src or dst at any alignment.  No file format here:
+ * a type's id in GGUF is model/'s. */
+typedef struct {
+    const char *name;   /* "f32", "f16", "bf16" */
+    int block;          /* elements per block */
+    int block_bytes;    /* bytes per block */
+    void (*to_f32)(const void *src, float *dst, size_t n);
+    void (*from_f32)(const float *src, void *dst, size_t n);
+} kern_wtype_traits;
+
+/* The traits of wt, or NULL when wt is not a kern_wtype. */
+const kern_wtype_traits *kern_wtype_traits_of(kern_wtype wt);
+/* Bytes of n elements of wt (n a multiple of its block). */
+size_t kern_wtype_bytes(kern_wtype wt, size_t n);
 
 typedef struct kern_ops {
     kern_isa isa;

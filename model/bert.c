@@ -43,25 +43,27 @@ void bert_scratch_init(bert_scratch *s, const bert_weights *w, float *block,
     s->n_threads = n_threads;
 }
 
-/* Copies row r of an embedding table, widening f16/bf16, and adds it to dst. */
-static void embd_row_add(const bert_mat *m, int r, float *dst, int add)
+/* Row r of an embedding table, widened to f32, into dst (add: added to dst;
+ * widened a piece at a time on the stack, the sums as element by element). */
+static void embd_row_add(const model_mat *m, int r, float *dst, int add)
 {
-    int n = m->cols;
-    if (m->wt == KERN_W_F32) {
-        const float *src = (const float *)m->w + (size_t)r * n;
-        if (add) for (int i = 0; i < n; i++) dst[i] += src[i];
-        else memcpy(dst, src, (size_t)n * sizeof(float));
+    const kern_wtype_traits *t = kern_wtype_traits_of(m->wt);
+    const size_t n = (size_t)m->cols;
+    const unsigned char *row = (const unsigned char *)m->w + (size_t)r * kern_wtype_bytes(m->wt, n);
+    if (!add) {
+        t->to_f32(row, dst, n);
         return;
     }
-    const uint16_t *src = (const uint16_t *)m->w + (size_t)r * n;
-    for (int i = 0; i < n; i++) {
-        float v = m->wt == KERN_W_F16 ? kern_f16_to_f32(src[i]) : kern_bf16_to_f32(src[i]);
-        dst[i] = add ? dst[i] + v : v;
+    float tmp[256]; /* a multiple of every block */
+    for (size_t i = 0; i < n; i += 256) {
+        size_t k = n - i < 256 ? n - i : 256;
+        t->to_f32(row + kern_wtype_bytes(m->wt, i), tmp, k);
+        for (size_t j = 0; j < k; j++) dst[i + j] += tmp[j];
     }
 }
 
 static void linear(const kern_ops *k, bert_scratch *s, int M, const float *A, int lda,
-                   const bert_mat *W, const float *b, float *C, int ldc)
+                   const model_mat *W, const float *b, float *C, int ldc)
 {
     k->gemm_f32(M, W->rows, W->cols, A, lda, W->w, W->wt, W->cols, b, C, ldc,
                 s->gemm_pack, s->n_threads);
@@ -146,8 +148,9 @@ const float *bert_forward(const bert_weights *w, const kern_ops *k, bert_scratch
     return keep ? h : x;
 }
 
-static float mat_row_dot(const kern_ops *k, const bert_mat *m, int r, const float *v, float *tmp)
+static float mat_row_dot(const kern_ops *k, const model_mat *m, int r, const float *v, float *tmp)
 {
+    /* f32 rows are read where they lie; others widened into tmp */
     if (m->wt == KERN_W_F32) return k->dot_f32((const float *)m->w + (size_t)r * m->cols, v, (size_t)m->cols);
     embd_row_add(m, r, tmp, 0);
     return k->dot_f32(tmp, v, (size_t)m->cols);

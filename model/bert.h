@@ -5,20 +5,15 @@
 #define EMBER_MODEL_BERT_H
 
 #include "kernels/kernels.h"
+#include "model/mat.h"
 
 typedef struct {
-    const void *w;   /* (rows, cols) row-major, element type wt */
-    kern_wtype wt;
-    int rows, cols;
-} bert_mat;
-
-typedef struct {
-    bert_mat q, k, v, o;        /* (hidden, hidden) each */
+    model_mat q, k, v, o;       /* (hidden, hidden) each */
     const float *bq, *bk, *bv, *bo; /* (hidden) */
     const float *attn_norm_g, *attn_norm_b; /* (hidden) post-attention LayerNorm */
-    bert_mat up;                /* (ffn, hidden) */
+    model_mat up;               /* (ffn, hidden) */
     const float *bup;           /* (ffn) */
-    bert_mat down;              /* (hidden, ffn) */
+    model_mat down;             /* (hidden, ffn) */
     const float *bdown;         /* (hidden) */
     const float *out_norm_g, *out_norm_b; /* (hidden) post-FFN LayerNorm */
 } bert_layer;
@@ -26,15 +21,15 @@ typedef struct {
 typedef struct {
     int hidden, n_layers, n_heads, ffn, n_ctx, n_vocab, n_types;
     float eps;
-    bert_mat tok_embd;          /* (vocab, hidden) */
-    bert_mat pos_embd;          /* (n_ctx, hidden) */
-    bert_mat type_embd;         /* (n_types, hidden), may have 0 rows */
+    model_mat tok_embd;         /* (vocab, hidden) */
+    model_mat pos_embd;         /* (n_ctx, hidden) */
+    model_mat type_embd;        /* (n_types, hidden), may have 0 rows */
     const float *embd_norm_g, *embd_norm_b; /* (hidden) */
     bert_layer *layers;         /* (n_layers) */
     /* classification head (rerankers): logit = out . tanh(cls . h0 + cls_b) + out_b
      * (row 0 of out); every part is required */
-    bert_mat cls;  const float *cls_b;  /* (hidden, hidden) */
-    bert_mat cls_out; const float *cls_out_b; /* (1.., hidden) */
+    model_mat cls;  const float *cls_b;  /* (hidden, hidden) */
+    model_mat cls_out; const float *cls_out_b; /* (1.., hidden) */
 } bert_weights;
 
 /* Scratch for one forward pass over at most max_rows tokens in sequences of

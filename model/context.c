@@ -110,13 +110,13 @@ ember_ctx *ember_ctx_create(const ember_model *m, const ember_ctx_params *p,
                (size_t)c->max_tokens * 2 * sizeof(int32_t);
     if (!c->ids || !c->type_ids || !c->pos_ids || !c->off || !c->keep || !c->tok_ids || !c->tok_types) goto oom;
     if (m->has_weights) {
-        size_t floats = bert_scratch_floats(&m->w, c->max_rows, c->max_tokens, c->n_threads);
+        size_t floats = m->arch->scratch_floats(c);
         c->block_bytes = floats * sizeof(float);
         c->block = alloc64(c->block_bytes);
-        c->head_tmp = alloc64(2 * (size_t)m->w.hidden * sizeof(float));
+        c->head_tmp = alloc64(2 * (size_t)m->dims.hidden * sizeof(float));
         if (!c->block || !c->head_tmp) goto oom;
-        bert_scratch_init(&c->s, &m->w, c->block, c->max_rows, c->max_tokens, c->n_threads);
-        c->bytes += c->block_bytes + 2 * (size_t)m->w.hidden * sizeof(float);
+        m->arch->scratch_init(c, c->block);
+        c->bytes += c->block_bytes + 2 * (size_t)m->dims.hidden * sizeof(float);
     }
     return c;
 oom:

@@ -48,7 +48,7 @@ static void stage(ember_ctx *c, int *n_seq, int n_tok)
         c->ids[r0 + t] = c->tok_ids[t];
         /* template types were checked against the table at load; a model
          * without one ignores them */
-        c->type_ids[r0 + t] = c->m->w.n_types ? c->tok_types[t] : 0;
+        c->type_ids[r0 + t] = c->m->dims.n_types ? c->tok_types[t] : 0;
         c->pos_ids[r0 + t] = t;
     }
     (*n_seq)++;
@@ -58,16 +58,16 @@ static void stage(ember_ctx *c, int *n_seq, int n_tok)
 static int check_ids(ember_ctx *c, int n_tok, const char *who)
 {
     for (int t = 0; t < n_tok; t++)
-        if (c->tok_ids[t] < 0 || c->tok_ids[t] >= c->m->w.n_vocab)
+        if (c->tok_ids[t] < 0 || c->tok_ids[t] >= c->m->dims.n_vocab)
             return FAIL(c, -1, "%stoken id %d outside the embedding table", who, c->tok_ids[t]);
     return 0;
 }
 
 /* hs: every row's final state, or (kept) one row per sequence, the one
- * bert_forward kept for CLS / last-token pooling */
+ * the forward pass kept for CLS / last-token pooling */
 static void pool(const ember_ctx *c, const float *hs, int kept, int n_seq, int flags, float *out)
 {
-    const int H = c->m->w.hidden;
+    const int H = c->m->dims.hidden;
     for (int s = 0; s < n_seq; s++) {
         int r0 = c->off[s], len = c->off[s + 1] - r0;
         float *o = out + (size_t)s * H;
@@ -102,7 +102,7 @@ static ember_status need_weights(ember_ctx *c, ember_kind kind)
 static ember_status run_chunks(ember_ctx *c, const char *query, size_t query_len, const char *const *texts,
                                const size_t *lens, int n, int flags, float *out)
 {
-    const int H = c->m->w.hidden;
+    const int H = c->m->dims.hidden;
     /* messages name the caller's array and index (0-based, within this
      * call: never to be read as a line number), unless the call has one text */
     const char *arr = query ? "docs" : "texts";
@@ -122,14 +122,15 @@ static ember_status run_chunks(ember_ctx *c, const char *query, size_t query_len
         if (n_seq > 0 && (i == n || n_seq == c->max_batch || c->off[n_seq] + n_tok > c->max_rows)) {
             /* a rank head or CLS / last-token pooling reads one row per
              * sequence: only those rows need the whole last layer */
+            const model_arch *a = c->m->arch;
             const int one_row = query || c->m->pooling == EMBER_POOL_CLS || c->m->pooling == EMBER_POOL_LAST;
+            const int last = query ? a->rank_last : c->m->pooling == EMBER_POOL_LAST;
             for (int s = 0; one_row && s < n_seq; s++)
-                c->keep[s] = !query && c->m->pooling == EMBER_POOL_LAST ? c->off[s + 1] - 1 : c->off[s];
-            const float *hs = bert_forward(&c->m->w, c->k, &c->s, c->ids, c->type_ids, c->pos_ids, c->off, n_seq,
-                                           one_row ? c->keep : NULL);
+                c->keep[s] = last ? c->off[s + 1] - 1 : c->off[s];
+            const float *hs = a->forward(c, c->ids, c->type_ids, c->pos_ids, c->off, n_seq, one_row ? c->keep : NULL);
             if (query)
                 for (int s = 0; s < n_seq; s++)
-                    out[first + s] = bert_rank_head(&c->m->w, c->k, hs + (size_t)s * H, c->head_tmp);
+                    out[first + s] = a->rank_head(c, hs + (size_t)s * H);
             else
                 pool(c, hs, one_row, n_seq, flags, out + (size_t)first * H);
             const size_t per = query ? 1 : (size_t)H;

@@ -4,6 +4,8 @@
 #ifndef EMBER_MODEL_GGUF_H
 #define EMBER_MODEL_GGUF_H
 
+#include "kernels/kernels.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,7 +64,16 @@ const void *gguf_kv_data(const gguf_file *f, int i);
 const gguf_tensor *gguf_tensor_find(const gguf_file *f, const char *name);
 uint64_t gguf_n_tensors(const gguf_file *f);
 const gguf_tensor *gguf_tensor_at(const gguf_file *f, uint64_t i);
+
+/* ---- tensor types (gguf_types.c): ggml's id of each kern_wtype ---- */
+/* The weight type of ggml type id t (*wt, when wt != NULL) and its traits,
+ * or NULL for a type ember does not read. */
+const kern_wtype_traits *gguf_wtype(uint32_t ggml_type, kern_wtype *wt);
+uint32_t gguf_ggml_type(kern_wtype wt);
+/* "f32", ...; "unsupported" for a type ember does not read. */
 const char *gguf_type_name(uint32_t ggml_type);
+/* "f32, f16, bf16": the types ember reads, for messages. */
+void gguf_wtype_names(char *out, size_t cap);
 
 /* ---- writer ---- */
 typedef struct gguf_writer gguf_writer;

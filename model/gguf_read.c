@@ -128,26 +128,6 @@ static int skip_value(cursor *c, uint32_t type, gguf_kv *kv, const char *key)
     return 0;
 }
 
-static uint64_t type_size(uint32_t t)
-{
-    switch (t) {
-    case GGML_TYPE_F32: return 4;
-    case GGML_TYPE_F16: return 2;
-    case GGML_TYPE_BF16: return 2;
-    default: return 0;
-    }
-}
-
-const char *gguf_type_name(uint32_t t)
-{
-    switch (t) {
-    case GGML_TYPE_F32: return "f32";
-    case GGML_TYPE_F16: return "f16";
-    case GGML_TYPE_BF16: return "bf16";
-    default: return "unsupported";
-    }
-}
-
 static uint64_t name_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ull;
@@ -271,10 +251,18 @@ static int parse(gguf_file *f, char *err, size_t errlen)
             count *= t->ne[d];
         }
         if (rd_u32(&c, &t->type, name) || rd_u64(&c, &off, name)) return -1;
-        uint64_t es = type_size(t->type);
-        if (es == 0) return fail(&c, "tensor %s has ggml type %u, which ember does not read (f32, f16, bf16)", name, t->type);
-        if (count > f->size / es) return fail(&c, "tensor %s: %llu elements cannot fit in the file", name, (unsigned long long)count);
-        t->nbytes = count * es;
+        const kern_wtype_traits *tr = gguf_wtype(t->type, NULL);
+        if (!tr) {
+            char names[64];
+            gguf_wtype_names(names, sizeof names);
+            return fail(&c, "tensor %s has ggml type %u, which ember does not read (%s)", name, t->type, names);
+        }
+        if (t->ne[0] % (uint64_t)tr->block)
+            return fail(&c, "tensor %s: rows of %llu elements are not whole %s blocks of %d", name,
+                        (unsigned long long)t->ne[0], tr->name, tr->block);
+        uint64_t blocks = count / (uint64_t)tr->block;
+        if (blocks > f->size / (uint64_t)tr->block_bytes) return fail(&c, "tensor %s: %llu elements cannot fit in the file", name, (unsigned long long)count);
+        t->nbytes = blocks * (uint64_t)tr->block_bytes;
         if (off % f->alignment) return fail(&c, "tensor %s: offset %llu is not aligned to %llu", name, (unsigned long long)off, (unsigned long long)f->alignment);
         t->data = (const void *)(uintptr_t)off; /* resolved below */
     }
@@ -292,10 +280,14 @@ static int parse(gguf_file *f, char *err, size_t errlen)
         }
         /* the kernels load whole elements: the map is page-aligned, so an
          * alignment below the element size (general.alignment 2 with f32)
-         * could leave a tensor's elements straddling their natural bounds */
-        if ((f->data_start + off) % type_size(t->type))
+         * could leave a tensor's elements straddling their natural bounds
+         * (a block's natural bound: the largest power of two dividing its
+         * bytes, its element's size for the float types) */
+        const kern_wtype_traits *tr = gguf_wtype(t->type, NULL);
+        uint64_t es = (uint64_t)(tr->block_bytes & -tr->block_bytes);
+        if ((f->data_start + off) % es)
             return fail(&c, "tensor %s: data at byte %llu is not aligned to its %llu-byte elements", t->name,
-                        (unsigned long long)(f->data_start + off), (unsigned long long)type_size(t->type));
+                        (unsigned long long)(f->data_start + off), (unsigned long long)es);
         t->data = f->map + f->data_start + off;
     }
     if (f->n_tensors > 1) {

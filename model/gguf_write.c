@@ -105,8 +105,8 @@ int gguf_writer_set_str_arr(gguf_writer *w, const char *key, const char *const *
 int gguf_writer_add_tensor(gguf_writer *w, const char *name, uint32_t type, uint32_t n_dims,
                            const uint64_t *ne, const void *data, int own)
 {
-    uint64_t es = type == GGML_TYPE_F32 ? 4 : (type == GGML_TYPE_F16 || type == GGML_TYPE_BF16) ? 2 : 0;
-    if (es == 0 || n_dims < 1 || n_dims > GGUF_MAX_DIMS) return -1;
+    const kern_wtype_traits *tr = gguf_wtype(type, NULL);
+    if (!tr || n_dims < 1 || n_dims > GGUF_MAX_DIMS || ne[0] % (uint64_t)tr->block) return -1;
     for (size_t i = 0; i < w->n_t; i++)
         if (strcmp(w->t[i].name, name) == 0) return -1;
     if (w->n_t == w->cap_t) {
@@ -116,12 +116,14 @@ int gguf_writer_add_tensor(gguf_writer *w, const char *name, uint32_t type, uint
         w->t = n;
         w->cap_t = nc;
     }
-    wtensor t = { strdup(name), type, n_dims, {1, 1, 1, 1}, data, NULL, es };
+    /* counted in blocks (a row holds whole ones), their bytes at most SIZE_MAX / 2 */
+    wtensor t = { strdup(name), type, n_dims, {1, 1, 1, 1}, data, NULL, (uint64_t)tr->block_bytes };
     if (!t.name) return -1;
     for (uint32_t d = 0; d < n_dims; d++) {
-        if (ne[d] == 0 || t.nbytes > (uint64_t)SIZE_MAX / 2 / ne[d]) { free(t.name); return -1; }
+        uint64_t k = d == 0 ? ne[0] / (uint64_t)tr->block : ne[d];
+        if (ne[d] == 0 || t.nbytes > (uint64_t)SIZE_MAX / 2 / k) { free(t.name); return -1; }
         t.ne[d] = ne[d];
-        t.nbytes *= ne[d];
+        t.nbytes *= k;
     }
     if (own) {
         t.owned = malloc(t.nbytes ? t.nbytes : 1);

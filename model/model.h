@@ -3,6 +3,7 @@
 #define EMBER_MODEL_MODEL_H
 
 #include "ember.h"
+#include "model/arch.h"
 #include "model/bert.h"
 #include "model/gguf.h"
 #include "tokenizer/tok_model.h"
@@ -12,8 +13,15 @@
 
 struct ember_model {
     gguf_file *gguf;
+    const model_arch *arch;     /* general.architecture's entry (arch.c) */
     int has_weights;            /* 0: vocab-only file, tokenization only */
-    bert_weights w;
+    model_dims dims;            /* filled by arch->bind */
+    /* arch's weights, each architecture's own member: a union rather than a
+     * pointer, so they need no allocation of their own and each arch reads
+     * its member typed (model.h includes every architecture's header) */
+    union {
+        bert_weights bert;
+    } w;
     ember_kind kind;
     ember_pooling pooling;
     int normalize;
@@ -21,7 +29,8 @@ struct ember_model {
     tok_model *tok;             /* WordPiece or BPE behind one interface */
     tok_template tpl;
     int32_t pad_id;
-    char arch[32], name[128], wtype[8];
+    char arch_name[32];         /* general.architecture as read (a vocabulary-only file may name any) */
+    char name[128], wtype[8];
     char tok_model[32];         /* tokenizer.ggml.model, for info */
     char *path;                 /* as given to ember_model_load, for messages */
     uint64_t file_bytes;
@@ -31,7 +40,9 @@ struct ember_ctx {
     const ember_model *m;
     const kern_ops *k;
     int max_batch, max_tokens, max_rows, n_threads;
-    bert_scratch s;
+    union {                     /* arch's scratch, carved by arch->scratch_init */
+        bert_scratch bert;
+    } s;
     float *block;               /* the one scratch allocation (aligned) */
     size_t block_bytes;
     /* token staging for one chunk: (max_rows) each, and (max_batch + 1) offsets */
@@ -39,7 +50,7 @@ struct ember_ctx {
     int *off;
     int *keep;                  /* (max_batch) the row each sequence is pooled or scored from */
     int32_t *tok_ids, *tok_types; /* one text's tokens (max_tokens) */
-    float *head_tmp;            /* 2 * hidden */
+    float *head_tmp;            /* 2 * hidden, for arch->rank_head */
     size_t bytes;
     char err[EMBER_ERR_LEN];
 };
@@ -52,8 +63,14 @@ int model_key_u32(const gguf_file *f, const char *key, uint32_t lo, uint32_t hi,
 /* A bool key: 0 ok (absent: def), -1 with a message when of another type. */
 int model_key_bool(const gguf_file *f, const char *key, int def, int *v, char *err, size_t errlen);
 
-/* Fills m->w from the GGUF tensors; 0 ok, -1 with a message. */
-int model_bert_bind(ember_model *m, char *err, size_t errlen);
+/* Binding tensors (bind.c), for the architectures' bind: a 2-D weight
+ * (rows, cols) == ne {cols, rows} of any weight type ember reads (rows < 0:
+ * any count), and a 1-D f32 vector of n.  optional: an absent tensor leaves
+ * the view empty (NULL) and is not an error.  0 ok, -1 with a message. */
+int model_bind_mat(const gguf_file *f, const char *name, int rows, int cols, int optional,
+                   model_mat *m, char *err, size_t errlen);
+int model_bind_vec(const gguf_file *f, const char *name, int n, int optional,
+                   const float **v, char *err, size_t errlen);
 /* Builds m->tok and m->tpl from tokenizer.ggml.* / ember.tokenizer.* keys. */
 int model_tokenizer_bind(ember_model *m, char *err, size_t errlen);
 #endif

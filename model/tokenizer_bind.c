@@ -54,8 +54,8 @@ static int read_template(const gguf_file *f, const char *key, const char *types_
  * layout cannot be told, which only matters to a cross-encoder. */
 static int default_pair_layout(ember_model *m, int32_t cls, int32_t sep, char *err, size_t errlen)
 {
-    if (!m->has_weights || m->w.n_types >= 2) return 0; /* tok_template_bert's */
-    if (m->w.n_types == 1) {
+    if (!m->has_weights || m->dims.n_types >= 2) return 0; /* tok_template_bert's */
+    if (m->dims.n_types == 1) {
         tok_template *t = &m->tpl;
         t->n_pair = 6;
         t->pair[0] = (tok_item){ cls, 0 };
@@ -76,11 +76,11 @@ static int default_pair_layout(ember_model *m, int32_t cls, int32_t sep, char *e
 static int check_template_types(const ember_model *m, const tok_item *it, int n, const char *which,
                                 char *err, size_t errlen)
 {
-    if (!m->has_weights || m->w.n_types == 0) return 0;
+    if (!m->has_weights || m->dims.n_types == 0) return 0;
     for (int i = 0; i < n; i++)
-        if (it[i].type_id >= m->w.n_types)
+        if (it[i].type_id >= m->dims.n_types)
             return ERR("the %s template uses token type %d but token_types.weight has %d row%s", which,
-                       it[i].type_id, m->w.n_types, m->w.n_types == 1 ? "" : "s");
+                       it[i].type_id, m->dims.n_types, m->dims.n_types == 1 ? "" : "s");
     return 0;
 }
 
@@ -264,8 +264,8 @@ int model_tokenizer_bind(ember_model *m, char *err, size_t errlen)
     int kidx = gguf_get_str_arr(f, "tokenizer.ggml.tokens", &n_tok);
     if (kidx < 0) return ERR("missing or malformed key tokenizer.ggml.tokens");
     if (n_tok == 0 || n_tok > (1u << 24)) return ERR("tokenizer.ggml.tokens has %llu entries", (unsigned long long)n_tok);
-    if (m->has_weights && n_tok != (uint64_t)m->w.n_vocab)
-        return ERR("tokenizer has %llu tokens but token_embd has %d rows", (unsigned long long)n_tok, m->w.n_vocab);
+    if (m->has_weights && n_tok != (uint64_t)m->dims.n_vocab)
+        return ERR("tokenizer has %llu tokens but token_embd has %d rows", (unsigned long long)n_tok, m->dims.n_vocab);
 
     uint32_t msl;
     int normalize;
@@ -291,7 +291,7 @@ int model_tokenizer_bind(ember_model *m, char *err, size_t errlen)
 
     /* the truncation length: sentence-transformers' max_seq_length, never
      * past the position table (the longest input the encoder can index) */
-    uint32_t ctx = m->has_weights ? (uint32_t)m->w.n_ctx : 512;
+    uint32_t ctx = m->has_weights ? (uint32_t)m->dims.n_ctx : 512;
     m->max_tokens = (int)(msl < ctx ? msl : ctx);
     int is_pair = m->has_weights && m->kind == EMBER_KIND_RERANKER;
     int n_special = tok_template_n_added(&m->tpl, is_pair);

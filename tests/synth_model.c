@@ -123,14 +123,12 @@ int synth_bert_write(const char *path, const synth_opts *o)
         uint32_t t = GGML_TYPE_F32;
         if (rows && o->wtype != GGML_TYPE_F32) t = o->wtype;
         if (!rows && o->f16_norm && is_norm_w) t = GGML_TYPE_F16;
-        if (t != GGML_TYPE_F32) {
-            uint16_t *h = malloc(n * sizeof(uint16_t));
-            for (size_t j = 0; j < n; j++) h[j] = t == GGML_TYPE_F16 ? kern_f32_to_f16(d[j]) : kern_f32_to_bf16(d[j]);
-            gguf_writer_add_tensor(w, mats[i].name, t, rows ? 2 : 1, ne, h, 1);
-            free(h);
-        } else {
-            gguf_writer_add_tensor(w, mats[i].name, t, rows ? 2 : 1, ne, d, 1);
-        }
+        kern_wtype wt;
+        const kern_wtype_traits *tr = gguf_wtype(t, &wt);
+        void *h = malloc(kern_wtype_bytes(wt, n));
+        tr->from_f32(d, h, n);
+        gguf_writer_add_tensor(w, mats[i].name, t, rows ? 2 : 1, ne, h, 1);
+        free(h);
         free(d);
     }
     char err[256];

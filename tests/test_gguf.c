@@ -571,6 +571,42 @@ static void test_truncation_and_corruption(void **state)
     free(img);
 }
 
+/* The weight types: each kern_wtype has traits and a ggml id that maps
+ * back to it; widening and narrowing agree with the scalar conversions on
+ * unaligned buffers; unknown ids and kern_wtypes are refused. */
+static void test_weight_types(void **state)
+{
+    (void)state;
+    static const float x[7] = {0.0f, -1.5f, 3.14159265f, 65504.0f, 1e-6f, -2.5e-8f, 1e30f};
+    for (int t = 0; t < KERN_W_COUNT; t++) {
+        const kern_wtype_traits *tr = kern_wtype_traits_of((kern_wtype)t);
+        assert_non_null(tr);
+        assert_true(tr->block >= 1 && tr->block_bytes >= 1);
+        kern_wtype back = KERN_W_COUNT;
+        uint32_t id = gguf_ggml_type((kern_wtype)t);
+        assert_ptr_equal(gguf_wtype(id, &back), tr);
+        assert_int_equal(back, t);
+        assert_string_equal(gguf_type_name(id), tr->name);
+        if (tr->block != 1) continue; /* blocked types: their own round trips */
+        unsigned char buf[1 + 7 * 4 + 8];
+        float y[7];
+        assert_int_equal(kern_wtype_bytes((kern_wtype)t, 7), 7 * (size_t)tr->block_bytes);
+        tr->from_f32(x, buf + 1, 7);
+        tr->to_f32(buf + 1, y, 7);
+        for (int i = 0; i < 7; i++) {
+            float want = t == KERN_W_F32 ? x[i] : t == KERN_W_F16 ? kern_f16_to_f32(kern_f32_to_f16(x[i]))
+                                                                : kern_bf16_to_f32(kern_f32_to_bf16(x[i]));
+            if (memcmp(&want, &y[i], 4)) fail_msg("%s: %g came back as %g, expected %g", tr->name, x[i], y[i], want);
+        }
+    }
+    assert_null(kern_wtype_traits_of(KERN_W_COUNT));
+    assert_null(gguf_wtype(2 /* q4_0 */, NULL));
+    assert_string_equal(gguf_type_name(2), "unsupported");
+    char names[64];
+    gguf_wtype_names(names, sizeof names);
+    assert_string_equal(names, "f32, f16, bf16");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -581,6 +617,7 @@ int main(void)
         cmocka_unit_test(test_bad_kv),
         cmocka_unit_test(test_bad_tensors),
         cmocka_unit_test(test_truncation_and_corruption),
+        cmocka_unit_test(test_weight_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

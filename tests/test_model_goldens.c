@@ -19,70 +19,12 @@
 #include "tests/synth_model.h"
 #include "tools/commands.h"
 #include "tools/json.h"
+#include "tests/goldens.h"
 
 #define TOL_EMBED 1e-5   /* normalised embeddings */
 #define TOL_EMBED_RAW 1e-4
 #define TOL_LOGIT 2e-5
 #define TOL_SCORE 1e-5
-
-/* Converts fixtures/models/<name> into the test's temp dir; NULL (skipped) without fixtures. */
-static const char *converted(const char *name, const char *dtype)
-{
-    static char out[8][1024];
-    static int used;
-    char src[1024];
-    char rel[256];
-    snprintf(rel, sizeof rel, "models/%s/config.json", name);
-    if (!fixture_path(src, sizeof src, rel)) return NULL;
-    *strrchr(src, '/') = '\0';
-    char *o = out[used++ % 8];
-    snprintf(o, 1024, "%s/%s-%s.gguf", test_tmpdir(), name, dtype);
-    char *argv[] = { "convert", src, o, "--dtype", (char *)dtype, NULL };
-    int rc = cmd_convert(5, argv);
-    if (rc != 0) fail_msg("ember convert %s failed (exit %d)", name, rc);
-    return o;
-}
-
-typedef struct { json_value **rows; int n; char *buf; } goldens;
-
-static int goldens_load(goldens *g, const char *model, const char *file)
-{
-    char path[1024], rel[256];
-    snprintf(rel, sizeof rel, "models/%s/%s", model, file);
-    memset(g, 0, sizeof *g);
-    if (!fixture_path(path, sizeof path, rel)) return 0;
-    size_t len;
-    g->buf = test_slurp(path, &len);
-    assert_non_null(g->buf);
-    g->rows = calloc(256, sizeof *g->rows);
-    char *p = g->buf, err[256];
-    while (*p && g->n < 256) {
-        char *e = strchr(p, '\n');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        if (l > 0) {
-            g->rows[g->n] = json_parse(p, l, err, sizeof err);
-            if (!g->rows[g->n]) fail_msg("%s line %d: %s", path, g->n + 1, err);
-            g->n++;
-        }
-        if (!e) break;
-        p = e + 1;
-    }
-    return 1;
-}
-
-static void goldens_free(goldens *g)
-{
-    for (int i = 0; i < g->n; i++) json_free(g->rows[i]);
-    free(g->rows);
-    free(g->buf);
-}
-
-static const char *str_of(const json_value *v, size_t *len)
-{
-    assert_non_null(v);
-    assert_int_equal(json_type_of(v), JSON_STRING);
-    return json_string(v, len);
-}
 
 /* Checks ember's tokenization of (a, b) against the golden ids / type ids. */
 static void check_ids(ember_ctx *c, const char *id, const char *a, size_t al, const char *b, size_t bl,
@@ -101,49 +43,9 @@ static void check_ids(ember_ctx *c, const char *id, const char *a, size_t al, co
     }
 }
 
-static double max_diff(const float *got, const json_value *want, int n)
-{
-    assert_int_equal(json_array_len(want), (size_t)n);
-    double m = 0;
-    for (int i = 0; i < n; i++) {
-        double d = fabs((double)got[i] - json_number(json_array_at(want, (size_t)i)));
-        if (d > m || d != d) m = d != d ? INFINITY : d;
-    }
-    return m;
-}
-
-/* Every context we test: each real ISA the CPU has x {1, 2} threads (the
- * two must agree bit for bit), then the emulated tables (the SIMD body at 4,
- * 8 and 16 lanes, on any CPU) on 1 thread. */
-typedef struct { ember_ctx *c; const char *what; int threads; } variant;
-#define MAX_VARIANTS (2 * KERN_ISA_COUNT)
-
-static int make_variants(const ember_model *m, variant *v, char names[][32])
-{
-    int n = 0;
-    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
-        const kern_ops *k = kern_ops_for((kern_isa)isa);
-        if (!k) continue;
-        for (int t = 1; t <= (isa < KERN_ISA_FIRST_EMU ? 2 : 1); t++) {
-            ember_ctx_params p = ember_ctx_default_params();
-            p.n_threads = t;
-            p.max_batch = 8;
-            char err[512];
-            v[n].c = ember_ctx_create(m, &p, err, sizeof err);
-            if (!v[n].c) fail_msg("context: %s", err);
-            v[n].c->k = k; /* tests may pin the kernel table */
-            v[n].threads = t;
-            snprintf(names[n], 32, "%s/%dt", k->name, t);
-            v[n].what = names[n];
-            n++;
-        }
-    }
-    return n;
-}
-
 static void run_embed_goldens(const char *dtype, double tol_scale)
 {
-    const char *gguf = converted("minilm-embed-tiny", dtype);
+    const char *gguf = golden_converted("minilm-embed-tiny", dtype);
     if (!gguf) { skip(); return; }
     char err[512];
     ember_model *m = ember_model_load(gguf, err, sizeof err);
@@ -155,9 +57,8 @@ static void run_embed_goldens(const char *dtype, double tol_scale)
     const int H = info.dim;
     goldens g;
     assert_true(goldens_load(&g, "minilm-embed-tiny", "goldens.jsonl"));
-    variant v[MAX_VARIANTS];
-    char names[MAX_VARIANTS][32];
-    int nv = make_variants(m, v, names);
+    golden_variant v[GOLDEN_MAX_VARIANTS];
+    int nv = golden_variants(m, 0, v);
     float *out = malloc(16 * (size_t)H * sizeof(float)), *first = malloc(16 * (size_t)H * sizeof(float));
     float *raw = malloc(16 * (size_t)H * sizeof(float));
     double worst = 0, worst_raw = 0;
@@ -165,15 +66,15 @@ static void run_embed_goldens(const char *dtype, double tol_scale)
     for (int r = 0; r < g.n; r++) {
         const json_value *row = g.rows[r];
         size_t kl;
-        const char *kind = str_of(json_object_get(row, "kind"), &kl);
-        const char *id = str_of(json_object_get(row, "id"), &kl);
+        const char *kind = golden_str(json_object_get(row, "kind"), &kl);
+        const char *id = golden_str(json_object_get(row, "id"), &kl);
         int batch = strcmp(kind, "batch") == 0;
         const json_value *texts = batch ? json_object_get(row, "texts") : NULL;
         int nt = batch ? (int)json_array_len(texts) : 1;
         assert_true(nt <= 16);
         const char *tx[16];
         size_t tl[16];
-        for (int i = 0; i < nt; i++) tx[i] = str_of(batch ? json_array_at(texts, (size_t)i) : json_object_get(row, "text"), &tl[i]);
+        for (int i = 0; i < nt; i++) tx[i] = golden_str(batch ? json_array_at(texts, (size_t)i) : json_object_get(row, "text"), &tl[i]);
         int max_len = (int)json_number(json_object_get(row, "max_length"));
         for (int i = 0; i < nt; i++) {
             const json_value *ids = json_object_get(row, "input_ids"), *tys = json_object_get(row, "token_type_ids");
@@ -198,7 +99,7 @@ static void run_embed_goldens(const char *dtype, double tol_scale)
                 const json_value *wn = json_object_get(row, "embedding_normalized");
                 const json_value *wr = json_object_get(row, "embedding");
                 if (batch) { wn = json_array_at(wn, (size_t)i); wr = json_array_at(wr, (size_t)i); }
-                double d = max_diff(out + (size_t)i * H, wn, H), dr = max_diff(raw + (size_t)i * H, wr, H);
+                double d = golden_max_diff(out + (size_t)i * H, wn, H), dr = golden_max_diff(raw + (size_t)i * H, wr, H);
                 if (d > TOL_EMBED * tol_scale || dr > TOL_EMBED_RAW * tol_scale)
                     fail_msg("%s row %d on %s: max |diff| %.3g normalised, %.3g raw (tolerance %.1g / %.1g)",
                              id, i, v[k].what, d, dr, TOL_EMBED * tol_scale, TOL_EMBED_RAW * tol_scale);
@@ -221,18 +122,18 @@ static void run_embed_goldens(const char *dtype, double tol_scale)
     if (goldens_load(&gm, "minilm-embed-tiny", "goldens-matryoshka.jsonl")) {
         for (int r = 0; r < gm.n; r++) {
             size_t tl0;
-            const char *t = str_of(json_object_get(gm.rows[r], "text"), &tl0);
+            const char *t = golden_str(json_object_get(gm.rows[r], "text"), &tl0);
             assert_int_equal(ember_embed(v[0].c, &t, &tl0, 1, EMBER_EMBED_NO_NORMALIZE, raw), EMBER_OK);
             for (int dims = 32; dims >= 16; dims /= 2) {
                 memcpy(out, raw, (size_t)dims * sizeof(float));
                 ember_l2_normalize(out, dims);
-                double d = max_diff(out, json_object_get(gm.rows[r], dims == 32 ? "embedding_32" : "embedding_16"), dims);
+                double d = golden_max_diff(out, json_object_get(gm.rows[r], dims == 32 ? "embedding_32" : "embedding_16"), dims);
                 if (d > TOL_EMBED * tol_scale) fail_msg("matryoshka row %d dims %d: |diff| %.3g", r, dims, d);
             }
         }
         goldens_free(&gm);
     }
-    for (int k = 0; k < nv; k++) ember_ctx_free(v[k].c);
+    golden_variants_free(v, nv);
     free(out); free(first); free(raw);
     goldens_free(&g);
     ember_model_free(m);
@@ -248,16 +149,15 @@ static void run_cross_goldens_on(const char *gguf, const char *model, double tol
     assert_int_equal(info.kind, EMBER_KIND_RERANKER);
     goldens g;
     assert_true(goldens_load(&g, model, "goldens.jsonl"));
-    variant v[MAX_VARIANTS];
-    char names[MAX_VARIANTS][32];
-    int nv = make_variants(m, v, names);
+    golden_variant v[GOLDEN_MAX_VARIANTS];
+    int nv = golden_variants(m, 0, v);
     double worst = 0;
     int cases = 0;
     for (int r = 0; r < g.n; r++) {
         const json_value *row = g.rows[r];
         size_t kl;
-        const char *kind = str_of(json_object_get(row, "kind"), &kl);
-        const char *id = str_of(json_object_get(row, "id"), &kl);
+        const char *kind = golden_str(json_object_get(row, "kind"), &kl);
+        const char *id = golden_str(json_object_get(row, "id"), &kl);
         int batch = strcmp(kind, "batch") == 0;
         const json_value *pairs = batch ? json_object_get(row, "pairs") : NULL;
         int np = batch ? (int)json_array_len(pairs) : 1;
@@ -265,8 +165,8 @@ static void run_cross_goldens_on(const char *gguf, const char *model, double tol
         int max_len = (int)json_number(json_object_get(row, "max_length"));
         for (int i = 0; i < np; i++) {
             size_t ql, dl;
-            const char *q = str_of(batch ? json_array_at(json_array_at(pairs, (size_t)i), 0) : json_object_get(row, "query"), &ql);
-            const char *d = str_of(batch ? json_array_at(json_array_at(pairs, (size_t)i), 1) : json_object_get(row, "document"), &dl);
+            const char *q = golden_str(batch ? json_array_at(json_array_at(pairs, (size_t)i), 0) : json_object_get(row, "query"), &ql);
+            const char *d = golden_str(batch ? json_array_at(json_array_at(pairs, (size_t)i), 1) : json_object_get(row, "document"), &dl);
             if (!batch)
                 check_ids(v[0].c, id, q, ql, d, dl, max_len, json_object_get(row, "input_ids"), json_object_get(row, "token_type_ids"));
             for (int k = 0; k < nv; k++) {
@@ -289,14 +189,14 @@ static void run_cross_goldens_on(const char *gguf, const char *model, double tol
     }
     printf("%s (%s): %d cases x %d variants, worst |diff| logit %.2g\n", model, strrchr(gguf, '/') + 1, cases, nv, worst);
     assert_int_equal(cases, 39);
-    for (int k = 0; k < nv; k++) ember_ctx_free(v[k].c);
+    golden_variants_free(v, nv);
     goldens_free(&g);
     ember_model_free(m);
 }
 
 static void run_cross_goldens(const char *model, const char *dtype, double tol_scale)
 {
-    const char *gguf = converted(model, dtype);
+    const char *gguf = golden_converted(model, dtype);
     if (!gguf) { skip(); return; }
     run_cross_goldens_on(gguf, model, tol_scale);
 }
@@ -314,7 +214,7 @@ static void test_cross_without_ember_keys(void **state)
         "ember.tokenizer.template_pair", "ember.tokenizer.template_pair_types", NULL};
     const char *models[] = {"xlmr-cross-tiny", "minilm-cross-tiny"};
     for (int i = 0; i < 2; i++) {
-        const char *gguf = converted(models[i], "f32");
+        const char *gguf = golden_converted(models[i], "f32");
         if (!gguf) { skip(); return; }
         char bare[1024];
         snprintf(bare, sizeof bare, "%s/%s-no-templates.gguf", test_tmpdir(), models[i]);
@@ -322,7 +222,7 @@ static void test_cross_without_ember_keys(void **state)
         run_cross_goldens_on(bare, models[i], 1.0);
     }
     static const char *const no_pooler[] = {"cls.weight", "cls.bias", NULL};
-    const char *gguf = converted("minilm-cross-tiny", "f32");
+    const char *gguf = golden_converted("minilm-cross-tiny", "f32");
     char bare[1024], err[512] = "";
     snprintf(bare, sizeof bare, "%s/minilm-cross-no-pooler.gguf", test_tmpdir());
     assert_int_equal(synth_gguf_copy(gguf, bare, no_pooler), 0);
@@ -335,7 +235,7 @@ static void test_cross_without_ember_keys(void **state)
 static void test_batch_equals_single(void **state)
 {
     (void)state;
-    const char *gguf = converted("minilm-embed-tiny", "f32");
+    const char *gguf = golden_converted("minilm-embed-tiny", "f32");
     if (!gguf) { skip(); return; }
     char err[512];
     ember_model *m = ember_model_load(gguf, err, sizeof err);

@@ -301,7 +301,7 @@ static void test_pooled_row_pass(void **s)
             p.n_threads = threads;
             ember_ctx *c = ember_ctx_create(m, &p, NULL, 0);
             assert_non_null(c);
-            const int H = m->w.hidden;
+            const int H = m->dims.hidden;
             for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
                 if (!(c->k = kern_ops_for((kern_isa)isa))) continue;
                 for (int shape = 0; shape < 3; shape++) {
@@ -319,10 +319,10 @@ static void test_pooled_row_pass(void **s)
                         rows += nt;
                         c->off[i + 1] = rows;
                     }
-                    const float *full = bert_forward(&m->w, c->k, &c->s, c->ids, c->type_ids, c->pos_ids, c->off, n, NULL);
+                    const float *full = m->arch->forward(c, c->ids, c->type_ids, c->pos_ids, c->off, n, NULL);
                     float want[8 * 64];
                     for (int i = 0; i < n; i++) memcpy(want + i * H, full + (size_t)keep[i] * H, (size_t)H * sizeof(float));
-                    const float *got = bert_forward(&m->w, c->k, &c->s, c->ids, c->type_ids, c->pos_ids, c->off, n, keep);
+                    const float *got = m->arch->forward(c, c->ids, c->type_ids, c->pos_ids, c->off, n, keep);
                     for (int i = 0; i < n * H; i++)
                         if (fabs(got[i] - want[i]) > 1e-5)
                             fail_msg("pooling %u %s %d threads shape %d: row %d dim %d %g vs %g", o.pooling, c->k->name,
@@ -361,8 +361,8 @@ static void run_fuzz_input(const char *name, const char *bytes, size_t len)
     }
     ember_model_info info;
     ember_model_get_info(m, &info);
-    if (info.max_tokens < 1 || (m->has_weights && info.max_tokens > m->w.n_ctx))
-        fail_msg("%s: max_tokens %d outside the position table (%d rows)", name, info.max_tokens, m->w.n_ctx);
+    if (info.max_tokens < 1 || (m->has_weights && info.max_tokens > m->dims.n_ctx))
+        fail_msg("%s: max_tokens %d outside the position table (%d rows)", name, info.max_tokens, m->dims.n_ctx);
     /* a model that loads must be usable with the default parameters */
     ember_ctx *c = ember_ctx_create(m, NULL, err, sizeof err);
     if (!c) fail_msg("%s: loaded, but a default context fails: %s", name, err);

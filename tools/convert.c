@@ -8,7 +8,7 @@
  * The one part of tools/ that reaches below include/ember.h (with its
  * readers json.c and safetensors.c, and cmd_convert.c over it): the library
  * reads models, and writing one takes the GGUF writer (model/gguf_write.c),
- * its key names, the f16/bf16 conversions of kernels/ and the WordPiece
+ * its key names, the weight-type traits of kernels/ and the WordPiece
  * vocabulary checks of tokenizer/.  The rest of the CLI uses the public API
  * only; tests/test_cli_api_only.c holds that line. */
 #include "tools/convert_internal.h"
@@ -405,13 +405,15 @@ static void *keep(conv *c, size_t bytes)
     return p;
 }
 
-static float src_at(const st_tensor *t, uint64_t i)
+/* A checkpoint dtype as a weight type; -1 for one ember does not convert. */
+static int st_wtype(int dtype, kern_wtype *wt)
 {
-    const unsigned char *p = t->data;
-    if (t->dtype == ST_F32) { float f; memcpy(&f, p + 4 * i, 4); return f; }
-    uint16_t h;
-    memcpy(&h, p + 2 * i, 2);
-    return t->dtype == ST_F16 ? kern_f16_to_f32(h) : kern_bf16_to_f32(h);
+    switch (dtype) {
+    case ST_F32: *wt = KERN_W_F32; return 0;
+    case ST_F16: *wt = KERN_W_F16; return 0;
+    case ST_BF16: *wt = KERN_W_BF16; return 0;
+    default: return -1;
+    }
 }
 
 int conv_tensor(conv *c, const char *gname, const char *hname, uint64_t rows, uint64_t cols,
@@ -419,7 +421,8 @@ int conv_tensor(conv *c, const char *gname, const char *hname, uint64_t rows, ui
 {
     const st_tensor *t = conv_find_tensor(c, hname);
     if (!t) return cfail(c, "model.safetensors: missing tensor %s (needed for %s)", hname, gname);
-    if (!st_dtype_is_float(t->dtype)) return cfail(c, "tensor %s: dtype %s is not supported (F32, F16, BF16)", t->name, st_dtype_name(t->dtype));
+    kern_wtype st;
+    if (st_wtype(t->dtype, &st)) return cfail(c, "tensor %s: dtype %s is not supported (F32, F16, BF16)", t->name, st_dtype_name(t->dtype));
     int ok = rows ? (t->n_dims == 2 && t->shape[0] == rows && t->shape[1] == cols) : (t->n_dims == 1 && t->shape[0] == cols);
     if (!ok) {
         char got[128] = "[", exp[64];
@@ -438,27 +441,25 @@ int conv_tensor(conv *c, const char *gname, const char *hname, uint64_t rows, ui
      * tensors stay f32, and so do the tables the family keeps (llama.cpp
      * adds BERT's position and token-type tables to f32 activations and
      * cannot add an f16 one) */
-    uint32_t gt = !rows || keep_f32 ? GGML_TYPE_F32
-                  : c->opt->dtype == CONVERT_F16 ? GGML_TYPE_F16 : c->opt->dtype == CONVERT_BF16 ? GGML_TYPE_BF16 : GGML_TYPE_F32;
+    kern_wtype gt = !rows || keep_f32 ? KERN_W_F32
+                    : c->opt->dtype == CONVERT_F16 ? KERN_W_F16 : c->opt->dtype == CONVERT_BF16 ? KERN_W_BF16 : KERN_W_F32;
     uint64_t ne[2] = { cols, out_rows };
-    const void *data;
-    if (gt == GGML_TYPE_F32 && t->dtype == ST_F32) {
-        data = (const unsigned char *)t->data + 4 * off;
-    } else if ((gt == GGML_TYPE_F16 && t->dtype == ST_F16) || (gt == GGML_TYPE_BF16 && t->dtype == ST_BF16)) {
-        data = (const unsigned char *)t->data + 2 * off;
-    } else if (gt == GGML_TYPE_F32) {
-        float *o = keep(c, (size_t)n * 4);
-        if (!o) return cfail(c, "out of memory converting %s", t->name);
-        for (uint64_t i = 0; i < n; i++) o[i] = src_at(t, off + i);
-        data = o;
-    } else {
-        uint16_t *o = keep(c, (size_t)n * 2);
-        if (!o) return cfail(c, "out of memory converting %s", t->name);
-        for (uint64_t i = 0; i < n; i++)
-            o[i] = gt == GGML_TYPE_F16 ? kern_f32_to_f16(src_at(t, off + i)) : kern_f32_to_bf16(src_at(t, off + i));
+    const void *src = (const unsigned char *)t->data + kern_wtype_bytes(st, (size_t)off), *data = src;
+    if (gt != st) { /* widened to f32, then narrowed when the output is not f32 */
+        void *o = keep(c, kern_wtype_bytes(gt, (size_t)n));
+        float *f = gt == KERN_W_F32 ? o : malloc((size_t)n * sizeof(float));
+        if (!o || !f) {
+            if ((void *)f != o) free(f);
+            return cfail(c, "out of memory converting %s", t->name);
+        }
+        kern_wtype_traits_of(st)->to_f32(src, f, (size_t)n);
+        if ((void *)f != o) {
+            kern_wtype_traits_of(gt)->from_f32(f, o, (size_t)n);
+            free(f);
+        }
         data = o;
     }
-    if (gguf_writer_add_tensor(c->w, gname, gt, rows ? 2 : 1, ne, data, 0))
+    if (gguf_writer_add_tensor(c->w, gname, gguf_ggml_type(gt), rows ? 2 : 1, ne, data, 0))
         return cfail(c, "cannot add tensor %s (duplicate or out of memory)", gname);
     c->sum->n_tensors++;
     c->sum->n_params += n;
@@ -480,25 +481,24 @@ int conv_tensor_rows(conv *c, const char *gname, const char *hname, uint64_t row
 {
     const st_tensor *t = conv_find_tensor(c, hname);
     if (!t) return cfail(c, "model.safetensors: missing tensor %s (needed for %s)", hname, gname);
-    if (!st_dtype_is_float(t->dtype)) return cfail(c, "tensor %s: dtype %s is not supported (F32, F16, BF16)", t->name, st_dtype_name(t->dtype));
+    kern_wtype st;
+    if (st_wtype(t->dtype, &st)) return cfail(c, "tensor %s: dtype %s is not supported (F32, F16, BF16)", t->name, st_dtype_name(t->dtype));
     if (t->n_dims != 2 || t->shape[0] != rows || t->shape[1] != cols)
         return cfail(c, "tensor %s: expected shape [%llu, %llu] from config.json", t->name, (unsigned long long)rows,
                      (unsigned long long)cols);
-    uint32_t gt = c->opt->dtype == CONVERT_F16 ? GGML_TYPE_F16 : c->opt->dtype == CONVERT_BF16 ? GGML_TYPE_BF16 : GGML_TYPE_F32;
-    size_t esz = gt == GGML_TYPE_F32 ? 4 : 2;
-    unsigned char *o = keep(c, (size_t)n_pick * cols * esz);
-    if (!o) return cfail(c, "out of memory converting %s", t->name);
+    kern_wtype gt = c->opt->dtype == CONVERT_F16 ? KERN_W_F16 : c->opt->dtype == CONVERT_BF16 ? KERN_W_BF16 : KERN_W_F32;
+    unsigned char *o = keep(c, kern_wtype_bytes(gt, (size_t)n_pick * cols));
+    float *row = malloc((size_t)cols * sizeof(float));
+    if (!o || !row) { free(row); return cfail(c, "out of memory converting %s", t->name); }
     for (int r = 0; r < n_pick; r++) {
-        if (pick[r] >= rows) return cfail(c, "tensor %s: row %u out of range", t->name, pick[r]);
-        for (uint64_t i = 0; i < cols; i++) {
-            float v = src_at(t, (uint64_t)pick[r] * cols + i);
-            unsigned char *d = o + ((size_t)r * cols + i) * esz;
-            if (gt == GGML_TYPE_F32) memcpy(d, &v, 4);
-            else { uint16_t h = gt == GGML_TYPE_F16 ? kern_f32_to_f16(v) : kern_f32_to_bf16(v); memcpy(d, &h, 2); }
-        }
+        if (pick[r] >= rows) { free(row); return cfail(c, "tensor %s: row %u out of range", t->name, pick[r]); }
+        kern_wtype_traits_of(st)->to_f32((const unsigned char *)t->data + kern_wtype_bytes(st, (size_t)pick[r] * cols), row, (size_t)cols);
+        kern_wtype_traits_of(gt)->from_f32(row, o + kern_wtype_bytes(gt, (size_t)r * cols), (size_t)cols);
     }
+    free(row);
     uint64_t ne[2] = { cols, (uint64_t)n_pick };
-    if (gguf_writer_add_tensor(c->w, gname, gt, 2, ne, o, 0)) return cfail(c, "cannot add tensor %s (duplicate or out of memory)", gname);
+    if (gguf_writer_add_tensor(c->w, gname, gguf_ggml_type(gt), 2, ne, o, 0))
+        return cfail(c, "cannot add tensor %s (duplicate or out of memory)", gname);
     c->sum->n_tensors++;
     c->sum->n_params += (uint64_t)n_pick * cols;
     return 0;

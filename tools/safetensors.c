@@ -31,7 +31,6 @@ static const struct { const char *name; unsigned size; } dtypes[ST_DTYPE_COUNT] 
 };
 
 const char *st_dtype_name(int d) { return d >= 0 && d < ST_DTYPE_COUNT ? dtypes[d].name : "?"; }
-int st_dtype_is_float(int d) { return d == ST_F32 || d == ST_F16 || d == ST_BF16; }
 
 void st_close(safetensors *st)
 {

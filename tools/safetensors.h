@@ -35,5 +35,4 @@ size_t st_n_tensors(const safetensors *st);
 const st_tensor *st_tensor_at(const safetensors *st, size_t i);
 const st_tensor *st_find(const safetensors *st, const char *name);
 const char *st_dtype_name(int dtype);
-int st_dtype_is_float(int dtype);           /* F32, F16, BF16 */
 #endif

@@ -1,0 +1,113 @@
+/* Shared parts of the golden tests (goldens.h). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/goldens.h"
+#include "model/model.h"
+#include "tests/fixtures.h"
+#include "tools/commands.h"
+
+const char *golden_converted(const char *name, const char *dtype)
+{
+    static char out[8][1024];
+    static int used;
+    char src[1024];
+    char rel[256];
+    snprintf(rel, sizeof rel, "models/%s/config.json", name);
+    if (!fixture_path(src, sizeof src, rel)) return NULL;
+    *strrchr(src, '/') = '\0';
+    char *o = out[used++ % 8];
+    snprintf(o, 1024, "%s/%s-%s.gguf", test_tmpdir(), name, dtype);
+    char *argv[] = { "convert", src, o, "--dtype", (char *)dtype, NULL };
+    int rc = cmd_convert(5, argv);
+    if (rc != 0) fail_msg("ember convert %s failed (exit %d)", name, rc);
+    return o;
+}
+
+int goldens_load(goldens *g, const char *model, const char *file)
+{
+    char path[1024], rel[256];
+    snprintf(rel, sizeof rel, "models/%s/%s", model, file);
+    memset(g, 0, sizeof *g);
+    if (!fixture_path(path, sizeof path, rel)) return 0;
+    size_t len;
+    g->buf = test_slurp(path, &len);
+    assert_non_null(g->buf);
+    g->rows = calloc(256, sizeof *g->rows);
+    char *p = g->buf, err[256];
+    while (*p && g->n < 256) {
+        char *e = strchr(p, '\n');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l > 0) {
+            g->rows[g->n] = json_parse(p, l, err, sizeof err);
+            if (!g->rows[g->n]) fail_msg("%s line %d: %s", path, g->n + 1, err);
+            g->n++;
+        }
+        if (!e) break;
+        p = e + 1;
+    }
+    return 1;
+}
+
+void goldens_free(goldens *g)
+{
+    for (int i = 0; i < g->n; i++) json_free(g->rows[i]);
+    free(g->rows);
+    free(g->buf);
+}
+
+const char *golden_str(const json_value *v, size_t *len)
+{
+    assert_non_null(v);
+    assert_int_equal(json_type_of(v), JSON_STRING);
+    return json_string(v, len);
+}
+
+double golden_max_diff(const float *got, const json_value *want, int n)
+{
+    assert_int_equal(json_array_len(want), (size_t)n);
+    double m = 0;
+    for (int i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - json_number(json_array_at(want, (size_t)i)));
+        if (d > m || d != d) m = d != d ? INFINITY : d;
+    }
+    return m;
+}
+
+int golden_variants(const ember_model *m, int max_tokens, golden_variant *v)
+{
+    int n = 0;
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        for (int t = 1; t <= (isa < KERN_ISA_FIRST_EMU ? 2 : 1); t++) {
+            assert_true(n < GOLDEN_MAX_VARIANTS);
+            ember_ctx_params p = ember_ctx_default_params();
+            p.n_threads = t;
+            p.max_batch = 8;
+            p.max_tokens = max_tokens;
+            char err[512];
+            v[n].c = ember_ctx_create(m, &p, err, sizeof err);
+            if (!v[n].c) fail_msg("context: %s", err);
+            v[n].c->k = k; /* tests may pin the kernel table */
+            v[n].threads = t;
+            snprintf(v[n].name, sizeof v[n].name, "%s/%dt", k->name, t);
+            v[n].what = v[n].name;
+            n++;
+        }
+    }
+    return n;
+}
+
+void golden_variants_free(golden_variant *v, int n)
+{
+    for (int k = 0; k < n; k++) ember_ctx_free(v[k].c);
+}
