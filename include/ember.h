@@ -158,7 +158,9 @@ float ember_sigmoid(float x);
  * the model's HuggingFace tokenizer does.  max_length 0 = no truncation.
  * Writes up to cap ids (and type ids if type_ids != NULL); *n_out gets the
  * count.  EMBER_ERR_LIMIT if cap is too small, EMBER_ERR_ARG if max_length
- * leaves no room beside the special tokens, EMBER_ERR_TEXT for invalid UTF-8. */
+ * leaves no room beside the special tokens, EMBER_ERR_TEXT for invalid UTF-8.
+ * A cap of 3 ids per byte of text (and pair) plus 16 always suffices: a
+ * byte-level BPE tokenizer's NFC can make a text three times as long. */
 ember_status ember_tokenize(ember_ctx *c, const char *text, size_t len,
                             const char *pair, size_t pair_len, int add_special,
                             int max_length, int32_t *ids, int32_t *type_ids,

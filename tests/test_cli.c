@@ -459,6 +459,33 @@ static void test_qwen3_cli(void **state)
     assert_int_equal(run(out, sizeof out, "search -x %s/q3.emb -m %s/q3e.gguf -q 'capital of China' --rerank %s/q3r.gguf "
                                           "--candidates 3 --top 2", d, d, d), 0);
     assert_non_null(strstr(out, "rerank_score"));
+/* ember convert --vocab-only on a bare BPE tokenizer folder, then ember
+ * tokenize: a text NFC makes three times as long (U+1D160 is 4 bytes, its
+ * NFC three characters of 4) gives more ids than it has bytes. */
+static void test_tokenize_bpe(void **s)
+{
+    (void)s;
+    char dir[1024], gguf[1024], txt[1024];
+    if (!fixture_path(dir, sizeof dir, "tokenizers/qwen3/tokenizer.json")) { skip(); return; }
+    *strrchr(dir, '/') = '\0';
+    snprintf(gguf, sizeof gguf, "%s/qwen3-cli.gguf", test_tmpdir());
+    snprintf(txt, sizeof txt, "%s/notes.txt", test_tmpdir());
+    assert_int_equal(run(out, sizeof out, "convert --vocab-only %s %s", dir, gguf), 0);
+    if (!strstr(out, "BPE tokenizer only, 151669 tokens")) fail_msg("convert: %s", out);
+    FILE *f = fopen(txt, "w");
+    assert_non_null(f);
+    fputs("Hello world, <think>x</think>\n", f);
+    for (int i = 0; i < 10; i++) fputs("\xF0\x9D\x85\xA0", f);
+    fputs("\n", f);
+    fclose(f);
+    assert_int_equal(run(out, sizeof out, "tokenize -m %s -i %s", gguf, txt), 0);
+    if (!strstr(out, "{\"index\": 0, \"ids\": [9707, 1879, 11, 220, 151667, 87, 151668], \"type_ids\": [0, 0, 0, 0, 0, 0, 0]}"))
+        fail_msg("tokenize: %s", out);
+    const char *l2 = strstr(out, "{\"index\": 1, \"ids\": [");
+    assert_non_null(l2);
+    int n = 1;
+    for (const char *p = l2; *p && *p != ']'; p++) n += *p == ',';
+    if (n <= 40 + 16) fail_msg("10 x U+1D160 gave %d ids: %s", n, l2);
 }
 
 int main(void)
@@ -473,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_model_meta_api),
         cmocka_unit_test(test_example_index),
         cmocka_unit_test(test_qwen3_cli),
+        cmocka_unit_test(test_tokenize_bpe),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

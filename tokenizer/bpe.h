@@ -30,6 +30,9 @@
  * text of a natural language produces.  NFC reads each run of combining
  * marks once per combining class it holds, so no input is quadratic.
  *
+ * Ids: at most one per byte of the normalized text, and NFC makes a text at
+ * most three times as long (UAX #15), so at most 3 per input byte.
+ *
  * max_tokens: encoding stops once that many ids exist; the input after that
  * point is not decoded (nor validated), except that the text up to the next
  * added token is scanned (bytes only) to find it. */

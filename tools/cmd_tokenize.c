@@ -55,8 +55,9 @@ int cmd_tokenize(int argc, char **argv)
     if (!c) { cli_err("%s", err); ember_model_free(m); return 1; }
     if (cli_inputs_read(input, ifmt, &in) != 0) goto done_ctx;
     for (int i = 0; i < in.n; i++) {
-        /* worst case: every byte a token, plus the template's specials */
-        size_t need = in.text_len[i] + (in.pair[i] ? in.pair_len[i] : 0) + 16;
+        /* worst case: every byte a token, and NFC (a BPE tokenizer's) making
+         * the text up to three times as long, plus the template's specials */
+        size_t need = 3 * (in.text_len[i] + (in.pair[i] ? in.pair_len[i] : 0)) + 16;
         if (max_len && (size_t)max_len < need) need = (size_t)max_len;
         char where[300];
         if (need > (1u << 30)) { cli_err("tokenize: %s: this text is too long", cli_input_where(&in, i, where, sizeof where)); goto done_in; }

@@ -17,7 +17,7 @@ FCC=${FUZZ_CC:-clang}
 FIX=${EMBER_FIXTURES:-../shared/fixtures}
 if [ -z "${FUZZ_S:-}" ]; then if [ "${CI:-}" = true ]; then FUZZ_S=30; else FUZZ_S=5; fi; fi
 if [ -z "${FUZZ_JOBS:-}" ]; then if [ "${CI:-}" = true ]; then FUZZ_JOBS=2; else FUZZ_JOBS=1; fi; fi
-ALL="model index index_raw config tokenizer safetensors jsonl"
+ALL="model index index_raw config tokenizer safetensors jsonl bpe"
 ONLY=${FUZZ_ONLY:-$ALL}
 
 skip() { echo "fuzz: SKIPPED: $1 (sh tools/check_deps.sh installs clang and libclang-rt-dev as root)"; exit 0; }
@@ -48,6 +48,10 @@ if ! { $B/gen_model --kind embed --out $S/hf-embed --hidden 8 --layers 1 --heads
     echo "fuzz: FAILED to generate the seed corpora"
     exit 1
 fi
+# texts for fuzz_bpe (its first byte picks the split pattern)
+mkdir -p $S/text
+printf '\000Hello world, caf\303\251 1234 <x> <|e|>ab it'"'"'s' > $S/text/1
+printf '\001aaaa   ab\n\n  \r\n e\314\201\314\243 <xy>\302\240x' > $S/text/2
 export TMPDIR="$PWD/$B/tmp" EMBER_FUZZ_HF="$S/hf-embed"
 export UBSAN_OPTIONS="print_stacktrace=1:${UBSAN_OPTIONS:-}"
 
@@ -61,6 +65,7 @@ opts() {
     tokenizer)   echo "tokenizer 16384 tests/fuzz/json.dict" ;;
     safetensors) echo "safetensors 32768 tests/fuzz/json.dict" ;;
     jsonl)       echo "jsonl 4096 tests/fuzz/json.dict -close_fd_mask=2" ;;  # cli_inputs_read reports on stderr
+    bpe)         echo "text 4096 -" ;;
     esac
 }
 LIMITS="-timeout=10 -rss_limit_mb=2048"
