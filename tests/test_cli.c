@@ -459,6 +459,8 @@ static void test_qwen3_cli(void **state)
     assert_int_equal(run(out, sizeof out, "search -x %s/q3.emb -m %s/q3e.gguf -q 'capital of China' --rerank %s/q3r.gguf "
                                           "--candidates 3 --top 2", d, d, d), 0);
     assert_non_null(strstr(out, "rerank_score"));
+}
+
 /* ember convert --vocab-only on a bare BPE tokenizer folder, then ember
  * tokenize: a text NFC makes three times as long (U+1D160 is 4 bytes, its
  * NFC three characters of 4) gives more ids than it has bytes. */
