@@ -270,7 +270,11 @@ int model_tokenizer_bind(ember_model *m, char *err, size_t errlen)
     uint32_t msl;
     int normalize;
     if (model_key_u32(f, "ember.max_seq_length", 1, UINT32_MAX, 0, UINT32_MAX, &msl, err, errlen) ||
-        model_key_bool(f, "ember.normalize", m->pooling == EMBER_POOL_MEAN || m->pooling == EMBER_POOL_CLS,
+        /* without ember's key, pooled embeddings are normalised: what
+         * sentence-transformers pipelines end with and llama.cpp's
+         * embedding tools do by default */
+        model_key_bool(f, "ember.normalize",
+                       m->pooling == EMBER_POOL_MEAN || m->pooling == EMBER_POOL_CLS || m->pooling == EMBER_POOL_LAST,
                        &normalize, err, errlen))
         return -1;
     if (is_bert ? bind_wordpiece(m, n_tok, kidx, err, errlen) : bind_bpe(m, n_tok, kidx, err, errlen))

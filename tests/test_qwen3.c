@@ -55,10 +55,8 @@ static void expect_ids(const char *id, int row, const int32_t *got, int n, const
         if (got[t] != want[t]) fail_msg("%s row %d: token %d is %d, golden %d", id, row, t, got[t], want[t]);
 }
 
-static void run_embed_goldens(const char *dtype)
+static void run_embed_goldens_on(const char *gguf, const char *dtype)
 {
-    const char *gguf = golden_converted("qwen3-embed-tiny", dtype);
-    if (!gguf) { skip(); return; }
     char err[512];
     ember_model *m = ember_model_load(gguf, err, sizeof err);
     if (!m) fail_msg("load: %s", err);
@@ -162,6 +160,66 @@ static void run_embed_goldens(const char *dtype)
     golden_variants_free(v, nv);
     free(out); free(first); free(raw);
     goldens_free(&g);
+    ember_model_free(m);
+}
+
+static void run_embed_goldens(const char *dtype)
+{
+    const char *gguf = golden_converted("qwen3-embed-tiny", dtype);
+    if (!gguf) { skip(); return; }
+    run_embed_goldens_on(gguf, dtype);
+}
+
+/* An embedder file as llama.cpp's converter writes it: none of ember's keys.
+ * The appended <|endoftext|> comes from tokenizer.ggml.add_eos_token,
+ * normalisation is the default of pooled embeddings, and the query prompt is
+ * the one thing lost: the instructed cases are written out by hand. */
+static void test_embed_llamacpp_layout(void **state)
+{
+    (void)state;
+    const char *gguf = golden_converted("qwen3-embed-tiny", "f32");
+    if (!gguf) { skip(); return; }
+    static const char *const ember_keys[] = {
+        "ember.tokenizer.template_single", "ember.tokenizer.template_single_types", "ember.tokenizer.template_pair",
+        "ember.tokenizer.template_pair_types", "ember.max_seq_length", "ember.normalize", "ember.source",
+        "ember.prompt.task", "ember.prompt.query_format", NULL};
+    char bare[1024], err[512];
+    snprintf(bare, sizeof bare, "%s/qwen3-embed-llamacpp.gguf", test_tmpdir());
+    assert_int_equal(synth_gguf_copy(gguf, bare, ember_keys), 0);
+    ember_model *m = ember_model_load(bare, err, sizeof err);
+    if (!m) fail_msg("load: %s", err);
+    ember_model_info info;
+    ember_model_get_info(m, &info);
+    assert_null(info.query_prompt);
+    assert_int_equal(info.normalize, 1);
+    ember_ctx *c = ember_ctx_create(m, NULL, err, sizeof err);
+    assert_non_null(c);
+    goldens g;
+    assert_true(goldens_load(&g, "qwen3-embed-tiny", "goldens.jsonl"));
+    int n = 0;
+    float out[64];
+    for (int r = 0; r < g.n; r++) {
+        const json_value *row = g.rows[r], *instr = json_object_get(row, "instruction");
+        size_t kl, tl, il;
+        if (strcmp(golden_str(json_object_get(row, "kind"), &kl), "single") != 0) continue;
+        char text[4096];
+        if (instr) {
+            const char *t = golden_str(instr, &il), *q = golden_str(json_object_get(row, "query"), &tl);
+            snprintf(text, sizeof text, "Instruct: %.*s\nQuery:%.*s", (int)il, t, (int)tl, q);
+        } else {
+            const char *t = golden_str(json_object_get(row, "text"), &tl);
+            snprintf(text, sizeof text, "%.*s", (int)tl, t);
+        }
+        const char *tx = text;
+        if (json_bool(json_object_get(row, "truncated"))) continue; /* ember.max_seq_length is gone: 32768 */
+        assert_int_equal(ember_embed(c, &tx, NULL, 1, 0, out), EMBER_OK);
+        double d = golden_max_diff(out, json_object_get(row, "embedding_normalized"), 64);
+        if (d > TOL_EMBED) fail_msg("%s: |diff| %.3g", golden_str(json_object_get(row, "id"), &kl), d);
+        n++;
+    }
+    assert_true(n >= 20);
+    goldens_free(&g);
+    ember_ctx_free(c);
     ember_model_free(m);
 }
 
@@ -360,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_rerank_goldens_bf16),
         cmocka_unit_test(test_batch_equals_single),
         cmocka_unit_test(test_rerank_llamacpp_layout),
+        cmocka_unit_test(test_embed_llamacpp_layout),
         cmocka_unit_test(test_instruction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
