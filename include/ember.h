@@ -121,6 +121,9 @@ const char *ember_ctx_error(const ember_ctx *c);
 size_t ember_ctx_memory(const ember_ctx *c); /* bytes of scratch owned */
 int ember_ctx_threads(const ember_ctx *c);
 int ember_ctx_max_tokens(const ember_ctx *c); /* truncation length in use */
+/* How many inputs of the last ember_embed / ember_rerank call were longer
+ * than the truncation length and were cut to it (0 after a failed call). */
+int ember_ctx_truncated(const ember_ctx *c);
 /* The task written into the model's prompts from now on: a query's
  * (EMBER_EMBED_QUERY) and an instruction-following reranker's (Qwen3-Reranker:
  * "<Instruct>: {task}"); NULL or "" restores the model's default task.

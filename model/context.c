@@ -104,8 +104,9 @@ ember_ctx *ember_ctx_create(const ember_model *m, const ember_ctx_params *p,
     c->pos_ids = calloc(rows, sizeof(int32_t));
     c->off = calloc((size_t)c->max_batch + 1, sizeof(int));
     c->keep = calloc((size_t)c->max_batch, sizeof(int));
-    c->tok_ids = calloc((size_t)c->max_tokens, sizeof(int32_t));
-    c->tok_types = calloc((size_t)c->max_tokens, sizeof(int32_t));
+    /* one more than max_tokens: an input that gives that many was cut */
+    c->tok_ids = calloc((size_t)c->max_tokens + 1, sizeof(int32_t));
+    c->tok_types = calloc((size_t)c->max_tokens + 1, sizeof(int32_t));
     c->bytes = rows * 3 * sizeof(int32_t) + ((size_t)c->max_batch * 2 + 1) * sizeof(int) +
                (size_t)c->max_tokens * 2 * sizeof(int32_t);
     if (!c->ids || !c->type_ids || !c->pos_ids || !c->off || !c->keep || !c->tok_ids || !c->tok_types) goto oom;
@@ -139,3 +140,4 @@ const char *ember_ctx_error(const ember_ctx *c) { return c ? c->err : "no contex
 size_t ember_ctx_memory(const ember_ctx *c) { return c ? c->bytes : 0; }
 int ember_ctx_threads(const ember_ctx *c) { return c ? c->n_threads : 0; }
 int ember_ctx_max_tokens(const ember_ctx *c) { return c ? c->max_tokens : 0; }
+int ember_ctx_truncated(const ember_ctx *c) { return c ? c->n_truncated : 0; }

@@ -73,9 +73,11 @@ static int tokenize_rerank_prompt(ember_ctx *c, const char *q, size_t ql, const 
     long len = fill_prompt(c, m->prompts.rerank_format, 3, names, vals, lens);
     if (len < 0) return TOK_ERR_SPACE;
     char why[256];
-    int n = tok_encode(m->tok, &m->tpl, c->fmt, (size_t)len, NULL, 0, 0, budget, c->tok_ids + np, NULL, budget,
+    /* one token past the budget tells a cut pair; the cut is then the first budget */
+    int n = tok_encode(m->tok, &m->tpl, c->fmt, (size_t)len, NULL, 0, 0, budget + 1, c->tok_ids + np, NULL, budget + 1,
                        why, sizeof why);
     if (n < 0) { snprintf(c->err, sizeof c->err, "%s%s", who, why); return n; }
+    if (n > budget) { n = budget; c->n_truncated++; }
     memcpy(c->tok_ids, m->rerank_prefix_ids, (size_t)np * sizeof(int32_t));
     memcpy(c->tok_ids + np + n, m->rerank_suffix_ids, (size_t)ns * sizeof(int32_t));
     memset(c->tok_types, 0, (size_t)(np + n + ns) * sizeof(int32_t));
@@ -101,10 +103,17 @@ static int tokenize_one(ember_ctx *c, const char *q, size_t ql, const char *a, s
         alen = (size_t)len;
     }
     char why[256];
-    int n = q ? tok_encode(c->m->tok, &c->m->tpl, q, ql, a, alen, 1, c->max_tokens, c->tok_ids, c->tok_types,
-                           c->max_tokens, why, sizeof why)
-              : tok_encode(c->m->tok, &c->m->tpl, a, alen, NULL, 0, 1, c->max_tokens, c->tok_ids, c->tok_types,
-                           c->max_tokens, why, sizeof why);
+    /* first with room for one token more than max_tokens: only an input
+     * that fills it was cut, and only that one is encoded again, cut the
+     * way HuggingFace cuts (its specials kept, longest_first for a pair) */
+    int limit = c->max_tokens + 1, n;
+    for (;;) {
+        n = q ? tok_encode(c->m->tok, &c->m->tpl, q, ql, a, alen, 1, limit, c->tok_ids, c->tok_types, limit, why, sizeof why)
+              : tok_encode(c->m->tok, &c->m->tpl, a, alen, NULL, 0, 1, limit, c->tok_ids, c->tok_types, limit, why, sizeof why);
+        if (n < 0 || n <= c->max_tokens) break;
+        c->n_truncated++;
+        limit = c->max_tokens;
+    }
     if (n < 0) snprintf(c->err, sizeof c->err, "%s%s", who, why);
     return n;
 }
@@ -177,6 +186,7 @@ static ember_status run_chunks(ember_ctx *c, const char *query, size_t query_len
     char who[32] = "";
     int n_seq = 0, first = 0;
     c->off[0] = 0;
+    c->n_truncated = 0;
     for (int i = 0; i <= n; i++) {
         int n_tok = 0;
         if (i < n) {
@@ -221,7 +231,9 @@ ember_status ember_embed(ember_ctx *c, const char *const *texts, const size_t *l
     if (!c) return EMBER_ERR_ARG;
     if (n < 0 || (n > 0 && (!texts || !out))) return FAIL(c, EMBER_ERR_ARG, "embed: bad arguments (n %d)", n);
     ember_status st = need_weights(c, EMBER_KIND_EMBEDDER);
-    return st ? st : run_chunks(c, NULL, 0, texts, lens, n, flags, out);
+    if (!st) st = run_chunks(c, NULL, 0, texts, lens, n, flags, out);
+    if (st) c->n_truncated = 0;
+    return st;
 }
 
 ember_status ember_rerank(ember_ctx *c, const char *query, size_t query_len,
@@ -239,7 +251,9 @@ ember_status ember_rerank(ember_ctx *c, const char *query, size_t query_len,
         if (k < 0) return FAIL(c, EMBER_ERR_TEXT, "query: invalid UTF-8 at byte offset %zu", p);
         p += (size_t)k;
     }
-    return run_chunks(c, query, query_len, docs, doc_lens, n, 0, logits);
+    st = run_chunks(c, query, query_len, docs, doc_lens, n, 0, logits);
+    if (st) c->n_truncated = 0;
+    return st;
 }
 
 ember_status ember_tokenize(ember_ctx *c, const char *text, size_t len, const char *pair,

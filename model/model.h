@@ -56,8 +56,9 @@ struct ember_ctx {
     int32_t *ids, *type_ids, *pos_ids;
     int *off;
     int *keep;                  /* (max_batch) the row each sequence is pooled or scored from */
-    int32_t *tok_ids, *tok_types; /* one text's tokens (max_tokens) */
+    int32_t *tok_ids, *tok_types; /* one text's tokens (max_tokens + 1) */
     float *head_tmp;            /* 2 * hidden, for arch->rank_head */
+    int n_truncated;            /* inputs the last embed / rerank call cut to max_tokens */
     char *task;                 /* ember_ctx_set_instruction's, or NULL: the model's */
     char *fmt;                  /* a prompt written out, grown to the longest so far */
     size_t fmt_cap;

@@ -404,6 +404,61 @@ static void test_batch_equals_single(void **state)
     ember_model_free(m);
 }
 
+/* Inputs longer than max_tokens are cut, never refused, and counted
+ * (ember_ctx_truncated): for embeddings and for the reranker's prompt,
+ * whose ends stay whole. */
+static void test_truncation_counted(void **state)
+{
+    (void)state;
+    const char *ge = golden_converted("qwen3-embed-tiny", "f32"), *gr = golden_converted("qwen3-rerank-tiny", "f32");
+    if (!ge || !gr) { skip(); return; }
+    char err[512], longtext[4096] = "";
+    for (int i = 0; i < 300; i++) strcat(longtext, "word ");
+    ember_model *m = ember_model_load(ge, err, sizeof err), *r = ember_model_load(gr, err, sizeof err);
+    assert_non_null(m);
+    assert_non_null(r);
+    ember_ctx_params p = ember_ctx_default_params();
+    p.max_tokens = 16;
+    ember_ctx *c = ember_ctx_create(m, &p, err, sizeof err);
+    assert_non_null(c);
+    const char *t[3] = { longtext, "short", longtext };
+    float out[3 * 64];
+    assert_int_equal(ember_embed(c, t, NULL, 3, 0, out), EMBER_OK);
+    assert_int_equal(ember_ctx_truncated(c), 2);
+    assert_memory_equal(out, out + 2 * 64, 64 * sizeof(float));
+    assert_int_equal(ember_embed(c, t + 1, NULL, 1, 0, out), EMBER_OK);
+    assert_int_equal(ember_ctx_truncated(c), 0);
+    /* exactly max_tokens tokens is not cut: "word" x 15 and <|endoftext|> */
+    char fits[256] = "word";
+    for (int i = 1; i < 15; i++) strcat(fits, " word");
+    const char *f = fits;
+    int32_t ids[64];
+    int n;
+    assert_int_equal(ember_tokenize(c, fits, strlen(fits), NULL, 0, 1, 0, ids, NULL, 64, &n), EMBER_OK);
+    assert_int_equal(n, 16);
+    assert_int_equal(ember_embed(c, &f, NULL, 1, 0, out), EMBER_OK);
+    assert_int_equal(ember_ctx_truncated(c), 0);
+    ember_ctx_free(c);
+    p.max_tokens = 100; /* 48 of them the prompt's ends, about 30 the short pair with its task */
+    ember_ctx *cr = ember_ctx_create(r, &p, err, sizeof err);
+    assert_non_null(cr);
+    float logit[2];
+    const char *docs[2] = { "Beijing.", longtext };
+    assert_int_equal(ember_rerank(cr, "capital?", 8, docs, NULL, 2, logit), EMBER_OK);
+    assert_int_equal(ember_ctx_truncated(cr), 1);
+    assert_true(isfinite(logit[0]) && isfinite(logit[1]));
+    p.max_tokens = 40; /* no room beside the prompt */
+    ember_ctx *tiny = ember_ctx_create(r, &p, err, sizeof err);
+    assert_non_null(tiny);
+    assert_int_not_equal(ember_rerank(tiny, "capital?", 8, docs, NULL, 1, logit), EMBER_OK);
+    assert_non_null(strstr(ember_ctx_error(tiny), "rerank prompt"));
+    assert_int_equal(ember_ctx_truncated(tiny), 0);
+    ember_ctx_free(tiny);
+    ember_ctx_free(cr);
+    ember_model_free(m);
+    ember_model_free(r);
+}
+
 static void test_embed_goldens_f32(void **s) { (void)s; run_embed_goldens("f32"); }
 static void test_embed_goldens_bf16(void **s) { (void)s; run_embed_goldens("bf16"); }
 static void test_rerank_goldens_f32(void **s) { (void)s; run_rerank_goldens("f32"); }
@@ -420,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_rerank_llamacpp_layout),
         cmocka_unit_test(test_embed_llamacpp_layout),
         cmocka_unit_test(test_instruction),
+        cmocka_unit_test(test_truncation_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

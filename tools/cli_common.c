@@ -277,3 +277,9 @@ void cli_progress_end(cli_progress *p)
 {
     if (p->enabled) fputc('\n', stderr);
 }
+
+void cli_note_truncated(const char *cmd, const char *noun, int n, int max_tokens)
+{
+    fprintf(stderr, "ember %s: %d %s%s longer than %d tokens %s cut to %d (the model's limit or --max-length)\n", cmd, n,
+            noun, n == 1 ? "" : "s", max_tokens, n == 1 ? "was" : "were", max_tokens);
+}

@@ -60,4 +60,7 @@ void cli_report_batch_failure(const char *cmd, const char *verb, const char *nou
  * max_tokens the context cannot hold is warned about, with the one used. */
 int cli_open_model(const char *cmd, const char *path, ember_kind want, int max_batch, int max_tokens,
                    int threads, ember_model **m, ember_ctx **c, ember_model_info *info);
+/* Says once, on stderr, that n inputs (nouns) were longer than max_tokens
+ * and were cut to it. */
+void cli_note_truncated(const char *cmd, const char *noun, int n, int max_tokens);
 #endif

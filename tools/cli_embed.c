@@ -37,7 +37,7 @@ int cli_embed_inputs(cli_embedder *e, const char *cmd, const char *noun, const c
     if (!into && !buf) return cli_err("out of memory");
     cli_progress prog;
     cli_progress_start(&prog, "embed", in->n);
-    int rc = 0;
+    int rc = 0, cut = 0;
     for (int i0 = 0; i0 < in->n && rc == 0; i0 += e->batch) {
         int nb = in->n - i0 < e->batch ? in->n - i0 : e->batch;
         float *rows = into ? into + (size_t)i0 * dim : buf;
@@ -48,10 +48,12 @@ int cli_embed_inputs(cli_embedder *e, const char *cmd, const char *noun, const c
             rc = -1;
             break;
         }
+        cut += ember_ctx_truncated(e->c);
         if (sink && sink(user, i0, nb, rows) != 0) { cli_progress_end(&prog); rc = -1; break; }
         cli_progress_update(&prog, i0 + nb);
     }
     if (rc == 0) cli_progress_end(&prog);
+    if (rc == 0 && cut) cli_note_truncated(cmd, noun, cut, ember_ctx_max_tokens(e->c));
     free(buf);
     return rc;
 }

@@ -94,6 +94,7 @@ int cmd_rerank(int argc, char **argv)
     if (!res || !logits) { cli_err("out of memory"); goto done_in; }
 
     cli_progress prog;
+    int cut = 0;
     cli_progress_start(&prog, "rerank", in.n);
     for (int i0 = 0; i0 < in.n; i0 += batch) {
         int nb = in.n - i0 < batch ? in.n - i0 : batch;
@@ -103,10 +104,12 @@ int cmd_rerank(int argc, char **argv)
             cli_report_batch_failure("rerank", "score", "document", &in, i0, nb, ember_ctx_error(c), score_one, &r);
             goto done_in;
         }
+        cut += ember_ctx_truncated(c);
         for (int j = 0; j < nb; j++) { res[i0 + j].index = i0 + j; res[i0 + j].logit = logits[j]; }
         cli_progress_update(&prog, i0 + nb);
     }
     cli_progress_end(&prog);
+    if (cut) cli_note_truncated("rerank", "pair", cut, ember_ctx_max_tokens(c));
     int shown = in.n;
     if (top) {
         qsort(res, (size_t)in.n, sizeof *res, by_score_desc);
