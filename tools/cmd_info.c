@@ -65,6 +65,12 @@ int cmd_info(int argc, char **argv)
         if (in.kind == EMBER_KIND_EMBEDDER) printf("%-18s %s\n", "normalize", in.normalize ? "yes" : "no");
     }
     printf("%-18s %s, %d tokens\n", "tokenizer", in.tokenizer[0] ? in.tokenizer : "?", in.vocab_size);
+    if (in.query_prompt) { /* one line each: the \n of a prompt written as \n */
+        printf("%-18s ", "query_prompt");
+        for (const char *p = in.query_prompt; *p; p++) fputs(*p == '\n' ? "\\n" : (char[2]){*p, 0}, stdout);
+        putchar('\n');
+    }
+    if (in.default_task) printf("%-18s %s\n", "default_task", in.default_task);
     printf("%-18s %llu\n", "tensors", (unsigned long long)in.n_tensors);
     if (in.n_tensors) {
         printf("%-18s %llu\n", "parameters", (unsigned long long)in.n_params);
