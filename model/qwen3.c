@@ -202,6 +202,7 @@ const float *qwen3_forward(const qwen3_weights *w, const kern_ops *k, qwen3_scra
 {
     const int H = w->hidden, rows = off[n_seq], nt = s->n_threads, B = block_rows(s->max_rows);
     float *x = s->x;
+    (void)nt; /* read by OpenMP only */
 
     #pragma omp parallel for num_threads(nt) schedule(static) if ((size_t)rows * H >= PAR_MIN_FLOATS)
     for (int t = 0; t < rows; t++) model_mat_row(&w->tok_embd, ids[t], x + (size_t)t * H);
