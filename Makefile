@@ -56,9 +56,10 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 .SECONDARY:
 all: $(BUILD)/libember.a $(BUILD)/libember.so $(BUILD)/ember ember $(GEN_BIN) $(EX_BIN)
 
+# SIMD_CFLAGS: extra flags for the SIMD tables (kernels/simd_*.c) only
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(call isa_flags,$<) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(call isa_flags,$<) $(if $(filter kernels/simd_%,$<),$(SIMD_CFLAGS)) -MMD -MP -c $< -o $@
 
 $(BUILD)/libember.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
