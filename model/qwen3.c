@@ -77,12 +77,14 @@ static void linear(const kern_ops *k, qwen3_scratch *s, int M, const float *A, i
  * double so that long positions keep their precision. */
 static void rope_tables(const qwen3_weights *w, qwen3_scratch *s, const int32_t *pos_ids, int rows)
 {
-    const int half = w->head_dim / 2, nt = s->n_threads;
+    const int half = w->head_dim / 2, nt = s->n_threads; /* head_dim <= 1024 (bind) */
+    double inv_freq[512];
+    for (int i = 0; i < half; i++) inv_freq[i] = pow((double)w->rope_theta, -2.0 * i / w->head_dim);
     (void)nt; /* read by OpenMP only */
     #pragma omp parallel for num_threads(nt) schedule(static) if ((size_t)rows * half * 16 >= PAR_MIN_FLOATS)
     for (int t = 0; t < rows; t++)
         for (int i = 0; i < half; i++) {
-            double a = (double)pos_ids[t] * pow((double)w->rope_theta, -2.0 * i / w->head_dim);
+            double a = (double)pos_ids[t] * inv_freq[i];
             s->cs[(size_t)t * half + i] = (float)cos(a);
             s->sn[(size_t)t * half + i] = (float)sin(a);
         }

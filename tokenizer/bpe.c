@@ -307,30 +307,12 @@ bpe *bpe_create(int32_t n_tokens, const char *const *tokens, const uint32_t *len
 
 typedef struct {
     const bpe *b;
-    int32_t *ids;
-    int cap;
-    int max_tokens;
-    int count;
-    int overflow;
+    tok_sink out;   /* the ids written so far */
     int whole;      /* the window holds the whole pre-token (nothing flushed yet) */
     bpe_window w;
 } enc_state;
 
-/* Returns 1 when no more output is wanted. */
-static int emit(enc_state *st, int32_t id)
-{
-    if (st->count >= st->max_tokens)
-        return 1;
-    if (st->ids) {
-        if (st->count >= st->cap) {
-            st->overflow = 1;
-            return 1;
-        }
-        st->ids[st->count] = id;
-    }
-    st->count++;
-    return st->count >= st->max_tokens;
-}
+static int emit(enc_state *st, int32_t id) { return tok_sink_put(&st->out, id); }
 
 /* HF's ignore_merges: the id of the pre-token's byte-level text when it is
  * a token of the BPE vocabulary, else -1. */
@@ -423,11 +405,7 @@ int bpe_encode(const bpe *b, const char *text, size_t len, int32_t *ids, int cap
         return 0;
     enc_state st;
     st.b = b;
-    st.ids = ids;
-    st.cap = cap;
-    st.max_tokens = max_tokens < 0 ? 0x7fffffff : max_tokens;
-    st.count = 0;
-    st.overflow = 0;
+    st.out = tok_sink_make(ids, cap, max_tokens);
     const uint8_t *s = (const uint8_t *)text;
     size_t pos = 0;
     int stop = 0;
@@ -452,11 +430,11 @@ int bpe_encode(const bpe *b, const char *text, size_t len, int32_t *ids, int cap
         stop = emit(&st, lid);
         pos += q + ml;
     }
-    if (st.overflow) {
+    if (st.out.overflow) {
         seterr(err, errlen, "bpe_encode: output buffer too small (cap %d)", cap);
         return TOK_ERR_SPACE;
     }
-    return st.count;
+    return st.out.count;
 }
 
 static int ops_encode(const void *impl, const char *text, size_t len, int32_t *ids, int cap,

@@ -67,4 +67,31 @@ const char *tok_model_name(const tok_model *m);
  * built over other ops). */
 const void *tok_model_impl(const tok_model *m, const tok_model_ops *ops);
 
+/* Where an encoder writes its ids: at most cap (ids == NULL: count only),
+ * stopping at max_tokens (< 0: no limit).  Shared by every algorithm. */
+typedef struct {
+    int32_t *ids;
+    int cap, max_tokens, count;
+    int overflow; /* more than cap ids were wanted */
+} tok_sink;
+
+static inline tok_sink tok_sink_make(int32_t *ids, int cap, int max_tokens)
+{
+    tok_sink s = { ids, cap, max_tokens < 0 ? 0x7fffffff : max_tokens, 0, 0 };
+    return s;
+}
+
+/* Appends id; 1 when no more output is wanted (max_tokens reached, or cap
+ * overflowed: overflow set). */
+static inline int tok_sink_put(tok_sink *s, int32_t id)
+{
+    if (s->count >= s->max_tokens) return 1;
+    if (s->ids) {
+        if (s->count >= s->cap) { s->overflow = 1; return 1; }
+        s->ids[s->count] = id;
+    }
+    s->count++;
+    return s->count >= s->max_tokens;
+}
+
 #endif

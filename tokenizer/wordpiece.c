@@ -256,11 +256,7 @@ wordpiece *wordpiece_create(int32_t n_tokens, const char *const *tokens,
  * max_input_chars_per_word); output is written as it is produced. */
 typedef struct {
     const wordpiece *wp;
-    int32_t *ids;
-    int cap;
-    int max_tokens; /* INT_MAX-like when unlimited */
-    int count;
-    int overflow;   /* cap exceeded */
+    tok_sink out;   /* the ids written so far */
     char word[WP_MAX_WORD_CHARS * 4 + 4];
     uint16_t coff[WP_MAX_WORD_CHARS + 1]; /* byte offset of each char */
     int nch;
@@ -268,20 +264,7 @@ typedef struct {
     int long_word;  /* word exceeded the char limit; unk already emitted */
 } wp_state;
 
-static int emit(wp_state *st, int32_t id)
-{
-    if (st->count >= st->max_tokens)
-        return 1;
-    if (st->ids) {
-        if (st->count >= st->cap) {
-            st->overflow = 1;
-            return 1;
-        }
-        st->ids[st->count] = id;
-    }
-    st->count++;
-    return st->count >= st->max_tokens;
-}
+static int emit(wp_state *st, int32_t id) { return tok_sink_put(&st->out, id); }
 
 /* Ends the current word: greedy longest-match-first WordPiece.  Returns 1
  * when no more output is wanted. */
@@ -292,7 +275,7 @@ static int flush_word(wp_state *st)
     if (st->long_word) {
         st->long_word = 0;
         st->nch = 0;
-        return st->count >= st->max_tokens || st->overflow;
+        return st->out.count >= st->out.max_tokens || st->out.overflow;
     }
     int n = st->nch;
     if (n == 0)
@@ -332,10 +315,10 @@ static int flush_word(wp_state *st)
         start = end;
     }
     if (np < 0)
-        return emit(st, wp->unk_id) || st->overflow;
+        return emit(st, wp->unk_id) || st->out.overflow;
     for (int i = 0; i < np && !stop; i++)
         stop = emit(st, pieces[i]);
-    return stop || st->overflow;
+    return stop || st->out.overflow;
 }
 
 /* Appends one normalized code point to the current word. */
@@ -348,7 +331,7 @@ static int push_char(wp_state *st, uint32_t cp)
          * emit it now so a huge word costs nothing when the cap is reached */
         st->nch = 0;
         st->long_word = 1;
-        return emit(st, st->wp->unk_id) || st->overflow;
+        return emit(st, st->wp->unk_id) || st->out.overflow;
     }
     int at = st->coff[st->nch];
     at += uni_utf8_encode(cp, (uint8_t *)st->word + at);
@@ -442,11 +425,7 @@ int wordpiece_encode(const wordpiece *wp, const char *text, size_t len,
     wp_state *st, stack_state;
     st = &stack_state;
     st->wp = wp;
-    st->ids = ids;
-    st->cap = cap;
-    st->max_tokens = max_tokens < 0 ? 0x7fffffff : max_tokens;
-    st->count = 0;
-    st->overflow = 0;
+    st->out = tok_sink_make(ids, cap, max_tokens);
     st->nch = 0;
     st->run_start = 0;
     st->coff[0] = 0;
@@ -464,7 +443,7 @@ int wordpiece_encode(const wordpiece *wp, const char *text, size_t len,
             if (id >= 0) {
                 stop = flush_word(st);
                 if (!stop)
-                    stop = emit(st, id) || st->overflow;
+                    stop = emit(st, id) || st->out.overflow;
                 pos += ml;
                 continue;
             }
@@ -492,11 +471,11 @@ int wordpiece_encode(const wordpiece *wp, const char *text, size_t len,
     }
     if (!stop)
         flush_word(st);
-    if (st->overflow) {
+    if (st->out.overflow) {
         seterr(err, errlen, "wordpiece_encode: output buffer too small (cap %d)", cap);
         return TOK_ERR_SPACE;
     }
-    return st->count;
+    return st->out.count;
 }
 
 static int wp_encode(const void *impl, const char *text, size_t len, int32_t *ids, int cap,
