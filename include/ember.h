@@ -51,6 +51,8 @@ const char *ember_isa(void);
  * prints it; the CLI shows it on stderr. */
 const char *ember_isa_note(void);
 
+#define EMBER_MAX_MATRYOSHKA_DIMS 32
+
 typedef struct ember_model ember_model;
 typedef struct ember_ctx ember_ctx;
 
@@ -84,6 +86,14 @@ typedef struct {
     const char *tokenizer;    /* tokenizer.ggml.model: "bert" (WordPiece), "gpt2" (byte-level BPE) */
     const char *query_prompt; /* how a query is written before tokenization ({task}, {text}), or NULL */
     const char *default_task; /* the task its prompts carry unless told otherwise, or NULL */
+    /* Matryoshka: the leading dimensions the embedder was trained to be cut
+     * to.  matryoshka_min_dim > 0: any cut from it up to dim (Qwen3-Embedding:
+     * 32); matryoshka_dims: the listed cuts (n_matryoshka_dims of them,
+     * ascending); neither (0, 0): the model declares none, and a cut is a
+     * truncation it was not trained for. */
+    int matryoshka_min_dim;
+    int n_matryoshka_dims;
+    const uint32_t *matryoshka_dims;
     uint64_t n_tensors, n_params;
     uint64_t n_tensors_f32, n_tensors_f16, n_tensors_bf16; /* tensors of each type */
 } ember_model_info;

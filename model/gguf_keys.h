@@ -46,6 +46,9 @@
 #define KEY_E_MAX_SEQ "ember.max_seq_length"
 #define KEY_E_NORMALIZE "ember.normalize"
 #define KEY_E_SOURCE "ember.source"
+/* Matryoshka: the dimensions an embedder was trained to be cut to */
+#define KEY_E_MRL_DIMS "ember.matryoshka.dims"
+#define KEY_E_MRL_MIN "ember.matryoshka.min_dim"
 /* instruction prompts (model/prompt.h) */
 #define KEY_E_PROMPT_QUERY "ember.prompt.query_format"
 #define KEY_E_PROMPT_TASK "ember.prompt.task"

@@ -40,6 +40,36 @@ static int load_prompts(ember_model *m, char *err, size_t errlen)
            tokenize_part(m, m->prompts.rerank_suffix, &m->rerank_suffix_ids, &m->n_rerank_suffix, err, errlen) ? -1 : 0;
 }
 
+/* ember.matryoshka.*: optional; a list ascending within 1..dim, a minimum
+ * within 1..dim */
+static int load_matryoshka(ember_model *m, char *err, size_t errlen)
+{
+    uint32_t lo;
+    if (!m->has_weights) return 0;
+    if (model_key_u32(m->gguf, KEY_E_MRL_MIN, 1, (uint32_t)m->dims.hidden, 0, 0, &lo, err, errlen) != 0) return -1;
+    m->mrl_min_dim = (int)lo;
+    uint32_t type;
+    uint64_t n;
+    const void *data;
+    int rc = gguf_get_arr(m->gguf, KEY_E_MRL_DIMS, &type, &n, &data);
+    if (rc == -1) return 0;
+    if (rc != 0 || (type != GGUF_TYPE_UINT32 && type != GGUF_TYPE_INT32))
+        return snprintf(err, errlen, "key %s must be an array of 32-bit integers", KEY_E_MRL_DIMS), -1;
+    if (n == 0 || n > EMBER_MAX_MATRYOSHKA_DIMS)
+        return snprintf(err, errlen, "key %s has %llu entries; ember accepts 1..%d", KEY_E_MRL_DIMS,
+                        (unsigned long long)n, EMBER_MAX_MATRYOSHKA_DIMS), -1;
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t d;
+        memcpy(&d, (const char *)data + 4 * i, 4); /* array data is not aligned in the file */
+        if (d < 1 || d > (uint32_t)m->dims.hidden || (i && d <= m->mrl_dims[i - 1]))
+            return snprintf(err, errlen, "key %s: entry %llu is %d; the list must ascend within 1..%d", KEY_E_MRL_DIMS,
+                            (unsigned long long)i, (int32_t)d, m->dims.hidden), -1;
+        m->mrl_dims[i] = d;
+    }
+    m->n_mrl_dims = (int)n;
+    return 0;
+}
+
 ember_model *ember_model_load(const char *path, char *err, size_t errlen)
 {
     char tmp[EMBER_ERR_LEN];
@@ -80,7 +110,8 @@ ember_model *ember_model_load(const char *path, char *err, size_t errlen)
         goto fail;
     }
     if (!m->has_weights) snprintf(m->wtype, sizeof m->wtype, "none");
-    if (model_tokenizer_bind(m, why, sizeof why) != 0 || load_prompts(m, why, sizeof why) != 0) {
+    if (model_tokenizer_bind(m, why, sizeof why) != 0 || load_prompts(m, why, sizeof why) != 0 ||
+        load_matryoshka(m, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s: %s", path, why);
         goto fail;
     }
@@ -111,6 +142,9 @@ void ember_model_get_info(const ember_model *m, ember_model_info *info)
     info->architecture = m->arch_name;
     info->query_prompt = m->prompts.query_format;
     info->default_task = m->prompts.task;
+    info->matryoshka_min_dim = m->mrl_min_dim;
+    info->n_matryoshka_dims = m->n_mrl_dims;
+    info->matryoshka_dims = m->n_mrl_dims ? m->mrl_dims : NULL;
     info->name = m->name;
     info->dim = m->dims.hidden;
     info->n_layers = m->dims.n_layers;

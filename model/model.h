@@ -28,6 +28,10 @@ struct ember_model {
     ember_kind kind;
     ember_pooling pooling;
     int normalize;
+    /* Matryoshka (ember.matryoshka.*): any cut from mrl_min_dim up, or the
+     * listed ones; neither declared: 0 and 0 */
+    int mrl_min_dim, n_mrl_dims;
+    uint32_t mrl_dims[EMBER_MAX_MATRYOSHKA_DIMS];
     int max_tokens;             /* truncation length, specials included */
     tok_model *tok;             /* WordPiece or BPE behind one interface */
     tok_template tpl;

@@ -461,6 +461,48 @@ static void test_qwen3_cli(void **state)
     assert_non_null(strstr(out, "rerank_score"));
 }
 
+/* --dims against what a file declares of its Matryoshka training: the
+ * Qwen3-Embedding range (any from 32), a list given at conversion, none */
+static void test_matryoshka_dims(void **state)
+{
+    (void)state;
+    char emb[1024], bert[1024];
+    if (!fixture_path(emb, sizeof emb, "models/qwen3-embed-tiny/config.json") ||
+        !fixture_path(bert, sizeof bert, "models/minilm-embed-tiny/config.json")) { skip(); return; }
+    *strrchr(emb, '/') = '\0';
+    *strrchr(bert, '/') = '\0';
+    const char *d = test_tmpdir();
+    char txt[1100];
+    snprintf(txt, sizeof txt, "%s/hi.txt", d);
+    FILE *f = fopen(txt, "w");
+    assert_non_null(f);
+    fputs("hi\n", f);
+    fclose(f);
+    assert_int_equal(run(out, sizeof out, "convert %s %s/mrl-q3e.gguf", emb, d), 0);
+    assert_int_equal(run(out, sizeof out, "info %s/mrl-q3e.gguf", d), 0);
+    assert_non_null(strstr(out, "matryoshka_dims    any from 32 to 64"));
+    assert_int_equal(run(out, sizeof out, "embed -m %s/mrl-q3e.gguf --dims 48 -i %s/hi.txt", d, d), 0);
+    assert_null(strstr(out, "warning"));
+    assert_int_equal(run(out, sizeof out, "embed -m %s/mrl-q3e.gguf --dims 16 -i %s/hi.txt", d, d), 0);
+    assert_non_null(strstr(out, "warning: --dims 16 is below the 32 dimensions"));
+
+    assert_int_equal(run(out, sizeof out, "convert %s %s/mrl-list.gguf --matryoshka-dims 8,16,32", bert, d), 0);
+    assert_int_equal(run(out, sizeof out, "embed -m %s/mrl-list.gguf --dims 16 -i %s/hi.txt", d, d), 0);
+    assert_null(strstr(out, "warning"));
+    assert_int_equal(run(out, sizeof out, "embed -m %s/mrl-list.gguf --dims 12 -i %s/hi.txt", d, d), 0);
+    assert_non_null(strstr(out, "not one of the dimensions"));
+    assert_non_null(strstr(out, "(8, 16, 32)"));
+    assert_non_null(strstr(out, "\"embedding\": [")); /* the cut is made anyway */
+
+    assert_int_equal(run(out, sizeof out, "convert %s %s/mrl-none.gguf", bert, d), 0);
+    assert_int_equal(run(out, sizeof out, "embed -m %s/mrl-none.gguf --dims 16 -i %s/hi.txt", d, d), 0);
+    assert_non_null(strstr(out, "declares no Matryoshka training"));
+    assert_int_equal(run(out, sizeof out, "convert %s %s/x.gguf --matryoshka-dims 16,8", bert, d), 2);
+    assert_non_null(strstr(out, "ascending"));
+    assert_int_equal(run(out, sizeof out, "convert %s %s/x.gguf --matryoshka-dims 8,4000", bert, d), 1);
+    assert_non_null(strstr(out, "more than the model's 64 dimensions"));
+}
+
 /* ember convert --vocab-only on a bare BPE tokenizer folder, then ember
  * tokenize: a text NFC makes three times as long (U+1D160 is 4 bytes, its
  * NFC three characters of 4) gives more ids than it has bytes. */
@@ -502,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_model_meta_api),
         cmocka_unit_test(test_example_index),
         cmocka_unit_test(test_qwen3_cli),
+        cmocka_unit_test(test_matryoshka_dims),
         cmocka_unit_test(test_tokenize_bpe),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -451,6 +451,10 @@ static void test_integer_keys(void **s)
         {"bert.pooling_type", GGUF_TYPE_UINT32, 0, "bert.pooling_type 0 (none", 0},
         {"bert.context_length", GGUF_TYPE_UINT16, 2, "no room for text", 0},
         {"ember.normalize", GGUF_TYPE_UINT8, 1, "ember.normalize must be a bool", 0},
+        {"ember.matryoshka.min_dim", GGUF_TYPE_UINT32, 0, "ember.matryoshka.min_dim is 0", 0},
+        {"ember.matryoshka.min_dim", GGUF_TYPE_UINT32, 4096, "ember.matryoshka.min_dim is 4096", 0},
+        {"ember.matryoshka.min_dim", GGUF_TYPE_UINT16, 8, NULL, 64},
+        {"ember.matryoshka.dims", GGUF_TYPE_UINT32, 8, "ember.matryoshka.dims must be an array", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         synth_opts o = synth_defaults();

@@ -2,6 +2,7 @@
 #include "tools/convert.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tools/commands.h"
@@ -10,6 +11,23 @@ static const char *pool_name(uint32_t p)
 {
     static const char *n[] = {"none", "mean", "cls", "last", "rank"};
     return p < 5 ? n[p] : "?";
+}
+
+/* "64,128,256": ascending, 1..65536, at most 32 */
+static int parse_dims(const char *v, convert_options *opt)
+{
+    opt->n_matryoshka_dims = 0;
+    for (const char *p = v;;) {
+        char *end;
+        long d = strtol(p, &end, 10);
+        if (end == p || d < 1 || d > 65536 || opt->n_matryoshka_dims == 32 ||
+            (opt->n_matryoshka_dims && (uint32_t)d <= opt->matryoshka_dims[opt->n_matryoshka_dims - 1]))
+            return -1;
+        opt->matryoshka_dims[opt->n_matryoshka_dims++] = (uint32_t)d;
+        if (*end == '\0') return 0;
+        if (*end != ',') return -1;
+        p = end + 1;
+    }
 }
 
 static void usage(FILE *f)
@@ -27,6 +45,10 @@ static void usage(FILE *f)
             "  --kind embed|rerank   what a Qwen3ForCausalLM folder holds, when neither its\n"
             "                        sentence-transformers files nor its name tell\n"
             "  --vocab-only          write only the tokenizer (no weights)\n"
+            "  --matryoshka-dims D,D,...  the output dimensions the embedder was trained to be cut\n"
+            "                        to (Matryoshka; from its model card), ascending; `ember embed\n"
+            "                        --dims` warns on others.  Qwen3-Embedding records its own\n"
+            "                        (any from 32 up)\n"
             "  -h, --help            this text\n");
 }
 
@@ -54,6 +76,15 @@ int cmd_convert(int argc, char **argv)
             if (strcmp(v, "embed") == 0) opt.kind = CONVERT_KIND_EMBED;
             else if (strcmp(v, "rerank") == 0) opt.kind = CONVERT_KIND_RERANK;
             else { fprintf(stderr, "ember convert: --kind %s: expected embed or rerank\n", v); return 2; }
+            continue;
+        }
+        if (strcmp(a, "--matryoshka-dims") == 0 || strncmp(a, "--matryoshka-dims=", 18) == 0) {
+            const char *v = a[17] == '=' ? a + 18 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v || parse_dims(v, &opt) != 0) {
+                fprintf(stderr, "ember convert: --matryoshka-dims needs ascending numbers from 1 separated by commas "
+                        "(at most 32), e.g. 64,128,256,512,768\n");
+                return 2;
+            }
             continue;
         }
         if (a[0] == '-' && a[1]) { fprintf(stderr, "ember convert: unknown option %s\n", a); usage(stderr); return 2; }

@@ -47,6 +47,28 @@ static void write_npy_header(FILE *f, int n, int d)
 }
 
 /* Where the vectors go, and how. */
+/* --dims: a warning when the model was not trained for that cut (its
+ * ember.matryoshka.* keys); the cut is made anyway */
+static void matryoshka_note(const ember_model_info *in, const char *model, int dims)
+{
+    char list[400] = "";
+    size_t n = 0;
+    for (int i = 0; i < in->n_matryoshka_dims; i++) {
+        if ((int)in->matryoshka_dims[i] == dims) return;
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%u", i ? ", " : "", in->matryoshka_dims[i]);
+        if (n >= sizeof list) break;
+    }
+    if (in->n_matryoshka_dims)
+        fprintf(stderr, "ember embed: warning: --dims %d is not one of the dimensions %s was trained for (%s)\n", dims,
+                model, list);
+    else if (in->matryoshka_min_dim && dims < in->matryoshka_min_dim)
+        fprintf(stderr, "ember embed: warning: --dims %d is below the %d dimensions %s was trained to keep at least\n",
+                dims, in->matryoshka_min_dim, model);
+    else if (!in->matryoshka_min_dim)
+        fprintf(stderr, "ember embed: warning: %s declares no Matryoshka training (ember convert --matryoshka-dims); "
+                "its first %d dimensions may not make a good embedding\n", model, dims);
+}
+
 typedef struct { FILE *out; const char *format; int normalize, d_out, dim, dims; } writer;
 
 static int write_rows(void *user, int i0, int nb, float *rows)
@@ -109,6 +131,7 @@ int cmd_embed(int argc, char **argv)
         cli_embedder_close(&e);
         return 2;
     }
+    if (dims && dims < e.info.dim) matryoshka_note(&e.info, model, dims);
     int rc = 1;
     char where[300];
     if (query && !e.info.query_prompt)

@@ -71,6 +71,13 @@ int cmd_info(int argc, char **argv)
         putchar('\n');
     }
     if (in.default_task) printf("%-18s %s\n", "default_task", in.default_task);
+    if (in.n_matryoshka_dims) {
+        printf("%-18s", "matryoshka_dims");
+        for (int i = 0; i < in.n_matryoshka_dims; i++) printf("%s%u", i ? ", " : " ", in.matryoshka_dims[i]);
+        printf("\n");
+    } else if (in.matryoshka_min_dim) {
+        printf("%-18s any from %d to %d\n", "matryoshka_dims", in.matryoshka_min_dim, in.dim);
+    }
     printf("%-18s %llu\n", "tensors", (unsigned long long)in.n_tensors);
     if (in.n_tensors) {
         printf("%-18s %llu\n", "parameters", (unsigned long long)in.n_params);

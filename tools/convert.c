@@ -530,6 +530,16 @@ static int set_ember_keys(conv *c, gguf_writer *w)
     bad |= gguf_writer_set_u32(w, KEY_E_MAX_SEQ, c->max_seq);
     bad |= gguf_writer_set_bool(w, KEY_E_NORMALIZE, c->normalize);
     bad |= gguf_writer_set_str(w, KEY_E_SOURCE, src, strlen(src));
+    if (c->opt->n_matryoshka_dims) {
+        for (int i = 0; i < c->opt->n_matryoshka_dims; i++)
+            if (c->opt->matryoshka_dims[i] > c->hidden)
+                return cfail(c, "--matryoshka-dims %u is more than the model's %u dimensions", c->opt->matryoshka_dims[i],
+                             c->hidden);
+        bad |= gguf_writer_set_arr(w, KEY_E_MRL_DIMS, GGUF_TYPE_UINT32, c->opt->matryoshka_dims,
+                                   (uint64_t)c->opt->n_matryoshka_dims);
+    } else if (c->mrl_min_dim) {
+        bad |= gguf_writer_set_u32(w, KEY_E_MRL_MIN, c->mrl_min_dim);
+    }
     if (c->query_prompt) {
         /* "Instruct: TASK\nQuery:" (Qwen3-Embedding) becomes a format with the
          * task apart, so that another task can be given; any other prompt

@@ -20,6 +20,10 @@ typedef struct {
     int dtype;       /* CONVERT_F32 / CONVERT_F16 / CONVERT_BF16 (2-D matrices only) */
     int kind;        /* CONVERT_KIND_*: AUTO decides from the folder */
     int vocab_only;  /* general.architecture + tokenizer keys, no tensors */
+    /* --matryoshka-dims: the cuts an embedder was trained for (ascending),
+     * written as ember.matryoshka.dims; 0 of them: what the family knows */
+    int n_matryoshka_dims;
+    uint32_t matryoshka_dims[32];
 } convert_options;
 
 /* What was written (for the CLI summary). */

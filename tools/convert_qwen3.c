@@ -104,6 +104,9 @@ static int read_config(conv *c)
     if (decide_kind(c)) return -1;
     /* without a sentence-transformers Pooling module (the embedder has one) */
     c->pooling = (c->flags & CONV_CLASSIFIER) ? POOL_RANK : POOL_LAST;
+    /* the Qwen3-Embedding model cards (0.6B, 4B, 8B): trained for any
+     * output dimension from 32 up to the hidden size */
+    if (!(c->flags & CONV_CLASSIFIER)) c->mrl_min_dim = 32 < c->hidden ? 32 : c->hidden;
     return 0;
 }
 
