@@ -142,7 +142,7 @@ bench: all $(BUILD)/bench/bench_embed
 	@BUILD=$(BUILD) sh bench/run.sh
 
 # Qwen3-Embedding / Qwen3-Reranker 0.6B shapes (not part of `make test`):
-# ember vs llama.cpp (llama-cpp-python from PyPI), checked against transformers.
+# ember vs llama.cpp (LLAMA_DIR=a llama.cpp checkout, built once at -march=native), checked against transformers.
 bench-qwen3: all $(BUILD)/bench/bench_embed
 	@BUILD=$(BUILD) sh bench/run_qwen3.sh
 

@@ -1,23 +1,19 @@
 """Qwen3 peers of `make bench-qwen3`, on the same weights and texts as ember.
 
-    qwen3_peers.py llama-embed GGUF TEXT.json THREADS REPEATS OUT.f32
-    qwen3_peers.py llama-rerank GGUF TEXT.json THREADS REPEATS OUT.f32
+    qwen3_peers.py prompt embed|rerank TEXT.json OUT.txt
     qwen3_peers.py hf-embed HF_DIR TEXT.json OUT.f32
     qwen3_peers.py hf-rerank HF_DIR TEXT.json OUT.f32
 
 TEXT.json is bench_embed's --text-out ({"query", "text", "batch"}): the
 batch holds `batch` copies of text (for the reranker: the pair (query,
 text) `batch` times, written into Qwen3-Reranker's prompt exactly as ember
-writes it).  llama-*: llama.cpp through llama-cpp-python (its embedding and
-rank pooling, the GGUF ember wrote), timed as ember is (one warm-up, then
-REPEATS calls of the whole batch), one JSON line on stdout.  hf-*:
+writes it).  prompt: the one input of bench/llama_peer.c (llama.cpp), the
+text or the whole reranker prompt.  hf-*:
 transformers' Qwen3Model / Qwen3ForCausalLM in float32 on CPU, the reference
 of correctness: writes the normalised last-token embeddings, or logit(yes) -
 logit(no).  OUT.f32: row-major float32."""
 import json
-import resource
 import sys
-import time
 
 PREFIX = ("<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and the Instruct "
           "provided. Note that the answer can only be \"yes\" or \"no\".<|im_end|>\n<|im_start|>user\n")
@@ -35,45 +31,12 @@ def load(path):
     return t["query"], t["text"], int(t["batch"])
 
 
-def rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
-
-def llama(mode, gguf, text_path, threads, repeats, out_path):
-    import numpy as np
-    import llama_cpp
-    query, text, batch = load(text_path)
-    rerank = mode == "llama-rerank"
-    inputs = [rerank_prompt(query, text) if rerank else text] * batch
-    # one context holds the whole batch, one sequence per input (as ember runs it)
-    n_tok = len(llama_cpp.Llama(model_path=gguf, vocab_only=True, verbose=False).tokenize(inputs[0].encode(), add_bos=False, special=True))
-    n_ctx = (n_tok + 8) * batch
-    m = llama_cpp.Llama(model_path=gguf, embedding=True, n_ctx=n_ctx, n_batch=n_ctx, n_ubatch=n_ctx,
-                        n_threads=threads, n_threads_batch=threads, verbose=False,
-                        pooling_type=llama_cpp.LLAMA_POOLING_TYPE_RANK if rerank else llama_cpp.LLAMA_POOLING_TYPE_LAST)
-    # the prompt's <|im_start|> etc. are special tokens: Llama.embed tokenizes
-    # with special=False, so they would be split as text
-    plain = m.tokenize
-    m.tokenize = lambda text, add_bos=True, special=False: plain(text, add_bos=add_bos, special=True)
-    out = m.embed(inputs, normalize=False)  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter_ns()
-        out = m.embed(inputs, normalize=False)
-        times.append((time.perf_counter_ns() - t0) / 1e6)
-    times.sort()
-    arr = np.asarray(out, dtype=np.float64)
-    if rerank:
-        # rank pooling with two labels: llama.cpp's softmax over (yes, no);
-        # ember's logit is logit(yes) - logit(no), whose sigmoid is p(yes)
-        p = np.clip(arr[:, 0], 1e-12, 1 - 1e-12)
-        arr = np.log(p / (1 - p))
-    else:
-        arr = arr / np.linalg.norm(arr, axis=1, keepdims=True)
-    np.ascontiguousarray(arr, dtype=np.float32).tofile(out_path)
-    print(json.dumps({"min_ms": times[0], "median_ms": times[len(times) // 2], "max_rss_mb": rss_mb(),
-                      "batch": batch, "tokens": n_tok, "threads": threads,
-                      "llama_cpp_python": llama_cpp.__version__}))
+def prompt(kind, text_path, out_path):
+    """The one input llama_peer runs BATCH copies of: the text (embed), or
+    the whole reranker prompt (rerank)."""
+    query, text, _ = load(text_path)
+    with open(out_path, "w", encoding="utf-8") as f:
+        f.write(rerank_prompt(query, text) if kind == "rerank" else text)
 
 
 def hf(mode, hf_dir, text_path, out_path):
@@ -104,8 +67,8 @@ def main():
     if len(sys.argv) < 5:
         sys.exit(__doc__)
     mode = sys.argv[1]
-    if mode in ("llama-embed", "llama-rerank") and len(sys.argv) == 7:
-        llama(mode, sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
+    if mode == "prompt" and len(sys.argv) == 5 and sys.argv[2] in ("embed", "rerank"):
+        prompt(sys.argv[2], sys.argv[3], sys.argv[4])
     elif mode in ("hf-embed", "hf-rerank") and len(sys.argv) == 5:
         hf(mode, sys.argv[2], sys.argv[3], sys.argv[4])
     else:

@@ -2,10 +2,14 @@
 # make bench-qwen3: Qwen3-Embedding-0.6B and Qwen3-Reranker-0.6B shapes
 # (random weights from gen_model in the checkpoints' layout, the real Qwen3
 # tokenizer, bf16 as shipped), converted by `ember convert` to f32 and bf16,
-# against llama.cpp (llama-cpp-python from PyPI, built from source at install
-# with -march=native) on the same GGUF files and texts; transformers (CPU
-# torch, float32) checks ember's outputs first.  Peers come from PyPI into
-# $BUILD/venv (bench/venv.sh); without PyPI they are skipped, saying so.
+# against llama.cpp on the same GGUF files and texts; transformers (CPU
+# torch, float32) checks ember's outputs first.
+# llama.cpp: LLAMA_DIR=path/to/a/llama.cpp checkout (git clone
+# https://github.com/ggml-org/llama.cpp); its library is built once with
+# -march=native into $LLAMA_BUILD (default $BUILD/llama.cpp-build; cmake, about
+# 5 minutes on 2 cores) and bench/llama_peer.c is linked to it.  Without
+# LLAMA_DIR the llama.cpp column is skipped, saying so.  transformers comes
+# from PyPI into $BUILD/venv (bench/venv.sh); without PyPI it is skipped.
 # Writes $BUILD/bench-qwen3/results.jsonl and report.md.
 set -e
 cd "$(dirname "$0")/.."
@@ -29,8 +33,20 @@ for kind in embed rerank; do
 done
 
 LLAMA=1 HF=1
-if ! VPY=$(CMAKE_ARGS="-DGGML_NATIVE=ON -DLLAMA_CURL=OFF" sh bench/venv.sh "$BUILD" llama-cpp-python numpy 2>"$OUT/venv.err"); then
-    echo "bench-qwen3: llama.cpp peer skipped: $(head -1 "$OUT/venv.err")"; LLAMA=0
+LLAMA_BUILD=${LLAMA_BUILD:-$BUILD/llama.cpp-build}
+if [ -z "${LLAMA_DIR:-}" ] && [ ! -f "$LLAMA_BUILD/bin/libllama.so" ]; then
+    echo "bench-qwen3: llama.cpp peer skipped: set LLAMA_DIR to a llama.cpp checkout"; LLAMA=0
+elif [ ! -f "$LLAMA_BUILD/bin/libllama.so" ] &&
+     ! { cmake -S "$LLAMA_DIR" -B "$LLAMA_BUILD" -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_SERVER=OFF \
+               -DCMAKE_BUILD_TYPE=Release && cmake --build "$LLAMA_BUILD" -j"$(nproc)" --target llama; } >"$OUT/llama-build.log" 2>&1; then
+    echo "bench-qwen3: llama.cpp peer skipped: its build failed (see $OUT/llama-build.log)"; LLAMA=0
+fi
+if [ $LLAMA = 1 ]; then
+    src=${LLAMA_DIR:-$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$LLAMA_BUILD/CMakeCache.txt")}
+    ${CC:-cc} -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -I"$src/include" -I"$src/ggml/include" bench/llama_peer.c \
+        -o "$BUILD/bench/llama_peer" -L"$LLAMA_BUILD/bin" -lllama -lggml -lggml-base -lm -Wl,-rpath,"$LLAMA_BUILD/bin"
+    LLAMA_COMMIT=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    export LLAMA_COMMIT
 fi
 if ! VPY2=$(sh bench/venv.sh "$BUILD" torch transformers numpy 2>"$OUT/venv2.err"); then
     echo "bench-qwen3: transformers check skipped: $(head -1 "$OUT/venv2.err")"; HF=0
@@ -56,6 +72,21 @@ check_hf() { # kind
 check_hf embed
 check_hf rerank
 
+# llama.cpp on the same file and input; its output must agree with ember's
+# (in $OUT/ember.f32) before its timing counts
+llama_row() { # kind mode
+    "$BUILD/bench/llama_peer" "$g" "$OUT/llama-input.txt" $B $T $R "$OUT/llama.f32" $2 > "$OUT/llama.json"
+    # llama.cpp multiplies bf16 weights with bf16-rounded activations (its
+    # logits move by ~1e-2 there) and keeps K/V in f16 (~1e-4 on f32 weights)
+    tol=""; [ $1 = rerank ] && [ $dt = bf16 ] && tol=2e-2
+    if ! python3 bench/compare.py "$OUT/ember.f32" "$OUT/llama.f32" qwen3-$1 $B $tol > "$OUT/cmp.txt"; then
+        echo "bench-qwen3: ember and llama.cpp ($2) disagree ($(cat "$OUT/cmp.txt")); no figures"; exit 1
+    fi
+    sed "s/^{/{\"engine\": \"llama.cpp\", \"mode\": \"$2\", \"kind\": \"qwen3-$1\", \"dtype\": \"$dt\", $CPU_JSON\"check\": \"$(cat "$OUT/cmp.txt")\", /" \
+        "$OUT/llama.json" >> "$RES"
+    tail -1 "$RES"
+}
+
 run_shape() { # kind batch tokens repeats
     kind=$1 B=$2 L=$3 R=$4 extra=""
     [ $kind = rerank ] && extra=--rerank
@@ -68,17 +99,9 @@ run_shape() { # kind batch tokens repeats
                 sed "s/^{/{\"engine\": \"ember\", \"kind\": \"qwen3-$kind\", \"dtype\": \"$dt\", $CPU_JSON/" >> "$RES"
             tail -1 "$RES"
             [ $LLAMA = 1 ] || continue
-            "$VPY" bench/qwen3_peers.py llama-$kind "$g" "$OUT/text.json" $T $R "$OUT/llama.f32" > "$OUT/llama.json"
-            # same weights and texts: the outputs must agree before a timing counts
-            # (llama.cpp multiplies bf16 weights with bf16-rounded activations:
-            # its logits move by ~1e-2 there, by ~1e-4 on f32 weights)
-            tol=""; [ $kind = rerank ] && [ $dt = bf16 ] && tol=2e-2
-            if ! "$VPY" bench/compare.py "$OUT/ember.f32" "$OUT/llama.f32" qwen3-$kind $B $tol > "$OUT/cmp.txt"; then
-                echo "bench-qwen3: ember and llama.cpp disagree ($(cat "$OUT/cmp.txt")); no figures"; exit 1
-            fi
-            sed "s/^{/{\"engine\": \"llama.cpp\", \"kind\": \"qwen3-$kind\", \"dtype\": \"$dt\", $CPU_JSON\"check\": \"$(cat "$OUT/cmp.txt")\", /" \
-                "$OUT/llama.json" >> "$RES"
-            tail -1 "$RES"
+            python3 bench/qwen3_peers.py prompt $kind "$OUT/text.json" "$OUT/llama-input.txt"
+            llama_row $kind $kind
+            if [ $kind = rerank ]; then llama_row rerank rerank-lm; fi
         done
       done
     done
