@@ -51,7 +51,7 @@ GEN_BIN   := $(TOOLS_GEN:tools/%.c=$(BUILD)/%)
 EX_BIN    := $(TOOLS_EX:tools/%.c=$(BUILD)/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test sanitize tsan clean demo bench bench-qwen3 bench-index check-deps check-arm64 check-real check-tokenizers
+.PHONY: all test sanitize tsan clean demo bench bench-qwen3 bench-index bench-tokenizers check-deps check-arm64 check-real check-tokenizers
 # keep intermediate objects (and keep make quiet after the test summary)
 .SECONDARY:
 all: $(BUILD)/libember.a $(BUILD)/libember.so $(BUILD)/ember ember $(GEN_BIN) $(EX_BIN)
@@ -150,6 +150,13 @@ bench-qwen3: all $(BUILD)/bench/bench_embed
 # usearch from PyPI (skipped without it).
 bench-index: all $(BUILD)/bench/bench_index
 	@BUILD=$(BUILD) N=$(or $(N),200000) NQ=$(or $(NQ),2000) ONLY=$(ONLY) sh bench/run_index.sh
+
+# Tokenizer throughput (not part of `make test`): ember vs HuggingFace
+# `tokenizers` (PyPI, in $(BUILD)/venv; skipped without it), one thread, on
+# SIZE bytes (default 10^7) of mixed-language documents; ONLY, ROUNDS, REPEATS,
+# SEED pass through (see bench/run_tok.sh).
+bench-tokenizers: all $(BUILD)/bench/bench_tokenizer
+	@BUILD=$(BUILD) SIZE=$(SIZE) SEED=$(SEED) ONLY=$(ONLY) ROUNDS=$(ROUNDS) REPEATS=$(REPEATS) sh bench/run_tok.sh
 
 # Differential test of the tokenizer against HuggingFace `tokenizers` (PyPI,
 # in $(BUILD)/venv; not part of `make test`): N=100000 generated inputs per
