@@ -51,6 +51,34 @@ fi
 if ! VPY2=$(sh bench/venv.sh "$BUILD" torch transformers numpy 2>"$OUT/venv2.err"); then
     echo "bench-qwen3: transformers check skipped: $(head -1 "$OUT/venv2.err")"; HF=0
 fi
+# --- the ONNX Runtime peer: transformers' Qwen3 exported once per kind by
+# bench/qwen3_ort.py (torch.onnx, float32, weights in $MODELS/qwen3-KIND.onnx.data,
+# checked against transformers at export), run on ember's texts with the same
+# threads; one row a round (dtype f32, the only graph it runs), its output
+# checked against ember f32's first.  torch, transformers, onnx, onnxruntime
+# from PyPI into $BUILD/venv; without them the column is skipped, saying so.
+ORT=1
+if ! VPY3=$(sh bench/venv.sh "$BUILD" torch transformers onnx onnxruntime numpy 2>"$OUT/venv3.err"); then
+    echo "bench-qwen3: ONNX Runtime peer skipped: $(head -1 "$OUT/venv3.err")"; ORT=0
+fi
+for kind in embed rerank; do
+    [ $ORT = 1 ] && [ ! -f "$MODELS/qwen3-$kind.onnx" ] || continue
+    if "$VPY3" bench/qwen3_ort.py export "$MODELS/qwen3-$kind-hf" $kind "$MODELS/qwen3-$kind.onnx" >"$OUT/ort-export.log" 2>&1; then
+        echo "bench-qwen3: $(tail -1 "$OUT/ort-export.log")"
+    else
+        echo "bench-qwen3: ONNX Runtime peer skipped: the export failed ($(tail -1 "$OUT/ort-export.log"))"; ORT=0
+    fi
+done
+ort_row() { # kind dtype batch threads repeats: right after ember's row of that dtype (its text.json and output)
+    [ $ORT = 1 ] && [ $2 = f32 ] || return 0
+    "$VPY3" bench/qwen3_ort.py run "$MODELS/qwen3-$1.onnx" $1 "$OUT/text.json" $4 $5 "$OUT/ort.f32" > "$OUT/ort.json"
+    if ! "$VPY3" bench/compare.py "$OUT/ember.f32" "$OUT/ort.f32" qwen3-$1 $3 > "$OUT/ort-cmp.txt"; then
+        echo "bench-qwen3: ember and ONNX Runtime disagree ($(cat "$OUT/ort-cmp.txt")); no figures"; exit 1
+    fi
+    sed "s/^{/{\"engine\": \"onnxruntime\", \"kind\": \"qwen3-$1\", \"dtype\": \"f32\", $CPU_JSON\"check\": \"$(cat "$OUT/ort-cmp.txt")\", /" \
+        "$OUT/ort.json" >> "$RES"
+    tail -1 "$RES"
+}
 CPU_NAME=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
 CPU_FAMILY=$(lscpu 2>/dev/null | sed -n 's/^CPU family: *//p' | head -1)
 CPU_JSON=$(printf '"cpu": "%s", "cpu_family": "%s", ' "$(printf %s "$CPU_NAME" | tr -d '"\\/&')" "$CPU_FAMILY")
@@ -98,6 +126,7 @@ run_shape() { # kind batch tokens repeats
                 --text-out "$OUT/text.json" --out "$OUT/ember.f32" |
                 sed "s/^{/{\"engine\": \"ember\", \"kind\": \"qwen3-$kind\", \"dtype\": \"$dt\", $CPU_JSON/" >> "$RES"
             tail -1 "$RES"
+            ort_row $kind $dt $B $T $R
             [ $LLAMA = 1 ] || continue
             python3 bench/qwen3_peers.py prompt $kind "$OUT/text.json" "$OUT/llama-input.txt"
             llama_row $kind $kind
