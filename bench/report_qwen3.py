@@ -1,9 +1,10 @@
 """report_qwen3.py RESULTS.jsonl: the Markdown table of `make bench-qwen3`:
-per shape, threads and weight type, ember's, llama.cpp's and ONNX Runtime's
-best median over the rounds, and the ratio within each round (median, range),
-as bench/report.py does for the BERT shapes.  llama.cpp runs the same GGUF
-file as ember (same weight type); ONNX Runtime runs the float32 ONNX graph
-only, so each of ember's f32 and bf16 rows is set against ORT f32."""
+per shape, threads and weight type, ember's best median over the rounds
+against each peer's (llama.cpp in each mode it ran, ONNX Runtime), and the
+ratio within each round (median, range), as bench/report.py does for the
+BERT shapes.  llama.cpp runs the same GGUF file as ember (same weight type);
+ONNX Runtime runs the float32 ONNX graph only, so each of ember's f32 and
+bf16 rows is set against ORT f32."""
 import json
 import statistics
 import sys
@@ -13,7 +14,7 @@ groups = {}
 for r in rows:
     key = (r["engine"], r["kind"], r["batch"], r.get("tokens"), r["threads"], r["dtype"])
     if r["engine"] != "ember":  # a peer's token count is its prompt's; the shape is ember's
-        key = (r["engine"], r["kind"], r["batch"], None, r["threads"], r["dtype"])
+        key = (r["engine"] + (" " + r["mode"] if "mode" in r else ""), r["kind"], r["batch"], None, r["threads"], r["dtype"])
     groups.setdefault(key, []).append(r)
 
 
@@ -45,18 +46,21 @@ def rss(r):
 
 cpu = next((r.get("cpu", "") + " (family " + r.get("cpu_family", "?") + ")" for r in rows), "")
 print(f"CPU: {cpu}; ember's kernel table: {next((r.get('isa_used') for r in rows if r['engine'] == 'ember'), '?')}; "
+      f"llama.cpp {next((r.get('llama_cpp') for r in rows if r['engine'] == 'llama.cpp'), 'not run')}; "
       f"ONNX Runtime {next((r.get('onnxruntime') for r in rows if r['engine'] == 'onnxruntime'), 'not run')}")
 print()
-print("| model | batch x tokens | threads | weights | ember ms | llama.cpp ms | ORT f32 ms | items/s ember | "
-      "ember / llama.cpp | paired | ember / ORT f32 | paired | peak RSS MB ember / llama.cpp / ORT | check llama.cpp; ORT |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| model | batch x tokens | threads | ember weights | peer | ember ms | peer ms | items/s ember | "
+      "ember / peer | paired | peak RSS MB ember / peer | check |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+peers = sorted({k[0] for k in groups if k[0] != "ember"})
 for key in sorted(k for k in groups if k[0] == "ember"):
     _, kind, B, L, T, dt = key
     em = groups[key]
     best = min(em, key=lambda r: r["median_ms"])
-    lbest, lratio, lpaired = versus(em, groups.get(("llama.cpp", kind, B, None, T, dt), []))
-    obest, oratio, opaired = versus(em, groups.get(("onnxruntime", kind, B, None, T, "f32"), []))
-    print(f"| {kind} | {B} x {L} | {T} | {dt} | {best['median_ms']:.1f} | {ms(lbest)} | {ms(obest)} | "
-          f"{best['per_s']:.2f} | {lratio} | {lpaired} | {oratio} | {opaired} | "
-          f"{best['max_rss_mb']:.0f} / {rss(lbest)} / {rss(obest)} | "
-          f"{check(lbest)}; {check(obest)} |")
+    for peer in peers:
+        pdt = "f32" if peer == "onnxruntime" else dt
+        pbest, ratio, paired = versus(em, groups.get((peer, kind, B, None, T, pdt), []))
+        if not pbest:
+            continue
+        print(f"| {kind} | {B} x {L} | {T} | {dt} | {peer} {pdt} | {best['median_ms']:.1f} | {ms(pbest)} | "
+              f"{best['per_s']:.2f} | {ratio} | {paired} | {best['max_rss_mb']:.0f} / {rss(pbest)} | {check(pbest)} |")
