@@ -134,6 +134,46 @@ int ember_ctx_max_tokens(const ember_ctx *c); /* truncation length in use */
 /* How many inputs of the last ember_embed / ember_rerank call were longer
  * than the truncation length and were cut to it (0 after a failed call). */
 int ember_ctx_truncated(const ember_ctx *c);
+
+/* What ember_embed does with a text longer than the context's max_tokens.
+ * EMBER_LONG_TRUNCATE (the default): it is cut to max_tokens, as
+ * HuggingFace's truncation=True cuts it (ember_ctx_truncated counts it).
+ * EMBER_LONG_SLIDING: it is embedded as overlapping windows and their mean:
+ *   - its content tokens (the text's, without the template's special tokens
+ *     and, for an EMBER_EMBED_QUERY, without the query prompt) are cut into
+ *     windows of W tokens, W being what max_tokens leaves beside the
+ *     specials (BERT's [CLS] and [SEP], Qwen3's appended <|endoftext|>)
+ *     and the prompt's tokens (as many as the prompt has alone, taken from
+ *     the start of the query's encoding);
+ *   - window k starts at k * (W - overlap), the last one shifted back to
+ *     end where the text ends (so it overlaps its neighbour more); overlap
+ *     is the one given here, or W / 4 (rounded down) when it is negative;
+ *   - each window is wrapped like any input (specials, and the query
+ *     prompt before it), embedded and pooled as the model pools, before
+ *     normalisation; their plain mean is the text's vector, L2-normalised
+ *     when the model normalises (unless EMBER_EMBED_NO_NORMALIZE).
+ * A text that fits in max_tokens is embedded exactly (bit for bit) as in
+ * truncate mode, and so are the other texts of a call around a long one:
+ * a long text's first window is its cut text, batched where truncation
+ * would batch it.  Its other windows run max_batch (and as many as fit in
+ * the context's rows) at a time, in the context's scratch: nothing is
+ * allocated per call; the price is that each pass tokenizes the text again
+ * from its start, so the tokenizer's work grows with the square of a text's
+ * length in passes.  A query whose prompt leaves no room for a window (or
+ * whose prompt has text after {text}) stays cut, counted by
+ * ember_ctx_truncated.
+ * Embedders only: EMBER_ERR_UNSUPPORTED for sliding on a reranker (a pair
+ * is always cut to fit) or a vocabulary-only file.  EMBER_ERR_ARG for an
+ * unknown mode, or an overlap that is not below the window of a document
+ * (max_tokens less the specials); a query whose prompt leaves a window no
+ * larger than that overlap fails in ember_embed with EMBER_ERR_ARG. */
+typedef enum { EMBER_LONG_TRUNCATE = 0, EMBER_LONG_SLIDING = 1 } ember_long_mode;
+ember_status ember_ctx_set_long_mode(ember_ctx *c, ember_long_mode mode, int overlap);
+/* Of the last ember_embed call (0 after a failed one): how many texts were
+ * embedded as sliding windows (texts longer than max_tokens), and how many
+ * windows those texts gave together. */
+int ember_ctx_split(const ember_ctx *c);
+int ember_ctx_windows(const ember_ctx *c);
 /* The task written into the model's prompts from now on: a query's
  * (EMBER_EMBED_QUERY) and an instruction-following reranker's (Qwen3-Reranker:
  * "<Instruct>: {task}"); NULL or "" restores the model's default task.
@@ -142,7 +182,8 @@ ember_status ember_ctx_set_instruction(ember_ctx *c, const char *task);
 
 /* Texts: UTF-8; lens[i] gives byte lengths (NULL: NUL-terminated strings).
  * Inputs longer than the context's max_tokens are truncated (as HuggingFace
- * does with truncation=True), never rejected. */
+ * does with truncation=True), or embedded as sliding windows when
+ * ember_ctx_set_long_mode asks; never rejected. */
 /* EMBER_EMBED_QUERY: each text is a query, written into the model's query
  * prompt first (Qwen3-Embedding: "Instruct: {task}\nQuery:{text}", the task
  * from ember_ctx_set_instruction or the model's default); documents are

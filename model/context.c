@@ -119,6 +119,17 @@ ember_ctx *ember_ctx_create(const ember_model *m, const ember_ctx_params *p,
         m->arch->scratch_init(c, c->block);
         c->bytes += c->block_bytes + 2 * (size_t)m->dims.hidden * sizeof(float);
     }
+    c->long_overlap = -1;
+    if (m->has_weights && m->kind == EMBER_KIND_EMBEDDER) {
+        /* sliding windows of long texts: one pass's content tokens fit in
+         * max_rows (its windows are at most max_tokens each, staged
+         * together), and one window's vector is summed at a time */
+        c->long_seq = calloc((size_t)c->max_batch, 1);
+        c->slide_ids = calloc(rows, sizeof(int32_t));
+        c->slide_vec = calloc((size_t)m->dims.hidden, sizeof(float));
+        if (!c->long_seq || !c->slide_ids || !c->slide_vec) goto oom;
+        c->bytes += (size_t)c->max_batch + rows * sizeof(int32_t) + (size_t)m->dims.hidden * sizeof(float);
+    }
     return c;
 oom:
     snprintf(err, errlen, "out of memory allocating context scratch (max_batch %d, max_tokens %d)",
@@ -132,7 +143,7 @@ void ember_ctx_free(ember_ctx *c)
     if (!c) return;
     free(c->block); free(c->head_tmp); free(c->task); free(c->fmt);
     free(c->ids); free(c->type_ids); free(c->pos_ids); free(c->off); free(c->keep);
-    free(c->tok_ids); free(c->tok_types);
+    free(c->tok_ids); free(c->tok_types); free(c->long_seq); free(c->slide_ids); free(c->slide_vec);
     free(c);
 }
 
@@ -141,3 +152,5 @@ size_t ember_ctx_memory(const ember_ctx *c) { return c ? c->bytes : 0; }
 int ember_ctx_threads(const ember_ctx *c) { return c ? c->n_threads : 0; }
 int ember_ctx_max_tokens(const ember_ctx *c) { return c ? c->max_tokens : 0; }
 int ember_ctx_truncated(const ember_ctx *c) { return c ? c->n_truncated : 0; }
+int ember_ctx_split(const ember_ctx *c) { return c ? c->n_split : 0; }
+int ember_ctx_windows(const ember_ctx *c) { return c ? c->n_windows : 0; }

@@ -1,6 +1,7 @@
 /* ember_embed / ember_rerank / ember_tokenize: tokenize into a packed chunk,
- * run the encoder when the chunk is full, pool or score each sequence. */
-#include "model/model.h"
+ * run the encoder when the chunk is full, pool or score each sequence; a
+ * text too long for one sequence goes to sliding.c when the context asks. */
+#include "model/embed.h"
 #include "tokenizer/unicode.h"
 
 #include <math.h>
@@ -21,8 +22,7 @@ void ember_l2_normalize(float *v, int n)
     for (int i = 0; i < n; i++) v[i] *= inv;
 }
 
-/* The status of a failed tok_encode, from the code it returned. */
-static ember_status tok_status(int code)
+ember_status embed_tok_status(int code)
 {
     switch (code) {
     case TOK_ERR_TEXT: return EMBER_ERR_TEXT;
@@ -84,13 +84,20 @@ static int tokenize_rerank_prompt(ember_ctx *c, const char *q, size_t ql, const 
     return np + n + ns;
 }
 
-/* Tokenizes one input into c->tok_ids / tok_types: a text (a query written
- * into the model's query prompt when flags say so), or a pair (query != NULL),
- * in the model's rerank prompt if it has one; the count, or a TOK_ERR_*
- * code (message set). */
-static int tokenize_one(ember_ctx *c, const char *q, size_t ql, const char *a, size_t alen, int flags, const char *who)
+/* A text as the template wraps it: a query written into its prompt, whose
+ * first `prefix` bytes are the prompt's (0 for a text as it is); cut: it
+ * was longer than max_tokens. */
+typedef struct { const char *text; size_t len, prefix; int cut; } wrapped;
+
+/* Tokenizes one input into c->tok_ids / tok_types, cut to max_tokens: a
+ * text (a query written into the model's query prompt when flags say so;
+ * *w says how), or a pair (query != NULL), in the model's rerank prompt if
+ * it has one; the count, or a TOK_ERR_* code (message set). */
+static int tokenize_one(ember_ctx *c, const char *q, size_t ql, const char *a, size_t alen, int flags, const char *who,
+                        wrapped *w)
 {
     const model_prompts *p = &c->m->prompts;
+    *w = (wrapped){ a, alen, 0, 0 };
     if (q && p->rerank_format) return tokenize_rerank_prompt(c, q, ql, a, alen, who);
     if (!q && (flags & EMBER_EMBED_QUERY) && p->query_format) {
         size_t tl;
@@ -100,6 +107,7 @@ static int tokenize_one(ember_ctx *c, const char *q, size_t ql, const char *a, s
         long len = fill_prompt(c, p->query_format, 2, names, vals, lens);
         if (len < 0) return TOK_ERR_SPACE;
         a = c->fmt;
+        *w = (wrapped){ c->fmt, (size_t)len, (size_t)len - alen, 0 };
         alen = (size_t)len;
     }
     char why[256];
@@ -111,14 +119,14 @@ static int tokenize_one(ember_ctx *c, const char *q, size_t ql, const char *a, s
         n = q ? tok_encode(c->m->tok, &c->m->tpl, q, ql, a, alen, 1, limit, c->tok_ids, c->tok_types, limit, why, sizeof why)
               : tok_encode(c->m->tok, &c->m->tpl, a, alen, NULL, 0, 1, limit, c->tok_ids, c->tok_types, limit, why, sizeof why);
         if (n < 0 || n <= c->max_tokens) break;
-        c->n_truncated++;
+        w->cut = 1;
         limit = c->max_tokens;
     }
     if (n < 0) snprintf(c->err, sizeof c->err, "%s%s", who, why);
     return n;
 }
 
-static void stage(ember_ctx *c, int *n_seq, int n_tok)
+void embed_stage(ember_ctx *c, int *n_seq, int n_tok)
 {
     int r0 = c->off[*n_seq];
     for (int t = 0; t < n_tok; t++) {
@@ -132,7 +140,7 @@ static void stage(ember_ctx *c, int *n_seq, int n_tok)
     c->off[*n_seq] = r0 + n_tok;
 }
 
-static int check_ids(ember_ctx *c, int n_tok, const char *who)
+int embed_check_ids(ember_ctx *c, int n_tok, const char *who)
 {
     for (int t = 0; t < n_tok; t++)
         if (c->tok_ids[t] < 0 || c->tok_ids[t] >= c->m->dims.n_vocab)
@@ -140,25 +148,47 @@ static int check_ids(ember_ctx *c, int n_tok, const char *who)
     return 0;
 }
 
+const float *embed_forward(ember_ctx *c, int pair, int n_seq, int *kept)
+{
+    /* a rank head or CLS / last-token pooling reads one row per
+     * sequence: only those rows need the whole last layer */
+    const model_arch *a = c->m->arch;
+    const int one_row = pair || c->m->pooling == EMBER_POOL_CLS || c->m->pooling == EMBER_POOL_LAST;
+    const int last = pair ? a->rank_last : c->m->pooling == EMBER_POOL_LAST;
+    for (int s = 0; one_row && s < n_seq; s++)
+        c->keep[s] = last ? c->off[s + 1] - 1 : c->off[s];
+    *kept = one_row;
+    return a->forward(c, c->ids, c->type_ids, c->pos_ids, c->off, n_seq, one_row ? c->keep : NULL);
+}
+
 /* hs: every row's final state, or (kept) one row per sequence, the one
  * the forward pass kept for CLS / last-token pooling */
-static void pool(const ember_ctx *c, const float *hs, int kept, int n_seq, int flags, float *out)
+void embed_pool(const ember_ctx *c, const float *hs, int kept, int s, int flags, float *o)
 {
     const int H = c->m->dims.hidden;
-    for (int s = 0; s < n_seq; s++) {
-        int r0 = c->off[s], len = c->off[s + 1] - r0;
-        float *o = out + (size_t)s * H;
-        if (kept) {
-            memcpy(o, hs + (size_t)s * H, (size_t)H * sizeof(float));
-        } else { /* mean over every real token, [CLS] and [SEP] included */
-            for (int i = 0; i < H; i++) {
-                double acc = 0.0;
-                for (int t = 0; t < len; t++) acc += hs[(size_t)(r0 + t) * H + i];
-                o[i] = (float)(acc / len);
-            }
+    int r0 = c->off[s], len = c->off[s + 1] - r0;
+    if (kept) {
+        memcpy(o, hs + (size_t)s * H, (size_t)H * sizeof(float));
+    } else { /* mean over every real token, [CLS] and [SEP] included */
+        for (int i = 0; i < H; i++) {
+            double acc = 0.0;
+            for (int t = 0; t < len; t++) acc += hs[(size_t)(r0 + t) * H + i];
+            o[i] = (float)(acc / len);
         }
-        if (c->m->normalize && !(flags & EMBER_EMBED_NO_NORMALIZE)) ember_l2_normalize(o, H);
     }
+    if (c->m->normalize && !(flags & EMBER_EMBED_NO_NORMALIZE)) ember_l2_normalize(o, H);
+}
+
+/* Out rows first .. first + n (n x per floats) are all finite, or
+ * EMBER_ERR_NUMERIC naming the first input that is not. */
+static ember_status check_finite(ember_ctx *c, const char *arr, int first, int n, size_t per, const float *out)
+{
+    const float *o = out + (size_t)first * per;
+    for (size_t j = 0; j < (size_t)n * per; j++)
+        if (!isfinite(o[j]))
+            return FAIL(c, EMBER_ERR_NUMERIC, "%s[%d]: non-finite value (%g) in the output of model %s: "
+                        "its weights may be corrupt", arr, first + (int)(j / per), (double)o[j], c->m->path);
+    return EMBER_OK;
 }
 
 static ember_status need_weights(ember_ctx *c, ember_kind kind)
@@ -172,55 +202,78 @@ static ember_status need_weights(ember_ctx *c, ember_kind kind)
     return EMBER_OK;
 }
 
+#define WHO_LEN 32
+
+/* tokenize_one on input i of a call of n (texts, or docs paired with
+ * query), named in who (WHO_LEN bytes) when the call has several. */
+static int tokenize_at(ember_ctx *c, const char *query, size_t query_len, const char *const *texts, const size_t *lens,
+                       int n, int i, int flags, char *who, wrapped *w)
+{
+    if (n > 1) snprintf(who, WHO_LEN, "%s[%d]: ", query ? "docs" : "texts", i);
+    return tokenize_one(c, query, query_len, texts[i], lens ? lens[i] : strlen(texts[i]), flags, who, w);
+}
+
 /* The one batching loop: tokenize each input (a text, or the pair (query,
  * text) when query != NULL), pack inputs into chunks of at most max_batch
  * sequences and max_rows tokens, run the encoder per chunk, then pool
- * (embeddings, out: n x hidden) or score the first token (logits, out: n). */
+ * (embeddings, out: n x hidden) or score the first token (logits, out: n).
+ * A text too long for max_tokens is cut to fit, or, in a context of
+ * sliding windows, staged as its first window (which is the cut text: the
+ * chunks are those of truncation) and, once its chunk is pooled, given the
+ * rest of its windows (sliding.c). */
 static ember_status run_chunks(ember_ctx *c, const char *query, size_t query_len, const char *const *texts,
                                const size_t *lens, int n, int flags, float *out)
 {
     const int H = c->m->dims.hidden;
+    const int sliding = !query && c->long_mode == EMBER_LONG_SLIDING;
     /* messages name the caller's array and index (0-based, within this
      * call: never to be read as a line number), unless the call has one text */
     const char *arr = query ? "docs" : "texts";
-    char who[32] = "";
+    char who[WHO_LEN] = "";
+    const size_t per = query ? 1 : (size_t)H;
     int n_seq = 0, first = 0;
     c->off[0] = 0;
-    c->n_truncated = 0;
+    c->n_truncated = c->n_split = c->n_windows = 0;
     for (int i = 0; i <= n; i++) {
         int n_tok = 0;
+        wrapped w = { NULL, 0, 0, 0 };
         if (i < n) {
             if (!texts[i]) return FAIL(c, EMBER_ERR_ARG, "%s[%d] is NULL", arr, i);
-            size_t len = lens ? lens[i] : strlen(texts[i]);
-            if (n > 1) snprintf(who, sizeof who, "%s[%d]: ", arr, i);
-            n_tok = tokenize_one(c, query, query_len, texts[i], len, flags, who);
-            if (n_tok < 0) return tok_status(n_tok);
-            if (check_ids(c, n_tok, who)) return EMBER_ERR_FORMAT;
+            n_tok = tokenize_at(c, query, query_len, texts, lens, n, i, flags, who, &w);
+            if (n_tok < 0) return embed_tok_status(n_tok);
+            if (embed_check_ids(c, n_tok, who)) return EMBER_ERR_FORMAT;
+            if (w.cut && !sliding) c->n_truncated++;
         }
         if (n_seq > 0 && (i == n || n_seq == c->max_batch || c->off[n_seq] + n_tok > c->max_rows)) {
-            /* a rank head or CLS / last-token pooling reads one row per
-             * sequence: only those rows need the whole last layer */
-            const model_arch *a = c->m->arch;
-            const int one_row = query || c->m->pooling == EMBER_POOL_CLS || c->m->pooling == EMBER_POOL_LAST;
-            const int last = query ? a->rank_last : c->m->pooling == EMBER_POOL_LAST;
-            for (int s = 0; one_row && s < n_seq; s++)
-                c->keep[s] = last ? c->off[s + 1] - 1 : c->off[s];
-            const float *hs = a->forward(c, c->ids, c->type_ids, c->pos_ids, c->off, n_seq, one_row ? c->keep : NULL);
-            if (query)
-                for (int s = 0; s < n_seq; s++)
-                    out[first + s] = a->rank_head(c, hs + (size_t)s * H);
-            else
-                pool(c, hs, one_row, n_seq, flags, out + (size_t)first * H);
-            const size_t per = query ? 1 : (size_t)H;
-            const float *o = out + (size_t)first * per;
-            for (size_t j = 0; j < (size_t)n_seq * per; j++)
-                if (!isfinite(o[j]))
-                    return FAIL(c, EMBER_ERR_NUMERIC, "%s[%d]: non-finite value (%g) in the output of model %s: "
-                                "its weights may be corrupt", arr, first + (int)(j / per), (double)o[j], c->m->path);
+            int kept, slid = 0;
+            const float *hs = embed_forward(c, query != NULL, n_seq, &kept);
+            for (int s = 0; s < n_seq; s++) {
+                if (query) out[first + s] = c->m->arch->rank_head(c, hs + (size_t)s * H);
+                else embed_pool(c, hs, kept, s, flags | (sliding && c->long_seq[s] ? EMBER_EMBED_NO_NORMALIZE : 0),
+                                out + (size_t)(first + s) * H);
+            }
+            /* the long texts' other windows, once the chunk's states are read */
+            for (int s = 0; sliding && s < n_seq; s++) {
+                if (!c->long_seq[s]) continue;
+                wrapped lw;
+                int k = tokenize_at(c, query, query_len, texts, lens, n, first + s, flags, who, &lw);
+                ember_status st = k < 0 ? embed_tok_status(k)
+                                : slide_embed(c, lw.text, lw.len, lw.prefix, flags, who, out + (size_t)(first + s) * H);
+                if (st) return st;
+                slid = 1;
+            }
+            ember_status st = check_finite(c, arr, first, n_seq, per, out);
+            if (st) return st;
             first += n_seq;
             n_seq = 0;
+            /* the windows took c->tok_ids: this input's tokens again */
+            if (slid && i < n && (n_tok = tokenize_at(c, query, query_len, texts, lens, n, i, flags, who, &w)) < 0)
+                return embed_tok_status(n_tok);
         }
-        if (i < n) stage(c, &n_seq, n_tok);
+        if (i < n) {
+            if (sliding) c->long_seq[n_seq] = w.cut;
+            embed_stage(c, &n_seq, n_tok);
+        }
     }
     return EMBER_OK;
 }
@@ -232,7 +285,7 @@ ember_status ember_embed(ember_ctx *c, const char *const *texts, const size_t *l
     if (n < 0 || (n > 0 && (!texts || !out))) return FAIL(c, EMBER_ERR_ARG, "embed: bad arguments (n %d)", n);
     ember_status st = need_weights(c, EMBER_KIND_EMBEDDER);
     if (!st) st = run_chunks(c, NULL, 0, texts, lens, n, flags, out);
-    if (st) c->n_truncated = 0;
+    if (st) c->n_truncated = c->n_split = c->n_windows = 0;
     return st;
 }
 
@@ -265,7 +318,7 @@ ember_status ember_tokenize(ember_ctx *c, const char *text, size_t len, const ch
     char why[256];
     int n = tok_encode(c->m->tok, &c->m->tpl, text, len, pair, pair_len, add_special, max_length,
                        ids, type_ids, cap, why, sizeof why);
-    if (n < 0) return FAIL(c, tok_status(n), "%s", why);
+    if (n < 0) return FAIL(c, embed_tok_status(n), "%s", why);
     *n_out = n;
     return EMBER_OK;
 }

@@ -715,6 +715,26 @@ static void test_edges(void **state)
     assert_int_equal(tok_model_encode(QTM, "a b c d", 7, ids, 2, 2, err, sizeof err), 2);
 }
 
+/* tok_model_encode_from: ids skip .. skip + max of the full encoding,
+ * across added tokens, pre-tokens and long merged words */
+static void test_encode_from(void **state)
+{
+    (void)state;
+    NEED_QWEN();
+    static const char text[] = "Instruct: find it\nQuery: what<|endoftext|> is \xE5\x8C\x97\xE4\xBA\xAC, "
+                               "antidisestablishmentarianism 12345 <think>ok</think>  done.";
+    int32_t full[128], part[128];
+    char err[256];
+    int n = tok_model_encode(QTM, text, sizeof text - 1, full, 128, -1, err, sizeof err);
+    assert_true(n > 20);
+    for (int skip = 0; skip <= n + 1; skip++)
+        for (int max = 1; max <= 7; max += 3) {
+            int want = n - skip < 0 ? 0 : n - skip < max ? n - skip : max;
+            assert_int_equal(tok_model_encode_from(QTM, text, sizeof text - 1, skip, part, 128, max, err, sizeof err), want);
+            assert_memory_equal(part, full + (skip < n ? skip : n), (size_t)want * sizeof *part);
+        }
+}
+
 /* A 1 MB single "word" (and 1 MB of marks, of spaces, of digits) finishes
  * fast, and the early stop gives a prefix. */
 static void test_huge_input(void **state)
@@ -767,6 +787,7 @@ int main(void)
         cmocka_unit_test(test_nfc_nfd_equal),
         cmocka_unit_test(test_long_pretokens),
         cmocka_unit_test(test_edges),
+        cmocka_unit_test(test_encode_from),
         cmocka_unit_test(test_huge_input),
     };
     return cmocka_run_group_tests_name("bpe", tests, setup, teardown);

@@ -423,6 +423,68 @@ static void test_example_index(void **s)
     assert_int_equal(access(lock, F_OK), 0);
 }
 
+/* --long: a text past --max-length is cut (the default) or split into
+ * overlapping windows, said once on stderr; a text that fits gives the same
+ * vector either way; index build takes it too; a bad value is refused. */
+static void test_long_inputs(void **s)
+{
+    (void)s;
+    const char *t = test_tmpdir();
+    char model[1024], in[1024];
+    snprintf(model, sizeof model, "%s/long.gguf", t);
+    snprintf(in, sizeof in, "%s/long.txt", t);
+    synth_opts o = synth_defaults(); /* 64 positions */
+    assert_int_equal(synth_bert_write(model, &o), 0);
+    FILE *f = fopen(in, "w");
+    fputs("hello world\n", f);
+    for (int i = 0; i < 17; i++) fputs("the cat sat on the mat ", f); /* 102 tokens */
+    fputs("\n", f);
+    fclose(f);
+    assert_int_equal(run(out, sizeof out, "embed -m %s -i %s --max-length 16 -o %s/cut.jsonl", model, in, t), 0);
+    assert_non_null(strstr(out, "1 text longer than 16 tokens was cut to 16"));
+    assert_int_equal(run(out, sizeof out, "embed -m %s -i %s --max-length 16 --long truncate -o %s/cut2.jsonl", model, in, t), 0);
+    /* windows of 14 tokens (16 less [CLS] and [SEP]) every 11 */
+    assert_int_equal(run(out, sizeof out, "embed -m %s -i %s --max-length 16 --long sliding -o %s/slide.jsonl", model, in, t), 0);
+    if (!strstr(out, "1 text longer than 16 tokens was split into 9 overlapping windows") || strstr(out, "cut to"))
+        fail_msg("embed --long sliding said: %s", out);
+    char path[1024];
+    size_t len;
+    snprintf(path, sizeof path, "%s/cut.jsonl", t);
+    char *cut = test_slurp(path, &len);
+    snprintf(path, sizeof path, "%s/cut2.jsonl", t);
+    char *cut2 = test_slurp(path, &len);
+    snprintf(path, sizeof path, "%s/slide.jsonl", t);
+    char *slide = test_slurp(path, &len);
+    assert_non_null(cut);
+    assert_non_null(cut2);
+    assert_non_null(slide);
+    assert_string_equal(cut, cut2);
+    char *nl_c = strchr(cut, '\n'), *nl_s = strchr(slide, '\n');
+    assert_non_null(nl_c);
+    assert_non_null(nl_s);
+    assert_int_equal(nl_c - cut, nl_s - slide); /* the short text: the same line */
+    assert_memory_equal(cut, slide, (size_t)(nl_c - cut));
+    assert_true(strcmp(nl_c, nl_s) != 0);        /* the long one: another vector */
+    free(cut);
+    free(cut2);
+    free(slide);
+    /* index build embeds its documents the same way: 62-token windows every 47 */
+    assert_int_equal(run(out, sizeof out, "index build -m %s -i %s --type flat --long sliding -o %s/long.emb", model, in, t), 0);
+    if (!strstr(out, "1 document longer than 64 tokens was split into 2 overlapping windows"))
+        fail_msg("index build --long sliding said: %s", out);
+    /* bad values and places */
+    assert_int_equal(run(out, sizeof out, "embed -m %s -i %s --long bogus", model, in), 2);
+    assert_non_null(strstr(out, "--long is truncate or sliding, not 'bogus'"));
+    assert_int_equal(run(out, sizeof out, "embed -m %s -i %s --long", model, in), 2);
+    assert_non_null(strstr(out, "--long needs a value"));
+    assert_int_equal(run(out, sizeof out, "index build -m %s -i %s --long window -o %s/bad.emb", model, in, t), 2);
+    assert_non_null(strstr(out, "--long is truncate or sliding"));
+    assert_int_equal(run(out, sizeof out, "index info -x %s/long.emb --long sliding", t), 2);
+    assert_non_null(strstr(out, "--long does not apply"));
+    assert_int_equal(run(out, sizeof out, "embed --help"), 0);
+    assert_non_null(strstr(out, "--long MODE"));
+}
+
 /* Qwen3 end to end: convert both checkpoints, embed a query with --query and
  * --instruct (the default task gives the same vector; another task another),
  * rerank with the golden's score, and search an index with a reranker. */
@@ -543,6 +605,7 @@ int main(void)
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_model_meta_api),
         cmocka_unit_test(test_example_index),
+        cmocka_unit_test(test_long_inputs),
         cmocka_unit_test(test_qwen3_cli),
         cmocka_unit_test(test_matryoshka_dims),
         cmocka_unit_test(test_tokenize_bpe),

@@ -568,6 +568,30 @@ static void test_long_words(void **state)
     wordpiece_free(wp);
 }
 
+/* tok_model_encode_from: ids skip .. skip + max of the full encoding, a
+ * word's pieces and literal specials cut anywhere */
+static void test_encode_from(void **state)
+{
+    (void)state;
+    tok_model *tm = wrap(toy_vocab());
+    static const char text[] = "Hello Worlds ab [MASK]a[SEP] abx Hello a b a b";
+    int32_t full[64], part[64];
+    char err[256];
+    int n = tok_model_encode(tm, text, sizeof text - 1, full, 64, -1, err, sizeof err);
+    assert_true(n > 10);
+    for (int skip = 0; skip <= n + 1; skip++)
+        for (int max = 1; max <= 4; max++) {
+            int want = n - skip < 0 ? 0 : n - skip < max ? n - skip : max;
+            assert_int_equal(tok_model_encode_from(tm, text, sizeof text - 1, skip, part, 64, max, err, sizeof err), want);
+            assert_memory_equal(part, full + (skip < n ? skip : n), (size_t)want * sizeof *part);
+            assert_int_equal(tok_model_encode_from(tm, text, sizeof text - 1, skip, NULL, 0, max, err, sizeof err), want);
+        }
+    /* the cap counts what is written, not what is skipped */
+    assert_int_equal(tok_model_encode_from(tm, text, sizeof text - 1, 5, part, 2, 2, err, sizeof err), 2);
+    assert_int_equal(tok_model_encode_from(tm, text, sizeof text - 1, 5, part, 2, -1, err, sizeof err), TOK_ERR_SPACE);
+    tok_model_free(tm);
+}
+
 static void test_cap_too_small(void **state)
 {
     (void)state;
@@ -869,6 +893,7 @@ int main(void)
         cmocka_unit_test(test_truncate_rule),
         cmocka_unit_test(test_cases_bert_uncased),
         cmocka_unit_test(test_check_tokenizers_finds),
+        cmocka_unit_test(test_encode_from),
         cmocka_unit_test(test_canonical_order),
         cmocka_unit_test(test_cases_bert_chinese),
         cmocka_unit_test(test_llama_cpp_bge),

@@ -390,8 +390,9 @@ static int encode_piece(enc_state *st, const uint8_t *s, size_t n, size_t *bad)
     }
 }
 
-int bpe_encode(const bpe *b, const char *text, size_t len, int32_t *ids, int cap,
-               int max_tokens, char *err, size_t errlen)
+/* bpe_encode with the first skip ids dropped (tok_model_encode_from). */
+static int encode_from(const bpe *b, const char *text, size_t len, int skip, int32_t *ids, int cap,
+                       int max_tokens, char *err, size_t errlen)
 {
     if (!b || (!text && len)) {
         seterr(err, errlen, "bpe_encode: NULL argument");
@@ -405,7 +406,7 @@ int bpe_encode(const bpe *b, const char *text, size_t len, int32_t *ids, int cap
         return 0;
     enc_state st;
     st.b = b;
-    st.out = tok_sink_make(ids, cap, max_tokens);
+    st.out = tok_sink_make(ids, cap, skip, max_tokens);
     const uint8_t *s = (const uint8_t *)text;
     size_t pos = 0;
     int stop = 0;
@@ -437,10 +438,16 @@ int bpe_encode(const bpe *b, const char *text, size_t len, int32_t *ids, int cap
     return st.out.count;
 }
 
-static int ops_encode(const void *impl, const char *text, size_t len, int32_t *ids, int cap,
+int bpe_encode(const bpe *b, const char *text, size_t len, int32_t *ids, int cap,
+               int max_tokens, char *err, size_t errlen)
+{
+    return encode_from(b, text, len, 0, ids, cap, max_tokens, err, errlen);
+}
+
+static int ops_encode(const void *impl, const char *text, size_t len, int skip, int32_t *ids, int cap,
                       int max_tokens, char *err, size_t errlen)
 {
-    return bpe_encode(impl, text, len, ids, cap, max_tokens, err, errlen);
+    return encode_from(impl, text, len, skip, ids, cap, max_tokens, err, errlen);
 }
 static int32_t ops_n_tokens(const void *impl) { return bpe_n_tokens(impl); }
 static const char *ops_token(const void *impl, int32_t id, uint32_t *len) { return bpe_token(impl, id, len); }

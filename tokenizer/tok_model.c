@@ -40,12 +40,18 @@ void tok_model_free(tok_model *m)
 int tok_model_encode(const tok_model *m, const char *text, size_t len, int32_t *ids, int cap,
                      int max_tokens, char *err, size_t errlen)
 {
+    return tok_model_encode_from(m, text, len, 0, ids, cap, max_tokens, err, errlen);
+}
+
+int tok_model_encode_from(const tok_model *m, const char *text, size_t len, int skip, int32_t *ids, int cap,
+                          int max_tokens, char *err, size_t errlen)
+{
     if (!m) {
         if (err && errlen)
             snprintf(err, errlen, "tok_model_encode: NULL tokenizer");
         return TOK_ERR_ARG;
     }
-    return m->ops->encode(m->impl, text, len, ids, cap, max_tokens, err, errlen);
+    return m->ops->encode(m->impl, text, len, skip, ids, cap, max_tokens, err, errlen);
 }
 
 int32_t tok_model_n_tokens(const tok_model *m) { return m ? m->ops->n_tokens(m->impl) : 0; }

@@ -26,11 +26,11 @@ enum {
 };
 
 /* What every algorithm provides.  encode follows the contract of
- * tok_model_encode below; token returns NULL for an id out of range; find
- * returns -1 when the string is no token; free releases the object. */
+ * tok_model_encode_from below; token returns NULL for an id out of range;
+ * find returns -1 when the string is no token; free releases the object. */
 typedef struct {
     const char *name; /* "wordpiece", "bpe" */
-    int (*encode)(const void *impl, const char *text, size_t len, int32_t *ids, int cap,
+    int (*encode)(const void *impl, const char *text, size_t len, int skip, int32_t *ids, int cap,
                   int max_tokens, char *err, size_t errlen);
     int32_t (*n_tokens)(const void *impl);
     const char *(*token)(const void *impl, int32_t id, uint32_t *len);
@@ -55,6 +55,12 @@ void tok_model_free(tok_model *m);
  * stopping point is read depends on the algorithm (see its header). */
 int tok_model_encode(const tok_model *m, const char *text, size_t len, int32_t *ids, int cap,
                      int max_tokens, char *err, size_t errlen);
+/* The same from the id at position skip on: the first skip ids of the
+ * encoding are dropped (neither written nor counted), then up to max_tokens
+ * are written.  A window of a long encoding in bounded memory (sliding
+ * windows over a long text), at the cost of encoding what is skipped. */
+int tok_model_encode_from(const tok_model *m, const char *text, size_t len, int skip, int32_t *ids, int cap,
+                          int max_tokens, char *err, size_t errlen);
 int32_t tok_model_n_tokens(const tok_model *m);
 /* Token text as stored in the vocabulary (the GGUF convention of the
  * algorithm) and its length; NULL for an id out of range. */
@@ -67,24 +73,27 @@ const char *tok_model_name(const tok_model *m);
  * built over other ops). */
 const void *tok_model_impl(const tok_model *m, const tok_model_ops *ops);
 
-/* Where an encoder writes its ids: at most cap (ids == NULL: count only),
- * stopping at max_tokens (< 0: no limit).  Shared by every algorithm. */
+/* Where an encoder writes its ids: the first skip dropped, then at most cap
+ * (ids == NULL: count only), stopping at max_tokens (< 0: no limit).
+ * Shared by every algorithm. */
 typedef struct {
     int32_t *ids;
     int cap, max_tokens, count;
     int overflow; /* more than cap ids were wanted */
+    int skip;     /* ids still to drop before the first one kept */
 } tok_sink;
 
-static inline tok_sink tok_sink_make(int32_t *ids, int cap, int max_tokens)
+static inline tok_sink tok_sink_make(int32_t *ids, int cap, int skip, int max_tokens)
 {
-    tok_sink s = { ids, cap, max_tokens < 0 ? 0x7fffffff : max_tokens, 0, 0 };
+    tok_sink s = { ids, cap, max_tokens < 0 ? 0x7fffffff : max_tokens, 0, 0, skip > 0 ? skip : 0 };
     return s;
 }
 
-/* Appends id; 1 when no more output is wanted (max_tokens reached, or cap
- * overflowed: overflow set). */
+/* Appends id (or drops it while skip lasts); 1 when no more output is
+ * wanted (max_tokens reached, or cap overflowed: overflow set). */
 static inline int tok_sink_put(tok_sink *s, int32_t id)
 {
+    if (s->skip > 0) { s->skip--; return 0; }
     if (s->count >= s->max_tokens) return 1;
     if (s->ids) {
         if (s->count >= s->cap) { s->overflow = 1; return 1; }

@@ -408,9 +408,9 @@ static int normalize_char(wp_state *st, uint32_t cp)
     return 0;
 }
 
-int wordpiece_encode(const wordpiece *wp, const char *text, size_t len,
-                     int32_t *ids, int cap, int max_tokens,
-                     char *err, size_t errlen)
+/* wordpiece_encode with the first skip ids dropped (tok_model_encode_from). */
+static int encode_from(const wordpiece *wp, const char *text, size_t len, int skip,
+                       int32_t *ids, int cap, int max_tokens, char *err, size_t errlen)
 {
     if (!wp || (!text && len)) {
         seterr(err, errlen, "wordpiece_encode: NULL argument");
@@ -425,7 +425,7 @@ int wordpiece_encode(const wordpiece *wp, const char *text, size_t len,
     wp_state *st, stack_state;
     st = &stack_state;
     st->wp = wp;
-    st->out = tok_sink_make(ids, cap, max_tokens);
+    st->out = tok_sink_make(ids, cap, skip, max_tokens);
     st->nch = 0;
     st->run_start = 0;
     st->coff[0] = 0;
@@ -478,10 +478,17 @@ int wordpiece_encode(const wordpiece *wp, const char *text, size_t len,
     return st->out.count;
 }
 
-static int wp_encode(const void *impl, const char *text, size_t len, int32_t *ids, int cap,
+int wordpiece_encode(const wordpiece *wp, const char *text, size_t len,
+                     int32_t *ids, int cap, int max_tokens,
+                     char *err, size_t errlen)
+{
+    return encode_from(wp, text, len, 0, ids, cap, max_tokens, err, errlen);
+}
+
+static int wp_encode(const void *impl, const char *text, size_t len, int skip, int32_t *ids, int cap,
                      int max_tokens, char *err, size_t errlen)
 {
-    return wordpiece_encode(impl, text, len, ids, cap, max_tokens, err, errlen);
+    return encode_from(impl, text, len, skip, ids, cap, max_tokens, err, errlen);
 }
 static int32_t wp_n_tokens(const void *impl) { return wordpiece_n_tokens(impl); }
 static const char *wp_token(const void *impl, int32_t id, uint32_t *len)

@@ -28,7 +28,12 @@ static const char *USAGE =
     "      --instruct TASK     --query with this task instead of the model's default\n"
     "      --dims N            Matryoshka: keep the first N dimensions (re-normalised)\n"
     "      --batch N           texts per forward pass (default 32)\n"
-    "      --max-length N      truncate texts to N tokens (default: the model's)\n"
+    "      --max-length N      longest input in tokens, specials included (default: the\n"
+    "                          model's)\n"
+    "      --long MODE         a text longer than that: truncate (default: cut to fit)\n"
+    "                          or sliding (overlapping windows of the longest length\n"
+    "                          that fits, a quarter of each shared with the next, each\n"
+    "                          embedded as a text; the text's vector is their mean)\n"
     "  -t, --threads N         threads (default: EMBER_THREADS or all cores)\n"
     "  -h, --help              this text\n";
 
@@ -97,6 +102,7 @@ int cmd_embed(int argc, char **argv)
     cli_input_format ifmt = CLI_IN_LINES;
     int normalize = 1, batch = 32, threads = 0, dims = 0, max_len = 0, query = 0;
     const char *task = NULL;
+    ember_long_mode long_mode = EMBER_LONG_TRUNCATE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(USAGE, stdout); return 0; }
@@ -111,6 +117,7 @@ int cmd_embed(int argc, char **argv)
         else if (!strcmp(a, "--dims")) { if (cli_parse_int(a, v, 1, 1 << 20, &dims)) return 2; i++; }
         else if (!strcmp(a, "--batch")) { if (cli_parse_int(a, v, 1, 4096, &batch)) return 2; i++; }
         else if (!strcmp(a, "--max-length")) { if (cli_parse_int(a, v, 1, 1 << 20, &max_len)) return 2; i++; }
+        else if (!strcmp(a, "--long")) { if (cli_parse_long("embed", v, &long_mode)) return 2; i++; }
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { if (cli_parse_int(a, v, 1, 1024, &threads)) return 2; i++; }
         else { cli_err("embed: unknown option '%s' (see ember embed --help)", a); return 2; }
         continue;
@@ -125,7 +132,7 @@ int cmd_embed(int argc, char **argv)
     }
 
     cli_embedder e;
-    if (cli_embedder_open(&e, "embed", model, batch, max_len, threads) != 0) return 1;
+    if (cli_embedder_open(&e, "embed", model, batch, max_len, threads, long_mode) != 0) return 1;
     if (dims > e.info.dim) {
         cli_err("embed: --dims %d exceeds the model's %d dimensions", dims, e.info.dim);
         cli_embedder_close(&e);

@@ -120,7 +120,7 @@ int cmd_search(int argc, char **argv)
     float *scores = NULL, *qv = NULL, *logits = NULL;
     const char **docs = NULL;
     size_t *dlens = NULL;
-    if (cli_embedder_open(&e, "search", model, 1, 0, threads) != 0) goto done_index;
+    if (cli_embedder_open(&e, "search", model, 1, 0, threads, EMBER_LONG_TRUNCATE) != 0) goto done_index;
     ember_index_info xi;
     ember_index_get_info(x, &xi);
     warn_unused(xpath, &xi, ef, ef_upper, rmult_given ? rmult : 0, nprobe_given ? nprobe : 0, rfac_given, want);
