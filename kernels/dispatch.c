@@ -24,6 +24,7 @@ const kern_ops *kern_ops_for(kern_isa isa)
     case KERN_ISA_AVX2: return &kern_ops_avx2;
     case KERN_ISA_AVX512: return &kern_ops_avx512;
     case KERN_ISA_AVX512VNNI: return &kern_ops_avx512vnni;
+    case KERN_ISA_AVX512BF16: return &kern_ops_avx512bf16;
 #endif
 #if defined(__aarch64__) && defined(__ARM_NEON)
     case KERN_ISA_NEON: return &kern_ops_neon;
@@ -34,7 +35,8 @@ const kern_ops *kern_ops_for(kern_isa isa)
 
 const char *kern_isa_name(kern_isa isa)
 {
-    static const char *names[KERN_ISA_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni", "neon", "emu4", "emu8", "emu16"};
+    static const char *names[KERN_ISA_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni", "avx512bf16", "neon",
+                                                 "emu4", "emu8", "emu16"};
     return (int)isa >= 0 && isa < KERN_ISA_COUNT ? names[isa] : "?";
 }
 
