@@ -51,7 +51,10 @@ const char *kern_isa_name(kern_isa isa)
  * an index built in memory) from run to run, and no difference measured
  * in an HNSW int8 walk: VNNI's kept.  Were a narrower table's variant of an
  * operation faster, the default would take it here, by name and with the
- * reason, and EMBER_ISA=<isa> would still give that table unmixed. */
+ * reason, and EMBER_ISA=<isa> would still give that table unmixed.  The
+ * avx512bf16 table is the avx512vnni one's code built with BF16 as well:
+ * the same operations, the same bits, and gemm_bf16dot besides (used only
+ * when a context asks for it), so it is the best where the CPU has it. */
 static void choose(void)
 {
     const char *want = getenv("EMBER_ISA");
