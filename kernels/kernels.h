@@ -79,10 +79,10 @@ typedef struct kern_ops {
      * and results as zero (Intel's pseudo-code; an odd K's last pair has
      * zeros in its second half).  kern_gemm_bf16dot_ref is that, the sums
      * started from the bias (or zero) and run in k order.  From 5 rows on
-     * the tables sum in exactly that order (the 16-lane emulation gives its
-     * bits); up to 4 rows each lane sums every 16th pair and the lanes are
-     * then added, so the result differs from the reference by summation
-     * order only.  Against the f32 product of the unrounded A, each output
+     * the tables sum in exactly that order (emu16 gives its bits, and so
+     * did Sapphire Rapids over tests/test_gemm_bf16dot.c); up to 4 rows each
+     * lane sums every 16th pair and the lanes are then added, so the result
+     * differs from the reference by summation order only.  Against the f32 product of the unrounded A, each output
      * is off by up to about 2^-8 sum |a w| (the rounding of A).  Arguments,
      * scratch and threads as gemm_f32's, every thread count giving the same
      * bits.  NULL in a table without it: every table but avx512bf16 and
