@@ -120,8 +120,9 @@ typedef struct {
      * 1 on, -1 off, 0 = the EMBER_BF16_DOT environment variable ("1" on,
      * "0" or unset off; anything else makes ember_ctx_create fail).  On a
      * CPU without AVX-512-BF16 (or with EMBER_ISA naming a table without
-     * it) "on" is accepted and changes nothing: ember_ctx_bf16_dot says
-     * which.  f32 and f16 weights are never affected. */
+     * it; EMBER_ISA=emu16 emulates it) "on" is accepted and changes
+     * nothing: ember_ctx_bf16_dot says which.  f32 and f16 weights are
+     * never affected. */
     int bf16_dot;
 } ember_ctx_params;
 
