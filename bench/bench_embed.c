@@ -131,10 +131,11 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     const char *isa = getenv("EMBER_ISA");
-    /* isa: what EMBER_ISA asked for; isa_used: the kernel table that ran */
-    printf("{\"isa\": \"%s\", \"isa_used\": \"%s\", \"batch\": %d, \"tokens\": %d, \"threads\": %d, \"min_ms\": %.3f, \"median_ms\": %.3f, "
+    /* isa: what EMBER_ISA asked for; isa_used: the kernel table that ran;
+     * bf16_dot: whether bf16 weights met bf16 activations (EMBER_BF16_DOT=1) */
+    printf("{\"isa\": \"%s\", \"isa_used\": \"%s\", \"bf16_dot\": %d, \"batch\": %d, \"tokens\": %d, \"threads\": %d, \"min_ms\": %.3f, \"median_ms\": %.3f, "
            "\"per_s\": %.1f, \"tokens_per_s\": %.0f, \"max_rss_mb\": %.1f, \"model_mb\": %.1f, \"ctx_mb\": %.1f}\n",
-           isa && *isa ? isa : "best", ember_isa(), B, L, T, t[0] * 1e3, t[R / 2] * 1e3, B / t[R / 2], (double)B * L / t[R / 2],
+           isa && *isa ? isa : "best", ember_isa(), ember_ctx_bf16_dot(c), B, L, T, t[0] * 1e3, t[R / 2] * 1e3, B / t[R / 2], (double)B * L / t[R / 2],
            ru.ru_maxrss / 1024.0, info.file_bytes / 1048576.0, ember_ctx_memory(c) / 1048576.0);
     free(t); free(out); free(texts); free(text); free(ids); free(tys);
     ember_ctx_free(c);

@@ -41,8 +41,8 @@ typedef enum {
 
 const char *ember_status_str(ember_status s);
 
-/* The kernel table in use: "avx2", "avx512", "avx512vnni", "neon" or
- * "scalar" (the best this CPU has), or the one the environment variable
+/* The kernel table in use: "avx2", "avx512", "avx512vnni", "avx512bf16",
+ * "neon" or "scalar" (the best this CPU has), or the one the environment variable
  * EMBER_ISA names, emulated ones ("emu4", "emu8", "emu16", for tests)
  * included.  Chosen once per process. */
 const char *ember_isa(void);
@@ -121,6 +121,19 @@ typedef struct {
     int max_tokens;  /* tokens per text, specials included; 0 = model's max */
     int n_threads;   /* 0 = EMBER_THREADS env, else all cores; an EMBER_THREADS that is
                         not a number in 1..1024 makes ember_ctx_create fail */
+    /* bf16 weights multiply activations rounded to bf16 (nearest even) where
+     * the CPU has AVX-512-BF16 (vdpbf16ps: two products per f32 lane, the
+     * weights read as they are stored): faster, and less exact: each
+     * product's output off by up to 2^-8 (4e-3) of sum |a w|, a few 1e-3
+     * on a model's normalised embeddings.  Default off: bf16 weights are
+     * widened to f32 and multiplied in f32, as the f32 reference does.
+     * 1 on, -1 off, 0 = the EMBER_BF16_DOT environment variable ("1" on,
+     * "0" or unset off; anything else makes ember_ctx_create fail).  On a
+     * CPU without AVX-512-BF16 (or with EMBER_ISA naming a table without
+     * it; EMBER_ISA=emu16 emulates it) "on" is accepted and changes
+     * nothing: ember_ctx_bf16_dot says which.  f32 and f16 weights are
+     * never affected. */
+    int bf16_dot;
 } ember_ctx_params;
 
 ember_ctx_params ember_ctx_default_params(void);
@@ -130,6 +143,10 @@ void ember_ctx_free(ember_ctx *c);
 const char *ember_ctx_error(const ember_ctx *c);
 size_t ember_ctx_memory(const ember_ctx *c); /* bytes of scratch owned */
 int ember_ctx_threads(const ember_ctx *c);
+/* 1 when bf16 weights multiply bf16-rounded activations in this context
+ * (ember_ctx_params.bf16_dot asked for it and the kernel table in use has
+ * AVX-512-BF16's dot product), else 0: widened to f32. */
+int ember_ctx_bf16_dot(const ember_ctx *c);
 int ember_ctx_max_tokens(const ember_ctx *c); /* truncation length in use */
 /* How many inputs of the last ember_embed / ember_rerank call were longer
  * than the truncation length and were cut to it (0 after a failed call). */

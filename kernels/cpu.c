@@ -23,6 +23,8 @@ int kern_cpu_has(kern_isa isa)
     case KERN_ISA_AVX512VNNI:
         return kern_cpu_has(KERN_ISA_AVX512) && __builtin_cpu_supports("avx512vnni") &&
                __builtin_cpu_supports("avx512vpopcntdq");
+    case KERN_ISA_AVX512BF16:
+        return kern_cpu_has(KERN_ISA_AVX512VNNI) && __builtin_cpu_supports("avx512bf16");
 #endif
 #if defined(__aarch64__) && defined(__ARM_NEON)
     case KERN_ISA_NEON:

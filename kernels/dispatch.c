@@ -24,6 +24,7 @@ const kern_ops *kern_ops_for(kern_isa isa)
     case KERN_ISA_AVX2: return &kern_ops_avx2;
     case KERN_ISA_AVX512: return &kern_ops_avx512;
     case KERN_ISA_AVX512VNNI: return &kern_ops_avx512vnni;
+    case KERN_ISA_AVX512BF16: return &kern_ops_avx512bf16;
 #endif
 #if defined(__aarch64__) && defined(__ARM_NEON)
     case KERN_ISA_NEON: return &kern_ops_neon;
@@ -34,7 +35,8 @@ const kern_ops *kern_ops_for(kern_isa isa)
 
 const char *kern_isa_name(kern_isa isa)
 {
-    static const char *names[KERN_ISA_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni", "neon", "emu4", "emu8", "emu16"};
+    static const char *names[KERN_ISA_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni", "avx512bf16", "neon",
+                                                 "emu4", "emu8", "emu16"};
     return (int)isa >= 0 && isa < KERN_ISA_COUNT ? names[isa] : "?";
 }
 
@@ -49,7 +51,10 @@ const char *kern_isa_name(kern_isa isa)
  * an index built in memory) from run to run, and no difference measured
  * in an HNSW int8 walk: VNNI's kept.  Were a narrower table's variant of an
  * operation faster, the default would take it here, by name and with the
- * reason, and EMBER_ISA=<isa> would still give that table unmixed. */
+ * reason, and EMBER_ISA=<isa> would still give that table unmixed.  The
+ * avx512bf16 table is the avx512vnni one's code built with BF16 as well:
+ * the same operations, the same bits, and gemm_bf16dot besides (used only
+ * when a context asks for it), so it is the best where the CPU has it. */
 static void choose(void)
 {
     const char *want = getenv("EMBER_ISA");

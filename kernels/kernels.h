@@ -22,13 +22,14 @@ typedef enum {
     KERN_ISA_AVX2   = 1, /* AVX2 + FMA + F16C */
     KERN_ISA_AVX512 = 2, /* AVX-512 F/BW/VL/DQ */
     KERN_ISA_AVX512VNNI = 3, /* AVX-512 above + VNNI + VPOPCNTDQ (Ice Lake, Zen 4) */
-    KERN_ISA_NEON   = 4, /* AArch64 Advanced SIMD (every ARMv8-A core) */
+    KERN_ISA_AVX512BF16 = 4, /* AVX-512 VNNI above + BF16 (Sapphire Rapids, Zen 4): adds gemm_bf16dot */
+    KERN_ISA_NEON   = 5, /* AArch64 Advanced SIMD (every ARMv8-A core) */
     /* The SIMD body over portable C vectors of 4, 8 and 16 lanes (the
      * shapes of NEON, AVX2 and AVX-512): on every machine, for tests and
      * debugging; never chosen by dispatch, only by EMBER_ISA. */
-    KERN_ISA_EMU4   = 5,
-    KERN_ISA_EMU8   = 6,
-    KERN_ISA_EMU16  = 7,
+    KERN_ISA_EMU4   = 6,
+    KERN_ISA_EMU8   = 7,
+    KERN_ISA_EMU16  = 8,
     KERN_ISA_COUNT,
     KERN_ISA_FIRST_EMU = KERN_ISA_EMU4 /* the real ISAs come before */
 } kern_isa;
@@ -68,6 +69,27 @@ typedef struct kern_ops {
     void (*gemm_f32)(int M, int N, int K, const float *A, int lda,
                      const void *W, kern_wtype wt, int ldw, const float *bias,
                      float *C, int ldc, float *pack, int n_threads);
+
+    /* The same product for bf16 weights with A rounded to bf16: C[M][N] =
+     * bf16(A) . W^T (+ bias), W bf16 (row stride ldw elements), each A
+     * element rounded to nearest even (a subnormal to zero), the products
+     * summed in f32 by AVX-512-BF16's vdpbf16ps: along k in pairs (2p,
+     * 2p + 1), per pair first + a[2p+1] w[2p+1] then + a[2p] w[2p], each an
+     * f32 fused multiply-add rounded to nearest even with subnormal inputs
+     * and results as zero (Intel's pseudo-code; an odd K's last pair has
+     * zeros in its second half).  kern_gemm_bf16dot_ref is that, the sums
+     * started from the bias (or zero) and run in k order.  From 5 rows on
+     * the tables sum in exactly that order (emu16 gives its bits, and so
+     * did Sapphire Rapids over tests/test_gemm_bf16dot.c); up to 4 rows each
+     * lane sums every 16th pair and the lanes are then added, so the result
+     * differs from the reference by summation order only.  Against the f32 product of the unrounded A, each output
+     * is off by up to about 2^-8 sum |a w| (the rounding of A).  Arguments,
+     * scratch and threads as gemm_f32's, every thread count giving the same
+     * bits.  NULL in a table without it: every table but avx512bf16 and
+     * emu16 (scalar included: asking for it elsewhere widens W as gemm_f32
+     * does). */
+    void (*gemm_bf16dot)(int M, int N, int K, const float *A, int lda, const uint16_t *W, int ldw,
+                         const float *bias, float *C, int ldc, float *pack, int n_threads);
 
     /* x[i] = LayerNorm(x[i] + r[i]) * gamma + beta over n floats, in place;
      * r may be NULL.  Mean and variance over n, biased variance, eps inside sqrt. */
@@ -176,9 +198,14 @@ void kern_hamming_pack(const uint64_t *rows, size_t ld_words, size_t n, size_t n
 size_t kern_pq4_blocks_bytes(size_t n, int m);
 void kern_pq4_pack(const uint8_t *codes, size_t n, int m, uint8_t *blocks);
 
+/* gemm_bf16dot's scalar reference (no table holds it: see gemm_bf16dot);
+ * pack and n_threads as gemm_f32's reference takes them. */
+void kern_gemm_bf16dot_ref(int M, int N, int K, const float *A, int lda, const uint16_t *W, int ldw,
+                           const float *bias, float *C, int ldc, float *pack, int n_threads);
+
 /* Best table for this CPU (a real ISA, never an emulated one; dispatch.c
  * says why it is best operation by operation), or the one forced by
- * EMBER_ISA=scalar|avx2|avx512|avx512vnni|neon|emu4|emu8|emu16.
+ * EMBER_ISA=scalar|avx2|avx512|avx512vnni|avx512bf16|neon|emu4|emu8|emu16.
  * An unknown or unsupported EMBER_ISA falls back to the best table and leaves
  * a note saying so.  Chosen once, thread-safe, never NULL. */
 const kern_ops *kern_ops_get(void);

@@ -5,6 +5,8 @@
 
 #include "kernels/kernels.h"
 
+#include <math.h>
+
 /* GEMM blocking: a thread packs a KC x NC block of W (at most 384 KB: fits a
  * 512 KB L2 beside the A micro-panels) and sweeps every row of A over it, MR
  * rows (packed, zero-padded) at a time.  KC 384 keeps K = 384 in one block
@@ -23,12 +25,39 @@ static inline float kern_w_at(const void *W, kern_wtype wt, size_t i)
     }
 }
 
+/* AVX-512-BF16's arithmetic, one lane at a time, for gemm_bf16dot's scalar
+ * reference and the 16-lane emulation (vec_emu.h), so that the two agree
+ * bit for bit.  Both follow Intel's pseudo-code for VCVTNE2PS2BF16 and
+ * VDPBF16PS, which Sapphire Rapids matched bit for bit on random operands
+ * of every kind (subnormals, infinities, NaNs up to their payloads). */
+static inline float kern_daz(float x) { return fabsf(x) < 0x1p-126f ? copysignf(0.0f, x) : x; }
+/* f32 -> bf16, nearest even, a subnormal to a zero of its sign */
+static inline uint16_t kern_bf16_round(float x) { return kern_f32_to_bf16(kern_daz(x)); }
+/* One f32 lane of vdpbf16ps: acc + the products of the bf16 pairs a and w
+ * (element 2i in the low half of a word, 2i + 1 in the high), the high
+ * halves' first; each step an FMA rounded to nearest even with subnormal
+ * inputs and results as zero.  The product of two bf16 is exact in double,
+ * and so is its sum with an f32 unless the two are more than 29 binades
+ * apart, where the larger alone decides the f32: the one rounding to f32 of
+ * the double is the FMA's. */
+static inline float kern_bf16_step(float acc, uint16_t a, uint16_t w)
+{
+    const double p = (double)kern_daz(kern_bf16_to_f32(a)) * (double)kern_daz(kern_bf16_to_f32(w));
+    return kern_daz((float)((double)kern_daz(acc) + p));
+}
+static inline float kern_dpbf16_lane(float acc, uint32_t a, uint32_t w)
+{
+    acc = kern_bf16_step(acc, (uint16_t)(a >> 16), (uint16_t)(w >> 16));
+    return kern_bf16_step(acc, (uint16_t)a, (uint16_t)w);
+}
+
 extern const kern_ops kern_ops_scalar;
 extern const kern_ops kern_ops_emu4, kern_ops_emu8, kern_ops_emu16;
 #if defined(__x86_64__)
 extern const kern_ops kern_ops_avx2;
 extern const kern_ops kern_ops_avx512;
 extern const kern_ops kern_ops_avx512vnni;
+extern const kern_ops kern_ops_avx512bf16;
 #endif
 #if defined(__aarch64__) && defined(__ARM_NEON)
 extern const kern_ops kern_ops_neon;

@@ -924,13 +924,13 @@ static void pack_a(const float *A, int lda, int m0, int mm, int k0, int kk, floa
 }
 
 
-/* C[mm][jn] (+)= ap (kk x MR) . bp (kk x NR): the register-blocked core.
- * The first K block starts the sums from the bias (or zero), later blocks
- * from C itself; rows >= mm and columns >= jn are neither read nor written. */
-static void ukernel(int kk, const float *ap, const float *bp, float *c, int ldc, int mm, int jn,
-                    const float *bias, int first)
+/* A micro-kernel's C tile in registers, c0 and c1 (GEMM_MR rows of 2 VL
+ * columns): the first K block starts the sums from the bias (or zero),
+ * later blocks from C itself; rows >= mm and columns >= jn are neither read
+ * nor written. */
+static inline __attribute__((always_inline)) void tile_begin(vf *c0, vf *c1, const float *c, int ldc, int mm, int jn,
+                                                             const float *bias, int first)
 {
-    vf c0[GEMM_MR], c1[GEMM_MR];
     const int j0 = clampv(jn), j1 = clampv(jn - VL);
     if (first) {
         vf b0 = bias ? vf_load_n(bias, j0) : vf_zero(), b1 = bias ? vf_load_n(bias + VL, j1) : vf_zero();
@@ -951,6 +951,28 @@ static void ukernel(int kk, const float *ap, const float *bp, float *c, int ldc,
             c1[i] = vf_load_n(ci + VL, j1);
         }
     }
+}
+
+static inline __attribute__((always_inline)) void tile_end(const vf *c0, const vf *c1, float *c, int ldc, int mm, int jn)
+{
+    const int j0 = clampv(jn), j1 = clampv(jn - VL);
+    if (jn == NR) {
+#pragma GCC unroll 16
+        for (int i = 0; i < GEMM_MR; i++)
+            if (i < mm) { vf_store(c + (size_t)i * ldc, c0[i]); vf_store(c + (size_t)i * ldc + VL, c1[i]); }
+    } else {
+#pragma GCC unroll 16
+        for (int i = 0; i < GEMM_MR; i++)
+            if (i < mm) { vf_store_n(c + (size_t)i * ldc, c0[i], j0); vf_store_n(c + (size_t)i * ldc + VL, c1[i], j1); }
+    }
+}
+
+/* C[mm][jn] (+)= ap (kk x MR) . bp (kk x NR): the register-blocked core. */
+static void ukernel(int kk, const float *ap, const float *bp, float *c, int ldc, int mm, int jn,
+                    const float *bias, int first)
+{
+    vf c0[GEMM_MR], c1[GEMM_MR];
+    tile_begin(c0, c1, c, ldc, mm, jn, bias, first);
     for (int k = 0; k < kk; k++) {
         vf b0 = vf_load(bp), b1 = vf_load(bp + VL);
 #pragma GCC unroll 16
@@ -962,15 +984,7 @@ static void ukernel(int kk, const float *ap, const float *bp, float *c, int ldc,
         ap += GEMM_MR;
         bp += NR;
     }
-    if (jn == NR) {
-#pragma GCC unroll 16
-        for (int i = 0; i < GEMM_MR; i++)
-            if (i < mm) { vf_store(c + (size_t)i * ldc, c0[i]); vf_store(c + (size_t)i * ldc + VL, c1[i]); }
-    } else {
-#pragma GCC unroll 16
-        for (int i = 0; i < GEMM_MR; i++)
-            if (i < mm) { vf_store_n(c + (size_t)i * ldc, c0[i], j0); vf_store_n(c + (size_t)i * ldc + VL, c1[i], j1); }
-    }
+    tile_end(c0, c1, c, ldc, mm, jn);
 }
 
 static void gemm_cols(int M, int K, const float *A, int lda, const void *W, kern_wtype wt, int ldw,
@@ -1431,13 +1445,15 @@ static void gemm_quad(int M, int K, const float *A, int lda, const void *W, kern
 #undef QD_SHAPES
 #endif
 
+/* One GEMM form on columns n_begin .. n_end of C, with one thread's scratch */
+typedef void (*gemm_cols_fn)(int M, int K, const float *A, int lda, const void *W, kern_wtype wt, int ldw,
+                             const float *bias, float *C, int ldc, int n_begin, int n_end, float *scratch);
+
 #if defined(GEMM_QUAD_TF2) || defined(GEMM_BCAST_TF2)
 /* The quad and broadcast forms over the threads: tiles of tf columns, a
  * contiguous run of them per thread, each thread with its own scratch (its
  * X or X^T).  Called once per thread: the call through a pointer costs
  * nothing beside the tiles. */
-typedef void (*gemm_cols_fn)(int M, int K, const float *A, int lda, const void *W, kern_wtype wt, int ldw,
-                             const float *bias, float *C, int ldc, int n_begin, int n_end, float *scratch);
 static void gemm_column_tiles(gemm_cols_fn fn, int tf, int M, int N, int K, const float *A, int lda, const void *W,
                               kern_wtype wt, int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads)
 {
@@ -1452,6 +1468,51 @@ static void gemm_column_tiles(gemm_cols_fn fn, int tf, int M, int N, int K, cons
     }
 }
 #endif
+
+/* The packed form (gemm_cols; bh_cols for gemm_bf16dot) over the threads. */
+static void gemm_packed(gemm_cols_fn fn, int M, int N, int K, const float *A, int lda, const void *W, kern_wtype wt,
+                        int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads)
+{
+    const size_t per_thread = kern_gemm_scratch_floats(1);
+    const int panels = (N + NR - 1) / NR;
+    int nt = n_threads < 1 ? 1 : n_threads;
+    if (nt > panels) nt = panels;
+    if (nt == 1) { fn(M, K, A, lda, W, wt, ldw, bias, C, ldc, 0, N, pack); return; }
+    /* threads take disjoint row chunks or column ranges: each element is
+     * computed the same way whatever the thread count.  Rows when they
+     * outnumber columns: a chunk then packs its own rows of A once (not all
+     * of A once per thread) and all of W, the smaller operand. */
+    const int by_rows = M > N, units = by_rows ? (M + GEMM_MR - 1) / GEMM_MR : panels, step = by_rows ? GEMM_MR : NR;
+    if (nt > units) nt = units;
+    #pragma omp parallel num_threads(nt)
+    {
+        int t = 0, T = 1;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+        T = omp_get_num_threads();
+#endif
+        float *pk = pack + (size_t)t * per_thread;
+        if (by_rows) {
+            /* row chunks taken as threads come free: a core that loses time
+             * to another process does less.  A chunk repacks W, so about
+             * 512 rows or more, at most 4 a thread, and of even size (no
+             * sliver at the end that packs all of W for a few rows) */
+            int want = units / (512 / GEMM_MR);
+            if (want > 4 * T) want = 4 * T;
+            if (want < T) want = T;
+            const int cu = (units + want - 1) / want, chunks = (units + cu - 1) / cu;
+            #pragma omp for schedule(dynamic, 1)
+            for (int c = 0; c < chunks; c++) {
+                int r0 = c * cu * GEMM_MR, r1 = r0 + cu * GEMM_MR < M ? r0 + cu * GEMM_MR : M;
+                fn(r1 - r0, K, A + (size_t)r0 * lda, lda, W, wt, ldw, bias, C + (size_t)r0 * ldc, ldc, 0, N, pk);
+            }
+        } else {
+            int b0 = (int)((long)units * t / T) * step, b1 = (int)((long)units * (t + 1) / T) * step;
+            if (b1 > N) b1 = N;
+            if (b0 < b1) fn(M, K, A, lda, W, wt, ldw, bias, C, ldc, b0, b1, pk);
+        }
+    }
+}
 
 static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W, kern_wtype wt,
                      int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads)
@@ -1486,51 +1547,375 @@ static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W
         }
         return;
     }
-    const size_t per_thread = kern_gemm_scratch_floats(1);
-    const int panels = (N + NR - 1) / NR;
-    int nt = n_threads < 1 ? 1 : n_threads;
-    if (nt > panels) nt = panels;
-    if (nt == 1) { gemm_cols(M, K, A, lda, W, wt, ldw, bias, C, ldc, 0, N, pack); return; }
-    /* threads take disjoint row chunks or column ranges: each element is
-     * computed the same way whatever the thread count.  Rows when they
-     * outnumber columns: a chunk then packs its own rows of A once (not all
-     * of A once per thread) and all of W, the smaller operand. */
-    const int by_rows = M > N, units = by_rows ? (M + GEMM_MR - 1) / GEMM_MR : panels, step = by_rows ? GEMM_MR : NR;
-    if (nt > units) nt = units;
-    #pragma omp parallel num_threads(nt)
-    {
-        int t = 0, T = 1;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-        T = omp_get_num_threads();
+    gemm_packed(gemm_cols, M, N, K, A, lda, W, wt, ldw, bias, C, ldc, pack, n_threads);
+}
+
+#ifdef VF_DPBF16
+/* ---- gemm_bf16dot: C = bf16(A) . W^T + bias, W bf16, by vf_dpbf16 ------ */
+
+/* The forms of gemm_f32, by rows: up to BH_DOT_MAX_M the dot products (W
+ * rows read in place against A rows rounded as they are read, a reduction
+ * per block); up to BH_MAX_M W broadcast a pair at a time from its rows in
+ * place against X^T packed as pairs; above, packed panels of W pairs and A
+ * pairs under the register-blocked tile.  W is never widened: a pair of
+ * it is one 32-bit word of its row, packed or broadcast as it is.  The
+ * broadcast and packed forms start each sum from the bias (or from C past
+ * the first k chunk) and add pair after pair in k order: the reference's
+ * order, so its bits wherever vf_dpbf16 is exactly vdpbf16ps's pseudo-code.
+ * The k chunks depend on M and K alone and a thread owns whole columns or
+ * rows: any thread count gives the same bits. */
+_Static_assert(VL == 16, "gemm_bf16dot: AVX-512's shapes (vdpbf16ps has no narrower home here)");
+#ifndef VF_TRANSPOSE
+#error "gemm_bf16dot's broadcast tiles are transposed to C's rows"
 #endif
-        float *pk = pack + (size_t)t * per_thread;
-        if (by_rows) {
-            /* row chunks taken as threads come free: a core that loses time
-             * to another process does less.  A chunk repacks W, so about
-             * 512 rows or more, at most 4 a thread, and of even size (no
-             * sliver at the end that packs all of W for a few rows) */
-            int want = units / (512 / GEMM_MR);
-            if (want > 4 * T) want = 4 * T;
-            if (want < T) want = T;
-            const int cu = (units + want - 1) / want, chunks = (units + cu - 1) / cu;
-            #pragma omp for schedule(dynamic, 1)
-            for (int c = 0; c < chunks; c++) {
-                int r0 = c * cu * GEMM_MR, r1 = r0 + cu * GEMM_MR < M ? r0 + cu * GEMM_MR : M;
-                gemm_cols(r1 - r0, K, A + (size_t)r0 * lda, lda, W, wt, ldw, bias, C + (size_t)r0 * ldc, ldc, 0, N, pk);
-            }
-        } else {
-            int b0 = (int)((long)units * t / T) * step, b1 = (int)((long)units * (t + 1) / T) * step;
-            if (b1 > N) b1 = N;
-            if (b0 < b1) gemm_cols(M, K, A, lda, W, wt, ldw, bias, C, ldc, b0, b1, pk);
+#define BH_DOT_MAX_M 4
+#define BH_MAX_M 256
+#define BH_XT 65536 /* words of X^T pairs per chunk: 256 KB, as the f32 broadcast form's */
+/* broadcast tiles: columns over blocks of one, two and three vectors of rows
+ * (16 accumulators + 1 X, 24 + 2, 24 + 3; W's pair a memory operand) */
+#define BH_TF1 16
+#define BH_TF2 12
+#define BH_TF3 8
+#define BH_TF_MAX 16
+_Static_assert(BH_TF_MAX <= VL, "a tile's accumulators are transposed as one VL x VL block");
+/* k per block of the packed form: 768 k of pairs in 256 columns are the
+ * bytes of the f32 form's 384 k of floats */
+#define BH_KC (2 * KERN_GEMM_KC)
+_Static_assert(GEMM_MR * (BH_KC / 2) <= KERN_GEMM_KC * 16, "the A panel of pairs in its room of scratch");
+
+/* w[0], w[1] as one pair, w[1] read only when two (else a zero half) */
+static inline uint32_t bh_pair(const uint16_t *w, int two) { return (uint32_t)w[0] | (uint32_t)(two ? w[1] : 0) << 16; }
+
+/* VL pairs of a row of A rounded from a, n floats there (zero past n) */
+static inline vbh bh_row_pairs(const float *a, int n)
+{
+    if (n >= 2 * VL) return vbh_round(vf_load(a), vf_load(a + VL));
+    return vbh_round(vf_load_n(a, clampv(n)), vf_load_n(a + VL, clampv(n - VL)));
+}
+
+/* x[kp][j] = pair kp of A row j from element k0 (kc elements, (kc + 1) / 2
+ * pairs) for j < rows, zero for rows <= j < rb */
+static void bh_pack_rows(const float *A, int lda, int rows, int rb, int k0, int kc, uint32_t *x)
+{
+    const int kcp = (kc + 1) / 2;
+    for (int j = 0; j < rb; j++) {
+        if (j >= rows) {
+            for (int kp = 0; kp < kcp; kp++) x[(size_t)kp * rb + j] = 0;
+            continue;
+        }
+        const float *a = A + (size_t)j * lda + k0;
+        for (int kp = 0; kp < kcp; kp += VL) {
+            uint32_t t[VL];
+            vbh_store(t, bh_row_pairs(a + 2 * kp, kc - 2 * kp));
+            const int e = kcp - kp < VL ? kcp - kp : VL;
+            for (int i = 0; i < e; i++) x[(size_t)(kp + i) * rb + j] = t[i];
         }
     }
 }
+
+/* R (1 .. 4) rows: blocks of SB_N columns of dot products, each lane
+ * summing every VL-th pair, the lanes added at the end */
+static inline __attribute__((always_inline)) void bh_dot_t(const int R, int K, const float *A, int lda, const uint16_t *W,
+                                                           int ldw, const float *bias, float *C, int ldc, int n_begin,
+                                                           int n_end)
+{
+    const int Kv = K - K % (2 * VL), kt = K - Kv;
+    for (int n0 = n_begin; n0 < n_end; n0 += SB_N) {
+        const int nn = n_end - n0 < SB_N ? n_end - n0 : SB_N;
+        vf acc[4][SB_N];
+        const uint16_t *w[SB_N], *pf[SB_N]; /* the next block's rows, a line each per step */
+#pragma GCC unroll 4
+        for (int j = 0; j < SB_N; j++) {
+            const int n = n0 + (j < nn ? j : 0), p = n0 + SB_N + j < n_end ? n0 + SB_N + j : n;
+            w[j] = W + (size_t)n * ldw;
+            pf[j] = W + (size_t)p * ldw;
+#pragma GCC unroll 4
+            for (int i = 0; i < R; i++) acc[i][j] = vf_zero();
+        }
+        for (int k = 0; k < Kv; k += 2 * VL) {
+            vbh wv[SB_N];
+#pragma GCC unroll 4
+            for (int j = 0; j < SB_N; j++) {
+                __builtin_prefetch(pf[j] + k, 0, 3);
+                wv[j] = vbh_load_w(w[j] + k);
+            }
+#pragma GCC unroll 4
+            for (int i = 0; i < R; i++) {
+                const float *a = A + (size_t)i * lda + k;
+                const vbh av = vbh_round(vf_load(a), vf_load(a + VL));
+#pragma GCC unroll 4
+                for (int j = 0; j < SB_N; j++) acc[i][j] = vf_dpbf16(acc[i][j], av, wv[j]);
+            }
+        }
+        if (kt) { /* W read only to K, A zero past it */
+            vbh wv[SB_N];
+            for (int j = 0; j < SB_N; j++) wv[j] = vbh_load_w_n(w[j] + Kv, kt);
+            for (int i = 0; i < R; i++) {
+                const vbh av = bh_row_pairs(A + (size_t)i * lda + Kv, kt);
+                for (int j = 0; j < SB_N; j++) acc[i][j] = vf_dpbf16(acc[i][j], av, wv[j]);
+            }
+        }
+        for (int i = 0; i < R; i++) {
+            float s[4];
+            vf4_store(s, vf_hsum4(acc[i][0], acc[i][1 % SB_N], acc[i][2 % SB_N], SB_N > 3 ? acc[i][3 % SB_N] : vf_zero()));
+            for (int j = 0; j < nn; j++) C[(size_t)i * ldc + n0 + j] = s[j] + (bias ? bias[n0 + j] : 0.0f);
+        }
+    }
+}
+
+static void bh_dot(int M, int K, const float *A, int lda, const uint16_t *W, int ldw, const float *bias, float *C,
+                   int ldc, int n_begin, int n_end)
+{
+    if (M == 1) bh_dot_t(1, K, A, lda, W, ldw, bias, C, ldc, n_begin, n_end);
+    else if (M == 2) bh_dot_t(2, K, A, lda, W, ldw, bias, C, ldc, n_begin, n_end);
+    else if (M == 3) bh_dot_t(3, K, A, lda, W, ldw, bias, C, ldc, n_begin, n_end);
+    else bh_dot_t(4, K, A, lda, W, ldw, bias, C, ldc, n_begin, n_end);
+}
+
+/* The broadcast form's rows in vectors (v), its tile width, the rows of the
+ * block from row m0 (one vector when there is one; else as bc_block: blocks
+ * of two vectors, or for an odd v an odd number of three-vector blocks
+ * then two-vector ones), and its pairs per k chunk. */
+static int bh_vectors(int M) { return (M + VL - 1) / VL; }
+static int bh_tf(int M)
+{
+    const int v = bh_vectors(M);
+    return v == 1 ? BH_TF1 : v % 2 == 0 ? BH_TF2 : BH_TF3;
+}
+static int bh_block(int M, int m0)
+{
+    const int v = bh_vectors(M);
+    if (v == 1) return VL;
+    if (v % 2 == 0) return 2 * VL;
+    int a = v / 3; /* v = 3 a + 2 b, a odd */
+    if (a % 2 == 0) a--;
+    return m0 < a * 3 * VL ? 3 * VL : 2 * VL;
+}
+static int bh_chunk_pairs(int M) { return BH_XT / (bh_vectors(M) * VL); }
+
+/* A TF-column tile of rows 0 .. rows (rows <= TV VL) over kcp pairs (the
+ * last one W's element alone when odd): acc[i][h] holds column i of rows
+ * h VL ..; it starts from the bias (first k chunk) or from C and leaves to
+ * C, both through a transpose.  pf != NULL: a line of each row at pf[i]
+ * is requested per 16 pairs. */
+static inline __attribute__((always_inline)) void bh_tile(const int TF, const int TV, int kcp, int odd, const uint32_t *x,
+                                                          const uint16_t *const *w, const uint16_t *const *pf, float *C,
+                                                          int ldc, int rows, int nn, const float *bias, int first)
+{
+    vf acc[BH_TF_MAX][3];
+    if (first) {
+#pragma GCC unroll 16
+        for (int i = 0; i < TF; i++) acc[i][0] = acc[i][1] = acc[i][2] = vf_set1(bias && i < nn ? bias[i] : 0.0f);
+    } else {
+#pragma GCC unroll 4
+        for (int h = 0; h < TV; h++) {
+            vf r[VL];
+#pragma GCC unroll 16
+            for (int m = 0; m < VL; m++) r[m] = h * VL + m < rows ? vf_load_n(C + (size_t)(h * VL + m) * ldc, nn) : vf_zero();
+            vf_transpose(r);
+#pragma GCC unroll 16
+            for (int i = 0; i < TF; i++) acc[i][h] = r[i];
+        }
+    }
+    const int full = kcp - odd;
+    for (int kp = 0; kp < full;) {
+        const int ke = full - kp < 16 ? full : kp + 16;
+        if (pf) {
+#pragma GCC unroll 16
+            for (int i = 0; i < TF; i++) __builtin_prefetch(pf[i] + 2 * kp, 0, 3);
+        }
+        for (; kp < ke; kp++, x += TV * VL) {
+            const vbh x0 = vbh_load(x), x1 = TV > 1 ? vbh_load(x + VL) : x0, x2 = TV > 2 ? vbh_load(x + 2 * VL) : x0;
+#pragma GCC unroll 16
+            for (int i = 0; i < TF; i++) {
+                const vbh b = vbh_set1(bh_pair(w[i] + 2 * kp, 1));
+                acc[i][0] = vf_dpbf16(acc[i][0], x0, b);
+                if (TV > 1) acc[i][1] = vf_dpbf16(acc[i][1], x1, b);
+                if (TV > 2) acc[i][2] = vf_dpbf16(acc[i][2], x2, b);
+            }
+        }
+    }
+    if (odd) { /* W's last element alone: its row ends there */
+        const vbh x0 = vbh_load(x), x1 = TV > 1 ? vbh_load(x + VL) : x0, x2 = TV > 2 ? vbh_load(x + 2 * VL) : x0;
+#pragma GCC unroll 16
+        for (int i = 0; i < TF; i++) {
+            const vbh b = vbh_set1(bh_pair(w[i] + 2 * full, 0));
+            acc[i][0] = vf_dpbf16(acc[i][0], x0, b);
+            if (TV > 1) acc[i][1] = vf_dpbf16(acc[i][1], x1, b);
+            if (TV > 2) acc[i][2] = vf_dpbf16(acc[i][2], x2, b);
+        }
+    }
+#pragma GCC unroll 4
+    for (int h = 0; h < TV; h++) {
+        vf r[VL];
+#pragma GCC unroll 16
+        for (int i = 0; i < VL; i++) r[i] = i < TF ? acc[i][h] : vf_zero();
+        vf_transpose(r);
+        const int mr = rows - h * VL < VL ? rows - h * VL : VL;
+        for (int m = 0; m < mr; m++) vf_store_n(C + (size_t)(h * VL + m) * ldc, r[m], nn);
+    }
+}
+
+static inline __attribute__((always_inline)) void bh_bcast_t(const int TF, int M, int K, const float *A, int lda,
+                                                            const uint16_t *W, int ldw, const float *bias, float *C,
+                                                            int ldc, int n_begin, int n_end, uint32_t *xt)
+{
+    const int KS = 2 * bh_chunk_pairs(M);
+    for (int k0 = 0; k0 < K; k0 += KS) {
+        const int kc = K - k0 < KS ? K - k0 : KS, kcp = (kc + 1) / 2;
+        /* the first two tiles' rows (later ones are requested two tiles ahead) while X^T is packed */
+        for (int n = n_begin; n < n_end && n < n_begin + 2 * TF; n++)
+            for (size_t b = 0; b < (size_t)kc * 2; b += 64) __builtin_prefetch((const char *)(W + (size_t)n * ldw + k0) + b, 0, 3);
+        for (int m0 = 0, rb; m0 < M; m0 += rb) {
+            rb = bh_block(M, m0);
+            bh_pack_rows(A + (size_t)m0 * lda, lda, M - m0 < rb ? M - m0 : rb, rb, k0, kc, xt + (size_t)m0 * kcp);
+        }
+        for (int n0 = n_begin; n0 < n_end; n0 += TF) {
+            const int nn = n_end - n0 < TF ? n_end - n0 : TF;
+            const uint16_t *w[BH_TF_MAX], *pf[BH_TF_MAX];
+#pragma GCC unroll 16
+            for (int i = 0; i < TF; i++) {
+                const int n = n0 + (i < nn ? i : 0), p = n0 + 2 * TF + i < n_end ? n0 + 2 * TF + i : n;
+                w[i] = W + (size_t)n * ldw + k0;
+                pf[i] = W + (size_t)p * ldw + k0;
+            }
+            for (int m0 = 0, rb; m0 < M; m0 += rb) {
+                rb = bh_block(M, m0);
+                const int rows = M - m0 < rb ? M - m0 : rb;
+                const uint32_t *x = xt + (size_t)m0 * kcp;
+                const uint16_t *const *p = m0 ? NULL : pf;
+                float *c = C + (size_t)m0 * ldc + n0;
+                const float *b = bias ? bias + n0 : NULL;
+                /* the block shapes each tile width meets (bh_tf, bh_block) */
+                if (TF == BH_TF1) bh_tile(TF, 1, kcp, kc & 1, x, w, p, c, ldc, rows, nn, b, k0 == 0);
+                else if (TF == BH_TF3 && rb == 3 * VL) bh_tile(TF, 3, kcp, kc & 1, x, w, p, c, ldc, rows, nn, b, k0 == 0);
+                else bh_tile(TF, 2, kcp, kc & 1, x, w, p, c, ldc, rows, nn, b, k0 == 0);
+            }
+        }
+    }
+}
+
+static void bh_bcast(int M, int K, const float *A, int lda, const void *W, kern_wtype wt, int ldw, const float *bias,
+                     float *C, int ldc, int n_begin, int n_end, float *scratch)
+{
+    (void)wt; /* bf16 */
+    uint32_t *xt = (uint32_t *)(void *)scratch;
+    const int tf = bh_tf(M);
+    if (tf == BH_TF1) bh_bcast_t(BH_TF1, M, K, A, lda, W, ldw, bias, C, ldc, n_begin, n_end, xt);
+    else if (tf == BH_TF2) bh_bcast_t(BH_TF2, M, K, A, lda, W, ldw, bias, C, ldc, n_begin, n_end, xt);
+    else bh_bcast_t(BH_TF3, M, K, A, lda, W, ldw, bias, C, ldc, n_begin, n_end, xt);
+}
+
+/* W rows n0 .. n0 + nn, elements k0 .. k0 + kk as NR-wide panels of pairs:
+ * dst[p][kp][j] = pair kp of row n0 + p NR + j, zero past nn (an odd kk's
+ * last pair W's element alone) */
+static void bh_pack_w(const uint16_t *W, int ldw, int n0, int nn, int k0, int kk, uint32_t *dst)
+{
+    const int kcp = (kk + 1) / 2, full = kk / 2;
+    for (int p = 0; p * NR < nn; p++) {
+        uint32_t *d = dst + (size_t)p * kcp * NR;
+        for (int j = 0; j < NR; j++) {
+            const int n = p * NR + j;
+            if (n >= nn) {
+                for (int kp = 0; kp < kcp; kp++) d[(size_t)kp * NR + j] = 0;
+                continue;
+            }
+            const uint16_t *src = W + (size_t)(n0 + n) * ldw + k0;
+            for (int kp = 0; kp < full; kp++) d[(size_t)kp * NR + j] = bh_pair(src + 2 * kp, 1);
+            if (kcp > full) d[(size_t)full * NR + j] = bh_pair(src + 2 * full, 0);
+        }
+    }
+}
+
+/* C[mm][jn] (+)= ap (kcp pairs x MR) . bp (kcp pairs x NR), ukernel's tile */
+static void bh_ukernel(int kcp, const uint32_t *ap, const uint32_t *bp, float *c, int ldc, int mm, int jn,
+                       const float *bias, int first)
+{
+    vf c0[GEMM_MR], c1[GEMM_MR];
+    tile_begin(c0, c1, c, ldc, mm, jn, bias, first);
+    for (int k = 0; k < kcp; k++) {
+        const vbh b0 = vbh_load(bp), b1 = vbh_load(bp + VL);
+#pragma GCC unroll 16
+        for (int i = 0; i < GEMM_MR; i++) {
+            const vbh a = vbh_set1(ap[i]);
+            c0[i] = vf_dpbf16(c0[i], a, b0);
+            c1[i] = vf_dpbf16(c1[i], a, b1);
+        }
+        ap += GEMM_MR;
+        bp += NR;
+    }
+    tile_end(c0, c1, c, ldc, mm, jn);
+}
+
+/* gemm_cols with pairs: a KCB x NCB block of W packed, every row of A swept
+ * over it MR rows at a time */
+static void bh_cols(int M, int K, const float *A, int lda, const void *Wv, kern_wtype wt, int ldw, const float *bias,
+                    float *C, int ldc, int n_begin, int n_end, float *pack)
+{
+    (void)wt; /* bf16 */
+    const uint16_t *W = Wv;
+    uint32_t *wp = (uint32_t *)(void *)pack, *ap = wp + (size_t)KERN_GEMM_KC * KERN_GEMM_NC;
+    /* blocks of equal size, as gemm_cols's; even, so only K's last pair is ever short */
+    const int nkb = (K + BH_KC - 1) / BH_KC, KCB = ((K + nkb - 1) / nkb + 7) & ~7;
+    const int nnb = (n_end - n_begin + KERN_GEMM_NC - 1) / KERN_GEMM_NC;
+    const int NCB = ((n_end - n_begin + nnb - 1) / nnb + NR - 1) / NR * NR;
+    for (int n0 = n_begin; n0 < n_end; n0 += NCB) {
+        const int nn = n_end - n0 < NCB ? n_end - n0 : NCB;
+        for (int k0 = 0; k0 < K; k0 += KCB) {
+            const int kk = K - k0 < KCB ? K - k0 : KCB, kcp = (kk + 1) / 2;
+            bh_pack_w(W, ldw, n0, nn, k0, kk, wp);
+            for (int m0 = 0; m0 < M; m0 += GEMM_MR) {
+                const int mm = M - m0 < GEMM_MR ? M - m0 : GEMM_MR;
+                bh_pack_rows(A + (size_t)m0 * lda, lda, mm, GEMM_MR, k0, kk, ap);
+                for (int p = 0; p * NR < nn; p++) {
+                    const int jn = nn - p * NR < NR ? nn - p * NR : NR;
+                    /* past the first K block the next tile's C rows are read back: request them now */
+                    if (k0 && (p + 1) * NR < nn)
+                        for (int i = 0; i < mm; i++) __builtin_prefetch(C + (size_t)(m0 + i) * ldc + n0 + (p + 1) * NR, 0, 3);
+                    bh_ukernel(kcp, ap, wp + (size_t)p * kcp * NR, C + (size_t)m0 * ldc + n0 + p * NR, ldc, mm, jn,
+                               bias ? bias + n0 + p * NR : NULL, k0 == 0);
+                }
+            }
+        }
+    }
+}
+
+static void FN(gemm_bf16dot)(int M, int N, int K, const float *A, int lda, const uint16_t *W, int ldw,
+                             const float *bias, float *C, int ldc, float *pack, int n_threads)
+{
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) { /* empty sum: bias or zero */
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) C[(size_t)m * ldc + n] = bias ? bias[n] : 0.0f;
+        return;
+    }
+    if (M <= BH_DOT_MAX_M) {
+        /* blocks of SB_N columns over the threads, as gemm_f32's small M */
+        int blocks = (N + SB_N - 1) / SB_N, nt = n_threads < 1 ? 1 : n_threads;
+        if (nt > blocks) nt = blocks;
+        #pragma omp parallel for num_threads(nt) schedule(static)
+        for (int t = 0; t < nt; t++) {
+            int b0 = (int)((long)blocks * t / nt), b1 = (int)((long)blocks * (t + 1) / nt);
+            int ne = b1 * SB_N < N ? b1 * SB_N : N;
+            if (b0 * SB_N < ne) bh_dot(M, K, A, lda, W, ldw, bias, C, ldc, b0 * SB_N, ne);
+        }
+        return;
+    }
+    if (M <= BH_MAX_M) {
+        gemm_column_tiles(bh_bcast, bh_tf(M), M, N, K, A, lda, W, KERN_W_BF16, ldw, bias, C, ldc, pack, n_threads);
+        return;
+    }
+    gemm_packed(bh_cols, M, N, K, A, lda, W, KERN_W_BF16, ldw, bias, C, ldc, pack, n_threads);
+}
+#endif
 
 const kern_ops KERN_OPS_NAME = {
     .isa = KERN_ISA_ID,
     .name = KERN_ISA_STR,
     .gemm_f32 = FN(gemm),
+#ifdef VF_DPBF16
+    .gemm_bf16dot = FN(gemm_bf16dot),
+#endif
     .layernorm_f32 = FN(layernorm),
     .gelu_f32 = FN(gelu),
     .attention_f32 = FN(attention),

@@ -123,6 +123,26 @@ static inline vi vi_popcnt8(vi x)
                            _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(x, 4), lo)));
 }
 #endif
+#ifdef __AVX512BF16__
+/* bf16 pairs for gemm_bf16dot: a vbh holds 16 of them, pair i in 32-bit
+ * lane i, element 2 i in its low half (vdpbf16ps's layout); loads and
+ * stores at any alignment */
+#define VF_DPBF16 1
+typedef __m512i vbh;
+#define vbh_load(p) _mm512_loadu_si512((const void *)(p))   /* 16 pairs (uint32_t *) */
+#define vbh_load_w(p) _mm512_loadu_si512((const void *)(p)) /* 32 bf16 (uint16_t *) as 16 pairs */
+/* the first n bf16 at p (n in [0, 32]), zeros after, nothing past them read */
+static inline vbh vbh_load_w_n(const uint16_t *p, int n)
+{
+    return _mm512_maskz_loadu_epi16((__mmask32)(n <= 0 ? 0u : n >= 32 ? 0xffffffffu : (1u << n) - 1u), p);
+}
+#define vbh_set1(x) _mm512_set1_epi32((int)(x))
+#define vbh_store(p, v) _mm512_storeu_si512((void *)(p), v)
+/* the 32 floats lo, hi to bf16 (nearest even, subnormals to zero), in order */
+#define vbh_round(lo, hi) ((vbh)_mm512_cvtne2ps_pbh(hi, lo))
+/* per lane: acc + the high halves' product, then + the low halves' */
+#define vf_dpbf16(acc, a, b) _mm512_dpbf16_ps(acc, (__m512bh)(a), (__m512bh)(b))
+#endif
 #define vi_lt64_mask(a, b) ((unsigned)_mm512_cmplt_epu64_mask(a, b))
 #define KERN_OPS_NAME kern_ops_avx512
 #define KERN_ISA_ID KERN_ISA_AVX512

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "kernels/kernels.h"
+#include "kernels/kernels_internal.h"
 
 #define VEC_EMU 1
 #define VL EMU_VL
@@ -229,6 +229,49 @@ static inline void vf_transpose(vf r[VL])
 static inline vf vf_from_f16(const uint16_t *p) { vf r; for (int i = 0; i < VL; i++) EMU_LANE(r, i) = kern_f16_to_f32(p[i]); return r; }
 static inline vf vf_from_bf16(const uint16_t *p) { vf r; for (int i = 0; i < VL; i++) EMU_LANE(r, i) = kern_bf16_to_f32(p[i]); return r; }
 static inline vf vf_from_i8(const int8_t *p) { vf r; for (int i = 0; i < VL; i++) EMU_LANE(r, i) = (float)p[i]; return r; }
+
+#if VL == 16
+/* AVX-512-BF16's bf16 pairs and vdpbf16ps (vec_avx512.h), for gemm_bf16dot
+ * at the one width that has them: lane by lane through the scalar
+ * reference's own steps (kernels_internal.h), so this table gives the
+ * reference's bits wherever it sums in its order.  Pairs are put together
+ * from their halves, whatever the machine's byte order.  Out of line: the
+ * tiles call them dozens of times a step. */
+#define VF_DPBF16 1
+typedef struct { uint32_t u[VL]; } vbh;
+static inline vbh vbh_load(const uint32_t *p) { vbh r; memcpy(&r, p, sizeof r); return r; }
+static inline void vbh_store(uint32_t *p, vbh v) { memcpy(p, &v, sizeof v); }
+static inline vbh vbh_load_w_n(const uint16_t *p, int n)
+{
+    vbh r;
+    emu_count(n, 2 * VL);
+    for (int i = 0; i < VL; i++)
+        r.u[i] = (uint32_t)(2 * i < n ? p[2 * i] : 0) | (uint32_t)(2 * i + 1 < n ? p[2 * i + 1] : 0) << 16;
+    return r;
+}
+#define vbh_load_w(p) vbh_load_w_n(p, 2 * VL)
+static inline vbh vbh_set1(uint32_t x)
+{
+    vbh r;
+    for (int i = 0; i < VL; i++) r.u[i] = x;
+    return r;
+}
+static __attribute__((noinline)) vbh vbh_round(vf lo, vf hi)
+{
+    vbh r;
+    for (int i = 0; i < VL; i++) {
+        const vf *v = i < VL / 2 ? &lo : &hi;
+        const int j = 2 * i % VL;
+        r.u[i] = kern_bf16_round(EMU_LANE(*v, j)) | (uint32_t)kern_bf16_round(EMU_LANE(*v, j + 1)) << 16;
+    }
+    return r;
+}
+static __attribute__((noinline)) vf vf_dpbf16(vf acc, vbh a, vbh b)
+{
+    for (int i = 0; i < VL; i++) EMU_LANE(acc, i) = kern_dpbf16_lane(EMU_LANE(acc, i), a.u[i], b.u[i]);
+    return acc;
+}
+#endif
 
 /* 64-bit integer lanes for the Hamming panel, per chunk as above */
 #if VL64 == 2

@@ -26,7 +26,7 @@ size_t bert_scratch_floats(const bert_weights *w, int max_rows, int max_len, int
 }
 
 void bert_scratch_init(bert_scratch *s, const bert_weights *w, float *block,
-                       int max_rows, int max_len, int n_threads)
+                       int max_rows, int max_len, int n_threads, int bf16_dot)
 {
     size_t rows = (size_t)max_rows, H = (size_t)w->hidden;
     size_t wide = (size_t)w->ffn > 3 * H ? (size_t)w->ffn : 3 * H;
@@ -41,6 +41,7 @@ void bert_scratch_init(bert_scratch *s, const bert_weights *w, float *block,
     s->max_rows = max_rows;
     s->max_len = max_len;
     s->n_threads = n_threads;
+    s->bf16_dot = bf16_dot;
 }
 
 /* Row r of an embedding table, widened to f32, into dst (add: added to dst;
@@ -65,8 +66,7 @@ static void embd_row_add(const model_mat *m, int r, float *dst, int add)
 static void linear(const kern_ops *k, bert_scratch *s, int M, const float *A, int lda,
                    const model_mat *W, const float *b, float *C, int ldc)
 {
-    k->gemm_f32(M, W->rows, W->cols, A, lda, W->w, W->wt, W->cols, b, C, ldc,
-                s->gemm_pack, s->n_threads);
+    model_linear(k, s->bf16_dot, M, A, lda, W, b, C, ldc, s->gemm_pack, s->n_threads);
 }
 
 static void norm_rows(const kern_ops *k, int nt, float *x, const float *r, const float *g,

@@ -40,12 +40,14 @@ typedef struct {
     float *attn;                /* n_threads * kern_attention_scratch_floats(max_len, head dim) */
     size_t attn_stride;
     int max_rows, max_len, n_threads;
+    int bf16_dot;               /* model_linear's: bf16 weights by gemm_bf16dot where the table has it */
 } bert_scratch;
 
 size_t bert_scratch_floats(const bert_weights *w, int max_rows, int max_len, int n_threads);
-/* Carves the scratch out of one 64-byte aligned block of bert_scratch_floats floats. */
+/* Carves the scratch out of one 64-byte aligned block of bert_scratch_floats
+ * floats; bf16_dot: see model_linear. */
 void bert_scratch_init(bert_scratch *s, const bert_weights *w, float *block,
-                       int max_rows, int max_len, int n_threads);
+                       int max_rows, int max_len, int n_threads, int bf16_dot);
 
 /* Runs the encoder.  ids/type_ids/pos_ids: (n_rows) packed; off: (n_seq + 1)
  * row offsets.  keep == NULL: returns the final hidden states (n_rows, hidden)

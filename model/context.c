@@ -36,7 +36,7 @@ const char *ember_isa_note(void) { return kern_dispatch_note(); }
 
 ember_ctx_params ember_ctx_default_params(void)
 {
-    ember_ctx_params p = { .max_batch = 32, .max_tokens = 0, .n_threads = 0 };
+    ember_ctx_params p = { .max_batch = 32, .max_tokens = 0, .n_threads = 0, .bf16_dot = 0 };
     return p;
 }
 
@@ -63,6 +63,17 @@ static int default_threads(char *err, size_t errlen)
 #endif
 }
 
+/* bf16_dot when the caller leaves it to the environment: EMBER_BF16_DOT
+ * "1" on, "0" or unset off, anything else an error (-1, message in err). */
+static int default_bf16_dot(char *err, size_t errlen)
+{
+    const char *e = getenv("EMBER_BF16_DOT");
+    if (!e || !*e || strcmp(e, "0") == 0) return 0;
+    if (strcmp(e, "1") == 0) return 1;
+    snprintf(err, errlen, "EMBER_BF16_DOT=%.40s is neither 0 nor 1", e);
+    return -1;
+}
+
 static void *alloc64(size_t bytes)
 {
     void *p = NULL;
@@ -84,8 +95,14 @@ ember_ctx *ember_ctx_create(const ember_model *m, const ember_ctx_params *p,
                  p->max_batch, p->max_tokens, p->n_threads);
         return NULL;
     }
+    if (p->bf16_dot < -1 || p->bf16_dot > 1) {
+        snprintf(err, errlen, "context parameter bf16_dot is %d: 1 on, -1 off, 0 from EMBER_BF16_DOT", p->bf16_dot);
+        return NULL;
+    }
     int n_threads = p->n_threads ? p->n_threads : default_threads(err, errlen);
     if (n_threads < 0) return NULL;
+    int bf16_dot = p->bf16_dot ? p->bf16_dot == 1 : default_bf16_dot(err, errlen);
+    if (bf16_dot < 0) return NULL;
     ember_ctx *c = calloc(1, sizeof *c);
     if (!c) { snprintf(err, errlen, "out of memory"); return NULL; }
     c->m = m;
@@ -94,6 +111,7 @@ ember_ctx *ember_ctx_create(const ember_model *m, const ember_ctx_params *p,
     c->max_tokens = p->max_tokens && p->max_tokens < m->max_tokens ? p->max_tokens : m->max_tokens;
     if (c->max_tokens < 4) c->max_tokens = m->max_tokens < 4 ? m->max_tokens : 4;
     c->n_threads = n_threads;
+    c->bf16_dot = bf16_dot;
     size_t want = (size_t)c->max_batch * (size_t)c->max_tokens;
     c->max_rows = (int)(want < CHUNK_ROWS ? want : CHUNK_ROWS);
     if (c->max_rows < c->max_tokens) c->max_rows = c->max_tokens;
@@ -150,6 +168,7 @@ void ember_ctx_free(ember_ctx *c)
 const char *ember_ctx_error(const ember_ctx *c) { return c ? c->err : "no context"; }
 size_t ember_ctx_memory(const ember_ctx *c) { return c ? c->bytes : 0; }
 int ember_ctx_threads(const ember_ctx *c) { return c ? c->n_threads : 0; }
+int ember_ctx_bf16_dot(const ember_ctx *c) { return c && c->bf16_dot && c->k->gemm_bf16dot ? 1 : 0; }
 int ember_ctx_max_tokens(const ember_ctx *c) { return c ? c->max_tokens : 0; }
 int ember_ctx_truncated(const ember_ctx *c) { return c ? c->n_truncated : 0; }
 int ember_ctx_split(const ember_ctx *c) { return c ? c->n_split : 0; }

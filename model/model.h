@@ -50,6 +50,7 @@ struct ember_ctx {
     const ember_model *m;
     const kern_ops *k;
     int max_batch, max_tokens, max_rows, n_threads;
+    int bf16_dot;               /* ember_ctx_params.bf16_dot resolved: 1 asked for (k may lack it) */
     union {                     /* arch's scratch, carved by arch->scratch_init */
         bert_scratch bert;
         qwen3_scratch qwen3;

@@ -45,7 +45,7 @@ size_t qwen3_scratch_floats(const qwen3_weights *w, int max_rows, int max_len, i
 }
 
 void qwen3_scratch_init(qwen3_scratch *s, const qwen3_weights *w, float *block,
-                        int max_rows, int max_len, int n_threads)
+                        int max_rows, int max_len, int n_threads, int bf16_dot)
 {
     size_t R = (size_t)max_rows, B = (size_t)block_rows(max_rows), H = (size_t)w->hidden;
     size_t QD = (size_t)w->n_heads * w->head_dim, KVD = 2 * (size_t)w->n_kv_heads * w->head_dim;
@@ -65,12 +65,13 @@ void qwen3_scratch_init(qwen3_scratch *s, const qwen3_weights *w, float *block,
     s->max_rows = max_rows;
     s->max_len = max_len;
     s->n_threads = n_threads;
+    s->bf16_dot = bf16_dot;
 }
 
 static void linear(const kern_ops *k, qwen3_scratch *s, int M, const float *A, int lda,
                    const model_mat *W, float *C, int ldc)
 {
-    k->gemm_f32(M, W->rows, W->cols, A, lda, W->w, W->wt, W->cols, NULL, C, ldc, s->gemm_pack, s->n_threads);
+    model_linear(k, s->bf16_dot, M, A, lda, W, NULL, C, ldc, s->gemm_pack, s->n_threads);
 }
 
 /* The RoPE angles of each row's position: pos * theta^(-2i / head_dim), in

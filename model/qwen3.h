@@ -46,12 +46,14 @@ typedef struct {
     float *attn;                /* n_threads * attn_stride */
     size_t attn_stride;
     int max_rows, max_len, n_threads;
+    int bf16_dot;               /* model_linear's: bf16 weights by gemm_bf16dot where the table has it */
 } qwen3_scratch;
 
 size_t qwen3_scratch_floats(const qwen3_weights *w, int max_rows, int max_len, int n_threads);
-/* Carves the scratch out of one 64-byte aligned block of qwen3_scratch_floats floats. */
+/* Carves the scratch out of one 64-byte aligned block of qwen3_scratch_floats floats;
+ * bf16_dot: see model_linear. */
 void qwen3_scratch_init(qwen3_scratch *s, const qwen3_weights *w, float *block,
-                        int max_rows, int max_len, int n_threads);
+                        int max_rows, int max_len, int n_threads, int bf16_dot);
 
 /* Runs the decoder.  ids / pos_ids: (n_rows) packed; off: (n_seq + 1) row
  * offsets.  keep == NULL: returns every row's final (normed) state, (n_rows,

@@ -113,7 +113,7 @@ static size_t scratch_floats(const ember_ctx *c)
 
 static void scratch_init(ember_ctx *c, float *block)
 {
-    qwen3_scratch_init(&c->s.qwen3, &c->m->w.qwen3, block, c->max_rows, c->max_tokens, c->n_threads);
+    qwen3_scratch_init(&c->s.qwen3, &c->m->w.qwen3, block, c->max_rows, c->max_tokens, c->n_threads, c->bf16_dot);
 }
 
 static const float *forward(ember_ctx *c, const int32_t *ids, const int32_t *type_ids, const int32_t *pos_ids,

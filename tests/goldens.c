@@ -94,6 +94,7 @@ int golden_variants(const ember_model *m, int max_tokens, golden_variant *v)
             p.n_threads = t;
             p.max_batch = 8;
             p.max_tokens = max_tokens;
+            p.bf16_dot = -1; /* the goldens' precision, whatever EMBER_BF16_DOT says */
             char err[512];
             v[n].c = ember_ctx_create(m, &p, err, sizeof err);
             if (!v[n].c) fail_msg("context: %s", err);

@@ -561,6 +561,87 @@ static void test_env_threads(void **s)
     ember_model_free(m);
 }
 
+/* ember_ctx_params.bf16_dot and EMBER_BF16_DOT: 1 / -1 / 0 (the variable:
+ * "1", "0" or unset, anything else refused); on a bf16 BERT (biases:
+ * gemm_bf16dot's bias path) the outputs move by the rounding of the
+ * activations on each table that has it (1 and 2 threads alike) and not
+ * at all on the others; never on f32 weights. */
+static void test_bf16_dot(void **s)
+{
+    (void)s;
+    synth_opts o = synth_defaults();
+    ember_model *m32 = load_ok(write_model("dot32", &o));
+    o.wtype = GGML_TYPE_BF16;
+    ember_model *m = load_ok(write_model("dotbf16", &o));
+    char err[256];
+    ember_ctx_params p = ember_ctx_default_params();
+    assert_int_equal(p.bf16_dot, 0);
+    for (int bad = -2; bad <= 2; bad += 4) {
+        p.bf16_dot = bad;
+        err[0] = '\0';
+        if (ember_ctx_create(m, &p, err, sizeof err)) fail_msg("bf16_dot = %d accepted", bad);
+        if (!strstr(err, "bf16_dot")) fail_msg("bf16_dot = %d: message '%s'", bad, err);
+    }
+    const int has = kern_ops_get()->gemm_bf16dot != NULL;
+    static const struct { const char *env; int param, want; } cases[] = {
+        {NULL, 0, 0}, {"0", 0, 0}, {"", 0, 0}, {"1", 0, 1}, {"1", -1, 0}, {"0", 1, 1}, {"yes", 1, 1}, {NULL, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (cases[i].env) setenv("EMBER_BF16_DOT", cases[i].env, 1);
+        else unsetenv("EMBER_BF16_DOT");
+        p.bf16_dot = cases[i].param;
+        ember_ctx *c = ember_ctx_create(m, &p, err, sizeof err);
+        if (!c) fail_msg("EMBER_BF16_DOT=%s, bf16_dot %d: %s", cases[i].env ? cases[i].env : "(unset)", cases[i].param, err);
+        if (ember_ctx_bf16_dot(c) != (cases[i].want && has))
+            fail_msg("EMBER_BF16_DOT=%s, bf16_dot %d: ember_ctx_bf16_dot %d", cases[i].env ? cases[i].env : "(unset)",
+                     cases[i].param, ember_ctx_bf16_dot(c));
+        ember_ctx_free(c);
+    }
+    static const char *const bad_env[] = {"2", "yes", "-1", "1 "};
+    p.bf16_dot = 0;
+    for (size_t i = 0; i < sizeof bad_env / sizeof bad_env[0]; i++) {
+        setenv("EMBER_BF16_DOT", bad_env[i], 1);
+        err[0] = '\0';
+        if (ember_ctx_create(m, &p, err, sizeof err)) fail_msg("EMBER_BF16_DOT=%s accepted", bad_env[i]);
+        if (!strstr(err, "EMBER_BF16_DOT") || !strstr(err, bad_env[i])) fail_msg("EMBER_BF16_DOT=%s: message '%s'", bad_env[i], err);
+    }
+    unsetenv("EMBER_BF16_DOT");
+    float off[8 * 32], on[8 * 32], on2[8 * 32];
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        for (int w32 = 0; w32 <= 1; w32++) {
+            ember_ctx *c[3];
+            for (int v = 0; v < 3; v++) {
+                p.bf16_dot = v ? 1 : -1;
+                p.n_threads = v == 2 ? 2 : 1;
+                c[v] = ember_ctx_create(w32 ? m32 : m, &p, err, sizeof err);
+                assert_non_null(c[v]);
+                c[v]->k = k;
+            }
+            assert_int_equal(ember_embed(c[0], TEXTS, NULL, 8, 0, off), EMBER_OK);
+            assert_int_equal(ember_embed(c[1], TEXTS, NULL, 8, 0, on), EMBER_OK);
+            assert_int_equal(ember_embed(c[2], TEXTS, NULL, 8, 0, on2), EMBER_OK);
+            if (memcmp(on, on2, sizeof on) != 0) fail_msg("%s bf16_dot: 2 threads differ from 1", k->name);
+            if (w32 || !k->gemm_bf16dot) {
+                if (memcmp(on, off, sizeof on) != 0) fail_msg("%s bf16_dot changed %s", k->name, w32 ? "f32 weights" : "a table without it");
+            } else {
+                double cosmin = 1;
+                for (int i = 0; i < 8; i++) {
+                    double d = 0;
+                    for (int j = 0; j < 32; j++) d += (double)on[i * 32 + j] * off[i * 32 + j];
+                    if (d < cosmin) cosmin = d;
+                }
+                if (memcmp(on, off, sizeof on) == 0) fail_msg("%s: bf16_dot changed nothing", k->name);
+                if (cosmin < 0.999) fail_msg("%s bf16_dot: cosine %.6f with the widened path", k->name, cosmin);
+            }
+            for (int v = 0; v < 3; v++) ember_ctx_free(c[v]);
+        }
+    }
+    ember_model_free(m);
+    ember_model_free(m32);
+}
+
 /* Without ember's pair template the layout follows from the token-type
  * table (BERT with two rows, RoBERTa / XLM-R with one); a reranker whose
  * layout or head cannot be bound completely is refused, never scored. */
@@ -631,6 +712,7 @@ int main(void)
         cmocka_unit_test(test_nonfinite_output),
         cmocka_unit_test(test_tokenize_status),
         cmocka_unit_test(test_env_threads),
+        cmocka_unit_test(test_bf16_dot),
         cmocka_unit_test(test_pair_layouts_and_heads),
     };
     return cmocka_run_group_tests_name("model_synth", tests, NULL, NULL);

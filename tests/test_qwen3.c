@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ember.h"
+#include "model/model.h"
 #include "tests/fixtures.h"
 #include "tests/goldens.h"
 #include "tests/synth_model.h"
@@ -459,6 +460,210 @@ static void test_truncation_counted(void **state)
     ember_model_free(r);
 }
 
+/* ---- ember_ctx_params.bf16_dot on the bf16 files ---------------------- */
+
+/* A context for the bf16 dot-product option on table k (NULL: the default
+ * table), t threads. */
+static ember_ctx *dot_ctx(const ember_model *m, const kern_ops *k, int bf16_dot, int t)
+{
+    char err[512];
+    ember_ctx_params p = ember_ctx_default_params();
+    p.n_threads = t;
+    p.max_batch = 8;
+    p.max_tokens = 256;
+    p.bf16_dot = bf16_dot;
+    ember_ctx *c = ember_ctx_create(m, &p, err, sizeof err);
+    if (!c) fail_msg("context: %s", err);
+    if (k) c->k = k; /* tests may pin the kernel table */
+    return c;
+}
+
+/* Golden row r's texts embedded (normalised) into out; returns how many. */
+static int embed_golden_row(ember_ctx *c, const json_value *row, float *out)
+{
+    size_t kl;
+    const int batch = strcmp(golden_str(json_object_get(row, "kind"), &kl), "batch") == 0;
+    const json_value *texts = batch ? json_object_get(row, "texts") : NULL, *instr = json_object_get(row, "instruction");
+    const int nt = batch ? (int)json_array_len(texts) : 1;
+    const char *tx[MAX_ROWS];
+    size_t tl[MAX_ROWS];
+    char task[512] = "";
+    assert_true(nt <= MAX_ROWS);
+    if (instr) {
+        size_t il;
+        const char *t = golden_str(instr, &il);
+        snprintf(task, sizeof task, "%.*s", (int)il, t);
+        tx[0] = golden_str(json_object_get(row, "query"), &tl[0]);
+    } else {
+        for (int i = 0; i < nt; i++) tx[i] = golden_str(batch ? json_array_at(texts, (size_t)i) : json_object_get(row, "text"), &tl[i]);
+    }
+    assert_int_equal(ember_ctx_set_instruction(c, instr ? task : NULL), EMBER_OK);
+    if (ember_embed(c, tx, tl, nt, instr ? EMBER_EMBED_QUERY : 0, out) != EMBER_OK) fail_msg("%s", ember_ctx_error(c));
+    return nt;
+}
+
+/* Every golden row on c: the worst |diff| and the lowest cosine against
+ * the normalised goldens, and the outputs (rows x 64) into all. */
+static void embed_goldens_on(ember_ctx *c, const goldens *g, float *all, double *worst, double *cos_min)
+{
+    size_t at = 0, kl;
+    for (int r = 0; r < g->n; r++) {
+        const json_value *row = g->rows[r];
+        const int batch = strcmp(golden_str(json_object_get(row, "kind"), &kl), "batch") == 0;
+        const int nt = embed_golden_row(c, row, all + at * 64);
+        for (int i = 0; i < nt; i++, at++) {
+            const json_value *wn = json_object_get(row, "embedding_normalized");
+            if (batch) wn = json_array_at(wn, (size_t)i);
+            double d = golden_max_diff(all + at * 64, wn, 64), dot = 0;
+            for (int j = 0; j < 64; j++) dot += all[at * 64 + j] * json_number(json_array_at(wn, (size_t)j));
+            if (d > *worst) *worst = d;
+            if (dot < *cos_min) *cos_min = dot;
+        }
+    }
+}
+
+#define DOT_MAX_OUT 1024 /* rows of output the goldens give at most */
+/* bf16_dot against the float64 goldens: a normalised embedding's max
+ * |diff| (2.9e-3 measured on avx512bf16 and emu16) and its cosine with the
+ * golden (1 - 4.2e-5 measured), the reranker's logit(yes) - logit(no)
+ * (1.2e-2 measured, on logits up to 2.5), each bound a few times the
+ * measured error: what bf16 activations cost, not an exact figure */
+#define TOL_DOT_EMBED 1e-2
+#define TOL_DOT_COS 0.9995
+#define TOL_DOT_LOGIT 5e-2
+
+/* bf16_dot = 1: every weight product with activations rounded to bf16,
+ * on each table that has gemm_bf16dot (avx512bf16 where the CPU has it,
+ * emu16 everywhere), 1 and 2 threads bit-identical, within a loose bound
+ * of the float64 goldens: rounding an activation to bf16 moves it by up to
+ * 2^-8 relative, and 7 GEMMs a layer, 2 layers, each add such an error,
+ * damped by the norms.  Off (the default, or -1) and on a table without
+ * it (ember_ctx_bf16_dot 0): the widening path, bit for bit. */
+static void test_bf16_dot_embed(void **state)
+{
+    (void)state;
+    const char *gguf = golden_converted("qwen3-embed-tiny", "bf16"), *g32 = golden_converted("qwen3-embed-tiny", "f32");
+    if (!gguf || !g32) { skip(); return; }
+    char err[512];
+    ember_model *m = ember_model_load(gguf, err, sizeof err);
+    if (!m) fail_msg("load: %s", err);
+    goldens g;
+    assert_true(goldens_load(&g, "qwen3-embed-tiny", "goldens.jsonl"));
+    float *on = malloc(DOT_MAX_OUT * 64 * sizeof(float)), *off = malloc(DOT_MAX_OUT * 64 * sizeof(float));
+    float *other = malloc(DOT_MAX_OUT * 64 * sizeof(float));
+    const size_t bytes = DOT_MAX_OUT * 64 * sizeof(float);
+    int tables = 0;
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        double worst = 0, cos_min = 1, w0 = 0, c0 = 1;
+        memset(off, 0, bytes);
+        memset(on, 0, bytes);
+        ember_ctx *c = dot_ctx(m, k, -1, 1);
+        embed_goldens_on(c, &g, off, &w0, &c0);
+        assert_int_equal(ember_ctx_bf16_dot(c), 0);
+        ember_ctx_free(c);
+        for (int t = 1; t <= (isa < KERN_ISA_FIRST_EMU ? 2 : 1); t++) {
+            c = dot_ctx(m, k, 1, t);
+            assert_int_equal(ember_ctx_bf16_dot(c), k->gemm_bf16dot != NULL);
+            memset(other, 0, bytes);
+            embed_goldens_on(c, &g, t == 1 ? on : other, &worst, &cos_min);
+            ember_ctx_free(c);
+            if (t == 2 && memcmp(on, other, bytes) != 0) fail_msg("%s bf16_dot: 2 threads differ from 1", k->name);
+        }
+        if (!k->gemm_bf16dot) { /* asked for, not there: the widening path */
+            if (memcmp(on, off, bytes) != 0) fail_msg("%s: bf16_dot = 1 changed a table without gemm_bf16dot", k->name);
+            continue;
+        }
+        tables++;
+        printf("qwen3-embed-tiny (bf16) on %s with bf16_dot: worst |diff| %.2g normalised, cosine >= %.6f (off: %.2g)\n",
+               k->name, worst, cos_min, w0);
+        if (memcmp(on, off, bytes) == 0) fail_msg("%s: bf16_dot = 1 changed nothing", k->name);
+        if (worst > TOL_DOT_EMBED || cos_min < TOL_DOT_COS)
+            fail_msg("%s bf16_dot: |diff| %.3g, cosine %.6f against the goldens", k->name, worst, cos_min);
+    }
+    assert_true(tables >= 1); /* emu16 at least */
+    /* off is the widening path: the default (0, EMBER_BF16_DOT unset) and
+     * -1 give the same bits, the avx512bf16 table the avx512vnni table's */
+    unsetenv("EMBER_BF16_DOT");
+    const kern_ops *bf = kern_ops_for(KERN_ISA_AVX512BF16), *vnni = kern_ops_for(KERN_ISA_AVX512VNNI);
+    ember_ctx *c = dot_ctx(m, bf ? bf : NULL, 0, 2);
+    double w = 0, cm = 1;
+    memset(on, 0, bytes);
+    memset(off, 0, bytes);
+    embed_goldens_on(c, &g, on, &w, &cm);
+    ember_ctx_free(c);
+    c = dot_ctx(m, bf && vnni ? vnni : NULL, -1, 2);
+    embed_goldens_on(c, &g, off, &w, &cm);
+    ember_ctx_free(c);
+    if (memcmp(on, off, bytes) != 0) fail_msg("bf16_dot off: not the widening path's bits");
+    /* f32 weights are never affected */
+    ember_model *m32 = ember_model_load(g32, err, sizeof err);
+    if (!m32) fail_msg("load: %s", err);
+    const kern_ops *any = kern_ops_for(KERN_ISA_EMU16);
+    c = dot_ctx(m32, bf ? bf : any, 1, 1);
+    memset(on, 0, bytes);
+    memset(off, 0, bytes);
+    embed_goldens_on(c, &g, on, &w, &cm);
+    ember_ctx_free(c);
+    c = dot_ctx(m32, bf ? bf : any, -1, 1);
+    embed_goldens_on(c, &g, off, &w, &cm);
+    ember_ctx_free(c);
+    if (memcmp(on, off, bytes) != 0) fail_msg("bf16_dot changed an f32 model");
+    ember_model_free(m32);
+    free(on); free(off); free(other);
+    goldens_free(&g);
+    ember_model_free(m);
+}
+
+/* The reranker likewise: logit(yes) - logit(no) within a loose bound. */
+static void test_bf16_dot_rerank(void **state)
+{
+    (void)state;
+    const char *gguf = golden_converted("qwen3-rerank-tiny", "bf16");
+    if (!gguf) { skip(); return; }
+    char err[512];
+    ember_model *m = ember_model_load(gguf, err, sizeof err);
+    if (!m) fail_msg("load: %s", err);
+    goldens g;
+    assert_true(goldens_load(&g, "qwen3-rerank-tiny", "goldens.jsonl"));
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k || !k->gemm_bf16dot) continue;
+        ember_ctx *c = dot_ctx(m, k, 1, 1);
+        double worst = 0;
+        int n = 0;
+        for (int r = 0; r < g.n; r++) {
+            const json_value *row = g.rows[r];
+            size_t kl;
+            const int batch = strcmp(golden_str(json_object_get(row, "kind"), &kl), "batch") == 0;
+            const json_value *items = batch ? json_object_get(row, "items") : NULL;
+            const int ni = batch ? (int)json_array_len(items) : 1;
+            for (int i = 0; i < ni; i++) {
+                const json_value *it = batch ? json_array_at(items, (size_t)i) : row, *instr = json_object_get(it, "instruction");
+                size_t ql, dl, il = 0;
+                const char *q = golden_str(json_object_get(it, "query"), &ql), *d = golden_str(json_object_get(it, "document"), &dl);
+                const char *t = instr && json_type_of(instr) == JSON_STRING ? json_string(instr, &il) : NULL;
+                char task[512];
+                if (t) snprintf(task, sizeof task, "%.*s", (int)il, t);
+                assert_int_equal(ember_ctx_set_instruction(c, t ? task : NULL), EMBER_OK);
+                float logit;
+                if (ember_rerank(c, q, ql, &d, &dl, 1, &logit) != EMBER_OK) fail_msg("%s", ember_ctx_error(c));
+                const json_value *y = json_object_get(row, "logit_yes"), *no = json_object_get(row, "logit_no");
+                const double want = batch ? json_number(json_array_at(y, (size_t)i)) - json_number(json_array_at(no, (size_t)i))
+                                          : json_number(y) - json_number(no);
+                if (fabs(logit - want) > worst) worst = fabs(logit - want);
+                n++;
+            }
+        }
+        printf("qwen3-rerank-tiny (bf16) on %s with bf16_dot: %d pairs, worst |diff| logit %.2g\n", k->name, n, worst);
+        if (worst > TOL_DOT_LOGIT) fail_msg("%s bf16_dot: logit |diff| %.3g", k->name, worst);
+        ember_ctx_free(c);
+    }
+    goldens_free(&g);
+    ember_model_free(m);
+}
+
 static void test_embed_goldens_f32(void **s) { (void)s; run_embed_goldens("f32"); }
 static void test_embed_goldens_bf16(void **s) { (void)s; run_embed_goldens("bf16"); }
 static void test_rerank_goldens_f32(void **s) { (void)s; run_rerank_goldens("f32"); }
@@ -476,6 +681,8 @@ int main(void)
         cmocka_unit_test(test_embed_llamacpp_layout),
         cmocka_unit_test(test_instruction),
         cmocka_unit_test(test_truncation_counted),
+        cmocka_unit_test(test_bf16_dot_embed),
+        cmocka_unit_test(test_bf16_dot_rerank),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
