@@ -115,11 +115,11 @@ llama_row() { # kind mode
     tail -1 "$RES"
 }
 
-run_shape() { # kind batch tokens repeats
-    kind=$1 B=$2 L=$3 R=$4 extra=""
+run_shape() { # kind batch tokens repeats [rounds]
+    kind=$1 B=$2 L=$3 R=$4 NR=${5:-$ROUNDS} extra=""
     [ $kind = rerank ] && extra=--rerank
     for T in 1 2; do
-      for round in $(seq $ROUNDS); do
+      for round in $(seq $NR); do
         for dt in f32 bf16; do
             g=$MODELS/qwen3-$kind-$dt.gguf
             $BUILD/bench/bench_embed "$g" $extra --batch $B --tokens $L --threads $T --repeats $R \
@@ -138,6 +138,6 @@ run_shape() { # kind batch tokens repeats
 run_shape embed 1 32 ${REPEATS_QUERY:-5}
 run_shape embed 8 256 ${REPEATS_DOCS:-2}
 # one query x 20 documents; 200 tokens a pair before the reranker's prompt (about 60 more)
-run_shape rerank 20 200 ${REPEATS_DOCS:-2}
+run_shape rerank 20 200 ${REPEATS_DOCS:-2} ${ROUNDS_RERANK:-$ROUNDS}
 "${EMBER_PYTHON:-python3}" bench/report_qwen3.py "$RES" > "$OUT/report.md"
 cat "$OUT/report.md"
