@@ -22,7 +22,11 @@
  * card's transformers code does): embeddings off, one output row per pair
  * (its last token), logit(yes) - logit(no) read from that row's logits.
  * There is no such way for the embedder (its last hidden state is only
- * reachable in embedding mode). */
+ * reachable in embedding mode).
+ *
+ * LLAMA_PEER_KV_F32=1 keeps K and V in f32 instead of llama.cpp's default
+ * f16, flash attention off (for checking outputs to 1e-4 rather than timing
+ * what users run). */
 #include "llama.h"
 
 #include <math.h>
@@ -99,6 +103,10 @@ int main(int argc, char **argv) {
     cp.embeddings = !lm;
     cp.pooling_type = lm ? LLAMA_POOLING_TYPE_NONE : rerank ? LLAMA_POOLING_TYPE_RANK : LLAMA_POOLING_TYPE_LAST;
     cp.n_threads = cp.n_threads_batch = threads;
+    if (getenv("LLAMA_PEER_KV_F32") && strcmp(getenv("LLAMA_PEER_KV_F32"), "1") == 0) {
+        cp.type_k = cp.type_v = GGML_TYPE_F32;
+        cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    }
     struct llama_context *ctx = llama_init_from_model(model, cp);
     if (!ctx) { fprintf(stderr, "llama_peer: cannot create a context\n"); return 1; }
 
