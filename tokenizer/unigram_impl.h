@@ -88,17 +88,24 @@ typedef struct {
 
 #define UG_GMAX 6 /* HF replaces grapheme clusters shorter than 6 bytes whole */
 
+/* What the Precompiled normalizer makes of k input code points: m output
+ * code points, a replacement from the pool or the one code point as it is. */
+typedef struct {
+    const char *rep;   /* NULL: cp as it is */
+    uint32_t rep_len, rep_pos;
+    uint32_t cp, k, m, j; /* j: how many are out */
+    uint64_t c0;       /* input code points consumed before it */
+} ug_unit;
+
 typedef struct {
     int kind;
     union {
         struct { /* UG_NORM_PRECOMPILED */
-            uint8_t la_have, la_break, in_end, in_long, gn, gi, gbytes;
+            uint8_t la_have, la_break, in_end, in_long, gn, gi, has_next, emitted;
             ug_cp la;
             uni_gb_state gb;
             ug_cp g[UG_GMAX];
-            const char *rep;      /* replacement being emitted */
-            uint32_t rep_len, rep_pos;
-            uint8_t rep_a0_first, rep_a0_rest;
+            ug_unit cur, next;    /* the unit being emitted (cur.j chars out), the one after it */
             uint64_t consumed, a0_in; /* HF's alignment walk (unigram_norm.c) */
         } pc;
         struct { /* UG_NORM_REPLACE, UG_NORM_SPACES */

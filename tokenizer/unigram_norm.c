@@ -57,8 +57,15 @@ static int decode(ug_norm *ns, ug_cp *c)
 
 /* ---- Precompiled ---- */
 
-/* reads the next code point of the level below into la, with whether a
- * cluster boundary precedes it; <0 on error */
+/* HF's alignment walk over the units of this stage (its replace() in
+ * normalizers/precompiled.rs): of a unit of k input code points made m,
+ * the first min(k, m) replace input code points at the cursor, the rest are
+ * inserted, the last one also removing what is left of the k; a unit made
+ * empty (m = 0) adds its k to the removals of the code point before it, or,
+ * at the start of the piece, consumes nothing (the cursor then lags).  A
+ * code point replacing input i aligns with it (a0 when i < a0_in); one
+ * inserted aligns with input cursor - 1 (a0 when cursor <= a0_in). */
+
 static int pc_peek(ug_norm *ns, int level, ug_stage *st)
 {
     if (st->u.pc.la_have || st->u.pc.in_end)
@@ -76,102 +83,126 @@ static int pc_peek(ug_norm *ns, int level, ug_stage *st)
     return 0;
 }
 
-/* k input code points replaced by the replacement rep (HF's transform):
- * the a0 of what it emits, and the cursor moved as HF moves it */
-static void pc_replace(ug_stage *st, const char *rep, uint32_t rep_len, uint32_t k)
+static void unit_rep(ug_unit *t, const char *rep, uint32_t rep_len, uint32_t k)
 {
-    uint64_t m = count_cps(rep, rep_len), *cons = &st->u.pc.consumed, a0n = st->u.pc.a0_in;
-    st->u.pc.rep = rep;
-    st->u.pc.rep_len = rep_len;
-    st->u.pc.rep_pos = 0;
-    if (m == 0)
-        return;
-    if (m > k) { /* the first is inserted */
-        st->u.pc.rep_a0_first = *cons <= a0n;
-    } else {
-        st->u.pc.rep_a0_first = *cons < a0n;
-        *cons += 1 + (k - m);
-    }
-    st->u.pc.rep_a0_rest = *cons <= a0n; /* the others are inserted */
+    memset(t, 0, sizeof *t);
+    t->rep = rep;
+    t->rep_len = rep_len;
+    t->k = k;
+    t->m = count_cps(rep, rep_len);
 }
 
-/* one code point on its own: replaced when it is a key, else as it is */
-static int pc_char(const unigram *u, ug_stage *st, ug_cp in, ug_cp *c)
+/* one code point on its own: its replacement when it is a key */
+static void unit_char(const unigram *u, ug_unit *t, uint32_t cp)
 {
     uint8_t b[4];
-    int n = uni_utf8_encode(in.cp, b);
+    int n = uni_utf8_encode(cp, b);
     const char *rep;
     uint32_t rl;
     if (ug_charsmap_match(&u->cmap, b, (size_t)n, &rep, &rl)) {
-        pc_replace(st, rep, rl, 1);
-        return 0;
+        unit_rep(t, rep, rl, 1);
+        return;
     }
-    c->cp = in.cp;
-    c->a0 = st->u.pc.consumed < st->u.pc.a0_in;
-    st->u.pc.consumed++;
+    memset(t, 0, sizeof *t);
+    t->cp = cp;
+    t->k = t->m = 1;
+}
+
+/* The next unit from the input: a code point of a cluster taken one by
+ * one, or a new cluster (whole when it is under 6 bytes and starts with a
+ * key).  1, 0 at the end, or an error. */
+static int pc_unit(ug_norm *ns, int level, ug_stage *st, ug_unit *t)
+{
+    const unigram *u = ns->u;
+    int r;
+    if (st->u.pc.gi < st->u.pc.gn) {
+        unit_char(u, t, st->u.pc.g[st->u.pc.gi++].cp);
+        return 1;
+    }
+    st->u.pc.gi = st->u.pc.gn = 0;
+    if ((r = pc_peek(ns, level, st)) < 0)
+        return r;
+    if (st->u.pc.in_long) { /* the rest of a cluster of 6 bytes or more */
+        if (st->u.pc.la_have && !st->u.pc.la_break) {
+            st->u.pc.la_have = 0;
+            unit_char(u, t, st->u.pc.la.cp);
+            return 1;
+        }
+        st->u.pc.in_long = 0;
+    }
+    if (!st->u.pc.la_have)
+        return 0;
+    /* a new cluster: gather it while it stays under 6 bytes */
+    uint8_t bytes[UG_GMAX + 4];
+    int nb = uni_utf8_encode(st->u.pc.la.cp, bytes);
+    st->u.pc.g[0] = st->u.pc.la;
+    st->u.pc.gn = 1;
+    st->u.pc.la_have = 0;
+    for (;;) {
+        if ((r = pc_peek(ns, level, st)) < 0)
+            return r;
+        if (!st->u.pc.la_have || st->u.pc.la_break)
+            break;
+        uint8_t more[4];
+        int k = uni_utf8_encode(st->u.pc.la.cp, more);
+        if (nb + k >= UG_GMAX) {
+            st->u.pc.in_long = 1;
+            break;
+        }
+        memcpy(bytes + nb, more, (size_t)k);
+        nb += k;
+        st->u.pc.g[st->u.pc.gn++] = st->u.pc.la;
+        st->u.pc.la_have = 0;
+    }
+    const char *rep;
+    uint32_t rl;
+    if (!st->u.pc.in_long && st->u.pc.gn > 1 && ug_charsmap_match(&u->cmap, bytes, (size_t)nb, &rep, &rl)) {
+        /* the cluster's shortest key: its replacement, the rest dropped */
+        unit_rep(t, rep, rl, st->u.pc.gn);
+        st->u.pc.gn = 0;
+        return 1;
+    }
+    unit_char(u, t, st->u.pc.g[st->u.pc.gi++].cp);
     return 1;
 }
 
 static int precompiled(ug_norm *ns, int level, ug_stage *st, ug_cp *c)
 {
-    const unigram *u = ns->u;
+    ug_unit *t = &st->u.pc.cur;
     for (;;) {
-        if (st->u.pc.rep_pos < st->u.pc.rep_len) {
-            int first = st->u.pc.rep_pos == 0;
-            c->cp = next_cp(st->u.pc.rep, st->u.pc.rep_len, &st->u.pc.rep_pos);
-            c->a0 = first ? st->u.pc.rep_a0_first : st->u.pc.rep_a0_rest;
+        if (t->j < t->m) {
+            uint64_t a0n = st->u.pc.a0_in;
+            c->cp = t->rep ? next_cp(t->rep, t->rep_len, &t->rep_pos) : t->cp;
+            uint32_t j = t->j++;
+            if (j < t->k) {
+                c->a0 = t->c0 + j < a0n;
+            } else {
+                c->a0 = t->c0 + t->k <= a0n;
+                /* the last code point, inserted: a removal right after it
+                 * makes it replace the removed input instead */
+                if (c->a0 && t->j == t->m && t->c0 + t->k == a0n) {
+                    int r = pc_unit(ns, level, st, &st->u.pc.next);
+                    if (r < 0)
+                        return r;
+                    st->u.pc.has_next = r == 1;
+                    if (r == 1 && st->u.pc.next.m == 0)
+                        c->a0 = 0;
+                }
+            }
+            st->u.pc.emitted = 1;
             return 1;
         }
-        st->u.pc.rep_len = st->u.pc.rep_pos = 0;
-        if (st->u.pc.gi < st->u.pc.gn) { /* a cluster's code points one by one */
-            if (pc_char(u, st, st->u.pc.g[st->u.pc.gi++], c))
-                return 1;
-            continue;
-        }
-        st->u.pc.gi = st->u.pc.gn = 0;
-        int r = pc_peek(ns, level, st);
-        if (r < 0)
-            return r;
-        if (st->u.pc.in_long) { /* the rest of a cluster of 6 bytes or more */
-            if (st->u.pc.la_have && !st->u.pc.la_break) {
-                st->u.pc.la_have = 0;
-                if (pc_char(u, st, st->u.pc.la, c))
-                    return 1;
-                continue;
-            }
-            st->u.pc.in_long = 0;
-        }
-        if (!st->u.pc.la_have)
-            return 0;
-        /* a new cluster: gather it while it stays under 6 bytes */
-        uint8_t bytes[UG_GMAX + 4];
-        int nb = uni_utf8_encode(st->u.pc.la.cp, bytes);
-        st->u.pc.g[0] = st->u.pc.la;
-        st->u.pc.gn = 1;
-        st->u.pc.la_have = 0;
-        for (;;) {
-            if ((r = pc_peek(ns, level, st)) < 0)
+        if (st->u.pc.has_next) {
+            *t = st->u.pc.next;
+            st->u.pc.has_next = 0;
+        } else {
+            int r = pc_unit(ns, level, st, t);
+            if (r <= 0)
                 return r;
-            if (!st->u.pc.la_have || st->u.pc.la_break)
-                break;
-            uint8_t more[4];
-            int k = uni_utf8_encode(st->u.pc.la.cp, more);
-            if (nb + k >= UG_GMAX) {
-                st->u.pc.in_long = 1;
-                break;
-            }
-            memcpy(bytes + nb, more, (size_t)k);
-            nb += k;
-            st->u.pc.g[st->u.pc.gn++] = st->u.pc.la;
-            st->u.pc.la_have = 0;
         }
-        const char *rep;
-        uint32_t rl;
-        if (!st->u.pc.in_long && st->u.pc.gn > 1 && ug_charsmap_match(&u->cmap, bytes, (size_t)nb, &rep, &rl)) {
-            /* the cluster's shortest key: its replacement, the rest dropped */
-            pc_replace(st, rep, rl, st->u.pc.gn);
-            st->u.pc.gn = 0;
-        }
+        t->c0 = st->u.pc.consumed;
+        if (t->m > 0 || st->u.pc.emitted) /* else removed at the start: the cursor lags */
+            st->u.pc.consumed += t->k;
     }
 }
 
