@@ -188,9 +188,12 @@ int ug_lattice_push(ug_lattice *L, uint32_t cp)
 {
     if (L->stop)
         return 1;
-    if (L->n + 4 > UG_WINDOW && cut(L))
+    uint8_t b[4];
+    int k = uni_utf8_encode(cp, b);
+    if (L->n + k > UG_WINDOW && cut(L))
         return 1;
-    L->n += uni_utf8_encode(cp, L->buf + L->n);
+    memcpy(L->buf + L->n, b, (size_t)k);
+    L->n += k;
     return 0;
 }
 
