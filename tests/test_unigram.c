@@ -394,7 +394,7 @@ static void test_unknown_runs(void **state)
 
 static unigram *tiny(const unigram_options *o, int with_bytes, char *err, size_t errlen)
 {
-    static const char *const base[] = { "<unk>", "<s>", "</s>", "\xE2\x96\x81", "a", "b", "\xE2\x96\x81" "a",
+    static const char *const base[] = { "<unk>", "<s>", "</s>", "\xE2\x96\x81", "a", "b", "\342\226\201a",
                                         "ab", "c", "<m>" };
     static char bytes[256][8];
     const char *toks[266];

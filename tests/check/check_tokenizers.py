@@ -1,9 +1,11 @@
 """make check-tokenizers: ember's tokenizer against HuggingFace `tokenizers`.
 
 For every tokenizer.json that `ember convert --vocab-only` accepts (the
-WordPiece and BPE fixtures must be accepted; others are skipped with ember's
-own refusal), and for each fixture folder's post_processor.<name>.json
-again with that post-processor in place of the file's, N generated inputs (check_tokenizers_gen.py; singles and pairs,
+WordPiece, BPE and Unigram fixtures must be accepted; others are skipped
+with ember's own refusal), for each fixture folder's post_processor.<name>.json
+again with that post-processor in place of the file's, and for a Unigram
+fixture again under the other pipelines ember reads (unigram_variants;
+VARIANTS=0 leaves them out), N generated inputs (check_tokenizers_gen.py; singles and pairs,
 with and without special tokens, truncated longest_first at random limits or
 not at all) go through `ember tokenize` (JSONL, one process per group of
 inputs sharing a max length) and through tokenizers.Tokenizer.from_file
