@@ -310,7 +310,7 @@ static void test_llamacpp_layout(void **state)
 /* ---- refusals, on a small Unigram tokenizer ---- */
 
 typedef struct {
-    const char *normalizer, *pre, *model_extra, *added;
+    const char *normalizer, *pre, *model_extra, *added, *post;
 } ug_json;
 
 static const char *write_ug(const char *name, const ug_json *j)
@@ -323,12 +323,12 @@ static const char *write_ug(const char *name, const ug_json *j)
     char s[4096];
     int n = snprintf(s, sizeof s,
                      "{\"version\":\"1.0\",\"added_tokens\":[%s],\"normalizer\":%s,\"pre_tokenizer\":%s,"
-                     "\"post_processor\":null,\"model\":{\"type\":\"Unigram\",%s\"vocab\":[[\"<unk>\",0.0],"
+                     "\"post_processor\":%s,\"model\":{\"type\":\"Unigram\",%s\"vocab\":[[\"<unk>\",0.0],"
                      "[\"\\u2581a\",-1.5],[\"a\",-2.0],[\"b\",-2.5],[\"\\u2581\",-3.0]]}}",
                      j->added ? j->added : "{\"id\":0,\"content\":\"<unk>\",\"special\":true,\"normalized\":false}",
                      j->normalizer ? j->normalizer : "null",
                      j->pre ? j->pre : "{\"type\":\"Metaspace\",\"replacement\":\"\\u2581\",\"prepend_scheme\":\"always\"}",
-                     j->model_extra ? j->model_extra : "\"unk_id\":0,");
+                     j->post ? j->post : "null", j->model_extra ? j->model_extra : "\"unk_id\":0,");
     assert_true(n > 0 && n < (int)sizeof s);
     char path[700];
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
@@ -370,6 +370,25 @@ static void test_small_and_refusals(void **state)
     const int32_t want[] = { 1, 4, 3, 0, 4, 0 };
     assert_int_equal(got, 6);
     assert_memory_equal(ids, want, sizeof want);
+    ember_ctx_free(c);
+    ember_model_free(m);
+
+    /* XLM-R's template: <s> A </s></s> B </s> (here <unk> and "b" stand in for <s> and </s>) */
+    ug_json rp = { 0 };
+    rp.post = "{\"type\":\"RobertaProcessing\",\"sep\":[\"b\",3],\"cls\":[\"<unk>\",0]}";
+    dir = write_ug("roberta", &rp);
+    snprintf(out, sizeof out, "%s/roberta.gguf", test_tmpdir());
+    if (convert_vocab(dir, out, err, sizeof err)) fail_msg("%s", err);
+    assert_non_null(m = ember_model_load(out, err, sizeof err));
+    assert_non_null(c = ember_ctx_create(m, NULL, err, sizeof err));
+    int32_t types[16];
+    assert_int_equal(ember_tokenize(c, "a", 1, "a a", 3, 1, 0, ids, types, 16, &got), EMBER_OK);
+    const int32_t want_pair[] = { 0, 1, 3, 3, 1, 1, 3 }, zeros[7] = { 0 };
+    assert_int_equal(got, 7);
+    assert_memory_equal(ids, want_pair, sizeof want_pair);
+    assert_memory_equal(types, zeros, sizeof zeros);
+    assert_int_equal(ember_tokenize(c, "a", 1, NULL, 0, 1, 3, ids, types, 16, &got), EMBER_OK);
+    assert_int_equal(got, 3);
     ember_ctx_free(c);
     ember_model_free(m);
 
