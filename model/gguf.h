@@ -42,6 +42,7 @@ uint32_t gguf_version(const gguf_file *f);
 int gguf_get_uint(const gguf_file *f, const char *key, uint64_t *v);
 int gguf_get_u32(const gguf_file *f, const char *key, uint32_t *v); /* any integer type that fits */
 int gguf_get_f32(const gguf_file *f, const char *key, float *v);    /* f32 or f64 */
+int gguf_get_f64(const gguf_file *f, const char *key, double *v);   /* f64 or f32, exactly */
 int gguf_get_bool(const gguf_file *f, const char *key, int *v);
 int gguf_get_str(const gguf_file *f, const char *key, const char **s, size_t *len); /* not NUL-terminated */
 /* Numeric arrays: data points into the mapping and may be unaligned (memcpy). */

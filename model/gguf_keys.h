@@ -32,6 +32,30 @@
 #define KEY_TOK_EOT "tokenizer.ggml.eot_token_id"
 #define KEY_TOK_ADD_BOS "tokenizer.ggml.add_bos_token"
 #define KEY_TOK_ADD_EOS "tokenizer.ggml.add_eos_token"
+/* SentencePiece Unigram ("t5") */
+#define KEY_TOK_SCORES "tokenizer.ggml.scores"
+#define KEY_TOK_CHARSMAP "tokenizer.ggml.precompiled_charsmap"
+#define KEY_TOK_ADD_PREFIX "tokenizer.ggml.add_space_prefix"
+#define KEY_TOK_REMOVE_WS "tokenizer.ggml.remove_extra_whitespaces"
+/* ... and what llama.cpp's keys do not say: HF's normalizer Sequence (step
+ * names, with the Replace patterns and contents beside them), its
+ * pre-tokenizers, byte_fallback, the unknown piece's score, the scores in
+ * f64 when f32 would round them, how many tokens are model pieces, and the
+ * added tokens that strip whitespace */
+#define KEY_E_NORMALIZERS "ember.tokenizer.normalizers"
+#define KEY_E_NORM_FROM "ember.tokenizer.normalizer_from"
+#define KEY_E_NORM_TO "ember.tokenizer.normalizer_to"
+#define KEY_E_WSPLIT "ember.tokenizer.whitespace_split"
+#define KEY_E_METASPACE "ember.tokenizer.metaspace"
+#define KEY_E_MS_REPLACEMENT "ember.tokenizer.metaspace_replacement"
+#define KEY_E_MS_PREPEND "ember.tokenizer.prepend_scheme"
+#define KEY_E_MS_SPLIT "ember.tokenizer.metaspace_split"
+#define KEY_E_BYTE_FALLBACK "ember.tokenizer.byte_fallback"
+#define KEY_E_UNK_SCORE "ember.tokenizer.unk_score"
+#define KEY_E_SCORES_F64 "ember.tokenizer.scores_f64"
+#define KEY_E_N_PIECES "ember.tokenizer.n_pieces"
+#define KEY_E_LSTRIP "ember.tokenizer.lstrip"
+#define KEY_E_RSTRIP "ember.tokenizer.rstrip"
 #define KEY_E_NFC "ember.tokenizer.nfc"
 #define KEY_E_IGNORE_MERGES "ember.tokenizer.ignore_merges"
 #define KEY_E_LOWER "ember.tokenizer.lowercase"

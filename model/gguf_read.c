@@ -395,6 +395,15 @@ int gguf_get_f32(const gguf_file *f, const char *key, float *v)
     return -2;
 }
 
+int gguf_get_f64(const gguf_file *f, const char *key, double *v)
+{
+    int i = find_kv(f, key);
+    if (i < 0) return -1;
+    if (f->kv[i].type == GGUF_TYPE_FLOAT64) { memcpy(v, f->kv[i].val, 8); return 0; }
+    if (f->kv[i].type == GGUF_TYPE_FLOAT32) { float x; memcpy(&x, f->kv[i].val, 4); *v = x; return 0; }
+    return -2;
+}
+
 int gguf_get_bool(const gguf_file *f, const char *key, int *v)
 {
     int i = find_kv(f, key);

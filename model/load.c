@@ -13,8 +13,10 @@ static int tokenize_part(const ember_model *m, const char *s, int32_t **ids, int
 {
     size_t len = strlen(s);
     if (len > (1u << 20)) { snprintf(err, errlen, "a rerank prompt part of %zu bytes", len); return -1; }
-    int cap = (int)len + 1; /* a token is at least a byte */
     char why[256];
+    int cap = tok_model_encode(m->tok, s, len, NULL, 0, -1, why, sizeof why); /* count first */
+    if (cap < 0) { snprintf(err, errlen, "the rerank prompt cannot be tokenized: %s", why); return -1; }
+    cap++;
     *ids = malloc((size_t)cap * sizeof **ids);
     if (!*ids) { snprintf(err, errlen, "out of memory"); return -1; }
     *n = tok_encode(m->tok, &m->tpl, s, len, NULL, 0, 0, 0, *ids, NULL, cap, why, sizeof why);

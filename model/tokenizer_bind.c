@@ -1,12 +1,14 @@
 /* Builds the runtime tokenizer from the GGUF's tokenizer.ggml.* keys (the
  * llama.cpp convention) and ember.tokenizer.* keys (normaliser flags and the
  * post-processor template): "bert" files get WordPiece, "gpt2" files the
- * byte-level BPE of the split pattern tokenizer.ggml.pre names.  BERT files
+ * byte-level BPE of the split pattern tokenizer.ggml.pre names, "t5" files
+ * SentencePiece Unigram (tokenizer_bind_unigram.c).  BERT files
  * without ember keys get BERT's normaliser defaults and the pair layout the
  * model's token-type table implies (see default_pair_layout); BPE files
  * without them the template llama.cpp's add_bos_token / add_eos_token say. */
 #include "model/model.h"
 #include "model/gguf_keys.h"
+#include "model/tokenizer_bind.h"
 #include "tokenizer/bpe.h"
 #include "tokenizer/wordpiece.h"
 
@@ -52,7 +54,7 @@ static int read_template(const gguf_file *f, const char *key, const char *types_
  * the RoBERTa family (XLM-R, bge-reranker), <s> A </s></s> B </s>, all of
  * type 0 (llama.cpp's own rerank prompt for these models).  No table: the
  * layout cannot be told, which only matters to a cross-encoder. */
-static int default_pair_layout(ember_model *m, int32_t cls, int32_t sep, char *err, size_t errlen)
+int model_default_pair_layout(ember_model *m, int32_t cls, int32_t sep, char *err, size_t errlen)
 {
     if (!m->has_weights || m->dims.n_types >= 2) return 0; /* tok_template_bert's */
     if (m->dims.n_types == 1) {
@@ -84,34 +86,25 @@ static int check_template_types(const ember_model *m, const tok_item *it, int n,
     return 0;
 }
 
-/* tokenizer.ggml.tokens and token_type, as views into the mapping (the
- * strings) and a copy (the types, which may be unaligned there). */
-typedef struct {
-    uint64_t n;
-    const char **toks;
-    uint32_t *lens;
-    int32_t *types; /* NULL when the file has no token_type */
-} vocab_view;
-
-static void vocab_free(vocab_view *v)
+void model_vocab_free(model_vocab *v)
 {
     free(v->toks);
     free(v->lens);
     free(v->types);
 }
 
-static int read_vocab(const gguf_file *f, uint64_t n_tok, int kidx, vocab_view *v, char *err, size_t errlen)
+int model_vocab_read(const gguf_file *f, uint64_t n_tok, int kidx, model_vocab *v, char *err, size_t errlen)
 {
     v->n = n_tok;
     v->toks = malloc(n_tok * sizeof *v->toks);
     v->lens = malloc(n_tok * sizeof *v->lens);
     v->types = NULL;
-    if (!v->toks || !v->lens) { vocab_free(v); return ERR("out of memory"); }
+    if (!v->toks || !v->lens) { model_vocab_free(v); return ERR("out of memory"); }
     for (uint64_t i = 0; i < n_tok; i++) {
         size_t len;
         gguf_str_arr_at(f, kidx, i, &v->toks[i], &len);
         if (len > UINT32_MAX) {
-            vocab_free(v);
+            model_vocab_free(v);
             return ERR("tokenizer.ggml.tokens: token %llu is %zu bytes long", (unsigned long long)i, len);
         }
         v->lens[i] = (uint32_t)len;
@@ -119,12 +112,12 @@ static int read_vocab(const gguf_file *f, uint64_t n_tok, int kidx, vocab_view *
     uint32_t et; uint64_t nt; const void *td;
     int trc = gguf_get_arr(f, "tokenizer.ggml.token_type", &et, &nt, &td);
     if (trc == -2 || (trc == 0 && (et != GGUF_TYPE_INT32 || nt != n_tok))) {
-        vocab_free(v);
+        model_vocab_free(v);
         return ERR("tokenizer.ggml.token_type must be an int32 array of %llu entries", (unsigned long long)n_tok);
     }
     if (trc == 0) {
         v->types = malloc(n_tok * sizeof *v->types);
-        if (!v->types) { vocab_free(v); return ERR("out of memory"); }
+        if (!v->types) { model_vocab_free(v); return ERR("out of memory"); }
         memcpy(v->types, td, n_tok * sizeof *v->types);
     }
     return 0;
@@ -159,15 +152,15 @@ static int bind_wordpiece(ember_model *m, uint64_t n_tok, int kidx, char *err, s
         return ERR("special token id out of range (unk %u, cls %u, sep %u; %llu tokens)",
                    unk, cls, sep, (unsigned long long)n_tok);
 
-    vocab_view v;
-    if (read_vocab(f, n_tok, kidx, &v, err, errlen)) return -1;
+    model_vocab v;
+    if (model_vocab_read(f, n_tok, kidx, &v, err, errlen)) return -1;
     wp_options opt = {
         .lowercase = lower, .strip_accents = strip, .handle_chinese_chars = cjk, .clean_text = clean,
         .max_input_chars_per_word = (int)mcl,
     };
     char why[256];
     wordpiece *wp = wordpiece_create((int32_t)n_tok, v.toks, v.lens, v.types, (int32_t)unk, &opt, why, sizeof why);
-    vocab_free(&v);
+    model_vocab_free(&v);
     if (!wp) return ERR("tokenizer: %s", why);
     m->tok = tok_model_wrap(&wordpiece_ops, wp, why, sizeof why);
     if (!m->tok) return ERR("tokenizer: %s", why);
@@ -179,7 +172,7 @@ static int bind_wordpiece(ember_model *m, uint64_t n_tok, int kidx, char *err, s
 /* The template llama.cpp's keys describe: bos when add_bos_token, eos when
  * add_eos_token, around A (single) and A B (pair); without either, HF's
  * default for a post-processor that adds nothing (B of type 1). */
-static void bpe_default_template(tok_template *t, int add_bos, int32_t bos, int add_eos, int32_t eos)
+void model_default_template(tok_template *t, int add_bos, int32_t bos, int add_eos, int32_t eos)
 {
     memset(t, 0, sizeof *t);
     int b_type = add_bos || add_eos ? 0 : 1;
@@ -225,11 +218,11 @@ static int bind_bpe(ember_model *m, uint64_t n_tok, int kidx, char *err, size_t 
     if (midx < 0) return ERR("missing or malformed key tokenizer.ggml.merges (a string array)");
     if (n_merges > (1u << 26)) return ERR("tokenizer.ggml.merges has %llu entries", (unsigned long long)n_merges);
 
-    vocab_view v;
-    if (read_vocab(f, n_tok, kidx, &v, err, errlen)) return -1;
+    model_vocab v;
+    if (model_vocab_read(f, n_tok, kidx, &v, err, errlen)) return -1;
     const char **ms = malloc((n_merges ? n_merges : 1) * sizeof *ms);
     uint32_t *ml = malloc((n_merges ? n_merges : 1) * sizeof *ml);
-    if (!ms || !ml) { free(ms); free(ml); vocab_free(&v); return ERR("out of memory"); }
+    if (!ms || !ml) { free(ms); free(ml); model_vocab_free(&v); return ERR("out of memory"); }
     for (uint64_t i = 0; i < n_merges; i++) {
         size_t len;
         gguf_str_arr_at(f, midx, i, &ms[i], &len);
@@ -239,12 +232,12 @@ static int bind_bpe(ember_model *m, uint64_t n_tok, int kidx, char *err, size_t 
     char why[256];
     bpe *b = bpe_create((int32_t)n_tok, v.toks, v.lens, v.types, (int32_t)n_merges, ms, ml, &opt, why, sizeof why);
     free(ms); free(ml);
-    vocab_free(&v);
+    model_vocab_free(&v);
     if (!b) return ERR("tokenizer: %s", why);
     m->tok = tok_model_wrap(&bpe_ops, b, why, sizeof why);
     if (!m->tok) return ERR("tokenizer: %s", why);
     m->pad_id = (int32_t)pad;
-    bpe_default_template(&m->tpl, add_bos, (int32_t)bos, add_eos, (int32_t)eos);
+    model_default_template(&m->tpl, add_bos, (int32_t)bos, add_eos, (int32_t)eos);
     return 0;
 }
 
@@ -256,9 +249,10 @@ int model_tokenizer_bind(ember_model *m, char *err, size_t errlen)
     if (gguf_get_str(f, "tokenizer.ggml.model", &s, &n) != 0)
         return ERR("missing key tokenizer.ggml.model (no tokenizer in this file)");
     int is_bert = n == 4 && memcmp(s, "bert", 4) == 0, is_gpt2 = n == 4 && memcmp(s, "gpt2", 4) == 0;
-    if (!is_bert && !is_gpt2)
-        return ERR("tokenizer model '%.*s' is not supported yet (ember reads 'bert' WordPiece and 'gpt2' "
-                   "byte-level BPE)", (int)(n > 40 ? 40 : n), s);
+    int is_t5 = n == 2 && memcmp(s, "t5", 2) == 0;
+    if (!is_bert && !is_gpt2 && !is_t5)
+        return ERR("tokenizer model '%.*s' is not supported yet (ember reads 'bert' WordPiece, 'gpt2' "
+                   "byte-level BPE and 't5' SentencePiece Unigram)", (int)(n > 40 ? 40 : n), s);
 
     uint64_t n_tok;
     int kidx = gguf_get_str_arr(f, "tokenizer.ggml.tokens", &n_tok);
@@ -277,7 +271,8 @@ int model_tokenizer_bind(ember_model *m, char *err, size_t errlen)
                        m->pooling == EMBER_POOL_MEAN || m->pooling == EMBER_POOL_CLS || m->pooling == EMBER_POOL_LAST,
                        &normalize, err, errlen))
         return -1;
-    if (is_bert ? bind_wordpiece(m, n_tok, kidx, err, errlen) : bind_bpe(m, n_tok, kidx, err, errlen))
+    if (is_bert ? bind_wordpiece(m, n_tok, kidx, err, errlen)
+                : is_gpt2 ? bind_bpe(m, n_tok, kidx, err, errlen) : model_bind_unigram(m, n_tok, kidx, err, errlen))
         return -1;
 
     int r1 = read_template(f, "ember.tokenizer.template_single", "ember.tokenizer.template_single_types",
@@ -287,7 +282,7 @@ int model_tokenizer_bind(ember_model *m, char *err, size_t errlen)
                            m->tpl.pair, &m->tpl.n_pair, (int32_t)n_tok, err, errlen);
     if (r2 < 0) return -1;
     /* BERT's pair template is still tok_template_bert's: [CLS] A [SEP] B [SEP] */
-    if (is_bert && r2 == 0 && default_pair_layout(m, m->tpl.pair[0].id, m->tpl.pair[2].id, err, errlen) != 0)
+    if (is_bert && r2 == 0 && model_default_pair_layout(m, m->tpl.pair[0].id, m->tpl.pair[2].id, err, errlen) != 0)
         return -1;
     if (check_template_types(m, m->tpl.single, m->tpl.n_single, "single", err, errlen) ||
         check_template_types(m, m->tpl.pair, m->tpl.n_pair, "pair", err, errlen))

@@ -23,6 +23,7 @@ static const char *const LAYERS[] = {"index/", "model/", "kernels/", "tokenizer/
 /* file -> the internal headers it may include */
 static const struct { const char *file, *header; } ALLOWED[] = {
     {"convert_internal.h", "model/gguf.h"},
+    {"convert_internal.h", "tokenizer/unigram.h"},
     {"convert.c", "model/gguf_keys.h"},
     {"convert.c", "kernels/kernels.h"},
     {"convert_bert.c", "model/gguf_keys.h"},
@@ -31,6 +32,9 @@ static const struct { const char *file, *header; } ALLOWED[] = {
     {"convert_tok_wordpiece.c", "tokenizer/wordpiece.h"},
     {"convert_tok_bpe.c", "model/gguf_keys.h"},
     {"convert_tok_bpe.c", "tokenizer/bpe.h"},
+    {"convert_tok_unigram.c", "model/gguf_keys.h"},
+    {"convert_tok_unigram.c", "tokenizer/unigram.h"},
+    {"convert_tok_unigram.c", "tokenizer/unicode.h"},
     {"gen_model.c", "kernels/kernels.h"},
 };
 

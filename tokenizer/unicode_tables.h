@@ -21,6 +21,14 @@ enum {
     UNI_RX_S = 4  /* White_Space, \s */
 };
 
+/* Grapheme_Cluster_Break (uni_gcb_ranges); | UNI_GB_EXTPICT for
+ * Extended_Pictographic.  Hangul syllables are not in the table. */
+enum {
+    UNI_GB_OTHER, UNI_GB_CR, UNI_GB_LF, UNI_GB_CONTROL, UNI_GB_EXTEND, UNI_GB_ZWJ, UNI_GB_RI,
+    UNI_GB_PREPEND, UNI_GB_SPACINGMARK, UNI_GB_L, UNI_GB_V, UNI_GB_T, UNI_GB_LV, UNI_GB_LVT,
+    UNI_GB_EXTPICT = 16
+};
+
 typedef struct { uint32_t lo, hi; uint8_t v; } uni_range;
 typedef struct { uint32_t cp; uint32_t to[3]; } uni_lower_entry;
 typedef struct { uint32_t cp; uint16_t off; uint8_t len; } uni_decomp_entry;
@@ -39,5 +47,7 @@ extern const uni_comp_entry uni_comp[];
 extern const int uni_comp_count;
 extern const uni_range uni_regex_ranges[];
 extern const int uni_regex_count;
+extern const uni_range uni_gcb_ranges[];
+extern const int uni_gcb_count;
 
 #endif

@@ -55,20 +55,29 @@ int cmd_tokenize(int argc, char **argv)
     if (!c) { cli_err("%s", err); ember_model_free(m); return 1; }
     if (cli_inputs_read(input, ifmt, &in) != 0) goto done_ctx;
     for (int i = 0; i < in.n; i++) {
-        /* worst case: every byte a token, and NFC (a BPE tokenizer's) making
-         * the text up to three times as long, plus the template's specials */
+        /* first guess: every byte a token, and NFC (a BPE tokenizer's)
+         * making the text up to three times as long, plus the template's
+         * specials; a Unigram charsmap can expand further, so a buffer
+         * found too small is doubled */
         size_t need = 3 * (in.text_len[i] + (in.pair[i] ? in.pair_len[i] : 0)) + 16;
         if (max_len && (size_t)max_len < need) need = (size_t)max_len;
         char where[300];
-        if (need > (1u << 30)) { cli_err("tokenize: %s: this text is too long", cli_input_where(&in, i, where, sizeof where)); goto done_in; }
-        int32_t *ni = realloc(ids, need * sizeof *ids), *nt;
-        if (ni) ids = ni;
-        nt = realloc(types, need * sizeof *types);
-        if (nt) types = nt;
-        if (!ni || !nt) { cli_err("out of memory"); goto done_in; }
         int n;
-        if (ember_tokenize(c, in.text[i], in.text_len[i], in.pair[i], in.pair_len[i], special, max_len,
-                           ids, types, (int)need, &n) != EMBER_OK) {
+        ember_status st;
+        for (;;) {
+            if (need > (1u << 30)) { cli_err("tokenize: %s: this text is too long", cli_input_where(&in, i, where, sizeof where)); goto done_in; }
+            int32_t *ni = realloc(ids, need * sizeof *ids), *nt;
+            if (ni) ids = ni;
+            nt = realloc(types, need * sizeof *types);
+            if (nt) types = nt;
+            if (!ni || !nt) { cli_err("out of memory"); goto done_in; }
+            st = ember_tokenize(c, in.text[i], in.text_len[i], in.pair[i], in.pair_len[i], special, max_len, ids, types,
+                                (int)need, &n);
+            if (st != EMBER_ERR_LIMIT || (max_len && need >= (size_t)max_len)) break;
+            need *= 2;
+            if (max_len && need > (size_t)max_len) need = (size_t)max_len;
+        }
+        if (st != EMBER_OK) {
             cli_err("tokenize: %s: %s", cli_input_where(&in, i, where, sizeof where), ember_ctx_error(c));
             goto done_in;
         }

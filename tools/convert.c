@@ -24,7 +24,7 @@
 /* The model families, by the HF architectures each converts. */
 static const convert_family *const FAMILIES[] = { &convert_bert, &convert_qwen3 };
 /* The tokenizer readers, by tokenizer.json model.type. */
-static const convert_tokenizer *const TOKENIZERS[] = { &convert_tok_wordpiece, &convert_tok_bpe };
+static const convert_tokenizer *const TOKENIZERS[] = { &convert_tok_wordpiece, &convert_tok_bpe, &convert_tok_unigram };
 
 #define COUNT(a) (sizeof (a) / sizeof (a)[0])
 
@@ -572,6 +572,11 @@ static void conv_free(conv *c)
     for (uint32_t i = 0; c->merges && i < c->n_merges; i++) free(c->merges[i]);
     free(c->merges);
     free(c->merge_lens);
+    free(c->scores);
+    for (int i = 0; i < 2 * UG_MAX_NORM; i++) free(c->ug_strs[i]);
+    free(c->ug_charsmap);
+    free(c->ug_lstrip);
+    free(c->ug_rstrip);
     json_free(c->config);
     json_free(c->tok_json);
     json_free(c->tok_cfg);

@@ -17,6 +17,7 @@
 #include "tools/json.h"
 #include "tools/safetensors.h"
 #include "model/gguf.h"
+#include "tokenizer/unigram.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -24,7 +25,8 @@
 /* bert.pooling_type values (llama.cpp's) */
 enum { POOL_NONE = 0, POOL_MEAN = 1, POOL_CLS = 2, POOL_LAST = 3, POOL_RANK = 4 };
 /* tokenizer.ggml.token_type values (llama.cpp's) */
-enum { CONV_TOK_NORMAL = 1, CONV_TOK_CONTROL = 3, CONV_TOK_USER = 4, CONV_TOK_UNUSED = 5 };
+enum { CONV_TOK_NORMAL = 1, CONV_TOK_UNKNOWN = 2, CONV_TOK_CONTROL = 3, CONV_TOK_USER = 4, CONV_TOK_UNUSED = 5,
+       CONV_TOK_BYTE = 6 };
 
 /* What an HF architecture name says beyond its family (convert_hf_arch.flags). */
 enum {
@@ -77,6 +79,7 @@ extern const convert_family convert_bert;
 extern const convert_family convert_qwen3;
 extern const convert_tokenizer convert_tok_wordpiece;
 extern const convert_tokenizer convert_tok_bpe;
+extern const convert_tokenizer convert_tok_unigram;
 
 #define CONV_TPL_MAX 64
 
@@ -118,6 +121,16 @@ struct conv {
     int pre, nfc, ignore_merges;
     int32_t bos, eos, eot;
     int add_bos, add_eos;
+    /* SentencePiece Unigram: the pieces' scores, and the pipeline as
+     * unigram_create takes it (its strings, charsmap and lists owned by
+     * ug_strs, ug_charsmap, ug_lstrip, ug_rstrip) */
+    double *scores;
+    uint32_t n_pieces;
+    unigram_options ug;
+    char *ug_strs[2 * UG_MAX_NORM];
+    uint8_t *ug_charsmap;
+    int32_t *ug_lstrip, *ug_rstrip;
+    int32_t mask_id;
     /* the post-processor's templates: token ids, -1 for text A, -2 for B */
     int32_t tpl_single[CONV_TPL_MAX], tpl_single_t[CONV_TPL_MAX], tpl_pair[CONV_TPL_MAX], tpl_pair_t[CONV_TPL_MAX];
     int n_single, n_pair;

@@ -13,6 +13,10 @@ tokenizer/unicode.c searches:
   * uni_comp: canonical composition pairs (primary composites) for NFC
   * uni_regex_ranges: the classes of the byte-level BPE split patterns,
     letters, numbers and White_Space, as the regex engine HF runs them with sees them
+  * uni_gcb_ranges: Grapheme_Cluster_Break (auxiliary/GraphemeBreakProperty.txt)
+    and Extended_Pictographic (emoji/emoji-data.txt), for the extended
+    grapheme clusters of UAX #29 that HF's Precompiled normalizer walks;
+    Hangul syllables (LV / LVT) are left to the C code, which computes them
 
 The tables describe Unicode as HuggingFace `tokenizers` sees it, which is not
 one Unicode version (make check-tokenizers compares every code point's fate):
@@ -177,6 +181,38 @@ def regex_classes(cat, ws, age):
     return v
 
 
+# Grapheme_Cluster_Break values (UNI_GB_* in unicode_tables.h); bit 16 marks
+# Extended_Pictographic.  HF's Precompiled normalizer segments with the
+# crate unicode-segmentation (UAX #29 of its own Unicode version): this
+# UCD's view, without rule GB9c (Indic conjuncts, Unicode 15.1), which only
+# ever joins clusters of 9 bytes or more, where that normalizer works char
+# by char anyway.
+GCB_NAMES = ["Other", "CR", "LF", "Control", "Extend", "ZWJ", "Regional_Indicator", "Prepend",
+             "SpacingMark", "L", "V", "T", "LV", "LVT"]
+GB_EXTPICT = 16
+
+
+def parse_gcb():
+    v = [0] * MAXCP
+    for name, prop, val in (("auxiliary/GraphemeBreakProperty.txt", None, None),
+                            ("emoji/emoji-data.txt", "Extended_Pictographic", GB_EXTPICT)):
+        for line in read_lines(name):
+            rng, p = [x.strip() for x in line.split(";")[:2]]
+            if prop is not None and p != prop:
+                continue
+            a, _, b = rng.partition("..")
+            for c in range(int(a, 16), int(b or a, 16) + 1):
+                if val is None:
+                    if 0xAC00 <= c <= 0xD7A3:
+                        assert p in ("LV", "LVT")
+                        continue
+                    assert v[c] & 15 == 0
+                    v[c] |= GCB_NAMES.index(p)
+                else:
+                    v[c] |= val
+    return v
+
+
 def parse_age():
     age = {}
     for line in read_lines("DerivedAge.txt"):
@@ -269,6 +305,7 @@ def main():
 
     prop_runs = runs(props(cat, ws, age))
     regex_runs = runs(regex_classes(cat, ws, age))
+    gcb_runs = runs(parse_gcb())
     ccc_vals = [0] * MAXCP
     for c, v in ccc.items():
         ccc_vals[c] = v
@@ -318,6 +355,14 @@ enum {{
     UNI_RX_S = {RX_S}  /* White_Space, \\s */
 }};
 
+/* Grapheme_Cluster_Break (uni_gcb_ranges); | UNI_GB_EXTPICT for
+ * Extended_Pictographic.  Hangul syllables are not in the table. */
+enum {{
+    UNI_GB_OTHER, UNI_GB_CR, UNI_GB_LF, UNI_GB_CONTROL, UNI_GB_EXTEND, UNI_GB_ZWJ, UNI_GB_RI,
+    UNI_GB_PREPEND, UNI_GB_SPACINGMARK, UNI_GB_L, UNI_GB_V, UNI_GB_T, UNI_GB_LV, UNI_GB_LVT,
+    UNI_GB_EXTPICT = {GB_EXTPICT}
+}};
+
 typedef struct {{ uint32_t lo, hi; uint8_t v; }} uni_range;
 typedef struct {{ uint32_t cp; uint32_t to[3]; }} uni_lower_entry;
 typedef struct {{ uint32_t cp; uint16_t off; uint8_t len; }} uni_decomp_entry;
@@ -336,6 +381,8 @@ extern const uni_comp_entry uni_comp[];
 extern const int uni_comp_count;
 extern const uni_range uni_regex_ranges[];
 extern const int uni_regex_count;
+extern const uni_range uni_gcb_ranges[];
+extern const int uni_gcb_count;
 
 #endif
 """)
@@ -374,7 +421,10 @@ extern const int uni_regex_count;
         f.write(f"\n}};\nconst int uni_comp_count = {len(comp)};\n\n")
         f.write("const uni_range uni_regex_ranges[] = {\n")
         f.write(rows(regex_runs, lambda r: "{0x%X,0x%X,%d}," % r, 4))
-        f.write(f"\n}};\nconst int uni_regex_count = {len(regex_runs)};\n")
+        f.write(f"\n}};\nconst int uni_regex_count = {len(regex_runs)};\n\n")
+        f.write("const uni_range uni_gcb_ranges[] = {\n")
+        f.write(rows(gcb_runs, lambda r: "{0x%X,0x%X,%d}," % r, 4))
+        f.write(f"\n}};\nconst int uni_gcb_count = {len(gcb_runs)};\n")
 
 
 if __name__ == "__main__":

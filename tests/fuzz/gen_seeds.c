@@ -264,6 +264,59 @@ static void tokenizer_json(const char *hf_embed)
     free(voc);
 }
 
+/* a small SentencePiece Unigram tokenizer.json: a precompiled_charsmap of
+ * three keys (the layout of tokenizer/charsmap.h), every normalizer and
+ * pre-tokenizer the converter reads, byte_fallback, lstrip / rstrip */
+static void unigram_json(void)
+{
+    enum { NU = 1024 };
+    static uint32_t u[NU];
+    static uint8_t blob[4 + 4 * NU + 8];
+    u[0] = 256u << 10;
+    u[256 ^ 'A'] = 'A' | 1u << 8 | 512u << 10;
+    u[833] = 1u << 31 | 0;
+    u[833 ^ 'B'] = 'B' | 1u << 8 | 256u << 10;
+    u[515] = 1u << 31 | 2;
+    u[256 ^ 0xC3] = 0xC3 | 128u << 10;
+    u[323 ^ 0xA9] = 0xA9 | 1u << 8 | 64u << 10;
+    u[(323 ^ 0xA9) ^ 64] = 1u << 31 | 6;
+    uint32_t ts = 4 * NU;
+    memcpy(blob, &ts, 4);
+    memcpy(blob + 4, u, sizeof u);
+    memcpy(blob + 4 + ts, "a\0xyz\0\0", 7);
+    size_t n = 4 + ts + 7;
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char p[4096];
+    path_of(p, sizeof p, "tokenizer", "generated-unigram.json");
+    FILE *f = fopen(p, "wb");
+    if (!f) die("cannot write %s", p);
+    fputs("{\"version\":\"1.0\",\"added_tokens\":[{\"id\":0,\"content\":\"<unk>\",\"special\":true,"
+          "\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false},"
+          "{\"id\":1,\"content\":\"</s>\",\"special\":true,\"single_word\":false,\"lstrip\":false,"
+          "\"rstrip\":true,\"normalized\":false},{\"id\":2,\"content\":\"<mask>\",\"special\":true,"
+          "\"single_word\":false,\"lstrip\":true,\"rstrip\":false,\"normalized\":false}],"
+          "\"normalizer\":{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"Strip\",\"strip_left\":false,"
+          "\"strip_right\":true},{\"type\":\"Lowercase\"},{\"type\":\"Precompiled\",\"precompiled_charsmap\":\"", f);
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t w = (uint32_t)blob[i] << 16 | (i + 1 < n ? (uint32_t)blob[i + 1] << 8 : 0) | (i + 2 < n ? blob[i + 2] : 0);
+        fputc(b64[w >> 18 & 63], f);
+        fputc(b64[w >> 12 & 63], f);
+        fputc(i + 1 < n ? b64[w >> 6 & 63] : '=', f);
+        fputc(i + 2 < n ? b64[w & 63] : '=', f);
+    }
+    fputs("\"},{\"type\":\"Replace\",\"pattern\":{\"String\":\"``\"},\"content\":\"\\\"\"},"
+          "{\"type\":\"Replace\",\"pattern\":{\"Regex\":\" {2,}\"},\"content\":\" \"}]},"
+          "\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"WhitespaceSplit\"},"
+          "{\"type\":\"Metaspace\",\"replacement\":\"\\u2581\",\"prepend_scheme\":\"first\",\"split\":true}]},"
+          "\"post_processor\":{\"type\":\"RobertaProcessing\",\"sep\":[\"</s>\",1],\"cls\":[\"<mask>\",2]},"
+          "\"model\":{\"type\":\"Unigram\",\"unk_id\":0,\"byte_fallback\":true,\"vocab\":[[\"<unk>\",0.0],"
+          "[\"</s>\",0.0],[\"<mask>\",0.0],[\"\\u2581\",-2.5],[\"a\",-3.1310248374938965],[\"\\u2581a\",-1.5e0],"
+          "[\"xyz\",-4.25]", f);
+    for (int b = 0; b < 256; b++) fprintf(f, ",[\"<0x%02X>\",-20.0]", b);
+    fputs("]}}\n", f);
+    if (fclose(f) != 0) die("cannot write %s", p);
+}
+
 /* config.json and tokenizer.json of each fixture model (when the fixtures are there) */
 static void fixture_json(const char *fixtures)
 {
@@ -334,6 +387,7 @@ int main(int argc, char **argv)
     snprintf(p, sizeof p, "%s/config.json", argv[3]);
     copy_in("config", "generated-cross.json", p);
     tokenizer_json(argv[2]);
+    unigram_json();
     if (argc > 4) fixture_json(argv[4]);
     safetensors_seeds(argv[2], argv[3]);
     put_str("jsonl", "records.jsonl",

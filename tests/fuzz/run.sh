@@ -17,7 +17,7 @@ FCC=${FUZZ_CC:-clang}
 FIX=${EMBER_FIXTURES:-../shared/fixtures}
 if [ -z "${FUZZ_S:-}" ]; then if [ "${CI:-}" = true ]; then FUZZ_S=30; else FUZZ_S=5; fi; fi
 if [ -z "${FUZZ_JOBS:-}" ]; then if [ "${CI:-}" = true ]; then FUZZ_JOBS=2; else FUZZ_JOBS=1; fi; fi
-ALL="model index index_raw config tokenizer safetensors jsonl bpe"
+ALL="model index index_raw config tokenizer safetensors jsonl bpe unigram"
 ONLY=${FUZZ_ONLY:-$ALL}
 
 skip() { echo "fuzz: SKIPPED: $1 (sh tools/check_deps.sh installs clang and libclang-rt-dev as root)"; exit 0; }
@@ -51,10 +51,13 @@ if ! { $B/gen_model --kind embed --out $S/hf-embed --hidden 8 --layers 1 --heads
     echo "fuzz: FAILED to generate the seed corpora"
     exit 1
 fi
-# texts for fuzz_bpe (its first byte picks the split pattern)
+# texts for fuzz_bpe (its first byte picks the split pattern) and fuzz_unigram
+# (its first byte even: text for one of its tokenizers, odd: charsmap edits)
 mkdir -p $S/text
 printf '\000Hello world, caf\303\251 1234 <x> <|e|>ab it'"'"'s' > $S/text/1
 printf '\001aaaa   ab\n\n  \r\n e\314\201\314\243 <xy>\302\240x' > $S/text/2
+printf '\004 AB  ab<m>  \303\251\314\201 </s>a\342\226\201b\t\000x' > $S/text/3
+printf '\003\101\001\040\377\377\011\000\000\007' > $S/text/4
 export TMPDIR="$PWD/$B/tmp" EMBER_FUZZ_HF="$S/hf-embed"
 export UBSAN_OPTIONS="print_stacktrace=1:${UBSAN_OPTIONS:-}"
 
@@ -69,6 +72,7 @@ opts() {
     safetensors) echo "safetensors 32768 tests/fuzz/json.dict" ;;
     jsonl)       echo "jsonl 4096 tests/fuzz/json.dict -close_fd_mask=2" ;;  # cli_inputs_read reports on stderr
     bpe)         echo "text 4096 -" ;;
+    unigram)     echo "text 4096 -" ;;  # first byte even: text; odd: charsmap edits
     esac
 }
 LIMITS="-timeout=10 -rss_limit_mb=2048"
