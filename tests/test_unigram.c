@@ -530,6 +530,25 @@ static void test_refusals(void **state)
 
 /* ---- hostile and edge input ---- */
 
+/* From the id at position skip on (sliding windows): the same ids as the
+ * whole encoding's tail, cut at max. */
+static void test_encode_from(void **state)
+{
+    (void)state;
+    NEED_PG();
+    static const char text[] = "Hello   wor\xC3\xA9ld, <mask> ﬁne \xE2\x91\xA0 antidisestablishmentarianism 12345 done.";
+    int32_t full[128], part[128];
+    char err[256];
+    int n = tok_model_encode(PG.tm, text, sizeof text - 1, full, 128, -1, err, sizeof err);
+    assert_true(n > 10);
+    for (int skip = 0; skip <= n + 1; skip++)
+        for (int max = 1; max <= 7; max += 3) {
+            int want = n - skip < 0 ? 0 : n - skip < max ? n - skip : max;
+            assert_int_equal(tok_model_encode_from(PG.tm, text, sizeof text - 1, skip, part, 128, max, err, sizeof err), want);
+            assert_memory_equal(part, full + (skip < n ? skip : n), (size_t)want * sizeof *part);
+        }
+}
+
 static void test_edges(void **state)
 {
     (void)state;
@@ -619,6 +638,7 @@ int main(void)
         cmocka_unit_test(test_long_pretokens),
         cmocka_unit_test(test_unknown_runs),
         cmocka_unit_test(test_edges),
+        cmocka_unit_test(test_encode_from),
         cmocka_unit_test(test_huge_input),
     };
     return cmocka_run_group_tests_name("unigram", tests, setup, teardown);

@@ -479,8 +479,9 @@ static size_t ws_before(const uint8_t *s, size_t n)
     return 0;
 }
 
-int unigram_encode(const unigram *u, const char *text, size_t len, int32_t *ids, int cap, int max_tokens,
-                   char *err, size_t errlen)
+/* unigram_encode with the first skip ids dropped (tok_model_encode_from). */
+static int encode_from(const unigram *u, const char *text, size_t len, int skip, int32_t *ids, int cap,
+                       int max_tokens, char *err, size_t errlen)
 {
     if (!u || (!text && len)) {
         seterr(err, errlen, "unigram_encode: NULL argument");
@@ -493,7 +494,7 @@ int unigram_encode(const unigram *u, const char *text, size_t len, int32_t *ids,
     if (max_tokens == 0)
         return 0;
     ug_lattice L;
-    ug_lattice_init(&L, u, ids, cap, max_tokens);
+    ug_lattice_init(&L, u, ids, cap, skip, max_tokens);
     const uint8_t *s = (const uint8_t *)text;
     size_t pos = 0;
     while (pos < len && !L.stop) {
@@ -534,10 +535,16 @@ int unigram_encode(const unigram *u, const char *text, size_t len, int32_t *ids,
     return L.out.count;
 }
 
-static int ops_encode(const void *impl, const char *text, size_t len, int32_t *ids, int cap, int max_tokens,
-                      char *err, size_t errlen)
+int unigram_encode(const unigram *u, const char *text, size_t len, int32_t *ids, int cap, int max_tokens,
+                   char *err, size_t errlen)
 {
-    return unigram_encode(impl, text, len, ids, cap, max_tokens, err, errlen);
+    return encode_from(u, text, len, 0, ids, cap, max_tokens, err, errlen);
+}
+
+static int ops_encode(const void *impl, const char *text, size_t len, int skip, int32_t *ids, int cap,
+                      int max_tokens, char *err, size_t errlen)
+{
+    return encode_from(impl, text, len, skip, ids, cap, max_tokens, err, errlen);
 }
 static int32_t ops_n_tokens(const void *impl) { return unigram_n_tokens(impl); }
 static const char *ops_token(const void *impl, int32_t id, uint32_t *len) { return unigram_token(impl, id, len); }

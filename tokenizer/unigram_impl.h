@@ -163,7 +163,7 @@ typedef struct {
     uint8_t run[UG_RUN_MAX];
 } ug_lattice;
 
-void ug_lattice_init(ug_lattice *L, const unigram *u, int32_t *ids, int cap, int max_tokens);
+void ug_lattice_init(ug_lattice *L, const unigram *u, int32_t *ids, int cap, int skip, int max_tokens);
 /* Appends a code point to the current pre-token (cutting the window when it
  * is full); 1 when output should stop. */
 int ug_lattice_push(ug_lattice *L, uint32_t cp);

@@ -20,10 +20,10 @@
 
 #include <string.h>
 
-void ug_lattice_init(ug_lattice *L, const unigram *u, int32_t *ids, int cap, int max_tokens)
+void ug_lattice_init(ug_lattice *L, const unigram *u, int32_t *ids, int cap, int skip, int max_tokens)
 {
     L->u = u;
-    L->out = tok_sink_make(ids, cap, max_tokens);
+    L->out = tok_sink_make(ids, cap, skip, max_tokens);
     L->stop = 0;
     L->n = 0;
     L->v0 = 0.0;
