@@ -21,7 +21,7 @@ TOOLS_DIRS ?= tools
 ALL_LIB_SRC := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
 ifeq ($(filter x86_64 i686 i386 amd64,$(ARCH)),)
 # non-x86: drop x86 ISA files; NEON files build only on arm64
-LIB_SRC := $(filter-out %_avx2.c %_avx512.c %_vnni.c %_bf16.c,$(ALL_LIB_SRC))
+LIB_SRC := $(filter-out %_avx2.c %_avx512.c %_vnni.c %_bf16.c %_amx.c,$(ALL_LIB_SRC))
 ifneq ($(ARCH),aarch64)
 LIB_SRC := $(filter-out %_neon.c,$(LIB_SRC))
 endif
@@ -34,7 +34,8 @@ ISA_avx2   := -mavx2 -mfma -mf16c -mpopcnt
 ISA_avx512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c -mpopcnt
 ISA_vnni   := $(ISA_avx512) -mavx512vnni -mavx512vpopcntdq
 ISA_bf16   := $(ISA_vnni) -mavx512bf16
-isa_flags = $(if $(filter %_avx2.c,$1),$(ISA_avx2),$(if $(filter %_avx512.c,$1),$(ISA_avx512),$(if $(filter %_vnni.c,$1),$(ISA_vnni),$(if $(filter %_bf16.c,$1),$(ISA_bf16)))))
+ISA_amx    := $(ISA_bf16) -mamx-tile -mamx-bf16
+isa_flags = $(if $(filter %_avx2.c,$1),$(ISA_avx2),$(if $(filter %_avx512.c,$1),$(ISA_avx512),$(if $(filter %_vnni.c,$1),$(ISA_vnni),$(if $(filter %_bf16.c,$1),$(ISA_bf16),$(if $(filter %_amx.c,$1),$(ISA_amx))))))
 
 TOOLS_MAIN  := tools/main.c
 TOOLS_GEN   := $(wildcard tools/gen_*.c)

@@ -42,7 +42,9 @@ typedef enum {
 const char *ember_status_str(ember_status s);
 
 /* The kernel table in use: "avx2", "avx512", "avx512vnni", "avx512bf16",
- * "neon" or "scalar" (the best this CPU has), or the one the environment variable
+ * "amxbf16", "neon" or "scalar" (the best this CPU has; "amxbf16" is
+ * "avx512bf16" with bf16_dot's products of 16 rows or more on AMX, where
+ * the CPU has AMX-BF16 and the OS grants it), or the one the environment variable
  * EMBER_ISA names, emulated ones ("emu4", "emu8", "emu16", for tests)
  * included.  Chosen once per process. */
 const char *ember_isa(void);
@@ -127,7 +129,12 @@ typedef struct {
      * vdpbf16ps faster than its f32 FMAs (not on Sapphire Rapids: see
      * bench/RESULTS.md), and less exact: each
      * product's output off by up to 2^-8 (4e-3) of sum |a w|, a few 1e-3
-     * on a model's normalised embeddings.  Default off: bf16 weights are
+     * on a model's normalised embeddings.  Where the CPU has AMX-BF16 and
+     * Linux grants this process AMX's tile state (Sapphire Rapids onwards;
+     * ember_isa() then says "amxbf16") a GEMM of 16 rows or more runs on
+     * AMX's TDPBF16PS instead, the same rounded operands summed in another
+     * order (the same bound); EMBER_ISA=avx512bf16 keeps vdpbf16ps.
+     * Default off: bf16 weights are
      * widened to f32 and multiplied in f32, as the f32 reference does.
      * 1 on, -1 off, 0 = the EMBER_BF16_DOT environment variable ("1" on,
      * "0" or unset off; anything else makes ember_ctx_create fail).  On a
@@ -147,7 +154,8 @@ size_t ember_ctx_memory(const ember_ctx *c); /* bytes of scratch owned */
 int ember_ctx_threads(const ember_ctx *c);
 /* 1 when bf16 weights multiply bf16-rounded activations in this context
  * (ember_ctx_params.bf16_dot asked for it and the kernel table in use has
- * AVX-512-BF16's dot product), else 0: widened to f32. */
+ * AVX-512-BF16's dot product: "avx512bf16", "amxbf16" (AMX from 16 rows)
+ * or "emu16", as ember_isa() names it), else 0: widened to f32. */
 int ember_ctx_bf16_dot(const ember_ctx *c);
 int ember_ctx_max_tokens(const ember_ctx *c); /* truncation length in use */
 /* How many inputs of the last ember_embed / ember_rerank call were longer

@@ -25,6 +25,7 @@ const kern_ops *kern_ops_for(kern_isa isa)
     case KERN_ISA_AVX512: return &kern_ops_avx512;
     case KERN_ISA_AVX512VNNI: return &kern_ops_avx512vnni;
     case KERN_ISA_AVX512BF16: return &kern_ops_avx512bf16;
+    case KERN_ISA_AMXBF16: return &kern_ops_amxbf16;
 #endif
 #if defined(__aarch64__) && defined(__ARM_NEON)
     case KERN_ISA_NEON: return &kern_ops_neon;
@@ -36,7 +37,7 @@ const kern_ops *kern_ops_for(kern_isa isa)
 const char *kern_isa_name(kern_isa isa)
 {
     static const char *names[KERN_ISA_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni", "avx512bf16", "neon",
-                                                 "emu4", "emu8", "emu16"};
+                                                 "amxbf16", "emu4", "emu8", "emu16"};
     return (int)isa >= 0 && isa < KERN_ISA_COUNT ? names[isa] : "?";
 }
 
@@ -54,7 +55,11 @@ const char *kern_isa_name(kern_isa isa)
  * reason, and EMBER_ISA=<isa> would still give that table unmixed.  The
  * avx512bf16 table is the avx512vnni one's code built with BF16 as well:
  * the same operations, the same bits, and gemm_bf16dot besides (used only
- * when a context asks for it), so it is the best where the CPU has it. */
+ * when a context asks for it), so it is the best where the CPU has it;
+ * and the amxbf16 table is that one again with gemm_bf16dot on AMX from
+ * KERN_BF16DOT_AMX_MIN_M rows, so it is the best where AMX is usable
+ * (kern_cpu_has asks Linux for the tile data state the first time it
+ * is called, here at the latest). */
 static void choose(void)
 {
     const char *want = getenv("EMBER_ISA");

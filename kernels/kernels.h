@@ -24,12 +24,16 @@ typedef enum {
     KERN_ISA_AVX512VNNI = 3, /* AVX-512 above + VNNI + VPOPCNTDQ (Ice Lake, Zen 4) */
     KERN_ISA_AVX512BF16 = 4, /* AVX-512 VNNI above + BF16 (Sapphire Rapids, Zen 4): adds gemm_bf16dot */
     KERN_ISA_NEON   = 5, /* AArch64 Advanced SIMD (every ARMv8-A core) */
+    /* the avx512bf16 table with gemm_bf16dot on AMX (TDPBF16PS) from
+     * KERN_BF16DOT_AMX_MIN_M rows: Sapphire Rapids onwards, where Linux
+     * grants the process AMX's tile data (kern_cpu_has asks for it) */
+    KERN_ISA_AMXBF16 = 6,
     /* The SIMD body over portable C vectors of 4, 8 and 16 lanes (the
      * shapes of NEON, AVX2 and AVX-512): on every machine, for tests and
      * debugging; never chosen by dispatch, only by EMBER_ISA. */
-    KERN_ISA_EMU4   = 6,
-    KERN_ISA_EMU8   = 7,
-    KERN_ISA_EMU16  = 8,
+    KERN_ISA_EMU4   = 7,
+    KERN_ISA_EMU8   = 8,
+    KERN_ISA_EMU16  = 9,
     KERN_ISA_COUNT,
     KERN_ISA_FIRST_EMU = KERN_ISA_EMU4 /* the real ISAs come before */
 } kern_isa;
@@ -85,9 +89,15 @@ typedef struct kern_ops {
      * differs from the reference by summation order only.  Against the f32 product of the unrounded A, each output
      * is off by up to about 2^-8 sum |a w| (the rounding of A).  Arguments,
      * scratch and threads as gemm_f32's, every thread count giving the same
-     * bits.  NULL in a table without it: every table but avx512bf16 and
-     * emu16 (scalar included: asking for it elsewhere widens W as gemm_f32
-     * does). */
+     * bits.  NULL in a table without it: every table but avx512bf16,
+     * amxbf16 and emu16 (scalar included: asking for it elsewhere widens W
+     * as gemm_f32 does).  amxbf16's runs on AMX from KERN_BF16DOT_AMX_MIN_M
+     * rows (below, avx512bf16's): TDPBF16PS sums each 32 k of a row in
+     * two f32 partial sums (even k, odd k) from zero, adds the two, then
+     * adds that to the running sum started from the bias (subnormals as
+     * zero, nearest even): another order than the reference's, so off by
+     * its summation error only, and the same bits for every thread
+     * count. */
     void (*gemm_bf16dot)(int M, int N, int K, const float *A, int lda, const uint16_t *W, int ldw,
                          const float *bias, float *C, int ldc, float *pack, int n_threads);
 
@@ -200,12 +210,16 @@ void kern_pq4_pack(const uint8_t *codes, size_t n, int m, uint8_t *blocks);
 
 /* gemm_bf16dot's scalar reference (no table holds it: see gemm_bf16dot);
  * pack and n_threads as gemm_f32's reference takes them. */
+/* amxbf16's gemm_bf16dot takes AMX from this many rows (kernels/
+ * gemm_bf16dot_amx.c says why), avx512bf16's below. */
+#define KERN_BF16DOT_AMX_MIN_M 16
+
 void kern_gemm_bf16dot_ref(int M, int N, int K, const float *A, int lda, const uint16_t *W, int ldw,
                            const float *bias, float *C, int ldc, float *pack, int n_threads);
 
 /* Best table for this CPU (a real ISA, never an emulated one; dispatch.c
  * says why it is best operation by operation), or the one forced by
- * EMBER_ISA=scalar|avx2|avx512|avx512vnni|avx512bf16|neon|emu4|emu8|emu16.
+ * EMBER_ISA=scalar|avx2|avx512|avx512vnni|avx512bf16|neon|amxbf16|emu4|emu8|emu16.
  * An unknown or unsupported EMBER_ISA falls back to the best table and leaves
  * a note saying so.  Chosen once, thread-safe, never NULL. */
 const kern_ops *kern_ops_get(void);

@@ -58,6 +58,10 @@ extern const kern_ops kern_ops_avx2;
 extern const kern_ops kern_ops_avx512;
 extern const kern_ops kern_ops_avx512vnni;
 extern const kern_ops kern_ops_avx512bf16;
+extern const kern_ops kern_ops_amxbf16;
+/* amxbf16's gemm_bf16dot (gemm_bf16dot_amx.c) */
+void kern_gemm_bf16dot_amx(int M, int N, int K, const float *A, int lda, const uint16_t *W, int ldw,
+                           const float *bias, float *C, int ldc, float *pack, int n_threads);
 #endif
 #if defined(__aarch64__) && defined(__ARM_NEON)
 extern const kern_ops kern_ops_neon;

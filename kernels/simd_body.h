@@ -1909,26 +1909,34 @@ static void FN(gemm_bf16dot)(int M, int N, int K, const float *A, int lda, const
 }
 #endif
 
-const kern_ops KERN_OPS_NAME = {
-    .isa = KERN_ISA_ID,
-    .name = KERN_ISA_STR,
-    .gemm_f32 = FN(gemm),
 #ifdef VF_DPBF16
-    .gemm_bf16dot = FN(gemm_bf16dot),
+#define BODY_GEMM_BF16DOT FN(gemm_bf16dot)
+#else
+#define BODY_GEMM_BF16DOT NULL
 #endif
-    .layernorm_f32 = FN(layernorm),
-    .gelu_f32 = FN(gelu),
-    .attention_f32 = FN(attention),
-    .attention_causal_f32 = FN(attention_causal),
-    .rmsnorm_f32 = FN(rmsnorm),
-    .rope_f32 = FN(rope),
-    .silu_mul_f32 = FN(silu_mul),
-    .dot_f32 = FN(dot),
-    .l2sq_f32 = FN(l2sq),
-    .dot_f32_i8 = FN(dot_f32_i8),
-    .hamming = FN(hamming),
-    .hamming_panel = FN(hamming_panel),
-    .pq_lut = FN(pq_lut),
-    .pq4_scan = FN(pq4_scan),
-    .dot_i8 = FN(dot_i8),
-};
+/* The table of this body's operations under a name, with the given
+ * gemm_bf16dot: the ISA file's own (KERN_OPS_NAME), and simd_bf16.c's
+ * second one (amxbf16: the same code, AMX's gemm_bf16dot). */
+#define BODY_TABLE(table_name, isa_id, isa_str, bf16dot) \
+    const kern_ops table_name = {                        \
+        .isa = isa_id,                                   \
+        .name = isa_str,                                 \
+        .gemm_f32 = FN(gemm),                            \
+        .gemm_bf16dot = bf16dot,                         \
+        .layernorm_f32 = FN(layernorm),                  \
+        .gelu_f32 = FN(gelu),                            \
+        .attention_f32 = FN(attention),                  \
+        .attention_causal_f32 = FN(attention_causal),    \
+        .rmsnorm_f32 = FN(rmsnorm),                      \
+        .rope_f32 = FN(rope),                            \
+        .silu_mul_f32 = FN(silu_mul),                    \
+        .dot_f32 = FN(dot),                              \
+        .l2sq_f32 = FN(l2sq),                            \
+        .dot_f32_i8 = FN(dot_f32_i8),                    \
+        .hamming = FN(hamming),                          \
+        .hamming_panel = FN(hamming_panel),              \
+        .pq_lut = FN(pq_lut),                            \
+        .pq4_scan = FN(pq4_scan),                        \
+        .dot_i8 = FN(dot_i8),                            \
+    }
+BODY_TABLE(KERN_OPS_NAME, KERN_ISA_ID, KERN_ISA_STR, BODY_GEMM_BF16DOT);

@@ -51,7 +51,7 @@ static void test_isa_note_api(void **s)
     (void)s;
     check_choice(NULL, NULL, NULL);
     check_choice("", NULL, NULL);
-    check_choice("bogus", NULL, "unknown EMBER_ISA=bogus (scalar, avx2, avx512, avx512vnni, avx512bf16, neon, emu4, emu8, emu16); using ");
+    check_choice("bogus", NULL, "unknown EMBER_ISA=bogus (scalar, avx2, avx512, avx512vnni, avx512bf16, neon, amxbf16, emu4, emu8, emu16); using ");
     check_choice("scalar", "scalar", NULL);
     check_choice("emu4", "emu4", NULL);
     check_choice("emu16", "emu16", NULL);
