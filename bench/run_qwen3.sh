@@ -83,7 +83,8 @@ CPU_NAME=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
 CPU_FAMILY=$(lscpu 2>/dev/null | sed -n 's/^CPU family: *//p' | head -1)
 CPU_JSON=$(printf '"cpu": "%s", "cpu_family": "%s", ' "$(printf %s "$CPU_NAME" | tr -d '"\\/&')" "$CPU_FAMILY")
 RES=$OUT/results.jsonl
-: > "$RES"
+# APPEND=1 adds to an earlier run's results (SHAPES / THREADS re-run a part)
+[ "${APPEND:-0}" = 1 ] || : > "$RES"
 
 # ember's output against transformers' on the full-size shape, once per kind
 check_hf() { # kind
@@ -97,16 +98,19 @@ check_hf() { # kind
         { echo "bench-qwen3: ember and transformers disagree on $1 ($(cat "$OUT/check.txt")); no figures"; exit 1; }
     echo "bench-qwen3: $1 vs transformers float32: $(cat "$OUT/check.txt")"
 }
-check_hf embed
-check_hf rerank
+[ "${APPEND:-0}" = 1 ] || check_hf embed
+[ "${APPEND:-0}" = 1 ] || check_hf rerank
 
 # llama.cpp on the same file and input; its output must agree with ember's
 # (in $OUT/ember.f32) before its timing counts
 llama_row() { # kind mode
     "$BUILD/bench/llama_peer" "$g" "$OUT/llama-input.txt" $B $T $R "$OUT/llama.f32" $2 > "$OUT/llama.json"
     # llama.cpp multiplies bf16 weights with bf16-rounded activations (its
-    # logits move by ~1e-2 there) and keeps K/V in f16 (~1e-4 on f32 weights)
-    tol=""; [ $1 = rerank ] && [ $dt = bf16 ] && tol=2e-2
+    # logits move by ~1e-2 there) and keeps K/V in f16 with flash attention
+    # (a few 1e-3 on the 0.6B reranker's logit with f32 weights, 2.6e-2
+    # with bf16 ones; with f32 K/V it meets the goldens to 1e-6:
+    # bench/llama_interop.py)
+    tol=""; [ $1 = rerank ] && tol=1e-2; [ $1 = rerank ] && [ $dt = bf16 ] && tol=5e-2
     if ! python3 bench/compare.py "$OUT/ember.f32" "$OUT/llama.f32" qwen3-$1 $B $tol > "$OUT/cmp.txt"; then
         echo "bench-qwen3: ember and llama.cpp ($2) disagree ($(cat "$OUT/cmp.txt")); no figures"; exit 1
     fi
@@ -118,7 +122,7 @@ llama_row() { # kind mode
 run_shape() { # kind batch tokens repeats [rounds]
     kind=$1 B=$2 L=$3 R=$4 NR=${5:-$ROUNDS} extra=""
     [ $kind = rerank ] && extra=--rerank
-    for T in 1 2; do
+    for T in ${THREADS:-1 2}; do
       for round in $(seq $NR); do
         for dt in f32 bf16; do
             g=$MODELS/qwen3-$kind-$dt.gguf
@@ -135,9 +139,15 @@ run_shape() { # kind batch tokens repeats [rounds]
       done
     done
 }
-run_shape embed 1 32 ${REPEATS_QUERY:-5}
-run_shape embed 8 256 ${REPEATS_DOCS:-2}
-# one query x 20 documents; 200 tokens a pair before the reranker's prompt (about 60 more)
-run_shape rerank 20 200 ${REPEATS_DOCS:-2} ${ROUNDS_RERANK:-$ROUNDS}
+# SHAPES: which of query, docs, rerank to run (default all)
+for shape in ${SHAPES:-query docs rerank}; do
+    case $shape in
+    query) run_shape embed 1 32 ${REPEATS_QUERY:-5} ;;
+    docs) run_shape embed 8 256 ${REPEATS_DOCS:-2} ;;
+    # one query x 20 documents; 200 tokens a pair before the reranker's prompt (about 60 more)
+    rerank) run_shape rerank 20 200 ${REPEATS_DOCS:-2} ${ROUNDS_RERANK:-$ROUNDS} ;;
+    *) echo "bench-qwen3: SHAPES holds query, docs or rerank, not $shape"; exit 2 ;;
+    esac
+done
 "${EMBER_PYTHON:-python3}" bench/report_qwen3.py "$RES" > "$OUT/report.md"
 cat "$OUT/report.md"

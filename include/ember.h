@@ -125,9 +125,9 @@ typedef struct {
                         not a number in 1..1024 makes ember_ctx_create fail */
     /* bf16 weights multiply activations rounded to bf16 (nearest even) where
      * the CPU has AVX-512-BF16 (vdpbf16ps: two products per f32 lane, the
-     * weights read as they are stored): faster only where the CPU issues
-     * vdpbf16ps faster than its f32 FMAs (not on Sapphire Rapids: see
-     * bench/RESULTS.md), and less exact: each
+     * weights read as they are stored): faster where the CPU issues
+     * vdpbf16ps faster than its f32 FMAs, or has AMX (below; vdpbf16ps
+     * alone is slower on Sapphire Rapids: bench/RESULTS.md), and less exact: each
      * product's output off by up to 2^-8 (4e-3) of sum |a w|, a few 1e-3
      * on a model's normalised embeddings.  Where the CPU has AMX-BF16 and
      * Linux grants this process AMX's tile state (Sapphire Rapids onwards;

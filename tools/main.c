@@ -20,7 +20,7 @@ static const char *USAGE =
     "\n"
     "Environment: EMBER_THREADS (threads), EMBER_ISA=scalar|avx2|avx512|avx512vnni|avx512bf16|amxbf16|neon (force a\n"
     "kernel path; emu4|emu8|emu16: the portable emulated ones, for debugging), EMBER_BF16_DOT=1 (bf16 weights\n"
-    "times activations rounded to bf16 where the CPU has AVX-512-BF16: faster, less exact).\n";
+    "times activations rounded to bf16 where the CPU has AVX-512-BF16: less exact; faster with AMX).\n";
 
 int main(int argc, char **argv)
 {
