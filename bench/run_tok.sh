@@ -5,7 +5,8 @@
 # bytes (default 10^7) of mixed-language documents built by bench/tok_corpus.py
 # from tests/check/real_sentences.txt (SEED, default 14).  Tokenizers, from
 # the fixtures, each converted by `ember convert --vocab-only`: WordPiece
-# (bert-uncased, bert-chinese) and byte-level BPE (Qwen3-Embedding's, or
+# (bert-uncased, bert-chinese), SentencePiece Unigram (Pegasus', the fixtures'
+# stand-in for XLM-R's) and byte-level BPE (Qwen3-Embedding's, or
 # Qwen3's when that model folder is absent).  ONLY=bert-uncased,qwen3-embedding
 # picks some.  ROUNDS (default 2) alternate ember and HF; each run is one
 # warm-up pass then REPEATS (default 5) timed passes.  HF's ids must equal
@@ -26,7 +27,7 @@ mkdir -p "$OUT"
 
 # name:folder of each tokenizer there is
 LIST=""
-for t in bert-uncased bert-chinese; do
+for t in bert-uncased bert-chinese sentencepiece-unigram; do
     [ -f "$FIX/tokenizers/$t/tokenizer.json" ] && LIST="$LIST $t:$FIX/tokenizers/$t"
 done
 if [ -f "$FIX/models/qwen3-embed-tiny/tokenizer.json" ]; then
