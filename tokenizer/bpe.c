@@ -11,16 +11,6 @@ const char BPE_QWEN2_PATTERN[] =
     "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
     "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* GPT-2's printable bytes stand for themselves; the others (control
  * characters, space, DEL, NBSP, soft hyphen, ...) take U+0100 on, in order. */
 static int byte_is_printable(int c)
@@ -157,7 +147,7 @@ static int build_vocab(bpe *b, const char *const *tokens, const uint32_t *lens, 
         int ul = uni_utf8_encode(bpe_byte_char((uint8_t)c), u);
         b->byte_id[c] = bpe_find(b, (const char *)u, (size_t)ul);
         if (b->byte_id[c] < 0) {
-            seterr(err, errlen, "bpe: no token for byte 0x%02X (\"%.*s\"): not a byte-level vocabulary",
+            tok_seterr(err, errlen, "bpe: no token for byte 0x%02X (\"%.*s\"): not a byte-level vocabulary",
                    c, ul, (const char *)u);
             return -1;
         }
@@ -179,7 +169,7 @@ static int build_merges(bpe *b, const char *const *merges, const uint32_t *mlens
         uint32_t ml = mlens[r];
         const char *sp = m ? memchr(m, ' ', ml) : NULL;
         if (!sp || sp == m || sp == m + ml - 1 || memchr(sp + 1, ' ', (size_t)(m + ml - sp - 1))) {
-            seterr(err, errlen, "bpe: merge %d (\"%.*s\") is not two tokens separated by one space",
+            tok_seterr(err, errlen, "bpe: merge %d (\"%.*s\") is not two tokens separated by one space",
                    (int)r, (int)(ml > 80 ? 80 : ml), m ? m : "");
             return -1;
         }
@@ -187,7 +177,7 @@ static int build_merges(bpe *b, const char *const *merges, const uint32_t *mlens
         int32_t l = merge_token(b, m, ll, "", 0), rr = merge_token(b, sp + 1, rl, "", 0);
         int32_t nw = merge_token(b, m, ll, sp + 1, rl);
         if (l < 0 || rr < 0 || nw < 0) {
-            seterr(err, errlen, "bpe: merge %d (\"%.*s\"): %s is not a token of the vocabulary", (int)r,
+            tok_seterr(err, errlen, "bpe: merge %d (\"%.*s\"): %s is not a token of the vocabulary", (int)r,
                    (int)(ml > 80 ? 80 : ml), m, l < 0 ? "its left side" : rr < 0 ? "its right side" : "its result");
             return -1;
         }
@@ -230,7 +220,7 @@ static int build_literals(bpe *b, char *err, size_t errlen)
     if (lt && ll && li)
         b->lit = tok_added_create(k, lt, ll, li, err, errlen);
     else
-        seterr(err, errlen, "bpe: out of memory");
+        tok_seterr(err, errlen, "bpe: out of memory");
     free(lt);
     free(ll);
     free(li);
@@ -242,31 +232,31 @@ bpe *bpe_create(int32_t n_tokens, const char *const *tokens, const uint32_t *len
                 const uint32_t *merge_lens, const bpe_options *opt, char *err, size_t errlen)
 {
     if (n_tokens < 256 || n_tokens > (1 << 30) || !tokens || !lens || !opt) {
-        seterr(err, errlen, "bpe: bad vocabulary (n_tokens %d)", (int)n_tokens);
+        tok_seterr(err, errlen, "bpe: bad vocabulary (n_tokens %d)", (int)n_tokens);
         return NULL;
     }
     if (n_merges < 0 || n_merges > (1 << 30) || (n_merges > 0 && (!merges || !merge_lens))) {
-        seterr(err, errlen, "bpe: bad merges (n_merges %d)", (int)n_merges);
+        tok_seterr(err, errlen, "bpe: bad merges (n_merges %d)", (int)n_merges);
         return NULL;
     }
     if (opt->pre != BPE_PRE_QWEN2 && opt->pre != BPE_PRE_GPT2) {
-        seterr(err, errlen, "bpe: unknown split pattern %d", opt->pre);
+        tok_seterr(err, errlen, "bpe: unknown split pattern %d", opt->pre);
         return NULL;
     }
     uint64_t total = 0;
     for (int32_t i = 0; i < n_tokens; i++) {
         if (!tokens[i] && lens[i]) {
-            seterr(err, errlen, "bpe: token %d is NULL", (int)i);
+            tok_seterr(err, errlen, "bpe: token %d is NULL", (int)i);
             return NULL;
         }
         if (types && (types[i] < 1 || types[i] > 6)) {
-            seterr(err, errlen, "bpe: token %d has invalid type %d", (int)i, (int)types[i]);
+            tok_seterr(err, errlen, "bpe: token %d has invalid type %d", (int)i, (int)types[i]);
             return NULL;
         }
         total += lens[i];
     }
     if (total > UINT32_MAX - 1) {
-        seterr(err, errlen, "bpe: vocabulary text too large (%llu bytes)", (unsigned long long)total);
+        tok_seterr(err, errlen, "bpe: vocabulary text too large (%llu bytes)", (unsigned long long)total);
         return NULL;
     }
     bpe *b = calloc(1, sizeof *b);
@@ -284,7 +274,7 @@ bpe *bpe_create(int32_t n_tokens, const char *const *tokens, const uint32_t *len
     }
     if (!b || !b->pool || !b->off || !b->types || !b->slots || !b->m_left || !b->m_right || !b->m_new ||
         !b->m_slots) {
-        seterr(err, errlen, "bpe: out of memory (%d tokens, %d merges)", (int)n_tokens, (int)n_merges);
+        tok_seterr(err, errlen, "bpe: out of memory (%d tokens, %d merges)", (int)n_tokens, (int)n_merges);
         bpe_free(b);
         return NULL;
     }
@@ -395,11 +385,11 @@ static int encode_from(const bpe *b, const char *text, size_t len, int skip, int
                        int max_tokens, char *err, size_t errlen)
 {
     if (!b || (!text && len)) {
-        seterr(err, errlen, "bpe_encode: NULL argument");
+        tok_seterr(err, errlen, "bpe_encode: NULL argument");
         return TOK_ERR_ARG;
     }
     if (ids && cap < 0) {
-        seterr(err, errlen, "bpe_encode: negative cap %d", cap);
+        tok_seterr(err, errlen, "bpe_encode: negative cap %d", cap);
         return TOK_ERR_ARG;
     }
     if (max_tokens == 0)
@@ -418,7 +408,7 @@ static int encode_from(const bpe *b, const char *text, size_t len, int skip, int
             size_t bad = 0;
             int rc = encode_piece(&st, s + pos, q, &bad);
             if (rc < 0) {
-                seterr(err, errlen, "bpe_encode: invalid UTF-8 at byte offset %zu (byte 0x%02X)", pos + bad,
+                tok_seterr(err, errlen, "bpe_encode: invalid UTF-8 at byte offset %zu (byte 0x%02X)", pos + bad,
                        (unsigned)s[pos + bad]);
                 return rc;
             }
@@ -432,7 +422,7 @@ static int encode_from(const bpe *b, const char *text, size_t len, int skip, int
         pos += q + ml;
     }
     if (st.out.overflow) {
-        seterr(err, errlen, "bpe_encode: output buffer too small (cap %d)", cap);
+        tok_seterr(err, errlen, "bpe_encode: output buffer too small (cap %d)", cap);
         return TOK_ERR_SPACE;
     }
     return st.out.count;

@@ -4,16 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 tok_template tok_template_bert(int32_t cls_id, int32_t sep_id)
 {
     tok_template t;
@@ -89,7 +79,7 @@ static int check_template(const tok_item *it, int n, int is_pair,
     if (na == 1 && nb == (is_pair ? 1 : 0) && (!is_pair || a_at < b_at))
         return 0;
 bad:
-    seterr(err, errlen, "tok_encode: invalid %s template", is_pair ? "pair" : "single");
+    tok_seterr(err, errlen, "tok_encode: invalid %s template", is_pair ? "pair" : "single");
     return TOK_ERR_ARG;
 }
 
@@ -122,7 +112,7 @@ static int encode_seq(const tok_model *tm, const char *s, size_t n,
     char e[200];
     int r = tok_model_encode(tm, s, n, ids, cap, max, e, sizeof e);
     if (r < 0)
-        seterr(err, errlen, "%s (%s sequence)", e, which);
+        tok_seterr(err, errlen, "%s (%s sequence)", e, which);
     return r;
 }
 
@@ -133,7 +123,7 @@ int tok_encode(const tok_model *tm, const tok_template *tpl,
                char *err, size_t errlen)
 {
     if (!tm || !tpl || !ids || cap < 0 || (!text && len) || max_length < 0) {
-        seterr(err, errlen, "tok_encode: invalid argument");
+        tok_seterr(err, errlen, "tok_encode: invalid argument");
         return TOK_ERR_ARG;
     }
     if (!text)
@@ -147,13 +137,13 @@ int tok_encode(const tok_model *tm, const tok_template *tpl,
     /* before the cap: a caller sizing ids by max_length must hear about
      * max_length, not about its buffer */
     if (max_length > 0 && max_length < n_added) {
-        seterr(err, errlen,
+        tok_seterr(err, errlen,
                "tok_encode: max_length %d is below the %d special tokens",
                max_length, n_added);
         return TOK_ERR_ARG;
     }
     if (cap < n_added) {
-        seterr(err, errlen, "tok_encode: output buffer too small (cap %d)", cap);
+        tok_seterr(err, errlen, "tok_encode: output buffer too small (cap %d)", cap);
         return TOK_ERR_SPACE;
     }
     int room = cap - n_added;

@@ -1,5 +1,6 @@
 #include "tokenizer/tok_model.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -71,4 +72,14 @@ const char *tok_model_name(const tok_model *m) { return m ? m->ops->name : ""; }
 const void *tok_model_impl(const tok_model *m, const tok_model_ops *ops)
 {
     return m && m->ops == ops ? m->impl : NULL;
+}
+
+void tok_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

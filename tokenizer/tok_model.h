@@ -28,6 +28,9 @@ enum {
 /* What every algorithm provides.  encode follows the contract of
  * tok_model_encode_from below; token returns NULL for an id out of range;
  * find returns -1 when the string is no token; free releases the object. */
+/* The message of a failed call into err (NULL or errlen 0: none kept). */
+void tok_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 typedef struct {
     const char *name; /* "wordpiece", "bpe" */
     int (*encode)(const void *impl, const char *text, size_t len, int skip, int32_t *ids, int cap,

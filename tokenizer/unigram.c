@@ -9,16 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 unigram_options unigram_options_default(void)
 {
     unigram_options o;
@@ -153,7 +143,7 @@ static int valid_utf8(const char *s, size_t n, uint32_t *cps, int cap, int *coun
 static int build_norm(unigram *u, const unigram_options *o, char *err, size_t errlen)
 {
     if (o->n_norm < 0 || o->n_norm > UG_MAX_NORM) {
-        seterr(err, errlen, "unigram: %d normalizer steps (at most %d)", o->n_norm, UG_MAX_NORM);
+        tok_seterr(err, errlen, "unigram: %d normalizer steps (at most %d)", o->n_norm, UG_MAX_NORM);
         return -1;
     }
     size_t total = 1;
@@ -161,29 +151,29 @@ static int build_norm(unigram *u, const unigram_options *o, char *err, size_t er
     for (int i = 0; i < o->n_norm; i++) {
         const ug_norm_step *st = &o->norm[i];
         if (st->kind < UG_NORM_PRECOMPILED || st->kind > UG_NORM_LOWERCASE) {
-            seterr(err, errlen, "unigram: normalizer step %d has unknown kind %d", i, st->kind);
+            tok_seterr(err, errlen, "unigram: normalizer step %d has unknown kind %d", i, st->kind);
             return -1;
         }
         n_pc += st->kind == UG_NORM_PRECOMPILED;
         if (st->kind == UG_NORM_REPLACE &&
             (!st->from || !st->from_len || !valid_utf8(st->from, st->from_len, u->pat[i], UG_PAT_MAX, &u->pat_len[i]))) {
-            seterr(err, errlen, "unigram: Replace step %d: the pattern must be 1 to %d characters of UTF-8", i, UG_PAT_MAX);
+            tok_seterr(err, errlen, "unigram: Replace step %d: the pattern must be 1 to %d characters of UTF-8", i, UG_PAT_MAX);
             return -1;
         }
         if ((st->kind == UG_NORM_REPLACE || st->kind == UG_NORM_SPACES) &&
             ((!st->to && st->to_len) || st->to_len > UG_REPL_MAX || !valid_utf8(st->to, st->to_len, NULL, 0, NULL))) {
-            seterr(err, errlen, "unigram: Replace step %d: the content must be at most %d bytes of UTF-8", i, UG_REPL_MAX);
+            tok_seterr(err, errlen, "unigram: Replace step %d: the content must be at most %d bytes of UTF-8", i, UG_REPL_MAX);
             return -1;
         }
         total += st->to_len + (st->kind == UG_NORM_REPLACE ? st->from_len : 0);
     }
     if (n_pc > 1 || (n_pc && !o->charsmap)) {
-        seterr(err, errlen, "unigram: %s", n_pc > 1 ? "more than one Precompiled step" : "a Precompiled step without its charsmap");
+        tok_seterr(err, errlen, "unigram: %s", n_pc > 1 ? "more than one Precompiled step" : "a Precompiled step without its charsmap");
         return -1;
     }
     u->norm_strs = malloc(total);
     if (!u->norm_strs) {
-        seterr(err, errlen, "unigram: out of memory");
+        tok_seterr(err, errlen, "unigram: out of memory");
         return -1;
     }
     size_t at = 0;
@@ -229,7 +219,7 @@ static int build_literals(unigram *u, const unigram_options *o, char *err, size_
         if (lt && ll && li)
             u->lit = tok_added_create(k, lt, ll, li, err, errlen);
         else
-            seterr(err, errlen, "unigram: out of memory");
+            tok_seterr(err, errlen, "unigram: out of memory");
         free(lt);
         free(ll);
         free(li);
@@ -239,14 +229,14 @@ static int build_literals(unigram *u, const unigram_options *o, char *err, size_
     if (o->n_lstrip + o->n_rstrip > 0) {
         if (o->n_lstrip < 0 || o->n_rstrip < 0 || (o->n_lstrip && !o->lstrip) || (o->n_rstrip && !o->rstrip) ||
             !(u->strip = calloc((size_t)u->n_tokens, 1))) {
-            seterr(err, errlen, "unigram: bad lstrip / rstrip lists");
+            tok_seterr(err, errlen, "unigram: bad lstrip / rstrip lists");
             return -1;
         }
         for (int side = 0; side < 2; side++) {
             const int32_t *ids = side ? o->rstrip : o->lstrip;
             for (int i = 0; i < (side ? o->n_rstrip : o->n_lstrip); i++) {
                 if (ids[i] < 0 || ids[i] >= u->n_tokens || !is_literal_type(u->types[ids[i]])) {
-                    seterr(err, errlen, "unigram: %cstrip token %d is not an added token", side ? 'r' : 'l', (int)ids[i]);
+                    tok_seterr(err, errlen, "unigram: %cstrip token %d is not an added token", side ? 'r' : 'l', (int)ids[i]);
                     return -1;
                 }
                 u->strip[ids[i]] |= (uint8_t)(1 << side);
@@ -288,7 +278,7 @@ static int build_vocab(unigram *u, const char *const *tokens, const uint32_t *le
     if (!use || !ptr) {
         free(use);
         free(ptr);
-        seterr(err, errlen, "unigram: out of memory");
+        tok_seterr(err, errlen, "unigram: out of memory");
         return -1;
     }
     double min_normal = INFINITY, min_any = INFINITY;
@@ -311,13 +301,13 @@ static int build_vocab(unigram *u, const char *const *tokens, const uint32_t *le
     if (rc)
         return -1;
     if (u->max_piece > UG_MAX_PIECE) {
-        seterr(err, errlen, "unigram: a piece of %u bytes (ember reads pieces of up to %d)", u->max_piece, UG_MAX_PIECE);
+        tok_seterr(err, errlen, "unigram: a piece of %u bytes (ember reads pieces of up to %d)", u->max_piece, UG_MAX_PIECE);
         return -1;
     }
     /* llama.cpp's rule without the file's own: the lowest normal piece */
     u->unk_score = o->has_unk_score ? o->unk_score : (isfinite(min_normal) ? min_normal : min_any) - 10.0;
     if (!isfinite(u->unk_score)) {
-        seterr(err, errlen, "unigram: no piece to score the unknown piece from");
+        tok_seterr(err, errlen, "unigram: no piece to score the unknown piece from");
         return -1;
     }
     if (u->byte_fallback)
@@ -325,7 +315,7 @@ static int build_vocab(unigram *u, const char *const *tokens, const uint32_t *le
             char name[8];
             snprintf(name, sizeof name, "<0x%02X>", b);
             if ((u->byte_id[b] = ug_trie_find(&u->trie, (const uint8_t *)name, 6)) < 0) {
-                seterr(err, errlen, "unigram: byte_fallback without the piece %s (ember needs all 256)", name);
+                tok_seterr(err, errlen, "unigram: byte_fallback without the piece %s (ember needs all 256)", name);
                 return -1;
             }
         }
@@ -344,42 +334,42 @@ unigram *unigram_create(int32_t n_tokens, const char *const *tokens, const uint3
                         const double *scores, const unigram_options *o, char *err, size_t errlen)
 {
     if (n_tokens < 1 || n_tokens > (1 << 24) || !tokens || !lens || !scores || !o) {
-        seterr(err, errlen, "unigram: bad vocabulary (n_tokens %d)", (int)n_tokens);
+        tok_seterr(err, errlen, "unigram: bad vocabulary (n_tokens %d)", (int)n_tokens);
         return NULL;
     }
     if (o->unk_id < 0 || o->unk_id >= n_tokens) {
-        seterr(err, errlen, "unigram: unk_id %d is not a token id (0..%d); ember needs the unknown piece",
+        tok_seterr(err, errlen, "unigram: unk_id %d is not a token id (0..%d); ember needs the unknown piece",
                (int)o->unk_id, (int)n_tokens - 1);
         return NULL;
     }
     if (o->n_pieces > n_tokens || (o->metaspace && (o->replacement > 0x10FFFF ||
         (o->replacement >= 0xD800 && o->replacement <= 0xDFFF))) || o->prepend < 0 || o->prepend > 2) {
-        seterr(err, errlen, "unigram: bad options (n_pieces %d, replacement U+%04X, prepend %d)", (int)o->n_pieces,
+        tok_seterr(err, errlen, "unigram: bad options (n_pieces %d, replacement U+%04X, prepend %d)", (int)o->n_pieces,
                (unsigned)o->replacement, o->prepend);
         return NULL;
     }
     if (o->has_unk_score && !isfinite(o->unk_score)) {
-        seterr(err, errlen, "unigram: the unknown piece's score is not a finite number");
+        tok_seterr(err, errlen, "unigram: the unknown piece's score is not a finite number");
         return NULL;
     }
     uint64_t total = 0;
     for (int32_t i = 0; i < n_tokens; i++) {
         if (!tokens[i] && lens[i]) {
-            seterr(err, errlen, "unigram: token %d is NULL", (int)i);
+            tok_seterr(err, errlen, "unigram: token %d is NULL", (int)i);
             return NULL;
         }
         if (types && (types[i] < 1 || types[i] > 6)) {
-            seterr(err, errlen, "unigram: token %d has invalid type %d", (int)i, (int)types[i]);
+            tok_seterr(err, errlen, "unigram: token %d has invalid type %d", (int)i, (int)types[i]);
             return NULL;
         }
         if (!isfinite(scores[i])) {
-            seterr(err, errlen, "unigram: the score of token %d is not a finite number", (int)i);
+            tok_seterr(err, errlen, "unigram: the score of token %d is not a finite number", (int)i);
             return NULL;
         }
         total += lens[i];
     }
     if (total > UINT32_MAX - 1) {
-        seterr(err, errlen, "unigram: vocabulary text too large (%llu bytes)", (unsigned long long)total);
+        tok_seterr(err, errlen, "unigram: vocabulary text too large (%llu bytes)", (unsigned long long)total);
         return NULL;
     }
     unigram *u = calloc(1, sizeof *u);
@@ -392,7 +382,7 @@ unigram *unigram_create(int32_t n_tokens, const char *const *tokens, const uint3
         u->slots = calloc(nslots, sizeof *u->slots);
     }
     if (!u || !u->pool || !u->off || !u->types || !u->scores || !u->slots) {
-        seterr(err, errlen, "unigram: out of memory (%d tokens)", (int)n_tokens);
+        tok_seterr(err, errlen, "unigram: out of memory (%d tokens)", (int)n_tokens);
         unigram_free(u);
         return NULL;
     }
@@ -484,11 +474,11 @@ static int encode_from(const unigram *u, const char *text, size_t len, int skip,
                        int max_tokens, char *err, size_t errlen)
 {
     if (!u || (!text && len)) {
-        seterr(err, errlen, "unigram_encode: NULL argument");
+        tok_seterr(err, errlen, "unigram_encode: NULL argument");
         return TOK_ERR_ARG;
     }
     if (ids && cap < 0) {
-        seterr(err, errlen, "unigram_encode: negative cap %d", cap);
+        tok_seterr(err, errlen, "unigram_encode: negative cap %d", cap);
         return TOK_ERR_ARG;
     }
     if (max_tokens == 0)
@@ -517,7 +507,7 @@ static int encode_from(const unigram *u, const char *text, size_t len, int skip,
             size_t bad = 0;
             int rc = encode_piece(u, &L, s + pos, start - pos, pos == 0, &bad);
             if (rc < 0) {
-                seterr(err, errlen, "unigram_encode: invalid UTF-8 at byte offset %zu (byte 0x%02X)", pos + bad,
+                tok_seterr(err, errlen, "unigram_encode: invalid UTF-8 at byte offset %zu (byte 0x%02X)", pos + bad,
                        (unsigned)s[pos + bad]);
                 return rc;
             }
@@ -529,7 +519,7 @@ static int encode_from(const unigram *u, const char *text, size_t len, int skip,
         pos = end;
     }
     if (L.out.overflow) {
-        seterr(err, errlen, "unigram_encode: output buffer too small (cap %d)", cap);
+        tok_seterr(err, errlen, "unigram_encode: output buffer too small (cap %d)", cap);
         return TOK_ERR_SPACE;
     }
     return L.out.count;

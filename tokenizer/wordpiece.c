@@ -23,16 +23,6 @@ struct wordpiece {
     tok_added *lit;      /* literal (added) tokens, NULL when none */
 };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 wp_options wp_options_default(void)
 {
     wp_options o = { 1, 1, 1, 1, 100 };
@@ -133,18 +123,18 @@ wordpiece *wordpiece_create(int32_t n_tokens, const char *const *tokens,
                             char *err, size_t errlen)
 {
     if (n_tokens <= 0 || n_tokens > (1 << 30) || !tokens || !lens) {
-        seterr(err, errlen, "wordpiece: bad vocabulary (n_tokens %d)", (int)n_tokens);
+        tok_seterr(err, errlen, "wordpiece: bad vocabulary (n_tokens %d)", (int)n_tokens);
         return NULL;
     }
     if (unk_id < 0 || unk_id >= n_tokens) {
-        seterr(err, errlen, "wordpiece: unk id %d outside vocabulary of %d",
+        tok_seterr(err, errlen, "wordpiece: unk id %d outside vocabulary of %d",
                (int)unk_id, (int)n_tokens);
         return NULL;
     }
     wp_options o = opt ? *opt : wp_options_default();
     if (o.max_input_chars_per_word <= 0 ||
         o.max_input_chars_per_word > WP_MAX_WORD_CHARS) {
-        seterr(err, errlen,
+        tok_seterr(err, errlen,
                "wordpiece: max_input_chars_per_word %d unsupported (1..%d)",
                o.max_input_chars_per_word, WP_MAX_WORD_CHARS);
         return NULL;
@@ -152,18 +142,18 @@ wordpiece *wordpiece_create(int32_t n_tokens, const char *const *tokens,
     uint64_t total = 0;
     for (int32_t i = 0; i < n_tokens; i++) {
         if (!tokens[i] && lens[i]) {
-            seterr(err, errlen, "wordpiece: token %d is NULL", (int)i);
+            tok_seterr(err, errlen, "wordpiece: token %d is NULL", (int)i);
             return NULL;
         }
         if (types && (types[i] < 1 || types[i] > 6)) {
-            seterr(err, errlen, "wordpiece: token %d has invalid type %d",
+            tok_seterr(err, errlen, "wordpiece: token %d has invalid type %d",
                    (int)i, (int)types[i]);
             return NULL;
         }
         total += lens[i];
     }
     if (total > UINT32_MAX - 1) {
-        seterr(err, errlen, "wordpiece: vocabulary text too large (%llu bytes)",
+        tok_seterr(err, errlen, "wordpiece: vocabulary text too large (%llu bytes)",
                (unsigned long long)total);
         return NULL;
     }
@@ -177,7 +167,7 @@ wordpiece *wordpiece_create(int32_t n_tokens, const char *const *tokens,
         wp->slots = calloc(nslots, sizeof *wp->slots);
     }
     if (!wp || !wp->pool || !wp->off || !wp->slots) {
-        seterr(err, errlen, "wordpiece: out of memory (%d tokens)", (int)n_tokens);
+        tok_seterr(err, errlen, "wordpiece: out of memory (%d tokens)", (int)n_tokens);
         wordpiece_free(wp);
         return NULL;
     }
@@ -240,7 +230,7 @@ wordpiece *wordpiece_create(int32_t n_tokens, const char *const *tokens,
         if (lt && ll && li)
             wp->lit = tok_added_create(k, lt, ll, li, err, errlen);
         else
-            seterr(err, errlen, "wordpiece: out of memory");
+            tok_seterr(err, errlen, "wordpiece: out of memory");
         free(lt);
         free(ll);
         free(li);
@@ -413,11 +403,11 @@ static int encode_from(const wordpiece *wp, const char *text, size_t len, int sk
                        int32_t *ids, int cap, int max_tokens, char *err, size_t errlen)
 {
     if (!wp || (!text && len)) {
-        seterr(err, errlen, "wordpiece_encode: NULL argument");
+        tok_seterr(err, errlen, "wordpiece_encode: NULL argument");
         return TOK_ERR_ARG;
     }
     if (ids && cap < 0) {
-        seterr(err, errlen, "wordpiece_encode: negative cap %d", cap);
+        tok_seterr(err, errlen, "wordpiece_encode: negative cap %d", cap);
         return TOK_ERR_ARG;
     }
     if (max_tokens == 0)
@@ -451,7 +441,7 @@ static int encode_from(const wordpiece *wp, const char *text, size_t len, int sk
         uint32_t cp;
         int n = uni_utf8_decode(s + pos, len - pos, &cp);
         if (n < 0) {
-            seterr(err, errlen,
+            tok_seterr(err, errlen,
                    "wordpiece_encode: invalid UTF-8 at byte offset %zu (byte 0x%02X)",
                    pos, (unsigned)b);
             return TOK_ERR_TEXT;
@@ -472,7 +462,7 @@ static int encode_from(const wordpiece *wp, const char *text, size_t len, int sk
     if (!stop)
         flush_word(st);
     if (st->out.overflow) {
-        seterr(err, errlen, "wordpiece_encode: output buffer too small (cap %d)", cap);
+        tok_seterr(err, errlen, "wordpiece_encode: output buffer too small (cap %d)", cap);
         return TOK_ERR_SPACE;
     }
     return st->out.count;
