@@ -87,6 +87,7 @@ typedef struct {
     float layer_norm_eps;
     const char *tokenizer;    /* tokenizer.ggml.model: "bert" (WordPiece), "gpt2" (byte-level BPE) */
     const char *query_prompt; /* how a query is written before tokenization ({task}, {text}), or NULL */
+    const char *document_prompt; /* how a document is ("passage: {text}"), or NULL */
     const char *default_task; /* the task its prompts carry unless told otherwise, or NULL */
     /* Matryoshka: the leading dimensions the embedder was trained to be cut
      * to.  matryoshka_min_dim > 0: any cut from it up to dim (Qwen3-Embedding:
@@ -167,16 +168,16 @@ int ember_ctx_truncated(const ember_ctx *c);
  * HuggingFace's truncation=True cuts it (ember_ctx_truncated counts it).
  * EMBER_LONG_SLIDING: it is embedded as overlapping windows and their mean:
  *   - its content tokens (the text's, without the template's special tokens
- *     and, for an EMBER_EMBED_QUERY, without the query prompt) are cut into
+ *     and without its query or document prompt) are cut into
  *     windows of W tokens, W being what max_tokens leaves beside the
  *     specials (BERT's [CLS] and [SEP], Qwen3's appended <|endoftext|>)
- *     and the prompt's tokens (as many as the prompt has alone, taken from
- *     the start of the query's encoding);
+ *     and the prompt's tokens (as many as the prompt has alone, a space
+ *     that ends it left out, taken from the start of the text's encoding);
  *   - window k starts at k * (W - overlap), the last one shifted back to
  *     end where the text ends (so it overlaps its neighbour more); overlap
  *     is the one given here, or W / 4 (rounded down) when it is negative;
- *   - each window is wrapped like any input (specials, and the query
- *     prompt before it), embedded and pooled as the model pools, before
+ *   - each window is wrapped like any input (specials, and the prompt
+ *     before it), embedded and pooled as the model pools, before
  *     normalisation; their plain mean is the text's vector, L2-normalised
  *     when the model normalises (unless EMBER_EMBED_NO_NORMALIZE).
  * A text that fits in max_tokens is embedded exactly (bit for bit) as in
@@ -186,13 +187,13 @@ int ember_ctx_truncated(const ember_ctx *c);
  * the context's rows) at a time, in the context's scratch: nothing is
  * allocated per call; the price is that each pass tokenizes the text again
  * from its start, so the tokenizer's work grows with the square of a text's
- * length in passes.  A query whose prompt leaves no room for a window (or
+ * length in passes.  A text whose prompt leaves no room for a window (or
  * whose prompt has text after {text}) stays cut, counted by
  * ember_ctx_truncated.
  * Embedders only: EMBER_ERR_UNSUPPORTED for sliding on a reranker (a pair
  * is always cut to fit) or a vocabulary-only file.  EMBER_ERR_ARG for an
  * unknown mode, or an overlap that is not below the window of a document
- * (max_tokens less the specials); a query whose prompt leaves a window no
+ * (max_tokens less the specials); a text whose prompt leaves a window no
  * larger than that overlap fails in ember_embed with EMBER_ERR_ARG. */
 typedef enum { EMBER_LONG_TRUNCATE = 0, EMBER_LONG_SLIDING = 1 } ember_long_mode;
 ember_status ember_ctx_set_long_mode(ember_ctx *c, ember_long_mode mode, int overlap);
@@ -206,6 +207,13 @@ int ember_ctx_windows(const ember_ctx *c);
  * "<Instruct>: {task}"); NULL or "" restores the model's default task.
  * Copied.  EMBER_ERR_NOMEM, or EMBER_ERR_TEXT when not valid UTF-8. */
 ember_status ember_ctx_set_instruction(ember_ctx *c, const char *task);
+/* A literal text written before every text ember_embed embeds from now on,
+ * query or document, instead of the model's query and document prompts
+ * (its braces are text, not {names}); "" embeds texts as they are, NULL
+ * restores the model's prompts.  Long texts in sliding windows lead every
+ * window with it, as with a prompt.  Copied.  EMBER_ERR_NOMEM, or
+ * EMBER_ERR_TEXT when not valid UTF-8. */
+ember_status ember_ctx_set_prefix(ember_ctx *c, const char *prefix);
 
 /* Texts: UTF-8; lens[i] gives byte lengths (NULL: NUL-terminated strings).
  * Inputs longer than the context's max_tokens are truncated (as HuggingFace
@@ -213,9 +221,12 @@ ember_status ember_ctx_set_instruction(ember_ctx *c, const char *task);
  * ember_ctx_set_long_mode asks; never rejected. */
 /* EMBER_EMBED_QUERY: each text is a query, written into the model's query
  * prompt first (Qwen3-Embedding: "Instruct: {task}\nQuery:{text}", the task
- * from ember_ctx_set_instruction or the model's default); documents are
- * embedded as they are.  No effect on a model without a query prompt
- * (ember_model_info.query_prompt NULL). */
+ * from ember_ctx_set_instruction or the model's default; multilingual-e5:
+ * "query: {text}").  Without it each text is a document, written into the
+ * model's document prompt (multilingual-e5: "passage: {text}").  A model
+ * without the prompt (ember_model_info.query_prompt / document_prompt NULL)
+ * embeds the text as it is, and so does every model after
+ * ember_ctx_set_prefix(c, ""). */
 enum { EMBER_EMBED_NO_NORMALIZE = 1, EMBER_EMBED_QUERY = 2 };
 /* out: n x dim floats, row i for texts[i].  n may exceed max_batch: the call
  * then works through the texts in chunks of max_batch.

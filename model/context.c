@@ -159,7 +159,7 @@ oom:
 void ember_ctx_free(ember_ctx *c)
 {
     if (!c) return;
-    free(c->block); free(c->head_tmp); free(c->task); free(c->fmt);
+    free(c->block); free(c->head_tmp); free(c->task); free(c->prefix); free(c->fmt);
     free(c->ids); free(c->type_ids); free(c->pos_ids); free(c->off); free(c->keep);
     free(c->tok_ids); free(c->tok_types); free(c->long_seq); free(c->slide_ids); free(c->slide_vec);
     free(c);

@@ -84,31 +84,53 @@ static int tokenize_rerank_prompt(ember_ctx *c, const char *q, size_t ql, const 
     return np + n + ns;
 }
 
-/* A text as the template wraps it: a query written into its prompt, whose
- * first `prefix` bytes are the prompt's (0 for a text as it is); cut: it
- * was longer than max_tokens. */
-typedef struct { const char *text; size_t len, prefix; int cut; } wrapped;
+/* A text as the template wraps it: written into a prompt whose first
+ * `prefix` bytes come before the text (0 for a text as it is), `tail` set
+ * when the prompt goes on after the text; cut: it was longer than
+ * max_tokens. */
+typedef struct { const char *text; size_t len, prefix; int tail, cut; } wrapped;
+
+/* Writes text a into its prompt in c->fmt: the context's literal prefix
+ * (ember_ctx_set_prefix) when it has one, else the model's query format
+ * (EMBER_EMBED_QUERY) or document format; *w says how (w->text is a itself
+ * without a prompt).  0, or -1 (out of memory, message set). */
+static int wrap_text(ember_ctx *c, const char *a, size_t alen, int flags, wrapped *w)
+{
+    const model_prompts *p = &c->m->prompts;
+    size_t tl;
+    const char *fmt = (flags & EMBER_EMBED_QUERY) ? p->query_format : p->document_format;
+    const char *task = task_of(c, &tl);
+    if (c->prefix) { /* literal: braces in it are no names, so it goes in as a value */
+        fmt = *c->prefix ? "{task}{text}" : NULL;
+        task = c->prefix;
+        tl = strlen(c->prefix);
+    }
+    *w = (wrapped){ a, alen, 0, 0, 0 };
+    if (!fmt) return 0;
+    const char *names[2] = {"task", "text"}, *vals[2] = {task, a};
+    const size_t lens[2] = {tl, alen};
+    long len = fill_prompt(c, fmt, 2, names, vals, lens);
+    if (len < 0) return -1;
+    const size_t fl = strlen(fmt);
+    const int tail = fl < 6 || strcmp(fmt + fl - 6, "{text}") != 0;
+    *w = (wrapped){ c->fmt, (size_t)len, tail ? 0 : (size_t)len - alen, tail, 0 };
+    return 0;
+}
 
 /* Tokenizes one input into c->tok_ids / tok_types, cut to max_tokens: a
- * text (a query written into the model's query prompt when flags say so;
- * *w says how), or a pair (query != NULL), in the model's rerank prompt if
- * it has one; the count, or a TOK_ERR_* code (message set). */
+ * text (written into its query or document prompt, if any; *w says how),
+ * or a pair (query != NULL), in the model's rerank prompt if it has one;
+ * the count, or a TOK_ERR_* code (message set). */
 static int tokenize_one(ember_ctx *c, const char *q, size_t ql, const char *a, size_t alen, int flags, const char *who,
                         wrapped *w)
 {
     const model_prompts *p = &c->m->prompts;
-    *w = (wrapped){ a, alen, 0, 0 };
+    *w = (wrapped){ a, alen, 0, 0, 0 };
     if (q && p->rerank_format) return tokenize_rerank_prompt(c, q, ql, a, alen, who);
-    if (!q && (flags & EMBER_EMBED_QUERY) && p->query_format) {
-        size_t tl;
-        const char *task = task_of(c, &tl);
-        const char *names[2] = {"task", "text"}, *vals[2] = {task, a};
-        const size_t lens[2] = {tl, alen};
-        long len = fill_prompt(c, p->query_format, 2, names, vals, lens);
-        if (len < 0) return TOK_ERR_SPACE;
-        a = c->fmt;
-        *w = (wrapped){ c->fmt, (size_t)len, (size_t)len - alen, 0 };
-        alen = (size_t)len;
+    if (!q) {
+        if (wrap_text(c, a, alen, flags, w)) return TOK_ERR_SPACE;
+        a = w->text;
+        alen = w->len;
     }
     char why[256];
     /* first with room for one token more than max_tokens: only an input
@@ -236,7 +258,7 @@ static ember_status run_chunks(ember_ctx *c, const char *query, size_t query_len
     c->n_truncated = c->n_split = c->n_windows = 0;
     for (int i = 0; i <= n; i++) {
         int n_tok = 0;
-        wrapped w = { NULL, 0, 0, 0 };
+        wrapped w = { NULL, 0, 0, 0, 0 };
         if (i < n) {
             if (!texts[i]) return FAIL(c, EMBER_ERR_ARG, "%s[%d] is NULL", arr, i);
             n_tok = tokenize_at(c, query, query_len, texts, lens, n, i, flags, who, &w);
@@ -258,7 +280,8 @@ static ember_status run_chunks(ember_ctx *c, const char *query, size_t query_len
                 wrapped lw;
                 int k = tokenize_at(c, query, query_len, texts, lens, n, first + s, flags, who, &lw);
                 ember_status st = k < 0 ? embed_tok_status(k)
-                                : slide_embed(c, lw.text, lw.len, lw.prefix, flags, who, out + (size_t)(first + s) * H);
+                                : slide_embed(c, lw.text, lw.len, lw.prefix, lw.tail, flags, who,
+                                              out + (size_t)(first + s) * H);
                 if (st) return st;
                 slid = 1;
             }
@@ -340,5 +363,25 @@ ember_status ember_ctx_set_instruction(ember_ctx *c, const char *task)
     }
     free(c->task);
     c->task = t;
+    return EMBER_OK;
+}
+
+ember_status ember_ctx_set_prefix(ember_ctx *c, const char *prefix)
+{
+    if (!c) return EMBER_ERR_ARG;
+    char *t = NULL;
+    if (prefix) {
+        size_t len = strlen(prefix);
+        for (size_t p = 0; p < len;) {
+            uint32_t cp;
+            int k = uni_utf8_decode((const uint8_t *)prefix + p, len - p, &cp);
+            if (k < 0) return FAIL(c, EMBER_ERR_TEXT, "prefix: invalid UTF-8 at byte offset %zu", p);
+            p += (size_t)k;
+        }
+        if (!(t = malloc(len + 1))) return FAIL(c, EMBER_ERR_NOMEM, "out of memory");
+        memcpy(t, prefix, len + 1);
+    }
+    free(c->prefix);
+    c->prefix = t;
     return EMBER_OK;
 }

@@ -23,14 +23,16 @@ const float *embed_forward(ember_ctx *c, int pair, int n_seq, int *kept);
 void embed_pool(const ember_ctx *c, const float *hs, int kept, int s, int flags, float *o);
 
 /* The rest of a long text's sliding windows (ember_ctx_set_long_mode):
- * text[0..len) is what the template wraps (a query already written into
- * its prompt), its first prefix bytes the prompt that leads every window;
+ * text[0..len) is what the template wraps (a query or document already
+ * written into its prompt), its first prefix bytes the prompt that leads
+ * every window (tail: the prompt goes on after the text, and the text
+ * stays cut);
  * c->tok_ids holds its encoding cut to max_tokens, which is its first
  * window (its specials and prompt tokens are read from there), and out
  * that window's pooled vector, before normalisation.  Embeds the other
  * windows, leaves the mean of all in out (normalised as embed_pool does)
  * and counts them.  Uses c's staging, which must hold nothing pending.
  * Message prefixed by who on failure. */
-ember_status slide_embed(ember_ctx *c, const char *text, size_t len, size_t prefix, int flags, const char *who,
-                         float *out);
+ember_status slide_embed(ember_ctx *c, const char *text, size_t len, size_t prefix, int tail, int flags,
+                         const char *who, float *out);
 #endif

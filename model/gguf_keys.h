@@ -76,6 +76,7 @@
 /* instruction prompts (model/prompt.h) */
 #define KEY_E_PROMPT_QUERY "ember.prompt.query_format"
 #define KEY_E_PROMPT_TASK "ember.prompt.task"
+#define KEY_E_PROMPT_DOC "ember.prompt.document_format"
 #define KEY_E_RERANK_PREFIX "ember.rerank.prefix"
 #define KEY_E_RERANK_FORMAT "ember.rerank.format"
 #define KEY_E_RERANK_SUFFIX "ember.rerank.suffix"

@@ -143,6 +143,7 @@ void ember_model_get_info(const ember_model *m, ember_model_info *info)
     info->kind = m->has_weights ? m->kind : EMBER_KIND_TOKENIZER;
     info->architecture = m->arch_name;
     info->query_prompt = m->prompts.query_format;
+    info->document_prompt = m->prompts.document_format;
     info->default_task = m->prompts.task;
     info->matryoshka_min_dim = m->mrl_min_dim;
     info->n_matryoshka_dims = m->n_mrl_dims;

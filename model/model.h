@@ -72,6 +72,7 @@ struct ember_ctx {
     int32_t *slide_ids;         /* (max_rows) the content tokens of one pass of windows; embedders only */
     float *slide_vec;           /* (hidden) one window's pooled vector; embedders only */
     char *task;                 /* ember_ctx_set_instruction's, or NULL: the model's */
+    char *prefix;               /* ember_ctx_set_prefix's (maybe ""), or NULL: the model's prompts */
     char *fmt;                  /* a prompt written out, grown to the longest so far */
     size_t fmt_cap;
     size_t bytes;

@@ -59,6 +59,7 @@ int prompts_load(model_prompts *p, const gguf_file *f, char *err, size_t errlen)
     char *tpl = NULL;
     if (str_key(f, KEY_E_PROMPT_QUERY, &p->query_format, err, errlen) ||
         str_key(f, KEY_E_PROMPT_TASK, &p->task, err, errlen) ||
+        str_key(f, KEY_E_PROMPT_DOC, &p->document_format, err, errlen) ||
         str_key(f, KEY_E_RERANK_PREFIX, &p->rerank_prefix, err, errlen) ||
         str_key(f, KEY_E_RERANK_FORMAT, &p->rerank_format, err, errlen) ||
         str_key(f, KEY_E_RERANK_SUFFIX, &p->rerank_suffix, err, errlen))
@@ -82,7 +83,7 @@ fail:
 
 void prompts_free(model_prompts *p)
 {
-    free(p->query_format); free(p->task);
+    free(p->query_format); free(p->document_format); free(p->task);
     free(p->rerank_prefix); free(p->rerank_format); free(p->rerank_suffix);
     memset(p, 0, sizeof *p);
 }

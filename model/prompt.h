@@ -1,10 +1,13 @@
 /* Instruction prompts: how a model wants a query (Qwen3-Embedding: an
  * instruction line before it) or a (query, document) pair (Qwen3-Reranker:
- * a chat prompt asking for "yes" or "no") written before tokenization.
+ * a chat prompt asking for "yes" or "no"), or a document (multilingual-e5:
+ * "passage: " before it) written before tokenization.
  *
  * GGUF keys (ember's; llama.cpp keeps only its rerank chat template):
  *   ember.prompt.query_format   "Instruct: {task}\nQuery:{text}"
  *   ember.prompt.task           the default task, "Given a web search query, ..."
+ *   ember.prompt.document_format  "passage: {text}" (a text embedded without
+ *                               EMBER_EMBED_QUERY is a document)
  *   ember.rerank.prefix         the chat text before the formatted pair
  *   ember.rerank.format         "<Instruct>: {task}\n<Query>: {query}\n<Document>: {document}"
  *   ember.rerank.suffix         the chat text after it
@@ -18,6 +21,7 @@
 
 typedef struct {
     char *query_format;  /* NULL: queries are embedded as they are */
+    char *document_format; /* NULL: documents are embedded as they are */
     char *task;          /* default {task}; NULL: none */
     char *rerank_prefix, *rerank_format, *rerank_suffix; /* all three or none */
 } model_prompts;

@@ -37,31 +37,34 @@ static int window_start(int k, int n, int stride, int N, int W)
     return k == n - 1 ? N - W : k * stride;
 }
 
-ember_status slide_embed(ember_ctx *c, const char *text, size_t len, size_t prefix, int flags, const char *who,
-                         float *out)
+ember_status slide_embed(ember_ctx *c, const char *text, size_t len, size_t prefix, int tail, int flags,
+                         const char *who, float *out)
 {
     const ember_model *m = c->m;
     const int H = m->dims.hidden;
     const tok_template *tpl = &m->tpl;
     const int normalize = m->normalize && !(flags & EMBER_EMBED_NO_NORMALIZE);
     char why[256];
-    /* the prompt's tokens (as many as it has alone) lead every window */
-    int P = prefix ? tok_model_encode(m->tok, text, prefix, NULL, 0, -1, why, sizeof why) : 0;
+    /* the prompt's tokens (as many as it has alone) lead every window; a
+     * space that ends it ("passage: ") goes with the text's first word
+     * (WordPiece drops it, Metaspace and byte-level BPE start that word's
+     * token with it), so it is not counted */
+    size_t pl = prefix;
+    while (pl > 0 && text[pl - 1] == ' ') pl--;
+    int P = pl ? tok_model_encode(m->tok, text, pl, NULL, 0, -1, why, sizeof why) : 0;
     int total = P < 0 ? P : tok_model_encode(m->tok, text, len, NULL, 0, -1, why, sizeof why);
     if (total < 0) { snprintf(c->err, sizeof c->err, "%s%s", who, why); return embed_tok_status(total); }
     const int n_added = tok_template_n_added(tpl, 0), W = c->max_tokens - n_added - P, N = total - P;
     /* a prompt that fills max_tokens, or one that goes on after the text
-     * (the windows would cut it): the query stays cut, as in truncate mode */
-    const char *qf = m->prompts.query_format;
-    const size_t fl = qf ? strlen(qf) : 0;
-    if (W < 1 || (prefix && (fl < 6 || strcmp(qf + fl - 6, "{text}") != 0))) {
+     * (the windows would cut it): the text stays cut, as in truncate mode */
+    if (W < 1 || tail) {
         if (normalize) ember_l2_normalize(out, H);
         c->n_truncated++;
         return EMBER_OK;
     }
     const int overlap = c->long_overlap < 0 ? W / 4 : c->long_overlap;
     if (overlap >= W)
-        return FAIL(c, EMBER_ERR_ARG, "%san overlap of %d tokens leaves windows nowhere to slide: beside the query "
+        return FAIL(c, EMBER_ERR_ARG, "%san overlap of %d tokens leaves windows nowhere to slide: beside the "
                     "prompt a window holds %d", who, overlap, W);
     const int stride = W - overlap, n_win = 1 + (N - W + stride - 1) / stride;
     /* where the content goes in a window: after the specials before the
