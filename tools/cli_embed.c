@@ -6,13 +6,18 @@
 #include <string.h>
 
 int cli_embedder_open(cli_embedder *e, const char *cmd, const char *path, int batch, int max_len, int threads,
-                      ember_long_mode long_mode)
+                      ember_long_mode long_mode, const char *prefix)
 {
     memset(e, 0, sizeof *e);
     if (cli_open_model(cmd, path, EMBER_KIND_EMBEDDER, batch, max_len, threads, &e->m, &e->c, &e->info) != 0) return -1;
     e->batch = batch;
     if (ember_ctx_set_long_mode(e->c, long_mode, -1) != EMBER_OK) {
         cli_err("%s: --long: %s", cmd, ember_ctx_error(e->c));
+        cli_embedder_close(e);
+        return -1;
+    }
+    if (prefix && ember_ctx_set_prefix(e->c, prefix) != EMBER_OK) {
+        cli_err("%s: --prefix: %s", cmd, ember_ctx_error(e->c));
         cli_embedder_close(e);
         return -1;
     }

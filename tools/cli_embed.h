@@ -17,10 +17,11 @@ typedef struct {
 /* Loads path, which must be an embedding model, with a context for batches
  * of `batch` texts of up to max_len tokens (0: the model's) on `threads`
  * threads (0: EMBER_THREADS or all cores), longer texts truncated or
- * embedded as sliding windows (long_mode).  0, or -1 after printing why
- * ("<cmd>: ..."); e is then empty. */
+ * embedded as sliding windows (long_mode), each text written after prefix
+ * (--prefix) instead of the model's query / document prompt when prefix is
+ * not NULL.  0, or -1 after printing why ("<cmd>: ..."); e is then empty. */
 int cli_embedder_open(cli_embedder *e, const char *cmd, const char *path, int batch, int max_len, int threads,
-                      ember_long_mode long_mode);
+                      ember_long_mode long_mode, const char *prefix);
 /* The value of --long: "truncate" or "sliding".  0, or -1 after printing
  * "<cmd>: --long ..." (v NULL: the value is missing). */
 int cli_parse_long(const char *cmd, const char *v, ember_long_mode *mode);

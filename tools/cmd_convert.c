@@ -1,4 +1,4 @@
-/* `ember convert <hf_dir> <out.gguf> [--dtype f32|f16|bf16] [--kind embed|rerank] [--vocab-only]` */
+/* `ember convert <hf_dir> <out.gguf> [--dtype f32|f16|bf16] [--kind embed|rerank] [--vocab-only] ...` */
 #include "tools/convert.h"
 
 #include <stdio.h>
@@ -38,8 +38,8 @@ static void usage(FILE *f)
             "Converts a HuggingFace checkpoint folder (config.json, model.safetensors or a sharded\n"
             "model.safetensors.index.json, tokenizer.json or vocab.txt, sentence-transformers files)\n"
             "to GGUF.  Supported: BertModel, BertForSequenceClassification, XLMRobertaModel,\n"
-            "XLMRobertaForSequenceClassification with a WordPiece tokenizer; Qwen3-Embedding and\n"
-            "Qwen3-Reranker (Qwen3ForCausalLM).\n"
+            "XLMRobertaForSequenceClassification (WordPiece or Unigram tokenizers); Qwen3-Embedding\n"
+            "and Qwen3-Reranker (Qwen3ForCausalLM).\n"
             "\n"
             "  --dtype f32|f16|bf16  weight matrices as f32 (default), f16 or bf16; vectors stay f32\n"
             "  --kind embed|rerank   what a Qwen3ForCausalLM folder holds, when neither its\n"
@@ -49,6 +49,12 @@ static void usage(FILE *f)
             "                        to (Matryoshka; from its model card), ascending; `ember embed\n"
             "                        --dims` warns on others.  Qwen3-Embedding records its own\n"
             "                        (any from 32 up)\n"
+            "  --query-prefix TEXT   the text an embedder's queries start with (`ember embed --query`,\n"
+            "                        `ember search`); multilingual-e5: \"query: \"\n"
+            "  --document-prefix TEXT  the text its documents start with (`ember embed`, `ember\n"
+            "                        index`); multilingual-e5: \"passage: \".  Both default to\n"
+            "                        config_sentence_transformers.json's prompts (query; document,\n"
+            "                        passage or corpus); \"\" stores none\n"
             "  -h, --help            this text\n");
 }
 
@@ -85,6 +91,11 @@ int cmd_convert(int argc, char **argv)
                         "(at most 32), e.g. 64,128,256,512,768\n");
                 return 2;
             }
+            continue;
+        }
+        if (strcmp(a, "--query-prefix") == 0 || strcmp(a, "--document-prefix") == 0) {
+            if (i + 1 >= argc) { fprintf(stderr, "ember convert: %s needs a value (\"\" for none)\n", a); return 2; }
+            *(a[2] == 'q' ? &opt.query_prefix : &opt.document_prefix) = argv[++i];
             continue;
         }
         if (a[0] == '-' && a[1]) { fprintf(stderr, "ember convert: unknown option %s\n", a); usage(stderr); return 2; }

@@ -24,8 +24,13 @@ static const char *USAGE =
     "      --no-normalize      skip L2 normalisation\n"
     "      --query             the texts are queries: write each into the model's query\n"
     "                          prompt (Qwen3-Embedding: \"Instruct: {task}\\nQuery:{text}\"\n"
-    "                          with its default task); documents are embedded without\n"
+    "                          with its default task; multilingual-e5: \"query: {text}\");\n"
+    "                          without it each text is a document, written into the\n"
+    "                          model's document prompt when it has one\n"
+    "                          (multilingual-e5: \"passage: {text}\")\n"
     "      --instruct TASK     --query with this task instead of the model's default\n"
+    "      --prefix TEXT       put TEXT before each input instead of the model's query or\n"
+    "                          document prompt (\"\": embed the texts as they are)\n"
     "      --dims N            Matryoshka: keep the first N dimensions (re-normalised)\n"
     "      --batch N           texts per forward pass (default 32)\n"
     "      --max-length N      longest input in tokens, specials included (default: the\n"
@@ -101,7 +106,7 @@ int cmd_embed(int argc, char **argv)
     const char *model = NULL, *input = "-", *output = NULL, *format = "jsonl";
     cli_input_format ifmt = CLI_IN_LINES;
     int normalize = 1, batch = 32, threads = 0, dims = 0, max_len = 0, query = 0;
-    const char *task = NULL;
+    const char *task = NULL, *prefix = NULL;
     ember_long_mode long_mode = EMBER_LONG_TRUNCATE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -114,6 +119,7 @@ int cmd_embed(int argc, char **argv)
         else if (!strcmp(a, "--no-normalize")) normalize = 0;
         else if (!strcmp(a, "--query")) query = 1;
         else if (!strcmp(a, "--instruct")) { if (!v) goto missing; task = v; query = 1; i++; }
+        else if (!strcmp(a, "--prefix")) { if (!v) goto missing; prefix = v; i++; }
         else if (!strcmp(a, "--dims")) { if (cli_parse_int(a, v, 1, 1 << 20, &dims)) return 2; i++; }
         else if (!strcmp(a, "--batch")) { if (cli_parse_int(a, v, 1, 4096, &batch)) return 2; i++; }
         else if (!strcmp(a, "--max-length")) { if (cli_parse_int(a, v, 1, 1 << 20, &max_len)) return 2; i++; }
@@ -132,7 +138,7 @@ int cmd_embed(int argc, char **argv)
     }
 
     cli_embedder e;
-    if (cli_embedder_open(&e, "embed", model, batch, max_len, threads, long_mode) != 0) return 1;
+    if (cli_embedder_open(&e, "embed", model, batch, max_len, threads, long_mode, prefix) != 0) return 1;
     if (dims > e.info.dim) {
         cli_err("embed: --dims %d exceeds the model's %d dimensions", dims, e.info.dim);
         cli_embedder_close(&e);
@@ -141,8 +147,10 @@ int cmd_embed(int argc, char **argv)
     if (dims && dims < e.info.dim) matryoshka_note(&e.info, model, dims);
     int rc = 1;
     char where[300];
-    if (query && !e.info.query_prompt)
+    if (query && !prefix && !e.info.query_prompt)
         fprintf(stderr, "ember embed: note: %s has no query prompt; --query / --instruct change nothing\n", model);
+    if (task && prefix)
+        fprintf(stderr, "ember embed: note: --prefix replaces the query prompt that --instruct writes its task into\n");
     if (task && ember_ctx_set_instruction(e.c, task) != EMBER_OK) { cli_err("embed: --instruct: %s", ember_ctx_error(e.c)); goto done; }
     cli_inputs in;
     writer w = { stdout, format, normalize, dims ? dims : e.info.dim, e.info.dim, dims };

@@ -45,6 +45,8 @@ static const char *USAGE =
     "  --long MODE             a document longer than the model takes: truncate\n"
     "                          (default) or sliding (the mean of overlapping windows;\n"
     "                          see ember embed --help)\n"
+    "  --prefix TEXT           put TEXT before each document instead of the model's\n"
+    "                          document prompt (multilingual-e5: \"passage: \"; \"\": none)\n"
     "  -t, --threads N         threads (default: EMBER_THREADS or all cores)\n";
 
 /* float32 (n, d) C-order .npy */
@@ -85,10 +87,10 @@ out:
 /* Embeds every document (with a progress bar) into a malloc'd (n, dim)
  * array; the model's file name into model_name. */
 static float *embed_inputs(const char *cmd, const char *model_path, const cli_inputs *in, int batch, int threads,
-                           ember_long_mode long_mode, int *dim, char *model_name, size_t mn)
+                           ember_long_mode long_mode, const char *prefix, int *dim, char *model_name, size_t mn)
 {
     cli_embedder e;
-    if (cli_embedder_open(&e, cmd, model_path, batch, 0, threads, long_mode) != 0) return NULL;
+    if (cli_embedder_open(&e, cmd, model_path, batch, 0, threads, long_mode, prefix) != 0) return NULL;
     float *v = malloc((size_t)in->n * (size_t)e.info.dim * sizeof(float) + 1);
     if (!v) cli_err("out of memory");
     else if (cli_embed_inputs(&e, cmd, "document", in, 0, v, NULL, NULL) != 0) { free(v); v = NULL; }
@@ -186,10 +188,10 @@ static int lock_index(ember_index_lock **lk, const char *path, int wait)
 /* The options, to tell which were given: one that would do nothing is
  * refused (or, where the result is the same, warned about), never ignored. */
 enum { O_MODEL, O_INPUT, O_OUTPUT, O_INDEX, O_VECTORS, O_TYPE, O_METRIC, O_STORE, O_IFMT, O_BATCH, O_M, O_EFC,
-       O_NLIST, O_PQM, O_PQBITS, O_THREADS, O_NOTEXT, O_RESCORE, O_REFINE, O_UPSERT, O_WAIT, O_LONG, O_COUNT };
+       O_NLIST, O_PQM, O_PQBITS, O_THREADS, O_NOTEXT, O_RESCORE, O_REFINE, O_UPSERT, O_WAIT, O_LONG, O_PREFIX, O_COUNT };
 static const char *const ONAME[O_COUNT] = {"-m", "-i", "-o", "-x", "--vectors", "--type", "--metric", "--store",
     "--input-format", "--batch", "--M", "--ef-construction", "--nlist", "--pq-m", "--pq-bits", "-t", "--no-text",
-    "--rescore", "--refine", "--upsert", "--wait", "--long"};
+    "--rescore", "--refine", "--upsert", "--wait", "--long", "--prefix"};
 
 /* The first of opts given: "index <sub>: <option> <why>", exit code 2. */
 static int refuse(const char *sub, const unsigned char *given, const int *opts, int n, const char *why)
@@ -220,7 +222,7 @@ int cmd_index(int argc, char **argv)
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) { fputs(USAGE, argc < 2 ? stderr : stdout); return argc < 2 ? 2 : 0; }
     const char *sub = argv[1];
     if (strcmp(sub, "build") && strcmp(sub, "add") && strcmp(sub, "info")) { cli_err("index: unknown subcommand '%s' (build, add, info)", sub); return 2; }
-    const char *model = NULL, *input = NULL, *out = NULL, *xpath = NULL, *npy = NULL;
+    const char *model = NULL, *input = NULL, *out = NULL, *xpath = NULL, *npy = NULL, *prefix = NULL;
     const char *type = "hnsw", *metric = "cosine", *store = "f32";
     cli_input_format ifmt = CLI_IN_LINES;
     int batch = 32, threads = 0, M = 16, efc = 200, nlist = 256, pq_m = 0, pq_bits = 8;
@@ -248,6 +250,7 @@ int cmd_index(int argc, char **argv)
         else if (!strcmp(a, "--input-format")) { o = O_IFMT; if (cli_parse_input_format(v, &ifmt)) return 2; }
         else if (!strcmp(a, "--batch")) { o = O_BATCH; if (cli_parse_int(a, v, 1, 4096, &batch)) return 2; }
         else if (!strcmp(a, "--long")) { o = O_LONG; if (cli_parse_long("index", v, &long_mode)) return 2; }
+        else if (!strcmp(a, "--prefix")) { o = O_PREFIX; prefix = v; }
         else if (!strcmp(a, "--M")) { o = O_M; if (cli_parse_int(a, v, 2, 128, &M)) return 2; }
         else if (!strcmp(a, "--ef-construction")) { o = O_EFC; if (cli_parse_int(a, v, 1, 100000, &efc)) return 2; }
         else if (!strcmp(a, "--nlist")) { o = O_NLIST; if (cli_parse_int(a, v, 1, 65536, &nlist)) return 2; }
@@ -266,7 +269,7 @@ int cmd_index(int argc, char **argv)
     if (!strcmp(sub, "info")) {
         static const int not_info[] = {O_MODEL, O_INPUT, O_OUTPUT, O_VECTORS, O_TYPE, O_METRIC, O_STORE, O_IFMT, O_BATCH, O_M,
                                        O_EFC, O_NLIST, O_PQM, O_PQBITS, O_THREADS, O_NOTEXT, O_RESCORE, O_REFINE, O_UPSERT, O_WAIT,
-                                       O_LONG};
+                                       O_LONG, O_PREFIX};
         if (refuse(sub, given, not_info, (int)(sizeof not_info / sizeof not_info[0]), "does not apply: info reads -x INDEX.emb")) return 2;
         if (!xpath) { cli_err("index info: -x INDEX.emb is required"); return 2; }
         return index_info(xpath);
@@ -283,6 +286,7 @@ int cmd_index(int argc, char **argv)
     /* options that change nothing here: the result is the same, so a warning */
     if (npy && given[O_BATCH]) fprintf(stderr, "ember: warning: --batch sizes embedding batches; with --vectors nothing is embedded\n");
     if (npy && given[O_LONG]) fprintf(stderr, "ember: warning: --long says how long documents are embedded; with --vectors nothing is embedded\n");
+    if (npy && prefix) fprintf(stderr, "ember: warning: --prefix goes before each document embedded; with --vectors nothing is embedded\n");
     if (!input && given[O_IFMT]) fprintf(stderr, "ember: warning: --input-format without -i DOCS: there is no input to read\n");
     if (!input && no_text) fprintf(stderr, "ember: warning: --no-text without -i DOCS: there are no texts to store\n");
     if (!strcmp(store, "binary") && !metric_given) metric = "hamming";
@@ -352,7 +356,8 @@ int cmd_index(int argc, char **argv)
     if (assign_ids(&in, n, x ? ember_index_id_max(x) : -1, ids) != 0) goto done;
     if (check_ids(x, &in, ids, n, upsert, where, xpath) != 0) goto done;
     if (!npy) {
-        vecs = embed_inputs(build ? "index build" : "index add", model, &in, batch, threads, long_mode, &dim, model_name, sizeof model_name);
+        vecs = embed_inputs(build ? "index build" : "index add", model, &in, batch, threads, long_mode, prefix, &dim,
+                            model_name, sizeof model_name);
         if (!vecs) goto done;
     }
     if (!x) {

@@ -70,6 +70,7 @@ int cmd_info(int argc, char **argv)
         for (const char *p = in.query_prompt; *p; p++) fputs(*p == '\n' ? "\\n" : (char[2]){*p, 0}, stdout);
         putchar('\n');
     }
+    if (in.document_prompt) printf("%-18s %s\n", "document_prompt", in.document_prompt);
     if (in.default_task) printf("%-18s %s\n", "default_task", in.default_task);
     if (in.n_matryoshka_dims) {
         printf("%-18s", "matryoshka_dims");

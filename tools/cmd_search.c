@@ -18,7 +18,7 @@ static const char *USAGE =
     "Scores: cosine/ip similarity (higher is better), l2 squared distance or\n"
     "hamming bits (lower is better); with --rescore-able binary indexes, the\n"
     "rescored similarity.  The query is written into the model's query prompt when it\n"
-    "has one (Qwen3-Embedding; the index's documents were embedded without).\n"
+    "has one (Qwen3-Embedding's instruction; multilingual-e5's \"query: \").\n"
     "\n"
     "  -k N                    hits to print (default 10)\n"
     "  --ef N                  HNSW search beam (default max(64, k))\n"
@@ -33,6 +33,8 @@ static const char *USAGE =
     "                          \"rerank_score\"; N more than K is refused\n"
     "  --instruct TASK         the task written into the query prompt and an instruction-\n"
     "                          following reranker's (default: each model's own)\n"
+    "  --prefix TEXT           put TEXT before the query instead of the model's query\n"
+    "                          prompt (\"\": none)\n"
     "  -t, --threads N         threads\n"
     "\n"
     "An option the index does not use (--ef on a flat index, --nprobe on HNSW, ...)\n"
@@ -69,7 +71,7 @@ static void warn_unused(const char *xpath, const ember_index_info *xi, int ef, i
 
 int cmd_search(int argc, char **argv)
 {
-    const char *xpath = NULL, *model = NULL, *query = NULL, *cross = NULL, *task = NULL;
+    const char *xpath = NULL, *model = NULL, *query = NULL, *cross = NULL, *task = NULL, *prefix = NULL;
     int k = 10, ef = 0, ef_upper = 0, cand = 50, top = 0, threads = 0, rmult = 4, nprobe = 16, rfac = 4;
     int cand_given = 0, rmult_given = 0, nprobe_given = 0, rfac_given = 0; /* ef, ef_upper, top: 0 when not given */
     for (int i = 1; i < argc; i++) {
@@ -82,6 +84,7 @@ int cmd_search(int argc, char **argv)
         else if (!strcmp(a, "-q") || !strcmp(a, "--query")) query = v;
         else if (!strcmp(a, "--rerank")) cross = v;
         else if (!strcmp(a, "--instruct")) task = v;
+        else if (!strcmp(a, "--prefix")) prefix = v;
         else if (!strcmp(a, "-k")) { if (cli_parse_int(a, v, 1, 100000, &k)) return 2; }
         else if (!strcmp(a, "--ef")) { if (cli_parse_int(a, v, 1, 100000, &ef)) return 2; }
         else if (!strcmp(a, "--ef-upper")) { if (cli_parse_int(a, v, 1, 100000, &ef_upper)) return 2; }
@@ -120,7 +123,7 @@ int cmd_search(int argc, char **argv)
     float *scores = NULL, *qv = NULL, *logits = NULL;
     const char **docs = NULL;
     size_t *dlens = NULL;
-    if (cli_embedder_open(&e, "search", model, 1, 0, threads, EMBER_LONG_TRUNCATE) != 0) goto done_index;
+    if (cli_embedder_open(&e, "search", model, 1, 0, threads, EMBER_LONG_TRUNCATE, prefix) != 0) goto done_index;
     ember_index_info xi;
     ember_index_get_info(x, &xi);
     warn_unused(xpath, &xi, ef, ef_upper, rmult_given ? rmult : 0, nprobe_given ? nprobe : 0, rfac_given, want);

@@ -308,23 +308,42 @@ static int read_tokenizer(conv *c)
 
 /* ---- sentence-transformers ---- */
 
-/* config_sentence_transformers.json's query prompt (the text put before a
- * query; documents get theirs, which no model here has, as they are) */
+/* A prompt as a NUL-terminated copy into *out (NULL when absent or empty). */
+static int copy_prompt(conv *c, const char *s, size_t len, const char *what, char **out)
+{
+    if (!s || !len) return 0;
+    if (memchr(s, 0, len)) return cfail(c, "%s holds a NUL", what);
+    /* ember's formats name the text {text} and the task {task}: a prompt
+     * holding either would have it filled in */
+    for (size_t i = 0; i + 6 <= len; i++)
+        if (!strncmp(s + i, "{text}", 6) || !strncmp(s + i, "{task}", 6))
+            return cfail(c, "%s holds \"%.6s\", which ember's prompt formats cannot carry as text", what, s + i);
+    if (!(*out = malloc(len + 1))) return cfail(c, "out of memory");
+    memcpy(*out, s, len);
+    (*out)[len] = '\0';
+    return 0;
+}
+
+/* The texts put before a query and before a document: --query-prefix /
+ * --document-prefix, else config_sentence_transformers.json's prompts
+ * (a document's as sentence-transformers' encode_document looks for it:
+ * "document", then "passage", then "corpus") */
 static int read_st_prompts(conv *c)
 {
     json_value *cst = NULL;
     if (conv_load_json(c, "config_sentence_transformers.json", 0, &cst)) return -1;
-    size_t len = 0;
-    const char *q = json_string(json_object_get(json_object_get(cst, "prompts"), "query"), &len);
-    if (q && len) {
-        if (memchr(q, 0, len)) { json_free(cst); return cfail(c, "config_sentence_transformers.json: the query prompt holds a NUL"); }
-        c->query_prompt = malloc(len + 1);
-        if (!c->query_prompt) { json_free(cst); return cfail(c, "out of memory"); }
-        memcpy(c->query_prompt, q, len);
-        c->query_prompt[len] = '\0';
-    }
+    const json_value *prompts = json_object_get(cst, "prompts");
+    static const char *const doc_names[] = {"document", "passage", "corpus"};
+    size_t ql = 0, dl = 0;
+    const char *q = json_string(json_object_get(prompts, "query"), &ql), *d = NULL;
+    for (size_t i = 0; i < sizeof doc_names / sizeof doc_names[0] && !d; i++)
+        d = json_string(json_object_get(prompts, doc_names[i]), &dl);
+    if (c->opt->query_prefix) q = c->opt->query_prefix, ql = strlen(q);
+    if (c->opt->document_prefix) d = c->opt->document_prefix, dl = strlen(d);
+    int rc = copy_prompt(c, q, ql, "the query prompt", &c->query_prompt) ||
+             copy_prompt(c, d, dl, "the document prompt", &c->doc_prompt) ? -1 : 0;
     json_free(cst);
-    return 0;
+    return rc;
 }
 
 /* modules.json and its Pooling module (c->pooling keeps the family's
@@ -558,6 +577,14 @@ static int set_ember_keys(conv *c, gguf_writer *w)
         bad |= gguf_writer_set_str(w, KEY_E_PROMPT_QUERY, fmt, strlen(fmt));
         free(fmt);
     }
+    if (c->doc_prompt) {
+        size_t n = strlen(c->doc_prompt);
+        char *fmt = malloc(n + 8);
+        if (!fmt) return cfail(c, "out of memory");
+        snprintf(fmt, n + 8, "%s{text}", c->doc_prompt);
+        bad |= gguf_writer_set_str(w, KEY_E_PROMPT_DOC, fmt, strlen(fmt));
+        free(fmt);
+    }
     return bad ? cfail(c, "out of memory building the GGUF keys") : 0;
 }
 
@@ -569,6 +596,7 @@ static void conv_free(conv *c)
     free(c->tok_lens);
     free(c->tok_types);
     free(c->query_prompt);
+    free(c->doc_prompt);
     for (uint32_t i = 0; c->merges && i < c->n_merges; i++) free(c->merges[i]);
     free(c->merges);
     free(c->merge_lens);

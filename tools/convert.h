@@ -3,7 +3,7 @@
  * post-processor template, pooling/normalize of sentence-transformers).
  * Supported (the tables of convert.c): BertModel,
  * BertForSequenceClassification, XLMRobertaModel,
- * XLMRobertaForSequenceClassification with a WordPiece tokenizer, and
+ * XLMRobertaForSequenceClassification (WordPiece or Unigram tokenizers), and
  * Qwen3 (Qwen3-Embedding, Qwen3-Reranker). */
 #ifndef EMBER_TOOLS_CONVERT_H
 #define EMBER_TOOLS_CONVERT_H
@@ -24,6 +24,10 @@ typedef struct {
      * written as ember.matryoshka.dims; 0 of them: what the family knows */
     int n_matryoshka_dims;
     uint32_t matryoshka_dims[32];
+    /* --query-prefix / --document-prefix: literal texts an embedder puts
+     * before a query / a document (multilingual-e5: "query: ", "passage: "),
+     * in place of config_sentence_transformers.json's prompts; NULL: those */
+    const char *query_prefix, *document_prefix;
 } convert_options;
 
 /* What was written (for the CLI summary). */

@@ -138,6 +138,7 @@ struct conv {
     uint32_t pooling, max_seq;
     int normalize;
     char *query_prompt;    /* config_sentence_transformers.json prompts.query, or NULL */
+    char *doc_prompt;      /* its prompts.document (or .passage, .corpus), or NULL */
     uint32_t mrl_min_dim;  /* Matryoshka: any cut from it up (0: none known) */
     /* weights */
     safetensors *st;
