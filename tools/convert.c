@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 /* The model families, by the HF architectures each converts. */
-static const convert_family *const FAMILIES[] = { &convert_bert, &convert_qwen3 };
+static const convert_family *const FAMILIES[] = { &convert_bert, &convert_jinabert, &convert_qwen3 };
 /* The tokenizer readers, by tokenizer.json model.type. */
 static const convert_tokenizer *const TOKENIZERS[] = { &convert_tok_wordpiece, &convert_tok_bpe, &convert_tok_unigram };
 

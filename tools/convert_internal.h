@@ -76,6 +76,7 @@ typedef struct {
 } convert_tokenizer;
 
 extern const convert_family convert_bert;
+extern const convert_family convert_jinabert;
 extern const convert_family convert_qwen3;
 extern const convert_tokenizer convert_tok_wordpiece;
 extern const convert_tokenizer convert_tok_bpe;
