@@ -160,13 +160,22 @@ int ember_ctx_threads(const ember_ctx *c);
 int ember_ctx_bf16_dot(const ember_ctx *c);
 int ember_ctx_max_tokens(const ember_ctx *c); /* truncation length in use */
 /* How many inputs of the last ember_embed / ember_rerank call were longer
- * than the truncation length and were cut to it (0 after a failed call). */
+ * than the truncation length and were cut to it (0 after a failed call);
+ * in sliding mode, the ones that stayed cut (ember_ctx_set_long_mode). */
 int ember_ctx_truncated(const ember_ctx *c);
 
-/* What ember_embed does with a text longer than the context's max_tokens.
+/* What ember_embed does with a text longer than the context's max_tokens,
+ * and ember_rerank with a (query, document) pair longer than it.
  * EMBER_LONG_TRUNCATE (the default): it is cut to max_tokens, as
- * HuggingFace's truncation=True cuts it (ember_ctx_truncated counts it).
- * EMBER_LONG_SLIDING: it is embedded as overlapping windows and their mean:
+ * HuggingFace's truncation=True cuts it (ember_ctx_truncated counts it): a
+ * text at its end; a cross-encoder's pair longest_first, that is, with B
+ * the tokens the specials leave, a query of at most B / 2 tokens kept
+ * whole and the document cut to the rest, else the shorter side cut to
+ * B / 2 (rounded down) unless it has fewer and the longer one to the rest;
+ * a chat-prompt reranker's (Qwen3-Reranker's) pair written into its
+ * format and cut at the end, the prompt's fixed ends kept.
+ * EMBER_LONG_SLIDING, embedders: a long text is embedded as overlapping
+ * windows and their mean:
  *   - its content tokens (the text's, without the template's special tokens
  *     and without its query or document prompt) are cut into
  *     windows of W tokens, W being what max_tokens leaves beside the
@@ -180,26 +189,54 @@ int ember_ctx_truncated(const ember_ctx *c);
  *     before it), embedded and pooled as the model pools, before
  *     normalisation; their plain mean is the text's vector, L2-normalised
  *     when the model normalises (unless EMBER_EMBED_NO_NORMALIZE).
- * A text that fits in max_tokens is embedded exactly (bit for bit) as in
- * truncate mode, and so are the other texts of a call around a long one:
- * a long text's first window is its cut text, batched where truncation
- * would batch it.  Its other windows run max_batch (and as many as fit in
- * the context's rows) at a time, in the context's scratch: nothing is
- * allocated per call; the price is that each pass tokenizes the text again
- * from its start, so the tokenizer's work grows with the square of a text's
- * length in passes.  A text whose prompt leaves no room for a window (or
- * whose prompt has text after {text}) stays cut, counted by
- * ember_ctx_truncated.
- * Embedders only: EMBER_ERR_UNSUPPORTED for sliding on a reranker (a pair
- * is always cut to fit) or a vocabulary-only file.  EMBER_ERR_ARG for an
- * unknown mode, or an overlap that is not below the window of a document
- * (max_tokens less the specials); a text whose prompt leaves a window no
- * larger than that overlap fails in ember_embed with EMBER_ERR_ARG. */
+ * EMBER_LONG_SLIDING, rerankers: a long pair is scored as windows of its
+ * document, and its logit is the largest of theirs (what
+ * jina-reranker-v2's own rerank() does: the best window's score):
+ *   - every window holds the query as the cut pair holds it (for a
+ *     cross-encoder: whole when it takes at most B / 2 tokens, else cut
+ *     longest_first as above; for a chat-prompt reranker: the prompt's text
+ *     before the document, that is, its instruction, the query and their
+ *     labels, whole, as many tokens as it has alone, whitespace before the
+ *     document left to the document) and W tokens of the document, W being
+ *     what max_tokens leaves beside those and the specials (BERT: [CLS] q
+ *     [SEP] d [SEP]; XLM-R: <s> q </s></s> d </s>; Qwen3-Reranker: the
+ *     document's window in the prompt's {document}, the prompt's fixed
+ *     ends around it);
+ *   - the document's tokens (encoded alone for a cross-encoder; for a chat
+ *     prompt, those after the prompt's text before it in the encoding of
+ *     the whole formatted pair) are windowed as a text's above: window k
+ *     at k * (W - overlap), the last one shifted back to end with the
+ *     document, overlap the one given or W / 4;
+ *   - jina-reranker-v2's rerank() cuts its query to 512 of its 1024 tokens
+ *     (specials included) and shares min(80, W / 4) tokens: at max_tokens
+ *     1024 its windows are these with an overlap of 80 given here (but for
+ *     a query of over 510 tokens beside a document of at most 510, which
+ *     it cuts to 510 and ember cuts as truncation does);
+ *   - a pair whose document fits beside a cut query (a cross-encoder's long
+ *     query beside a short document), or whose prompt text before the
+ *     document leaves no room for it (or a chat format with text after
+ *     {document}), stays cut, counted by ember_ctx_truncated.
+ * An input that fits in max_tokens is embedded or scored exactly (bit for
+ * bit) as in truncate mode, and so are the other inputs of a call around
+ * a long one: a long input's first window is its cut input, batched where
+ * truncation would batch it.  Its other windows run max_batch (and as
+ * many as fit in the context's rows) at a time, in the context's scratch:
+ * nothing is allocated per call; the price is that each pass tokenizes the
+ * text (the document, the formatted pair) again from its start, so the
+ * tokenizer's work grows with the square of its length in passes.  A text
+ * whose prompt leaves no room for a window (or whose prompt has text after
+ * {text}) stays cut, counted by ember_ctx_truncated.
+ * EMBER_ERR_UNSUPPORTED for sliding on a vocabulary-only file.
+ * EMBER_ERR_ARG for an unknown mode, or an overlap that is not below the
+ * longest window a document can have (max_tokens less the specials, and
+ * less a chat prompt's fixed ends); a text whose prompt (or, for a pair,
+ * whose share) leaves a window no larger than that overlap fails in
+ * ember_embed / ember_rerank with EMBER_ERR_ARG. */
 typedef enum { EMBER_LONG_TRUNCATE = 0, EMBER_LONG_SLIDING = 1 } ember_long_mode;
 ember_status ember_ctx_set_long_mode(ember_ctx *c, ember_long_mode mode, int overlap);
-/* Of the last ember_embed call (0 after a failed one): how many texts were
- * embedded as sliding windows (texts longer than max_tokens), and how many
- * windows those texts gave together. */
+/* Of the last ember_embed or ember_rerank call (0 after a failed one): how
+ * many texts or pairs were embedded or scored as sliding windows (inputs
+ * longer than max_tokens), and how many windows they gave together. */
 int ember_ctx_split(const ember_ctx *c);
 int ember_ctx_windows(const ember_ctx *c);
 /* The task written into the model's prompts from now on: a query's
@@ -240,7 +277,9 @@ ember_status ember_embed(ember_ctx *c, const char *const *texts,
  * decoder reranker (Qwen3-Reranker) reads the pair in its chat prompt, with
  * the task of ember_ctx_set_instruction, and scores logit("yes") -
  * logit("no") at the last position; the context's max_tokens counts the
- * whole prompt and only the (query, document) part is cut to fit. */
+ * whole prompt and only the (query, document) part is cut to fit.  A pair
+ * longer than max_tokens is cut, or scored as windows of its document
+ * (ember_ctx_set_long_mode). */
 ember_status ember_rerank(ember_ctx *c, const char *query, size_t query_len,
                           const char *const *docs, const size_t *doc_lens,
                           int n, float *logits);

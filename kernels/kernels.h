@@ -137,6 +137,21 @@ typedef struct kern_ops {
                                  const float *q, int ldq, const float *k, int ldk,
                                  const float *v, int ldv, float *out, int ldo, float *scratch);
 
+    /* Attention with ALiBi's linear bias in its symmetric (encoder) form,
+     * JinaBERT's, for ONE head of ONE sequence of L tokens: query i (i <
+     * nq; q's rows) stands at position q0 + i (q0 + nq <= L) and attends to
+     * every key j < L with
+     *   score(i, j) = scale q[i].k[j] - slope |q0 + i - j|
+     * (slope >= 0, the head's).  Each score is formed in float as the
+     * reference does: the scaled dot product, plus the product of -slope
+     * and the exact distance.  nq = L, q0 = 0: the whole sequence; nq = 1,
+     * q0 = p: the token at p alone (a pooled row).  slope 0 gives the bits
+     * of attention_f32.  Strides, scratch (kern_attention_scratch_floats(L,
+     * d)), threads and accuracy as attention_f32's. */
+    void (*attention_alibi_f32)(int L, int nq, int q0, int d, float scale, float slope,
+                                const float *q, int ldq, const float *k, int ldk,
+                                const float *v, int ldv, float *out, int ldo, float *scratch);
+
     /* out = x / sqrt(mean(x^2) + eps) * g over n floats (RMSNorm, no bias);
      * out may equal x (in place).  Sum of squares accumulated in f32 lanes
      * like layernorm_f32: relative error within (n / VL + 4) 2^-24 of the

@@ -76,6 +76,8 @@ void attention_f32_ref(int L, int nq, int d, float scale, const float *q, int ld
                        const float *v, int ldv, float *out, int ldo, float *scratch);
 void attention_causal_f32_ref(int L, int nq, int q0, int d, float scale, const float *q, int ldq, const float *k,
                               int ldk, const float *v, int ldv, float *out, int ldo, float *scratch);
+void attention_alibi_f32_ref(int L, int nq, int q0, int d, float scale, float slope, const float *q, int ldq,
+                             const float *k, int ldk, const float *v, int ldv, float *out, int ldo, float *scratch);
 void rmsnorm_f32_ref(float *out, const float *x, const float *g, int n, float eps);
 void rope_f32_ref(float *x, int n_heads, int head_dim, const float *cs, const float *sn);
 void silu_mul_f32_ref(float *gate, const float *up, size_t n);

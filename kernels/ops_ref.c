@@ -1,8 +1,9 @@
 /* Scalar references: LayerNorm, RMSNorm, exact GELU, SiLU gating, RoPE,
- * dot, attention (causal too). */
+ * dot, attention (causal, and with ALiBi's bias, too). */
 #include "kernels/kernels_internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void layernorm_f32_ref(float *x, const float *r, const float *g, const float *b, int n, float eps)
@@ -131,16 +132,19 @@ void kern_hamming_pack(const uint64_t *rows, size_t ld_words, size_t n, size_t n
             }
 }
 
-/* One query over keys j < nk: sum_j softmax_j(scale q.k[j]) v[j] into out;
- * s: nk floats of scores */
-static void attend_ref(int nk, int d, float scale, const float *q, const float *k, int ldk, const float *v, int ldv,
-                       float *out, float *s)
+/* One query over keys j < nk: sum_j softmax_j(scale q.k[j] - slope |qpos - j|)
+ * v[j] into out (slope 0: no bias, qpos unused); s: nk floats of scores.
+ * The bias in float as the SIMD tables form it: the scaled score, plus
+ * -slope times the exact distance, each product rounded once. */
+static void attend_ref(int nk, int d, float scale, float slope, int qpos, const float *q, const float *k, int ldk,
+                       const float *v, int ldv, float *out, float *s)
 {
     float mx = -INFINITY;
     for (int j = 0; j < nk; j++) {
         double acc = 0;
         for (int c = 0; c < d; c++) acc += (double)q[c] * k[(size_t)j * ldk + c];
         s[j] = (float)acc * scale;
+        if (slope != 0.0f) s[j] += -slope * (float)abs(qpos - j);
         if (s[j] > mx) mx = s[j];
     }
     double sum = 0;
@@ -156,7 +160,7 @@ static void attend_ref(int nk, int d, float scale, const float *q, const float *
 void attention_f32_ref(int L, int nq, int d, float scale, const float *q, int ldq, const float *k, int ldk,
                        const float *v, int ldv, float *out, int ldo, float *scratch)
 {
-    for (int i = 0; i < nq; i++) attend_ref(L, d, scale, q + (size_t)i * ldq, k, ldk, v, ldv, out + (size_t)i * ldo, scratch);
+    for (int i = 0; i < nq; i++) attend_ref(L, d, scale, 0.0f, 0, q + (size_t)i * ldq, k, ldk, v, ldv, out + (size_t)i * ldo, scratch);
 }
 
 /* query i sees keys 0 .. q0 + i; scratch: L floats of scores */
@@ -165,7 +169,16 @@ void attention_causal_f32_ref(int L, int nq, int q0, int d, float scale, const f
 {
     (void)L; /* keys past q0 + nq are never read */
     for (int i = 0; i < nq; i++)
-        attend_ref(q0 + i + 1, d, scale, q + (size_t)i * ldq, k, ldk, v, ldv, out + (size_t)i * ldo, scratch);
+        attend_ref(q0 + i + 1, d, scale, 0.0f, 0, q + (size_t)i * ldq, k, ldk, v, ldv, out + (size_t)i * ldo, scratch);
+}
+
+/* query i at position q0 + i sees every key, biased by its distance to it;
+ * scratch: L floats of scores */
+void attention_alibi_f32_ref(int L, int nq, int q0, int d, float scale, float slope, const float *q, int ldq,
+                             const float *k, int ldk, const float *v, int ldv, float *out, int ldo, float *scratch)
+{
+    for (int i = 0; i < nq; i++)
+        attend_ref(L, d, scale, slope, q0 + i, q + (size_t)i * ldq, k, ldk, v, ldv, out + (size_t)i * ldo, scratch);
 }
 
 void rmsnorm_f32_ref(float *out, const float *x, const float *g, int n, float eps)
@@ -205,6 +218,7 @@ const kern_ops kern_ops_scalar = {
     .gelu_f32 = gelu_f32_ref,
     .attention_f32 = attention_f32_ref,
     .attention_causal_f32 = attention_causal_f32_ref,
+    .attention_alibi_f32 = attention_alibi_f32_ref,
     .rmsnorm_f32 = rmsnorm_f32_ref,
     .rope_f32 = rope_f32_ref,
     .silu_mul_f32 = silu_mul_f32_ref,

@@ -662,16 +662,24 @@ static inline __attribute__((always_inline)) void FN(attn_pv)(const int FULL, in
     }
 }
 
+/* Lane offsets of the keys of a panel, for ALiBi's distances (2 VL <= 32). */
+static const float ATTN_LANE[32] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                                    16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+
 /* Scores of AQ queries against the 2 VL keys of panel pan (keys j ..): s[r][.]
  * = scale q[r].k, the row maxima mx kept on the way.  TWO == 0 when the
  * panel's second vector is all padding (the last panel of a short sequence:
  * a 16-token query on 16 lanes), so neither computed nor stored: nothing
  * reads scores past L.  ROWS: each row r sees only keys below lim[r] (the
  * panels of causal attention where the block's queries part ways), else
- * every row the keys below L. */
+ * every row the keys below L.  ALIBI: each score plus nslope (-slope, every
+ * lane) times the distance from row r's position qp[r] to the key, both
+ * exact in float (positions below 2^24), so the bias is one rounded
+ * product as in the reference. */
 #define AQ 6
-static inline __attribute__((always_inline)) void FN(attn_scores)(const int TWO, const int ROWS, const float *pan, int d,
-                                                                 const float *const *qi, vf vs, int L, const int *lim,
+static inline __attribute__((always_inline)) void FN(attn_scores)(const int TWO, const int ROWS, const int ALIBI,
+                                                                 const float *pan, int d, const float *const *qi, vf vs,
+                                                                 vf nslope, const float *qp, int L, const int *lim,
                                                                  int j, float *s, int Lp, vf *mx)
 {
     vf a0[AQ], a1[AQ];
@@ -698,9 +706,12 @@ static inline __attribute__((always_inline)) void FN(attn_scores)(const int TWO,
             ok1 = vf_pad_mask(clampv(lim[r] - j - VL));
         }
         vf s0 = vf_mul(a0[r], vs);
+        vf off = vf_set1(ALIBI ? qp[r] - (float)j : 0.0f);
+        if (ALIBI) s0 = vf_add(s0, vf_mul(nslope, vf_abs(vf_sub(off, vf_load(ATTN_LANE)))));
         vf_store(s + (size_t)r * Lp, s0);
         if (TWO) {
             vf s1 = vf_mul(a1[r], vs);
+            if (ALIBI) s1 = vf_add(s1, vf_mul(nslope, vf_abs(vf_sub(off, vf_load(ATTN_LANE + VL)))));
             vf_store(s + (size_t)r * Lp + VL, s1);
             mx[r] = vf_max(mx[r], vf_max(vf_add(s0, ok0), vf_add(s1, ok1)));
         } else {
@@ -723,10 +734,12 @@ static inline __attribute__((always_inline)) void FN(attn_scores)(const int TWO,
  * with a limit per row; a row's weights past its limit are zeroed for the
  * shared P.V pass (adding 0 v[j] changes no bit), so each query gets the
  * bits of the plain attention over its own keys.  Otherwise every query
- * sees all L keys (q0 unused). */
-static inline __attribute__((always_inline)) void FN(attend)(const int CAUSAL, int L, int n_q, int q0, int d, float scale,
-                                                            const float *q, int ldq, const float *k, int ldk, const float *v,
-                                                            int ldv, float *out, int ldo, float *scratch)
+ * sees all L keys.  ALIBI (never with CAUSAL): query i stands at q0 + i and
+ * each score is biased by -slope times its distance to the key. */
+static inline __attribute__((always_inline)) void FN(attend)(const int CAUSAL, const int ALIBI, int L, int n_q, int q0, int d,
+                                                            float scale, float slope, const float *q, int ldq,
+                                                            const float *k, int ldk, const float *v, int ldv, float *out,
+                                                            int ldo, float *scratch)
 {
     if (CAUSAL) L = q0 + n_q; /* the keys any query here sees */
     const int Lp = (L + 2 * VL - 1) / (2 * VL) * (2 * VL);
@@ -762,25 +775,28 @@ static inline __attribute__((always_inline)) void FN(attend)(const int CAUSAL, i
         const int nq = n_q - i0 < AQ ? n_q - i0 : AQ;
         const float *qi[AQ];
         /* keys row r sees (rows past nq: the last real row's), the keys the
-         * block reads (its last row's) and those all its rows see */
+         * block reads (its last row's) and those all its rows see; ALiBi's
+         * query positions (rows past nq: the first row's, as its query) */
         int lim[AQ];
+        float qp[AQ];
         for (int r = 0; r < AQ; r++) {
             qi[r] = q + (size_t)(i0 + (r < nq ? r : 0)) * ldq;
             lim[r] = CAUSAL ? q0 + i0 + (r < nq ? r : nq - 1) + 1 : L;
+            qp[r] = (float)(q0 + i0 + (r < nq ? r : 0));
         }
         const int kb = CAUSAL ? lim[nq - 1] : L, kall = CAUSAL ? lim[0] : L;
         vf mx[AQ];
 #pragma GCC unroll 8
         for (int r = 0; r < AQ; r++) mx[r] = vf_set1(-INFINITY);
-        const vf vs = vf_set1(scale);
+        const vf vs = vf_set1(scale), nslope = vf_set1(-slope);
         for (int j = 0; j < kb; j += 2 * VL) {
             const float *pan = kt + (size_t)j * d;
             if (!CAUSAL || j + 2 * VL <= kall) {
-                if (j + VL < kb) FN(attn_scores)(1, 0, pan, d, qi, vs, kb, lim, j, s + j, Lp, mx);
-                else FN(attn_scores)(0, 0, pan, d, qi, vs, kb, lim, j, s + j, Lp, mx);
+                if (j + VL < kb) FN(attn_scores)(1, 0, ALIBI, pan, d, qi, vs, nslope, qp, kb, lim, j, s + j, Lp, mx);
+                else FN(attn_scores)(0, 0, ALIBI, pan, d, qi, vs, nslope, qp, kb, lim, j, s + j, Lp, mx);
             } else {
-                if (j + VL < kb) FN(attn_scores)(1, 1, pan, d, qi, vs, kb, lim, j, s + j, Lp, mx);
-                else FN(attn_scores)(0, 1, pan, d, qi, vs, kb, lim, j, s + j, Lp, mx);
+                if (j + VL < kb) FN(attn_scores)(1, 1, 0, pan, d, qi, vs, nslope, qp, kb, lim, j, s + j, Lp, mx);
+                else FN(attn_scores)(0, 1, 0, pan, d, qi, vs, nslope, qp, kb, lim, j, s + j, Lp, mx);
             }
         }
         float inv[AQ];
@@ -826,7 +842,7 @@ static void FN(attention)(int L, int n_q, int d, float scale, const float *q, in
                           const float *v, int ldv, float *out, int ldo, float *scratch)
 {
     if (d > KERN_ATTN_MAXD) { attention_f32_ref(L, n_q, d, scale, q, ldq, k, ldk, v, ldv, out, ldo, scratch); return; }
-    FN(attend)(0, L, n_q, 0, d, scale, q, ldq, k, ldk, v, ldv, out, ldo, scratch);
+    FN(attend)(0, 0, L, n_q, 0, d, scale, 0.0f, q, ldq, k, ldk, v, ldv, out, ldo, scratch);
 }
 
 static void FN(attention_causal)(int L, int n_q, int q0, int d, float scale, const float *q, int ldq, const float *k,
@@ -836,7 +852,17 @@ static void FN(attention_causal)(int L, int n_q, int q0, int d, float scale, con
         attention_causal_f32_ref(L, n_q, q0, d, scale, q, ldq, k, ldk, v, ldv, out, ldo, scratch);
         return;
     }
-    FN(attend)(1, L, n_q, q0, d, scale, q, ldq, k, ldk, v, ldv, out, ldo, scratch);
+    FN(attend)(1, 0, L, n_q, q0, d, scale, 0.0f, q, ldq, k, ldk, v, ldv, out, ldo, scratch);
+}
+
+static void FN(attention_alibi)(int L, int n_q, int q0, int d, float scale, float slope, const float *q, int ldq,
+                                const float *k, int ldk, const float *v, int ldv, float *out, int ldo, float *scratch)
+{
+    if (d > KERN_ATTN_MAXD) {
+        attention_alibi_f32_ref(L, n_q, q0, d, scale, slope, q, ldq, k, ldk, v, ldv, out, ldo, scratch);
+        return;
+    }
+    FN(attend)(0, 1, L, n_q, q0, d, scale, slope, q, ldq, k, ldk, v, ldv, out, ldo, scratch);
 }
 
 /* ---- GEMM: C = A . W^T + bias, W (N, K) of type wt ---------------------- */
@@ -1927,6 +1953,7 @@ static void FN(gemm_bf16dot)(int M, int N, int K, const float *A, int lda, const
         .gelu_f32 = FN(gelu),                            \
         .attention_f32 = FN(attention),                  \
         .attention_causal_f32 = FN(attention_causal),    \
+        .attention_alibi_f32 = FN(attention_alibi),      \
         .rmsnorm_f32 = FN(rmsnorm),                      \
         .rope_f32 = FN(rope),                            \
         .silu_mul_f32 = FN(silu_mul),                    \

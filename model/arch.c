@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const model_arch *const ARCHS[] = { &model_arch_bert, &model_arch_qwen3 };
+static const model_arch *const ARCHS[] = { &model_arch_bert, &model_arch_jinabert, &model_arch_qwen3 };
 
 #define N_ARCHS (sizeof ARCHS / sizeof ARCHS[0])
 

@@ -61,5 +61,6 @@ const model_arch *model_arch_find(const char *name);
 void model_arch_names(char *out, size_t cap);
 
 extern const model_arch model_arch_bert;
+extern const model_arch model_arch_jinabert; /* bert_bind.c: JinaBERT on bert.c */
 extern const model_arch model_arch_qwen3;
 #endif

@@ -1,5 +1,9 @@
 /* BERT encoder forward pass, post-LayerNorm, exact GELU.  Reads top to bottom:
- * embeddings -> n_layers x (self-attention, add & norm, FFN, add & norm). */
+ * embeddings -> n_layers x (self-attention, add & norm, FFN, add & norm).
+ * JinaBERT is the same pass with two changes where they fall: no position
+ * table, ALiBi's bias in the attention instead, and a GEGLU feed-forward,
+ * gelu(gate.a) * (up.a) (jina-bert-implementation's JinaBertGLUMLP: the
+ * first half of its gated_layers through exact GELU times the second). */
 #include "model/bert.h"
 
 #include <math.h>
@@ -10,6 +14,9 @@
 
 static size_t round64(size_t n) { return (n + 15) & ~(size_t)15; } /* floats -> 64 B */
 
+/* floats of u a row takes in the FFN: GEGLU keeps gate | up side by side */
+static size_t ffn_width(const bert_weights *w) { return (size_t)w->ffn * (w->geglu ? 2 : 1); }
+
 /* one thread's attention scratch, sized for this model's heads */
 static size_t attn_floats(const bert_weights *w, int max_len)
 {
@@ -19,7 +26,7 @@ static size_t attn_floats(const bert_weights *w, int max_len)
 size_t bert_scratch_floats(const bert_weights *w, int max_rows, int max_len, int n_threads)
 {
     size_t rows = (size_t)max_rows, H = (size_t)w->hidden;
-    size_t wide = (size_t)w->ffn > 3 * H ? (size_t)w->ffn : 3 * H;
+    size_t wide = ffn_width(w) > 3 * H ? ffn_width(w) : 3 * H;
     return 3 * round64(rows * H) + round64(rows * wide) +
            round64(kern_gemm_scratch_floats(n_threads)) +
            (size_t)n_threads * attn_floats(w, max_len);
@@ -29,7 +36,7 @@ void bert_scratch_init(bert_scratch *s, const bert_weights *w, float *block,
                        int max_rows, int max_len, int n_threads, int bf16_dot)
 {
     size_t rows = (size_t)max_rows, H = (size_t)w->hidden;
-    size_t wide = (size_t)w->ffn > 3 * H ? (size_t)w->ffn : 3 * H;
+    size_t wide = ffn_width(w) > 3 * H ? ffn_width(w) : 3 * H;
     float *p = block;
     s->x = p;   p += round64(rows * H);
     s->h = p;   p += round64(rows * H);
@@ -87,12 +94,12 @@ const float *bert_forward(const bert_weights *w, const kern_ops *k, bert_scratch
     const float scale = 1.0f / sqrtf((float)hd);
     float *x = s->x, *h = s->h, *ctx = s->ctx, *u = s->u;
 
-    /* embeddings: word + position + token type, then LayerNorm */
+    /* embeddings: word + position (none under ALiBi) + token type, then LayerNorm */
     #pragma omp parallel for num_threads(nt) schedule(static)
     for (int t = 0; t < rows; t++) {
         float *xt = x + (size_t)t * H;
         embd_row_add(&w->tok_embd, ids[t], xt, 0);
-        embd_row_add(&w->pos_embd, pos_ids[t], xt, 1);
+        if (w->pos_embd.rows > 0) embd_row_add(&w->pos_embd, pos_ids[t], xt, 1);
         if (w->type_embd.rows > 0) embd_row_add(&w->type_embd, type_ids[t], xt, 1);
         k->layernorm_f32(xt, NULL, w->embd_norm_g, w->embd_norm_b, H, w->eps);
     }
@@ -125,9 +132,12 @@ const float *bert_forward(const bert_weights *w, const kern_ops *k, bert_scratch
             tid = omp_get_thread_num();
 #endif
             size_t o = (size_t)r0 * 3 * H + (size_t)hh * hd, oq = pruned ? (size_t)sq * 3 * H + (size_t)hh * hd : o;
-            k->attention_f32(len, pruned ? 1 : len, hd, scale, q + oq, 3 * H, kk + o, 3 * H, v + o, 3 * H,
-                             ctx + (size_t)(pruned ? sq : r0) * H + (size_t)hh * hd, H,
-                             s->attn + (size_t)tid * s->attn_stride);
+            float *out = ctx + (size_t)(pruned ? sq : r0) * H + (size_t)hh * hd, *scr = s->attn + (size_t)tid * s->attn_stride;
+            if (w->alibi) /* the kept row stands at its place in the sequence */
+                k->attention_alibi_f32(len, pruned ? 1 : len, pruned ? keep[sq] - r0 : 0, hd, scale, w->alibi[hh], q + oq,
+                                       3 * H, kk + o, 3 * H, v + o, 3 * H, out, H, scr);
+            else
+                k->attention_f32(len, pruned ? 1 : len, hd, scale, q + oq, 3 * H, kk + o, 3 * H, v + o, 3 * H, out, H, scr);
         }
 
         /* a = LN(ctx.O + x), then x = LN(FFN(a) + a); pruned, x is free by
@@ -136,10 +146,22 @@ const float *bert_forward(const bert_weights *w, const kern_ops *k, bert_scratch
         linear(k, s, out_rows, ctx, H, &L->o, L->bo, a, H);
         norm_rows(k, nt, a, res, L->attn_norm_g, L->attn_norm_b, out_rows, H, w->eps);
 
-        linear(k, s, out_rows, a, H, &L->up, L->bup, u, F);
-        #pragma omp parallel for num_threads(nt) schedule(static)
-        for (int t = 0; t < out_rows; t++) k->gelu_f32(u + (size_t)t * F, (size_t)F);
-        linear(k, s, out_rows, u, F, &L->down, L->bdown, y, H);
+        if (w->geglu) { /* u row t = [gate | up], then gelu(gate) * up over the gate's half */
+            linear(k, s, out_rows, a, H, &L->gate, NULL, u, 2 * F);
+            linear(k, s, out_rows, a, H, &L->up, L->bup, u + F, 2 * F);
+            #pragma omp parallel for num_threads(nt) schedule(static)
+            for (int t = 0; t < out_rows; t++) {
+                float *g = u + (size_t)t * 2 * F;
+                k->gelu_f32(g, (size_t)F);
+                for (int i = 0; i < F; i++) g[i] *= g[F + i];
+            }
+            linear(k, s, out_rows, u, 2 * F, &L->down, L->bdown, y, H);
+        } else {
+            linear(k, s, out_rows, a, H, &L->up, L->bup, u, F);
+            #pragma omp parallel for num_threads(nt) schedule(static)
+            for (int t = 0; t < out_rows; t++) k->gelu_f32(u + (size_t)t * F, (size_t)F);
+            linear(k, s, out_rows, u, F, &L->down, L->bdown, y, H);
+        }
         norm_rows(k, nt, y, a, L->out_norm_g, L->out_norm_b, out_rows, H, w->eps);
         if (pruned) return y;
     }

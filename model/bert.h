@@ -1,6 +1,8 @@
-/* BERT-family encoder (BERT, XLM-RoBERTa after conversion): weights as views
- * into the mmapped GGUF file, and the forward pass over a packed batch of
- * sequences (no padding: sequence i occupies rows off[i] .. off[i+1]-1). */
+/* BERT-family encoder (BERT, XLM-RoBERTa after conversion, and JinaBERT:
+ * BERT with ALiBi instead of a position table and a GEGLU feed-forward):
+ * weights as views into the mmapped GGUF file, and the forward pass over a
+ * packed batch of sequences (no padding: sequence i occupies rows off[i] ..
+ * off[i+1]-1). */
 #ifndef EMBER_MODEL_BERT_H
 #define EMBER_MODEL_BERT_H
 
@@ -12,7 +14,8 @@ typedef struct {
     const float *bq, *bk, *bv, *bo; /* (hidden) */
     const float *attn_norm_g, *attn_norm_b; /* (hidden) post-attention LayerNorm */
     model_mat up;               /* (ffn, hidden) */
-    const float *bup;           /* (ffn) */
+    const float *bup;           /* (ffn); NULL in JinaBERT */
+    model_mat gate;             /* (ffn, hidden) JinaBERT's GEGLU, gelu(gate.x) * up.x; 0 rows in BERT */
     model_mat down;             /* (hidden, ffn) */
     const float *bdown;         /* (hidden) */
     const float *out_norm_g, *out_norm_b; /* (hidden) post-FFN LayerNorm */
@@ -22,10 +25,14 @@ typedef struct {
     int hidden, n_layers, n_heads, ffn, n_ctx, n_vocab, n_types;
     float eps;
     model_mat tok_embd;         /* (vocab, hidden) */
-    model_mat pos_embd;         /* (n_ctx, hidden) */
+    model_mat pos_embd;         /* (n_ctx, hidden); 0 rows in JinaBERT */
     model_mat type_embd;        /* (n_types, hidden), may have 0 rows */
     const float *embd_norm_g, *embd_norm_b; /* (hidden) */
     bert_layer *layers;         /* (n_layers) */
+    /* JinaBERT: every head's ALiBi slope, the bias of a query at i on a key
+     * at j being -alibi[h] |i - j|; NULL in BERT, which positions by pos_embd */
+    float *alibi;               /* (n_heads) */
+    int geglu;                  /* every layer has its gate (JinaBERT) */
     /* classification head (rerankers): logit = out . tanh(cls . h0 + cls_b) + out_b
      * (row 0 of out); every part is required */
     model_mat cls;  const float *cls_b;  /* (hidden, hidden) */
@@ -35,7 +42,7 @@ typedef struct {
 /* Scratch for one forward pass over at most max_rows tokens in sequences of
  * at most max_len tokens, with n_threads threads.  Sizes in floats. */
 typedef struct {
-    float *x, *h, *ctx, *u;     /* (rows, hidden) x3, (rows, max(ffn, 3 hidden)) */
+    float *x, *h, *ctx, *u;     /* (rows, hidden) x3, (rows, max(ffn, 3 hidden)); GEGLU: 2 ffn, gate | up */
     float *gemm_pack;           /* kern_gemm_scratch_floats(n_threads) */
     float *attn;                /* n_threads * kern_attention_scratch_floats(max_len, head dim) */
     size_t attn_stride;

@@ -138,15 +138,18 @@ ember_ctx *ember_ctx_create(const ember_model *m, const ember_ctx_params *p,
         c->bytes += c->block_bytes + 2 * (size_t)m->dims.hidden * sizeof(float);
     }
     c->long_overlap = -1;
-    if (m->has_weights && m->kind == EMBER_KIND_EMBEDDER) {
-        /* sliding windows of long texts: one pass's content tokens fit in
-         * max_rows (its windows are at most max_tokens each, staged
-         * together), and one window's vector is summed at a time */
+    if (m->has_weights) {
+        /* sliding windows of long texts and pairs: one pass's content
+         * tokens fit in max_rows (its windows are at most max_tokens each,
+         * staged together); an embedder sums one window's vector at a time
+         * (a reranker keeps the best logit, in its output) */
+        const int embedder = m->kind == EMBER_KIND_EMBEDDER;
         c->long_seq = calloc((size_t)c->max_batch, 1);
         c->slide_ids = calloc(rows, sizeof(int32_t));
-        c->slide_vec = calloc((size_t)m->dims.hidden, sizeof(float));
-        if (!c->long_seq || !c->slide_ids || !c->slide_vec) goto oom;
-        c->bytes += (size_t)c->max_batch + rows * sizeof(int32_t) + (size_t)m->dims.hidden * sizeof(float);
+        c->slide_vec = embedder ? calloc((size_t)m->dims.hidden, sizeof(float)) : NULL;
+        if (!c->long_seq || !c->slide_ids || (embedder && !c->slide_vec)) goto oom;
+        c->bytes += (size_t)c->max_batch + rows * sizeof(int32_t) +
+                    (embedder ? (size_t)m->dims.hidden * sizeof(float) : 0);
     }
     return c;
 oom:

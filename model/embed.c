@@ -56,10 +56,20 @@ static const char *task_of(const ember_ctx *c, size_t *len)
     return t;
 }
 
+/* An input as the template wraps it: a text as it is (prefix 0), a query
+ * or document written into its prompt, whose first `prefix` bytes come
+ * before the text (tail set when the prompt goes on after the text), a
+ * cross-encoder's document (prefix 0), or a pair written into a reranker's
+ * chat format, its first `prefix` bytes what precedes the document; cut:
+ * it was longer than max_tokens. */
+typedef struct { const char *text; size_t len, prefix; int tail, cut; } wrapped;
+
 /* A decoder reranker's input: the chat prompt's fixed prefix, the pair in
  * its format cut to what max_tokens leaves, the fixed suffix (as the model
- * card builds it: the ends are tokenized apart and never cut). */
-static int tokenize_rerank_prompt(ember_ctx *c, const char *q, size_t ql, const char *d, size_t dl, const char *who)
+ * card builds it: the ends are tokenized apart and never cut); *w: the
+ * pair in its format (c->fmt). */
+static int tokenize_rerank_prompt(ember_ctx *c, const char *q, size_t ql, const char *d, size_t dl, const char *who,
+                                  wrapped *w)
 {
     const ember_model *m = c->m;
     const int np = m->n_rerank_prefix, ns = m->n_rerank_suffix, budget = c->max_tokens - np - ns;
@@ -77,18 +87,13 @@ static int tokenize_rerank_prompt(ember_ctx *c, const char *q, size_t ql, const 
     int n = tok_encode(m->tok, &m->tpl, c->fmt, (size_t)len, NULL, 0, 0, budget + 1, c->tok_ids + np, NULL, budget + 1,
                        why, sizeof why);
     if (n < 0) { snprintf(c->err, sizeof c->err, "%s%s", who, why); return n; }
-    if (n > budget) { n = budget; c->n_truncated++; }
+    *w = (wrapped){ c->fmt, (size_t)len, (size_t)len - dl, 0, n > budget };
+    if (n > budget) n = budget;
     memcpy(c->tok_ids, m->rerank_prefix_ids, (size_t)np * sizeof(int32_t));
     memcpy(c->tok_ids + np + n, m->rerank_suffix_ids, (size_t)ns * sizeof(int32_t));
     memset(c->tok_types, 0, (size_t)(np + n + ns) * sizeof(int32_t));
     return np + n + ns;
 }
-
-/* A text as the template wraps it: written into a prompt whose first
- * `prefix` bytes come before the text (0 for a text as it is), `tail` set
- * when the prompt goes on after the text; cut: it was longer than
- * max_tokens. */
-typedef struct { const char *text; size_t len, prefix; int tail, cut; } wrapped;
 
 /* Writes text a into its prompt in c->fmt: the context's literal prefix
  * (ember_ctx_set_prefix) when it has one, else the model's query format
@@ -126,7 +131,7 @@ static int tokenize_one(ember_ctx *c, const char *q, size_t ql, const char *a, s
 {
     const model_prompts *p = &c->m->prompts;
     *w = (wrapped){ a, alen, 0, 0, 0 };
-    if (q && p->rerank_format) return tokenize_rerank_prompt(c, q, ql, a, alen, who);
+    if (q && p->rerank_format) return tokenize_rerank_prompt(c, q, ql, a, alen, who, w);
     if (!q) {
         if (wrap_text(c, a, alen, flags, w)) return TOK_ERR_SPACE;
         a = w->text;
@@ -239,15 +244,15 @@ static int tokenize_at(ember_ctx *c, const char *query, size_t query_len, const 
  * text) when query != NULL), pack inputs into chunks of at most max_batch
  * sequences and max_rows tokens, run the encoder per chunk, then pool
  * (embeddings, out: n x hidden) or score the first token (logits, out: n).
- * A text too long for max_tokens is cut to fit, or, in a context of
- * sliding windows, staged as its first window (which is the cut text: the
- * chunks are those of truncation) and, once its chunk is pooled, given the
- * rest of its windows (sliding.c). */
+ * An input too long for max_tokens is cut to fit, or, in a context of
+ * sliding windows, staged as its first window (which is the cut input: the
+ * chunks are those of truncation) and, once its chunk is pooled or scored,
+ * given the rest of its windows (sliding.c, sliding_rerank.c). */
 static ember_status run_chunks(ember_ctx *c, const char *query, size_t query_len, const char *const *texts,
                                const size_t *lens, int n, int flags, float *out)
 {
     const int H = c->m->dims.hidden;
-    const int sliding = !query && c->long_mode == EMBER_LONG_SLIDING;
+    const int sliding = c->long_mode == EMBER_LONG_SLIDING;
     /* messages name the caller's array and index (0-based, within this
      * call: never to be read as a line number), unless the call has one text */
     const char *arr = query ? "docs" : "texts";
@@ -274,12 +279,13 @@ static ember_status run_chunks(ember_ctx *c, const char *query, size_t query_len
                 else embed_pool(c, hs, kept, s, flags | (sliding && c->long_seq[s] ? EMBER_EMBED_NO_NORMALIZE : 0),
                                 out + (size_t)(first + s) * H);
             }
-            /* the long texts' other windows, once the chunk's states are read */
+            /* the long inputs' other windows, once the chunk's states are read */
             for (int s = 0; sliding && s < n_seq; s++) {
                 if (!c->long_seq[s]) continue;
                 wrapped lw;
                 int k = tokenize_at(c, query, query_len, texts, lens, n, first + s, flags, who, &lw);
                 ember_status st = k < 0 ? embed_tok_status(k)
+                                : query ? slide_rerank(c, query, query_len, lw.text, lw.len, lw.prefix, k, who, out + first + s)
                                 : slide_embed(c, lw.text, lw.len, lw.prefix, lw.tail, flags, who,
                                               out + (size_t)(first + s) * H);
                 if (st) return st;
@@ -316,6 +322,7 @@ ember_status ember_rerank(ember_ctx *c, const char *query, size_t query_len,
                           const char *const *docs, const size_t *doc_lens, int n, float *logits)
 {
     if (!c) return EMBER_ERR_ARG;
+    c->n_truncated = c->n_split = c->n_windows = 0; /* what a failed call reports */
     if (!query || n < 0 || (n > 0 && (!docs || !logits))) return FAIL(c, EMBER_ERR_ARG, "rerank: bad arguments");
     ember_status st = need_weights(c, EMBER_KIND_RERANKER);
     if (st) return st;
@@ -328,7 +335,7 @@ ember_status ember_rerank(ember_ctx *c, const char *query, size_t query_len,
         p += (size_t)k;
     }
     st = run_chunks(c, query, query_len, docs, doc_lens, n, 0, logits);
-    if (st) c->n_truncated = 0;
+    if (st) c->n_truncated = c->n_split = c->n_windows = 0;
     return st;
 }
 

@@ -1,5 +1,5 @@
 /* The pieces of the embedding loop (embed.c) that the sliding windows of
- * long texts (sliding.c) share: staging a tokenized input, checking its ids,
+ * long texts (sliding.c) and long pairs (sliding_rerank.c) share: staging a tokenized input, checking its ids,
  * running the encoder over what is staged and pooling one sequence. */
 #ifndef EMBER_MODEL_EMBED_H
 #define EMBER_MODEL_EMBED_H
@@ -35,4 +35,29 @@ void embed_pool(const ember_ctx *c, const float *hs, int kept, int s, int flags,
  * Message prefixed by who on failure. */
 ember_status slide_embed(ember_ctx *c, const char *text, size_t len, size_t prefix, int tail, int flags,
                          const char *who, float *out);
+
+/* The rest of a long pair's sliding windows (sliding_rerank.c): the pair
+ * (query, document) was cut, and c->tok_ids holds its cut encoding (n_tok
+ * tokens), which is its first window, and *logit that window's score.  For
+ * a cross-encoder text[0..len) is the document; for a reranker with a chat
+ * prompt it is the whole pair written into the prompt's format, its first
+ * head bytes what comes before the document.  Scores the other windows,
+ * leaves the largest logit of all in *logit and counts them (or, when the
+ * pair has one window only, counts it cut).  Uses c's staging, which must
+ * hold nothing pending.  Message prefixed by who on failure. */
+ember_status slide_rerank(ember_ctx *c, const char *query, size_t query_len, const char *text, size_t len,
+                          size_t head, int n_tok, const char *who, float *logit);
+
+/* Windows of W tokens sharing overlap tokens over N content tokens (N > W,
+ * 0 <= overlap < W): how many, and where window k of n starts (every
+ * stride, the last one shifted back to end with the content). */
+static inline int slide_n_windows(int N, int W, int overlap)
+{
+    const int stride = W - overlap;
+    return 1 + (N - W + stride - 1) / stride;
+}
+static inline int slide_window_start(int k, int n, int stride, int N, int W)
+{
+    return k == n - 1 ? N - W : k * stride;
+}
 #endif

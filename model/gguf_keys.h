@@ -1,5 +1,5 @@
-/* GGUF key names ember reads and writes.  The bert.* and tokenizer.ggml.*
- * keys are llama.cpp's (gguf-py constants; note its "seperator" spelling);
+/* GGUF key names ember reads and writes.  The bert.*, jina-bert-v2.* and
+ * tokenizer.ggml.* keys are llama.cpp's (gguf-py constants; note its "seperator" spelling);
  * ember.* keys are ours and are ignored by llama.cpp. */
 #ifndef EMBER_MODEL_GGUF_KEYS_H
 #define EMBER_MODEL_GGUF_KEYS_H
@@ -15,6 +15,15 @@
 #define KEY_LN_EPS "bert.attention.layer_norm_epsilon"
 #define KEY_CAUSAL "bert.attention.causal"
 #define KEY_POOLING "bert.pooling_type"
+/* JinaBERT (llama.cpp's "jina-bert-v2"): the same keys under its name */
+#define KEY_JINA_CTX "jina-bert-v2.context_length"
+#define KEY_JINA_EMBD "jina-bert-v2.embedding_length"
+#define KEY_JINA_FFN "jina-bert-v2.feed_forward_length"
+#define KEY_JINA_BLOCKS "jina-bert-v2.block_count"
+#define KEY_JINA_HEADS "jina-bert-v2.attention.head_count"
+#define KEY_JINA_LN_EPS "jina-bert-v2.attention.layer_norm_epsilon"
+#define KEY_JINA_CAUSAL "jina-bert-v2.attention.causal"
+#define KEY_JINA_POOLING "jina-bert-v2.pooling_type"
 #define KEY_TOK_MODEL "tokenizer.ggml.model"
 #define KEY_TOK_TOKENS "tokenizer.ggml.tokens"
 #define KEY_TOK_TYPES "tokenizer.ggml.token_type"

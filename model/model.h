@@ -67,9 +67,9 @@ struct ember_ctx {
     /* long texts (ember_ctx_set_long_mode, sliding.c) */
     ember_long_mode long_mode;
     int long_overlap;           /* tokens two windows share; < 0: a quarter of the window */
-    int n_split, n_windows;     /* texts the last embed call split, and their windows */
-    unsigned char *long_seq;    /* (max_batch) 1 where a staged sequence is a long text's first window */
-    int32_t *slide_ids;         /* (max_rows) the content tokens of one pass of windows; embedders only */
+    int n_split, n_windows;     /* texts (pairs) the last embed (rerank) call split, and their windows */
+    unsigned char *long_seq;    /* (max_batch) 1 where a staged sequence is a long input's first window */
+    int32_t *slide_ids;         /* (max_rows) the content tokens of one pass of windows */
     float *slide_vec;           /* (hidden) one window's pooled vector; embedders only */
     char *task;                 /* ember_ctx_set_instruction's, or NULL: the model's */
     char *prefix;               /* ember_ctx_set_prefix's (maybe ""), or NULL: the model's prompts */

@@ -1,5 +1,6 @@
-/* Long texts as overlapping windows (ember_ctx_set_long_mode): each window
- * is wrapped and embedded like any input, the text's vector is their mean.
+/* Long texts as overlapping windows (ember_ctx_set_long_mode; a reranker's
+ * long pairs are in sliding_rerank.c): each window is wrapped and embedded
+ * like any input, the text's vector is their mean.
  * Memory stays what the context holds: a pass of windows takes its content
  * tokens from the tokenizer starting at the first window's (slide_ids holds
  * one pass), and one window's vector is summed at a time (slide_vec). */
@@ -10,31 +11,35 @@
 
 #define FAIL(c, st, ...) (snprintf((c)->err, sizeof (c)->err, __VA_ARGS__), (st))
 
+/* The longest window a document can have in c: max_tokens less the
+ * specials (an embedder's text, a cross-encoder's pair) or less the fixed
+ * ends of a reranker's chat prompt; a pair's query (and its instruction)
+ * takes its share of that window, pair by pair. */
+static int max_window(const ember_ctx *c)
+{
+    const ember_model *m = c->m;
+    if (m->kind == EMBER_KIND_EMBEDDER) return c->max_tokens - tok_template_n_added(&m->tpl, 0);
+    if (m->prompts.rerank_format) return c->max_tokens - m->n_rerank_prefix - m->n_rerank_suffix;
+    return c->max_tokens - tok_template_n_added(&m->tpl, 1);
+}
+
 ember_status ember_ctx_set_long_mode(ember_ctx *c, ember_long_mode mode, int overlap)
 {
     if (!c) return EMBER_ERR_ARG;
     if (mode != EMBER_LONG_TRUNCATE && mode != EMBER_LONG_SLIDING)
         return FAIL(c, EMBER_ERR_ARG, "long mode %d is neither EMBER_LONG_TRUNCATE nor EMBER_LONG_SLIDING", (int)mode);
     if (mode == EMBER_LONG_SLIDING) {
-        if (!c->m->has_weights || c->m->kind != EMBER_KIND_EMBEDDER)
-            return FAIL(c, EMBER_ERR_UNSUPPORTED, "sliding windows are for embedders: %s",
-                        c->m->has_weights ? "a reranker's (query, document) input is cut to max_tokens instead"
-                                          : "this model file holds only a vocabulary");
-        const int window = c->max_tokens - tok_template_n_added(&c->m->tpl, 0);
+        if (!c->m->has_weights)
+            return FAIL(c, EMBER_ERR_UNSUPPORTED, "sliding windows need a model: this model file holds only a vocabulary");
+        const int window = max_window(c);
         if (overlap >= window)
-            return FAIL(c, EMBER_ERR_ARG, "an overlap of %d tokens leaves windows nowhere to slide: a window holds %d "
-                        "(max_tokens %d less the special tokens)", overlap, window, c->max_tokens);
+            return FAIL(c, EMBER_ERR_ARG, "an overlap of %d tokens leaves windows nowhere to slide: a window holds "
+                        "at most %d (max_tokens %d less the special tokens%s)", overlap, window < 0 ? 0 : window,
+                        c->max_tokens, c->m->kind == EMBER_KIND_EMBEDDER ? "" : ", before the query's share");
     }
     c->long_mode = mode;
     c->long_overlap = overlap < 0 ? -1 : overlap;
     return EMBER_OK;
-}
-
-/* Where window k of n starts among N content tokens: every stride, the
- * last one shifted back to end with the text. */
-static int window_start(int k, int n, int stride, int N, int W)
-{
-    return k == n - 1 ? N - W : k * stride;
 }
 
 ember_status slide_embed(ember_ctx *c, const char *text, size_t len, size_t prefix, int tail, int flags,
@@ -66,7 +71,7 @@ ember_status slide_embed(ember_ctx *c, const char *text, size_t len, size_t pref
     if (overlap >= W)
         return FAIL(c, EMBER_ERR_ARG, "%san overlap of %d tokens leaves windows nowhere to slide: beside the "
                     "prompt a window holds %d", who, overlap, W);
-    const int stride = W - overlap, n_win = 1 + (N - W + stride - 1) / stride;
+    const int stride = W - overlap, n_win = slide_n_windows(N, W, overlap);
     /* where the content goes in a window: after the specials before the
      * text and the prompt's tokens, both in c->tok_ids already */
     int lead = 0;
@@ -77,8 +82,8 @@ ember_status slide_embed(ember_ctx *c, const char *text, size_t len, size_t pref
     if (per_pass > c->max_batch) per_pass = c->max_batch;
     for (int k0 = 1; k0 < n_win; k0 += per_pass) {
         const int nk = n_win - k0 < per_pass ? n_win - k0 : per_pass;
-        const int s0 = window_start(k0, n_win, stride, N, W);
-        const int span = window_start(k0 + nk - 1, n_win, stride, N, W) + W - s0;
+        const int s0 = slide_window_start(k0, n_win, stride, N, W);
+        const int span = slide_window_start(k0 + nk - 1, n_win, stride, N, W) + W - s0;
         int got = tok_model_encode_from(m->tok, text, len, P + s0, c->slide_ids, c->max_rows, span, why, sizeof why);
         if (got < 0) { snprintf(c->err, sizeof c->err, "%s%s", who, why); return embed_tok_status(got); }
         if (got != span)
@@ -86,7 +91,7 @@ ember_status slide_embed(ember_ctx *c, const char *text, size_t len, size_t pref
                         who, got, P + s0, span);
         int n_seq = 0;
         for (int k = 0; k < nk; k++) {
-            const int s = window_start(k0 + k, n_win, stride, N, W);
+            const int s = slide_window_start(k0 + k, n_win, stride, N, W);
             memcpy(c->tok_ids + at, c->slide_ids + (s - s0), (size_t)W * sizeof(int32_t));
             for (int t = at; t < at + W; t++) c->tok_types[t] = a_type;
             int t = at + W;

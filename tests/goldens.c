@@ -38,6 +38,13 @@ int goldens_load(goldens *g, const char *model, const char *file)
     snprintf(rel, sizeof rel, "models/%s/%s", model, file);
     memset(g, 0, sizeof *g);
     if (!fixture_path(path, sizeof path, rel)) return 0;
+    goldens_load_file(g, path);
+    return 1;
+}
+
+void goldens_load_file(goldens *g, const char *path)
+{
+    memset(g, 0, sizeof *g);
     size_t len;
     g->buf = test_slurp(path, &len);
     assert_non_null(g->buf);
@@ -54,7 +61,6 @@ int goldens_load(goldens *g, const char *model, const char *file)
         if (!e) break;
         p = e + 1;
     }
-    return 1;
 }
 
 void goldens_free(goldens *g)

@@ -15,6 +15,9 @@ const char *golden_converted(const char *name, const char *dtype);
 typedef struct { json_value **rows; int n; char *buf; } goldens;
 /* fixtures/models/<model>/<file>, one JSON object a line: 1, or 0 when absent. */
 int goldens_load(goldens *g, const char *model, const char *file);
+/* The same from a path (a golden file in the repository); fails the test
+ * when it cannot be read. */
+void goldens_load_file(goldens *g, const char *path);
 void goldens_free(goldens *g);
 
 /* A JSON string that must be there. */

@@ -147,6 +147,11 @@ static int dropped(const char *name, const char *const *drop)
 
 int synth_gguf_copy(const char *src, const char *dst, const char *const *drop)
 {
+    return synth_gguf_copy_with(src, dst, drop, NULL, 0);
+}
+
+int synth_gguf_copy_with(const char *src, const char *dst, const char *const *drop, const synth_tensor *add, int n_add)
+{
     char err[512];
     gguf_file *f = gguf_open(src, err, sizeof err);
     if (!f) { fprintf(stderr, "synth_gguf_copy: %s: %s\n", src, err); return -1; }
@@ -191,6 +196,8 @@ int synth_gguf_copy(const char *src, const char *dst, const char *const *drop)
         if (dropped(t->name, drop)) continue;
         bad = gguf_writer_add_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data, 0) != 0;
     }
+    for (int i = 0; !bad && i < n_add; i++)
+        bad = gguf_writer_add_tensor(w, add[i].name, add[i].type, add[i].n_dims, add[i].ne, add[i].data, 0) != 0;
     if (!bad && gguf_writer_write(w, dst, err, sizeof err) != 0) {
         fprintf(stderr, "synth_gguf_copy: %s\n", err);
         bad = 1;

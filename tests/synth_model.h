@@ -33,4 +33,8 @@ int synth_bert_write(const char *path, const synth_opts *o);
  * written.  Handles the value types ember's converter writes (u32, f32,
  * bool, string, numeric and string arrays).  0 ok, -1 on failure. */
 int synth_gguf_copy(const char *src, const char *dst, const char *const *drop);
+/* The same, with tensors added after the kept ones (their data is copied
+ * when the file is written; it must live until the call returns). */
+typedef struct { const char *name; uint32_t type, n_dims; uint64_t ne[4]; const void *data; } synth_tensor;
+int synth_gguf_copy_with(const char *src, const char *dst, const char *const *drop, const synth_tensor *add, int n_add);
 #endif

@@ -485,6 +485,64 @@ static void test_long_inputs(void **s)
     assert_non_null(strstr(out, "--long MODE"));
 }
 
+/* rerank --long: a pair past --max-length is cut (the default) or its
+ * document scored as overlapping windows, said once on stderr with the
+ * count; a pair that fits gives the same line either way; search --rerank
+ * takes it too, and refuses it without --rerank. */
+static void test_rerank_long(void **s)
+{
+    (void)s;
+    const char *t = test_tmpdir();
+    char rank[1024], emb[1024], in[1024];
+    snprintf(rank, sizeof rank, "%s/long-rank.gguf", t);
+    snprintf(emb, sizeof emb, "%s/long-embed.gguf", t);
+    snprintf(in, sizeof in, "%s/long-docs.txt", t);
+    synth_opts o = synth_defaults(); /* 64 positions */
+    assert_int_equal(synth_bert_write(emb, &o), 0);
+    o.rank = 1;
+    assert_int_equal(synth_bert_write(rank, &o), 0);
+    FILE *f = fopen(in, "w");
+    fputs("hello world\n", f);
+    for (int i = 0; i < 17; i++) fputs("the cat sat on the mat ", f); /* 102 tokens */
+    fputs("\n", f);
+    fclose(f);
+    static char cut[1 << 14], slide[1 << 14];
+    assert_int_equal(run(cut, sizeof cut, "rerank -m %s -q cat -i %s --max-length 16", rank, in), 0);
+    assert_non_null(strstr(cut, "1 pair longer than 16 tokens was cut to 16"));
+    /* beside [CLS] cat [SEP] .. [SEP]: windows of 12 tokens every 9 */
+    assert_int_equal(run(slide, sizeof slide, "rerank -m %s -q cat -i %s --max-length 16 --long sliding", rank, in), 0);
+    if (!strstr(slide, "1 pair longer than 16 tokens was split into 11 overlapping windows of its document") ||
+        strstr(slide, "cut to"))
+        fail_msg("rerank --long sliding said: %s", slide);
+    /* the short pair: the same line */
+    const char *c0 = strstr(cut, "{\"index\": 0,"), *s0 = strstr(slide, "{\"index\": 0,");
+    assert_non_null(c0);
+    assert_non_null(s0);
+    const char *ce = strchr(c0, '\n'), *se = strchr(s0, '\n');
+    assert_non_null(ce);
+    assert_non_null(se);
+    assert_int_equal(ce - c0, se - s0);
+    assert_memory_equal(c0, s0, (size_t)(ce - c0));
+    assert_non_null(strstr(slide, "{\"index\": 1,"));
+    assert_int_equal(run(out, sizeof out, "rerank -m %s -q cat -i %s --max-length 16 --long truncate", rank, in), 0);
+    assert_string_equal(out, cut);
+    /* search --rerank: the reranker's own 64 tokens, windows of 60 every 45 */
+    assert_int_equal(run(out, sizeof out, "index build -m %s -i %s --type flat -o %s/long-docs.emb", emb, in, t), 0);
+    assert_int_equal(run(out, sizeof out, "search -x %s/long-docs.emb -m %s -q cat --rerank %s --candidates 2 --top 2 --long sliding",
+                         t, emb, rank), 0);
+    if (!strstr(out, "ember search --rerank: 1 pair longer than 64 tokens was split into 2 overlapping windows") ||
+        !strstr(out, "rerank_logit"))
+        fail_msg("search --rerank --long sliding said: %s", out);
+    assert_int_equal(run(out, sizeof out, "search -x %s/long-docs.emb -m %s -q cat --long sliding", t, emb), 2);
+    assert_non_null(strstr(out, "--long belongs to --rerank"));
+    assert_int_equal(run(out, sizeof out, "rerank -m %s -q cat -i %s --long windows", rank, in), 2);
+    assert_non_null(strstr(out, "--long is truncate or sliding, not 'windows'"));
+    assert_int_equal(run(out, sizeof out, "rerank --help"), 0);
+    assert_non_null(strstr(out, "--long MODE"));
+    assert_int_equal(run(out, sizeof out, "search --help"), 0);
+    assert_non_null(strstr(out, "--long MODE"));
+}
+
 /* Qwen3 end to end: convert both checkpoints, embed a query with --query and
  * --instruct (the default task gives the same vector; another task another),
  * rerank with the golden's score, and search an index with a reranker. */
@@ -606,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_model_meta_api),
         cmocka_unit_test(test_example_index),
         cmocka_unit_test(test_long_inputs),
+        cmocka_unit_test(test_rerank_long),
         cmocka_unit_test(test_qwen3_cli),
         cmocka_unit_test(test_matryoshka_dims),
         cmocka_unit_test(test_tokenize_bpe),

@@ -27,6 +27,7 @@ static const struct { const char *file, *header; } ALLOWED[] = {
     {"convert.c", "model/gguf_keys.h"},
     {"convert.c", "kernels/kernels.h"},
     {"convert_bert.c", "model/gguf_keys.h"},
+    {"convert_jinabert.c", "model/gguf_keys.h"},
     {"convert_qwen3.c", "model/gguf_keys.h"},
     {"convert_tok_wordpiece.c", "model/gguf_keys.h"},
     {"convert_tok_wordpiece.c", "tokenizer/wordpiece.h"},

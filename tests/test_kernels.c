@@ -100,7 +100,7 @@ static void test_dispatch(void **s)
         FROM_A_REAL_TABLE(dot_f32_i8); FROM_A_REAL_TABLE(dot_i8); FROM_A_REAL_TABLE(hamming);
         FROM_A_REAL_TABLE(hamming_panel); FROM_A_REAL_TABLE(pq_lut); FROM_A_REAL_TABLE(pq4_scan);
         FROM_A_REAL_TABLE(attention_causal_f32); FROM_A_REAL_TABLE(rmsnorm_f32); FROM_A_REAL_TABLE(rope_f32);
-        FROM_A_REAL_TABLE(silu_mul_f32); FROM_A_REAL_TABLE(gemm_bf16dot);
+        FROM_A_REAL_TABLE(silu_mul_f32); FROM_A_REAL_TABLE(gemm_bf16dot); FROM_A_REAL_TABLE(attention_alibi_f32);
 #undef FROM_A_REAL_TABLE
         assert_int_equal(k->isa, kern_ops_for(k->isa)->isa);
     }

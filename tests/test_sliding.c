@@ -1,7 +1,7 @@
 /* Long texts as sliding windows (ember_ctx_set_long_mode): a text that fits
  * is embedded bit for bit as in truncate mode; a long one is the mean of
  * its windows, each checked against the window embedded by hand as its own
- * input; rerankers refuse sliding.  On a synthetic BERT (always) and the
+ * input (rerankers: test_sliding_rerank.c).  On a synthetic BERT (always) and the
  * BERT and Qwen3 fixtures (skipped without them), documents and, for
  * Qwen3, instructed queries. */
 #include <stdarg.h>
@@ -19,8 +19,8 @@
 #include "tests/fixtures.h"
 #include "tests/goldens.h"
 #include "tests/synth_model.h"
+#include "tests/words.h"
 
-#define MAX_WORDS 64
 #define TASK "Find it"
 
 static ember_model *load_ok(const char *path)
@@ -51,50 +51,6 @@ static ember_ctx *ctx_ok(const ember_model *m, int max_batch, int max_tokens)
     ember_ctx *c = ember_ctx_create(m, &p, err, sizeof err);
     if (!c) fail_msg("context: %s", err);
     return c;
-}
-
-/* Words that are one token each, written with a space before them (a
- * byte-level BPE's " word" token; WordPiece drops the space). */
-typedef struct { char w[MAX_WORDS][24]; int32_t id[MAX_WORDS]; int n; } vocab;
-
-static void find_words(ember_ctx *c, vocab *v)
-{
-    static const char *cand[] = {
-        "the", "a", "of", "and", "to", "in", "is", "it", "paris", "france", "capital", "city", "hello", "world",
-        "quick", "brown", "fox", "dog", "lazy", "over", "jumps", "what", "cat", "sat", "on", "mat", "day", "night",
-    };
-    v->n = 0;
-    for (size_t i = 0; i < sizeof cand / sizeof *cand; i++) {
-        char t[20];
-        int32_t ids[8];
-        int n = 0;
-        int len = snprintf(t, sizeof t, " %s", cand[i]);
-        if (ember_tokenize(c, t, (size_t)len, NULL, 0, 0, 0, ids, NULL, 8, &n) != EMBER_OK || n != 1) continue;
-        snprintf(v->w[v->n], sizeof v->w[v->n], "%s", t);
-        v->id[v->n++] = ids[0];
-    }
-    assert_true(v->n >= 8);
-}
-
-/* Words from..to-1 of the text of n_words words (word i is v's word
- * (7i + 3) mod v->n), written into buf; its length. */
-static size_t words_text(const vocab *v, int from, int to, char *buf, size_t cap)
-{
-    size_t len = 0;
-    buf[0] = '\0';
-    for (int i = from; i < to; i++) len += (size_t)snprintf(buf + len, cap - len, "%s", v->w[(7 * i + 3) % v->n]);
-    return len;
-}
-
-/* The content tokens the model's template adds none of: the text's ids are
- * its words' (so each window's text can be written from its words). */
-static void expect_word_ids(ember_ctx *c, const vocab *v, const char *text, size_t len, int n_words)
-{
-    int32_t ids[4 * MAX_WORDS * 4];
-    int n = 0;
-    assert_int_equal(ember_tokenize(c, text, len, NULL, 0, 0, 0, ids, NULL, (int)(sizeof ids / sizeof *ids), &n), EMBER_OK);
-    assert_int_equal(n, n_words);
-    for (int i = 0; i < n; i++) assert_int_equal(ids[i], v->id[(7 * i + 3) % v->n]);
 }
 
 /* Special tokens of a single text (the template's). */
@@ -131,8 +87,8 @@ static void check_short_identical(const ember_model *m, int max_tokens, int flag
         assert_int_equal(ember_ctx_set_instruction(s, TASK), EMBER_OK);
     }
     assert_int_equal(ember_ctx_set_long_mode(s, EMBER_LONG_SLIDING, -1), EMBER_OK);
-    vocab v;
-    find_words(t, &v);
+    words_vocab v;
+    words_find(t, &v);
     char a[256], b[4096], d[256];
     words_text(&v, 0, 3, a, sizeof a);
     words_text(&v, 0, 60, b, sizeof b);
@@ -178,11 +134,11 @@ static void check_windows_mean(const ember_model *m, int max_batch, int max_toke
         assert_int_equal(ember_ctx_set_instruction(s, TASK), EMBER_OK);
     }
     assert_int_equal(ember_ctx_set_long_mode(s, EMBER_LONG_SLIDING, overlap), EMBER_OK);
-    vocab v;
-    find_words(t, &v);
+    words_vocab v;
+    words_find(t, &v);
     static char text[4096], win[4096];
     size_t len = words_text(&v, 0, n_words, text, sizeof text);
-    expect_word_ids(t, &v, text, len, n_words);
+    words_expect_ids(t, &v, text, len, n_words);
     const int P = flags & EMBER_EMBED_QUERY ? prompt_tokens(t, &info) : 0;
     const int W = max_tokens - n_specials(t) - P, ov = overlap < 0 ? W / 4 : overlap, stride = W - ov;
     assert_true(n_words > W);
@@ -272,40 +228,8 @@ static void test_fixture_qwen3(void **state)
     ember_model_free(m);
 }
 
-/* (3) and bad arguments: rerankers keep truncation; an unknown mode or an
- * overlap as large as the window is refused with a message. */
-static void check_reranker_refuses(const ember_model *m, const char *what)
-{
-    ember_ctx *c = ctx_ok(m, 4, 64);
-    assert_int_equal(ember_ctx_set_long_mode(c, EMBER_LONG_SLIDING, -1), EMBER_ERR_UNSUPPORTED);
-    if (!strstr(ember_ctx_error(c), "embedders")) fail_msg("%s: message '%s'", what, ember_ctx_error(c));
-    assert_int_equal(ember_ctx_set_long_mode(c, EMBER_LONG_TRUNCATE, -1), EMBER_OK);
-    char doc[2048];
-    size_t dl = 0;
-    for (int i = 0; i < 100; i++) dl += (size_t)snprintf(doc + dl, sizeof doc - dl, " %s", i % 2 ? "cat" : "dog");
-    const char *d = doc;
-    float logit;
-    assert_int_equal(ember_rerank(c, "what", 4, &d, &dl, 1, &logit), EMBER_OK);
-    assert_int_equal(ember_ctx_truncated(c), 1);
-    ember_ctx_free(c);
-}
-
-static void test_rerankers_refuse(void **state)
-{
-    (void)state;
-    ember_model *m = load_ok(synth_path(1));
-    check_reranker_refuses(m, "synthetic reranker");
-    ember_model_free(m);
-    const char *names[] = { "minilm-cross-tiny", "qwen3-rerank-tiny" };
-    for (int i = 0; i < 2; i++) {
-        const char *gguf = golden_converted(names[i], "f32");
-        if (!gguf) continue;
-        m = load_ok(gguf);
-        check_reranker_refuses(m, names[i]);
-        ember_model_free(m);
-    }
-}
-
+/* (3) Bad arguments: an unknown mode or an overlap as large as the window
+ * is refused with a message; a failed call counts nothing. */
 static void test_bad_arguments(void **state)
 {
     (void)state;
@@ -338,7 +262,6 @@ int main(void)
         cmocka_unit_test(test_synth_bert),
         cmocka_unit_test(test_fixture_bert),
         cmocka_unit_test(test_fixture_qwen3),
-        cmocka_unit_test(test_rerankers_refuse),
         cmocka_unit_test(test_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

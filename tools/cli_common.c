@@ -283,3 +283,10 @@ void cli_note_truncated(const char *cmd, const char *noun, int n, int max_tokens
     fprintf(stderr, "ember %s: %d %s%s longer than %d tokens %s cut to %d (the model's limit or --max-length)\n", cmd, n,
             noun, n == 1 ? "" : "s", max_tokens, n == 1 ? "was" : "were", max_tokens);
 }
+
+void cli_note_split_pairs(const char *cmd, int n, int max_tokens, int windows)
+{
+    fprintf(stderr, "ember %s: %d pair%s longer than %d tokens %s split into %d overlapping windows of %s document, "
+            "each pair's logit its best window's (--long sliding)\n", cmd, n, n == 1 ? "" : "s", max_tokens,
+            n == 1 ? "was" : "were", windows, n == 1 ? "its" : "their");
+}

@@ -63,4 +63,8 @@ int cli_open_model(const char *cmd, const char *path, ember_kind want, int max_b
 /* Says once, on stderr, that n inputs (nouns) were longer than max_tokens
  * and were cut to it. */
 void cli_note_truncated(const char *cmd, const char *noun, int n, int max_tokens);
+/* The stderr line after a reranker's --long sliding split pairs: how many
+ * pairs longer than max_tokens were scored as how many windows of their
+ * document. */
+void cli_note_split_pairs(const char *cmd, int n, int max_tokens, int windows);
 #endif

@@ -1,6 +1,7 @@
 /* ember rerank: score (query, document) pairs with a cross-encoder. */
 #include "ember.h"
 #include "tools/cli_common.h"
+#include "tools/cli_embed.h"
 #include "tools/commands.h"
 
 #include <stdio.h>
@@ -25,6 +26,13 @@ static const char *USAGE =
     "                          \"<Instruct>: TASK\"; default: the one stored in the model)\n"
     "      --batch N           pairs per forward pass (default 32)\n"
     "      --max-length N      truncate pairs to N tokens (default: the model's)\n"
+    "      --long MODE         a pair longer than that: truncate (default; cut as\n"
+    "                          HuggingFace cuts it: longest_first, the query whole up\n"
+    "                          to half the length; Qwen3-Reranker's prompt from the\n"
+    "                          document's end) or sliding (the document in overlapping\n"
+    "                          windows, a quarter of each shared with the next, each\n"
+    "                          scored with the query as the cut pair keeps it; the\n"
+    "                          pair's logit is its best window's)\n"
     "  -t, --threads N         threads (default: EMBER_THREADS or all cores)\n"
     "  -h, --help              this text\n";
 
@@ -54,6 +62,7 @@ int cmd_rerank(int argc, char **argv)
     const char *model = NULL, *input = "-", *query = NULL, *task = NULL;
     cli_input_format ifmt = CLI_IN_LINES;
     int top = 0, batch = 32, threads = 0, max_len = 0;
+    ember_long_mode long_mode = EMBER_LONG_TRUNCATE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(USAGE, stdout); return 0; }
@@ -65,6 +74,7 @@ int cmd_rerank(int argc, char **argv)
         else if (!strcmp(a, "--instruct")) { if (!v) goto missing; task = v; i++; }
         else if (!strcmp(a, "--batch")) { if (cli_parse_int(a, v, 1, 4096, &batch)) return 2; i++; }
         else if (!strcmp(a, "--max-length")) { if (cli_parse_int(a, v, 1, 1 << 20, &max_len)) return 2; i++; }
+        else if (!strcmp(a, "--long")) { if (cli_parse_long("rerank", v, &long_mode)) return 2; i++; }
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { if (cli_parse_int(a, v, 1, 1024, &threads)) return 2; i++; }
         else { cli_err("rerank: unknown option '%s' (see ember rerank --help)", a); return 2; }
         continue;
@@ -81,8 +91,10 @@ int cmd_rerank(int argc, char **argv)
     if (cli_open_model("rerank", model, EMBER_KIND_RERANKER, batch, max_len, threads, &m, &c, &info) != 0) return 1;
     cli_inputs in;
     scored *res = NULL;
-    if (task && ember_ctx_set_instruction(c, task) != EMBER_OK) {
-        cli_err("rerank: --instruct: %s", ember_ctx_error(c));
+    const char *bad = task && ember_ctx_set_instruction(c, task) != EMBER_OK ? "--instruct"
+                    : ember_ctx_set_long_mode(c, long_mode, -1) != EMBER_OK ? "--long" : NULL;
+    if (bad) {
+        cli_err("rerank: %s: %s", bad, ember_ctx_error(c));
         ember_ctx_free(c);
         ember_model_free(m);
         return 1;
@@ -94,7 +106,7 @@ int cmd_rerank(int argc, char **argv)
     if (!res || !logits) { cli_err("out of memory"); goto done_in; }
 
     cli_progress prog;
-    int cut = 0;
+    int cut = 0, split = 0, windows = 0;
     cli_progress_start(&prog, "rerank", in.n);
     for (int i0 = 0; i0 < in.n; i0 += batch) {
         int nb = in.n - i0 < batch ? in.n - i0 : batch;
@@ -105,11 +117,14 @@ int cmd_rerank(int argc, char **argv)
             goto done_in;
         }
         cut += ember_ctx_truncated(c);
+        split += ember_ctx_split(c);
+        windows += ember_ctx_windows(c);
         for (int j = 0; j < nb; j++) { res[i0 + j].index = i0 + j; res[i0 + j].logit = logits[j]; }
         cli_progress_update(&prog, i0 + nb);
     }
     cli_progress_end(&prog);
     if (cut) cli_note_truncated("rerank", "pair", cut, ember_ctx_max_tokens(c));
+    if (split) cli_note_split_pairs("rerank", split, ember_ctx_max_tokens(c), windows);
     int shown = in.n;
     if (top) {
         qsort(res, (size_t)in.n, sizeof *res, by_score_desc);

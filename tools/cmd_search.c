@@ -31,6 +31,10 @@ static const char *USAGE =
     "                          --candidates K (default 50, or N if more) and prints the\n"
     "                          best --top N (default k) with \"rerank_logit\" and\n"
     "                          \"rerank_score\"; N more than K is refused\n"
+    "  --long MODE             with --rerank, a hit whose text is too long to go with the\n"
+    "                          query: truncate (default) or sliding (its text in\n"
+    "                          overlapping windows, its logit the best window's; see\n"
+    "                          ember rerank --help)\n"
     "  --instruct TASK         the task written into the query prompt and an instruction-\n"
     "                          following reranker's (default: each model's own)\n"
     "  --prefix TEXT           put TEXT before the query instead of the model's query\n"
@@ -38,7 +42,8 @@ static const char *USAGE =
     "  -t, --threads N         threads\n"
     "\n"
     "An option the index does not use (--ef on a flat index, --nprobe on HNSW, ...)\n"
-    "is reported on stderr; --top and --candidates without --rerank are refused.\n";
+    "is reported on stderr; --top, --candidates and --long without --rerank are\n"
+    "refused.\n";
 
 typedef struct { int64_t id; float score, logit; const char *text; size_t len; } hit;
 
@@ -73,7 +78,8 @@ int cmd_search(int argc, char **argv)
 {
     const char *xpath = NULL, *model = NULL, *query = NULL, *cross = NULL, *task = NULL, *prefix = NULL;
     int k = 10, ef = 0, ef_upper = 0, cand = 50, top = 0, threads = 0, rmult = 4, nprobe = 16, rfac = 4;
-    int cand_given = 0, rmult_given = 0, nprobe_given = 0, rfac_given = 0; /* ef, ef_upper, top: 0 when not given */
+    int cand_given = 0, rmult_given = 0, nprobe_given = 0, rfac_given = 0, long_given = 0; /* ef, ef_upper, top: 0 when not given */
+    ember_long_mode long_mode = EMBER_LONG_TRUNCATE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(USAGE, stdout); return 0; }
@@ -85,6 +91,7 @@ int cmd_search(int argc, char **argv)
         else if (!strcmp(a, "--rerank")) cross = v;
         else if (!strcmp(a, "--instruct")) task = v;
         else if (!strcmp(a, "--prefix")) prefix = v;
+        else if (!strcmp(a, "--long")) { long_given = 1; if (cli_parse_long("search", v, &long_mode)) return 2; }
         else if (!strcmp(a, "-k")) { if (cli_parse_int(a, v, 1, 100000, &k)) return 2; }
         else if (!strcmp(a, "--ef")) { if (cli_parse_int(a, v, 1, 100000, &ef)) return 2; }
         else if (!strcmp(a, "--ef-upper")) { if (cli_parse_int(a, v, 1, 100000, &ef_upper)) return 2; }
@@ -101,6 +108,10 @@ int cmd_search(int argc, char **argv)
      * what was asked, warned about (after the index is open) when it is */
     if (!cross && (top || cand_given)) {
         cli_err("search: %s belongs to --rerank (without it, -k N says how many hits)", top ? "--top" : "--candidates");
+        return 2;
+    }
+    if (!cross && long_given) {
+        cli_err("search: --long belongs to --rerank: it says how the reranker reads long hits");
         return 2;
     }
     /* hits searched: with --rerank, --candidates as given, or by default
@@ -178,10 +189,16 @@ int cmd_search(int argc, char **argv)
             docs[i] = hits[i].text;
             dlens[i] = hits[i].len;
         }
+        if (ember_ctx_set_long_mode(cc, long_mode, -1) != EMBER_OK) {
+            cli_err("search: --long: %s", ember_ctx_error(cc));
+            goto done;
+        }
         if ((task && ember_ctx_set_instruction(cc, task) != EMBER_OK) || ember_rerank(cc, query, strlen(query), docs, dlens, nh, logits) != EMBER_OK) {
             cli_err("rerank: %s", ember_ctx_error(cc));
             goto done;
         }
+        if (ember_ctx_truncated(cc)) cli_note_truncated("search --rerank", "pair", ember_ctx_truncated(cc), ember_ctx_max_tokens(cc));
+        if (ember_ctx_split(cc)) cli_note_split_pairs("search --rerank", ember_ctx_split(cc), ember_ctx_max_tokens(cc), ember_ctx_windows(cc));
         for (int i = 0; i < nh; i++) hits[i].logit = logits[i];
         qsort(hits, (size_t)nh, sizeof *hits, by_logit);
         show = nh < shown ? nh : shown;

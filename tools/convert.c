@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 /* The model families, by the HF architectures each converts. */
-static const convert_family *const FAMILIES[] = { &convert_bert, &convert_qwen3 };
+static const convert_family *const FAMILIES[] = { &convert_bert, &convert_jinabert, &convert_qwen3 };
 /* The tokenizer readers, by tokenizer.json model.type. */
 static const convert_tokenizer *const TOKENIZERS[] = { &convert_tok_wordpiece, &convert_tok_bpe, &convert_tok_unigram };
 
@@ -520,6 +520,39 @@ int conv_tensor_rows(conv *c, const char *gname, const char *hname, uint64_t row
         return cfail(c, "cannot add tensor %s (duplicate or out of memory)", gname);
     c->sum->n_tensors++;
     c->sum->n_params += (uint64_t)n_pick * cols;
+    return 0;
+}
+
+int conv_tensor_part(conv *c, const char *gname, const char *hname, uint64_t rows, uint64_t cols,
+                     uint64_t first, uint64_t n)
+{
+    const uint64_t len = rows ? rows : cols;
+    if (n == 0 || first > len || n > len - first || n > INT32_MAX)
+        return cfail(c, "%s: part [%llu, %llu) does not fit %llu rows", hname, (unsigned long long)first,
+                     (unsigned long long)(first + n), (unsigned long long)len);
+    if (rows) {
+        uint32_t *pick = malloc((size_t)n * sizeof *pick);
+        if (!pick) return cfail(c, "out of memory converting %s", hname);
+        for (uint64_t i = 0; i < n; i++) pick[i] = (uint32_t)(first + i);
+        int rc = conv_tensor_rows(c, gname, hname, rows, cols, pick, (int)n);
+        free(pick);
+        return rc;
+    }
+    const st_tensor *t = conv_find_tensor(c, hname);
+    if (!t) return cfail(c, "model.safetensors: missing tensor %s (needed for %s)", hname, gname);
+    kern_wtype st;
+    if (st_wtype(t->dtype, &st)) return cfail(c, "tensor %s: dtype %s is not supported (F32, F16, BF16)", t->name, st_dtype_name(t->dtype));
+    if (t->n_dims != 1 || t->shape[0] != cols)
+        return cfail(c, "tensor %s: expected shape [%llu] from config.json", t->name, (unsigned long long)cols);
+    /* a vector stays f32, as conv_tensor keeps every 1-D tensor */
+    float *o = keep(c, (size_t)n * sizeof(float));
+    if (!o) return cfail(c, "out of memory converting %s", t->name);
+    kern_wtype_traits_of(st)->to_f32((const unsigned char *)t->data + kern_wtype_bytes(st, (size_t)first), o, (size_t)n);
+    uint64_t ne[1] = { n };
+    if (gguf_writer_add_tensor(c->w, gname, gguf_ggml_type(KERN_W_F32), 1, ne, o, 0))
+        return cfail(c, "cannot add tensor %s (duplicate or out of memory)", gname);
+    c->sum->n_tensors++;
+    c->sum->n_params += n;
     return 0;
 }
 

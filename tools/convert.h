@@ -3,8 +3,9 @@
  * post-processor template, pooling/normalize of sentence-transformers).
  * Supported (the tables of convert.c): BertModel,
  * BertForSequenceClassification, XLMRobertaModel,
- * XLMRobertaForSequenceClassification (WordPiece or Unigram tokenizers), and
- * Qwen3 (Qwen3-Embedding, Qwen3-Reranker). */
+ * XLMRobertaForSequenceClassification (WordPiece or Unigram tokenizers),
+ * JinaBertForSequenceClassification (jina-reranker-v1), and Qwen3
+ * (Qwen3-Embedding, Qwen3-Reranker). */
 #ifndef EMBER_TOOLS_CONVERT_H
 #define EMBER_TOOLS_CONVERT_H
 #include <stddef.h>

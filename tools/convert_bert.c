@@ -41,7 +41,7 @@ static int read_config(conv *c)
     }
     /* without a sentence-transformers Pooling module */
     c->pooling = (c->flags & CONV_CLASSIFIER) ? POOL_RANK : POOL_MEAN;
-    return 0;
+    return roberta ? conv_jina_xlmr_config(c) : 0;
 }
 
 static int set_model_keys(conv *c, gguf_writer *w)
@@ -62,11 +62,14 @@ static int add_tensors(conv *c)
 {
     uint64_t H = c->hidden, I = c->ffn;
     uint64_t skip = (c->flags & CONV_ROBERTA) ? c->pad_id + 1 : 0;
+    /* jina-reranker-v2's names for the same tensors (convert_jina_xlmr.c) */
+    const int jina = (c->flags & CONV_ROBERTA) && conv_jina_xlmr_layout(c);
     if (conv_tensor(c, "token_embd.weight", "embeddings.word_embeddings.weight", c->vocab, H, 0, 0) ||
         conv_tensor(c, "token_types.weight", "embeddings.token_type_embeddings.weight", c->type_vocab, H, 0, 1) ||
         conv_tensor(c, "position_embd.weight", "embeddings.position_embeddings.weight", c->max_pos, H, skip, 1) ||
-        conv_tensor_pair(c, "token_embd_norm", "embeddings.LayerNorm", 0, H))
+        conv_tensor_pair(c, "token_embd_norm", jina ? "emb_ln" : "embeddings.LayerNorm", 0, H))
         return -1;
+    if (jina && conv_jina_xlmr_layers(c)) return -1;
     /* kind 0: (H, H) + bias, 1: (I, H) + bias, 2: (H, I) + bias, 3: LayerNorm of H */
     static const struct { const char *g, *h; int kind; } blk[] = {
         {"attn_q", "attention.self.query", 0}, {"attn_k", "attention.self.key", 0},
@@ -74,7 +77,7 @@ static int add_tensors(conv *c)
         {"attn_output_norm", "attention.output.LayerNorm", 3}, {"ffn_up", "intermediate.dense", 1},
         {"ffn_down", "output.dense", 2}, {"layer_output_norm", "output.LayerNorm", 3},
     };
-    for (uint32_t l = 0; l < c->layers; l++)
+    for (uint32_t l = 0; !jina && l < c->layers; l++)
         for (size_t k = 0; k < sizeof blk / sizeof blk[0]; k++) {
             char g[96], h[160];
             snprintf(g, sizeof g, "blk.%u.%s", l, blk[k].g);

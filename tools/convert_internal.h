@@ -76,10 +76,18 @@ typedef struct {
 } convert_tokenizer;
 
 extern const convert_family convert_bert;
+extern const convert_family convert_jinabert;
 extern const convert_family convert_qwen3;
 extern const convert_tokenizer convert_tok_wordpiece;
 extern const convert_tokenizer convert_tok_bpe;
 extern const convert_tokenizer convert_tok_unigram;
+
+/* Jina's XLM-RoBERTa layout (convert_jina_xlmr.c), within the BERT family:
+ * whether the checkpoint has it; its config.json keys (refusals, the
+ * embedder's pooling), after the family's; its layers' tensors. */
+int conv_jina_xlmr_layout(conv *c);
+int conv_jina_xlmr_config(conv *c);
+int conv_jina_xlmr_layers(conv *c);
 
 #define CONV_TPL_MAX 64
 
@@ -186,6 +194,12 @@ int conv_tensor(conv *c, const char *gname, const char *hname, uint64_t rows, ui
  * tensor hname (rows x cols), as a matrix of the --dtype. */
 int conv_tensor_rows(conv *c, const char *gname, const char *hname, uint64_t rows, uint64_t cols,
                      const uint32_t *pick, int n_pick);
+/* Adds GGUF tensor gname from rows [first, first + n) of HF tensor hname
+ * (rows x cols, as a matrix of the --dtype), or with rows == 0 from
+ * elements [first, first + n) of the vector hname (cols long, as f32): one
+ * part of a fused tensor (a query / key / value projection). */
+int conv_tensor_part(conv *c, const char *gname, const char *hname, uint64_t rows, uint64_t cols,
+                     uint64_t first, uint64_t n);
 /* gname.weight (rows x cols) and gname.bias (rows, or cols when rows == 0). */
 int conv_tensor_pair(conv *c, const char *gname, const char *hname, uint64_t rows, uint64_t cols);
 #endif

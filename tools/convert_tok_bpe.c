@@ -295,6 +295,8 @@ static int set_keys(conv *c, gguf_writer *w)
     if (c->pad >= 0) bad |= gguf_writer_set_u32(w, KEY_TOK_PAD, (uint32_t)c->pad);
     if (c->add_bos >= 0) bad |= gguf_writer_set_bool(w, KEY_TOK_ADD_BOS, c->add_bos);
     if (c->add_eos >= 0) bad |= gguf_writer_set_bool(w, KEY_TOK_ADD_EOS, c->add_eos);
+    /* an encoder's token-type rows (llama.cpp's jina-bert-v2 reads the key) */
+    if (!c->opt->vocab_only && c->type_vocab) bad |= gguf_writer_set_u32(w, KEY_TOK_TYPE_COUNT, c->type_vocab);
     bad |= gguf_writer_set_bool(w, KEY_E_NFC, c->nfc);
     bad |= gguf_writer_set_bool(w, KEY_E_IGNORE_MERGES, c->ignore_merges);
     if (bad) return cfail(c, "out of memory building the GGUF keys");
