@@ -137,6 +137,8 @@ typedef struct {
      * order (the same bound); EMBER_ISA=avx512bf16 keeps vdpbf16ps.
      * Default off: bf16 weights are
      * widened to f32 and multiplied in f32, as the f32 reference does.
+     * On, a text's result depends on its batch within rounding (the forms
+     * of the product differ by row count), not bit for bit as when off.
      * 1 on, -1 off, 0 = the EMBER_BF16_DOT environment variable ("1" on,
      * "0" or unset off; anything else makes ember_ctx_create fail).  On a
      * CPU without AVX-512-BF16 (or with EMBER_ISA naming a table without
@@ -266,7 +268,10 @@ ember_status ember_ctx_set_prefix(ember_ctx *c, const char *prefix);
  * ember_ctx_set_prefix(c, ""). */
 enum { EMBER_EMBED_NO_NORMALIZE = 1, EMBER_EMBED_QUERY = 2 };
 /* out: n x dim floats, row i for texts[i].  n may exceed max_batch: the call
- * then works through the texts in chunks of max_batch.
+ * then works through the texts in chunks of max_batch.  A text's vector
+ * never depends on the other texts of the call: batched, in any chunk, it
+ * has the bits it has alone (and so does a pair's logit in ember_rerank),
+ * for every thread count; with bf16_dot on, equal within rounding only.
  * Embeddings and logits are checked to be finite: a NaN or infinity (corrupt
  * weights) is EMBER_ERR_NUMERIC, with a message naming the model file. */
 ember_status ember_embed(ember_ctx *c, const char *const *texts,

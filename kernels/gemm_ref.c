@@ -16,6 +16,19 @@ void gemm_f32_ref(int M, int N, int K, const float *A, int lda, const void *W, k
         }
 }
 
+int gemm_form_ref(int M)
+{
+    (void)M;
+    return KERN_GEMM_SUM;
+}
+
+void gemm_form_f32_ref(int form, int M, int N, int K, const float *A, int lda, const void *W, kern_wtype wt,
+                       int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads)
+{
+    (void)form;
+    gemm_f32_ref(M, N, K, A, lda, W, wt, ldw, bias, C, ldc, pack, n_threads);
+}
+
 /* gemm_bf16dot's definition, lane by lane: each sum from the bias (or
  * zero), pair by pair in k order, an odd K's last pair zero-padded. */
 void kern_gemm_bf16dot_ref(int M, int N, int K, const float *A, int lda, const uint16_t *W, int ldw,

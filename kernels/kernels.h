@@ -60,6 +60,11 @@ const kern_wtype_traits *kern_wtype_traits_of(kern_wtype wt);
 /* Bytes of n elements of wt (n a multiple of its block). */
 size_t kern_wtype_bytes(kern_wtype wt, size_t n);
 
+/* gemm_f32's forms (kern_ops.gemm_form): the dot products of a few rows,
+ * AVX-512's quad tiles, and the sums from the bias in k order that the
+ * broadcast and packed forms share */
+enum { KERN_GEMM_DOT = 0, KERN_GEMM_QUAD = 1, KERN_GEMM_SUM = 2 };
+
 typedef struct kern_ops {
     kern_isa isa;
     const char *name; /* kern_isa_name(isa): "scalar", "avx2", ..., "emu16" */
@@ -73,6 +78,18 @@ typedef struct kern_ops {
     void (*gemm_f32)(int M, int N, int K, const float *A, int lda,
                      const void *W, kern_wtype wt, int ldw, const float *bias,
                      float *C, int ldc, float *pack, int n_threads);
+
+    /* gemm_f32 is one of a few forms, chosen by M (gemm_form(M)), each
+     * summing a row of C in its own order: a row's bits depend on the form,
+     * never on M or the thread count within it.  gemm_form_f32 runs the
+     * given form (a value gemm_form returned) on any M, so a caller whose
+     * rows come from several inputs (ember_embed's batch) can give each
+     * input's rows the form they get alone, and each input the bits it gets
+     * alone.  The scalar table has one form. */
+    int (*gemm_form)(int M);
+    void (*gemm_form_f32)(int form, int M, int N, int K, const float *A, int lda,
+                          const void *W, kern_wtype wt, int ldw, const float *bias,
+                          float *C, int ldc, float *pack, int n_threads);
 
     /* The same product for bf16 weights with A rounded to bf16: C[M][N] =
      * bf16(A) . W^T (+ bias), W bf16 (row stride ldw elements), each A

@@ -70,6 +70,10 @@ extern const kern_ops kern_ops_neon;
 /* scalar references, also used by the SIMD tables for tails */
 void gemm_f32_ref(int M, int N, int K, const float *A, int lda, const void *W, kern_wtype wt,
                   int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads);
+/* the reference's one form (every row alike, in double) */
+int gemm_form_ref(int M);
+void gemm_form_f32_ref(int form, int M, int N, int K, const float *A, int lda, const void *W, kern_wtype wt,
+                       int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads);
 void layernorm_f32_ref(float *x, const float *r, const float *g, const float *b, int n, float eps);
 void gelu_f32_ref(float *x, size_t n);
 void attention_f32_ref(int L, int nq, int d, float scale, const float *q, int ldq, const float *k, int ldk,

@@ -1146,8 +1146,9 @@ static void gemm_small(int M, int K, const float *A, int lda, const void *W, ker
  * 15% at 20..40 rows; on AVX-512 the quad tiles below take the rows up to
  * where v is 2).  W
  * streams from memory once, for the first row block; the later blocks find
- * the tile's rows in L1.  Each C element is one sum in k order per k chunk,
- * the chunk set by M and K alone, so any thread count gives the same bits. */
+ * the tile's rows in L1.  Each C element is the packed form's sum (from
+ * the bias, one term per k in k order; bc_tile), so its bits depend on
+ * neither M nor the thread count. */
 _Static_assert(GEMM_BCAST_MIN_M > VL, "no one-vector blocks: every M here has two vectors or more");
 #define BC_MAX2(a, b) ((a) > (b) ? (a) : (b))
 #define BC_TF_MAX BC_MAX2(GEMM_BCAST_TF2, GEMM_BCAST_TF3)
@@ -1193,17 +1194,33 @@ static void bc_pack_xt(const float *A, int lda, int rows, int rb, int k0, int kc
 }
 
 /* Sums of a TF-column tile for rows m0 .. m0 + rows (rows <= TV VL) of C:
- * acc[i][.] = sum_k w[i][k] x[k][.] over kc steps, x rows TV VL wide; then
- * C = acc^T + bias (first k chunk) or C += acc^T.  pf != NULL: one line of
- * each row at pf[i] is requested per pf_step steps. */
+ * acc[i][.] starts from the bias (first k chunk, zero without one) or from
+ * C^T, and adds w[i][k] x[k][.] in k order over kc steps; then C = acc^T.
+ * Every C element is thus the packed form's sum, bias first and one term
+ * per k after it, whatever the chunks.  pf != NULL: one line of each row
+ * at pf[i] is requested per pf_step steps. */
 static inline __attribute__((always_inline)) void bc_tile(const int TF, const int TV, int kc, const float *x,
                                                           const float *const *w, const char *const *pf, int pf_step,
                                                           size_t esz, float *C, int ldc, int rows, int nn,
                                                           const float *bias, int first)
 {
     vf acc[BC_TF_MAX][3];
+    if (first) {
 #pragma GCC unroll 16
-    for (int i = 0; i < TF; i++) acc[i][0] = acc[i][1] = acc[i][2] = vf_zero();
+        for (int i = 0; i < TF; i++) acc[i][0] = acc[i][1] = acc[i][2] = bias && i < nn ? vf_set1(bias[i]) : vf_zero();
+    } else {
+        /* C^T: a row of C per vector, transposed to a column per vector */
+#pragma GCC unroll 4
+        for (int h = 0; h < TV; h++) {
+            vf r[VL];
+            const int mr = rows - h * VL < VL ? rows - h * VL : VL;
+#pragma GCC unroll 16
+            for (int m = 0; m < VL; m++) r[m] = m < mr ? vf_load_n(C + (size_t)(h * VL + m) * ldc, nn) : vf_zero();
+            vf_transpose(r);
+#pragma GCC unroll 16
+            for (int i = 0; i < TF; i++) acc[i][h] = r[i];
+        }
+    }
     for (int k = 0; k < kc;) {
         const int ke = kc - k < pf_step ? kc : k + pf_step;
         if (pf) {
@@ -1221,9 +1238,6 @@ static inline __attribute__((always_inline)) void bc_tile(const int TF, const in
             }
         }
     }
-    float bz[VL] = {0};
-    for (int i = 0; i < nn; i++) bz[i] = bias ? bias[i] : 0.0f;
-    const vf bv = vf_load(bz);
     /* acc^T, a row of C per vector: TF of its VL lanes are this tile's columns */
 #pragma GCC unroll 4
     for (int h = 0; h < TV; h++) {
@@ -1234,16 +1248,8 @@ static inline __attribute__((always_inline)) void bc_tile(const int TF, const in
         const int mr = rows - h * VL < VL ? rows - h * VL : VL;
         for (int m = 0; m < mr; m++) {
             float *c = C + (size_t)(h * VL + m) * ldc;
-            vf v = r[m];
-            if (first) v = vf_add(v, bv);
-            if (nn == TF) { /* whole tile: no masked store on AVX2 */
-                if (!first) v = vf_add(v, vf_load_n(c, TF));
-                vf_store_first(c, v, TF);
-            } else {
-                float t[VL];
-                vf_store(t, v);
-                for (int i = 0; i < nn; i++) c[i] = first ? t[i] : c[i] + t[i];
-            }
+            if (nn == TF) vf_store_first(c, r[m], TF); /* whole tile: no masked store on AVX2 */
+            else vf_store_n(c, r[m], nn);
         }
     }
 }
@@ -1320,8 +1326,8 @@ static void gemm_bcast(int M, int K, const float *A, int lda, const void *W, ker
  * one vector would pay a broadcast per FMA and round 17..24 rows up to 32,
  * and the dot products a reduction per block of 4 rows (they stay below
  * GEMM_QUAD_MIN_M: one group of 4 rows pays a broadcast per FMA too).  Each sum is reduced over its four k
- * phases once per tile, (p0 + p2) + (p1 + p3), its k chunks set by M and K
- * alone: any thread count gives the same bits. */
+ * phases once per tile, (p0 + p2) + (p1 + p3), its k chunks set by K
+ * alone: neither M nor the thread count changes a row's bits. */
 #ifndef GEMM_BCAST_TF2
 #error "the quad tiles share the broadcast form's scratch layout"
 #endif
@@ -1337,9 +1343,11 @@ static int qd_tf(int M)
     const int g = qd_groups(M);
     return g <= 2 ? GEMM_QUAD_TF2 : g == 3 ? GEMM_QUAD_TF3 : g == 4 ? GEMM_QUAD_TF4 : g == 5 ? GEMM_QUAD_TF5 : GEMM_QUAD_TF6;
 }
-static int qd_chunk(int M)
+static int qd_chunk(void)
 {
-    int ks = BC_XT / (qd_groups(M) * 4);
+    /* the room of the most groups, whatever M: a sum's chunks, and so its
+     * bits, depend on K alone */
+    int ks = BC_XT / (QD_G_MAX * 4);
     const int ws = (int)(((size_t)KERN_GEMM_KC * KERN_GEMM_NC - BC_XT) / QD_TF_MAX);
     return (ks < ws ? ks : ws) / 4 * 4;
 }
@@ -1425,7 +1433,7 @@ static inline __attribute__((always_inline)) void gemm_quad_t(const int TF, cons
                                                              int n_end, float *xq, float *wb)
 {
     const size_t esz = wt == KERN_W_F32 ? 4 : 2;
-    const int pf_step = (int)(64 / esz), KS = qd_chunk(M); /* one line of a row per pf_step steps */
+    const int pf_step = (int)(64 / esz), KS = qd_chunk(); /* one line of a row per pf_step steps */
     for (int k0 = 0; k0 < K; k0 += KS) {
         const int kc = K - k0 < KS ? K - k0 : KS;
         for (int n = n_begin; n < n_end && n < n_begin + 2 * TF; n++)
@@ -1540,8 +1548,25 @@ static void gemm_packed(gemm_cols_fn fn, int M, int N, int K, const float *A, in
     }
 }
 
-static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W, kern_wtype wt,
-                     int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads)
+/* The form gemm_f32 gives M rows: the dot products for a few, the quad
+ * tiles (AVX-512) up to QD_MAX_M, then the broadcast and packed forms,
+ * which sum alike (KERN_GEMM_SUM). */
+static int FN(gemm_form)(int M)
+{
+#ifdef GEMM_QUAD_TF2
+    if (M >= GEMM_QUAD_MIN_M && M <= QD_MAX_M) return KERN_GEMM_QUAD;
+#endif
+#ifdef GEMM_BCAST_TF2
+    if (M >= GEMM_BCAST_MIN_M && M <= BC_MAX_M) return KERN_GEMM_SUM;
+#endif
+    return M <= SMALL_M ? KERN_GEMM_DOT : KERN_GEMM_SUM;
+}
+
+/* Every form takes any M: each computes a row of C alike whatever rows
+ * share the call (the dot products 4 rows at a time, the quad tiles
+ * QD_MAX_M rows a call, the sums from the bias in k order). */
+static void FN(gemm_form_f32)(int form, int M, int N, int K, const float *A, int lda, const void *W, kern_wtype wt,
+                              int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads)
 {
     if (M <= 0 || N <= 0) return;
     if (K <= 0) { /* empty sum: bias or zero */
@@ -1549,19 +1574,7 @@ static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W
             for (int n = 0; n < N; n++) C[(size_t)m * ldc + n] = bias ? bias[n] : 0.0f;
         return;
     }
-#ifdef GEMM_QUAD_TF2
-    if (M >= GEMM_QUAD_MIN_M && M <= QD_MAX_M) {
-        gemm_column_tiles(gemm_quad, qd_tf(M), M, N, K, A, lda, W, wt, ldw, bias, C, ldc, pack, n_threads);
-        return;
-    }
-#endif
-#ifdef GEMM_BCAST_TF2
-    if (M >= GEMM_BCAST_MIN_M && M <= BC_MAX_M) {
-        gemm_column_tiles(gemm_bcast, bc_tf(M), M, N, K, A, lda, W, wt, ldw, bias, C, ldc, pack, n_threads);
-        return;
-    }
-#endif
-    if (M <= SMALL_M) {
+    if (form == KERN_GEMM_DOT) {
         /* blocks of SB_N columns over the threads; each element computed alike */
         int blocks = (N + SB_N - 1) / SB_N, nt = n_threads < 1 ? 1 : n_threads;
         if (nt > blocks) nt = blocks;
@@ -1573,7 +1586,29 @@ static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W
         }
         return;
     }
+#ifdef GEMM_QUAD_TF2
+    if (form == KERN_GEMM_QUAD) {
+        for (int m0 = 0; m0 < M; m0 += QD_MAX_M) {
+            const int mm = M - m0 < QD_MAX_M ? M - m0 : QD_MAX_M;
+            gemm_column_tiles(gemm_quad, qd_tf(mm), mm, N, K, A + (size_t)m0 * lda, lda, W, wt, ldw, bias,
+                              C + (size_t)m0 * ldc, ldc, pack, n_threads);
+        }
+        return;
+    }
+#endif
+#ifdef GEMM_BCAST_TF2
+    if (M >= GEMM_BCAST_MIN_M && M <= BC_MAX_M) {
+        gemm_column_tiles(gemm_bcast, bc_tf(M), M, N, K, A, lda, W, wt, ldw, bias, C, ldc, pack, n_threads);
+        return;
+    }
+#endif
     gemm_packed(gemm_cols, M, N, K, A, lda, W, wt, ldw, bias, C, ldc, pack, n_threads);
+}
+
+static void FN(gemm)(int M, int N, int K, const float *A, int lda, const void *W, kern_wtype wt,
+                     int ldw, const float *bias, float *C, int ldc, float *pack, int n_threads)
+{
+    FN(gemm_form_f32)(FN(gemm_form)(M), M, N, K, A, lda, W, wt, ldw, bias, C, ldc, pack, n_threads);
 }
 
 #ifdef VF_DPBF16
@@ -1948,6 +1983,8 @@ static void FN(gemm_bf16dot)(int M, int N, int K, const float *A, int lda, const
         .isa = isa_id,                                   \
         .name = isa_str,                                 \
         .gemm_f32 = FN(gemm),                            \
+        .gemm_form = FN(gemm_form),                      \
+        .gemm_form_f32 = FN(gemm_form_f32),              \
         .gemm_bf16dot = bf16dot,                         \
         .layernorm_f32 = FN(layernorm),                  \
         .gelu_f32 = FN(gelu),                            \

@@ -8,6 +8,8 @@
 
 #include <math.h>
 #include <string.h>
+
+_Static_assert(sizeof(int) == sizeof(float), "bert_scratch keeps its ints in floats' room");
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -27,7 +29,7 @@ size_t bert_scratch_floats(const bert_weights *w, int max_rows, int max_len, int
 {
     size_t rows = (size_t)max_rows, H = (size_t)w->hidden;
     size_t wide = ffn_width(w) > 3 * H ? ffn_width(w) : 3 * H;
-    return 3 * round64(rows * H) + round64(rows * wide) +
+    return 3 * round64(rows * H) + round64(rows * wide) + round64(rows) /* form */ +
            round64(kern_gemm_scratch_floats(n_threads)) +
            (size_t)n_threads * attn_floats(w, max_len);
 }
@@ -42,6 +44,7 @@ void bert_scratch_init(bert_scratch *s, const bert_weights *w, float *block,
     s->h = p;   p += round64(rows * H);
     s->ctx = p; p += round64(rows * H);
     s->u = p;   p += round64(rows * wide);
+    s->form = (int *)p; p += round64(rows); /* ints in floats' room */
     s->gemm_pack = p; p += round64(kern_gemm_scratch_floats(n_threads));
     s->attn = p;
     s->attn_stride = attn_floats(w, max_len);
@@ -70,10 +73,12 @@ static void embd_row_add(const model_mat *m, int r, float *dst, int add)
     }
 }
 
-static void linear(const kern_ops *k, bert_scratch *s, int M, const float *A, int lda,
+/* form: each row's GEMM form (s->form: the rows of the batch), or NULL for
+ * rows that each stand alone (the kept rows of a pooled-row pass) */
+static void linear(const kern_ops *k, bert_scratch *s, int M, const int *form, const float *A, int lda,
                    const model_mat *W, const float *b, float *C, int ldc)
 {
-    model_linear(k, s->bf16_dot, M, A, lda, W, b, C, ldc, s->gemm_pack, s->n_threads);
+    model_linear_forms(k, s->bf16_dot, M, form, A, lda, W, b, C, ldc, s->gemm_pack, s->n_threads);
 }
 
 static void norm_rows(const kern_ops *k, int nt, float *x, const float *r, const float *g,
@@ -93,6 +98,7 @@ const float *bert_forward(const bert_weights *w, const kern_ops *k, bert_scratch
     const int rows = off[n_seq], nt = s->n_threads;
     const float scale = 1.0f / sqrtf((float)hd);
     float *x = s->x, *h = s->h, *ctx = s->ctx, *u = s->u;
+    model_row_forms(k, off, n_seq, s->form);
 
     /* embeddings: word + position (none under ALiBi) + token type, then LayerNorm */
     #pragma omp parallel for num_threads(nt) schedule(static)
@@ -110,16 +116,17 @@ const float *bert_forward(const bert_weights *w, const kern_ops *k, bert_scratch
          * but queries, attention, output projection and FFN for the kept
          * rows only (n_seq of them) */
         const int pruned = keep && l == w->n_layers - 1, out_rows = pruned ? n_seq : rows;
+        const int *of = pruned ? NULL : s->form;
         /* q, k, v side by side in u: row t = [q | k | v] (pruned: q of kept row i in row i) */
         float *q = u, *kk = u + H, *v = u + 2 * H;
         if (pruned) { /* kept rows of x into h: the queries' input and the residual below */
             for (int i = 0; i < n_seq; i++) memcpy(h + (size_t)i * H, x + (size_t)keep[i] * H, (size_t)H * sizeof(float));
-            linear(k, s, n_seq, h, H, &L->q, L->bq, q, 3 * H);
+            linear(k, s, n_seq, NULL, h, H, &L->q, L->bq, q, 3 * H);
         } else {
-            linear(k, s, rows, x, H, &L->q, L->bq, q, 3 * H);
+            linear(k, s, rows, s->form, x, H, &L->q, L->bq, q, 3 * H);
         }
-        linear(k, s, rows, x, H, &L->k, L->bk, kk, 3 * H);
-        linear(k, s, rows, x, H, &L->v, L->bv, v, 3 * H);
+        linear(k, s, rows, s->form, x, H, &L->k, L->bk, kk, 3 * H);
+        linear(k, s, rows, s->form, x, H, &L->v, L->bv, v, 3 * H);
 
         /* one (sequence, head) pair per task: each output written by one thread */
         int tasks = n_seq * nh;
@@ -143,24 +150,24 @@ const float *bert_forward(const bert_weights *w, const kern_ops *k, bert_scratch
         /* a = LN(ctx.O + x), then x = LN(FFN(a) + a); pruned, x is free by
          * now and the residual waits in h, so a goes to x and the output to h */
         float *a = pruned ? x : h, *res = pruned ? h : x, *y = pruned ? h : x;
-        linear(k, s, out_rows, ctx, H, &L->o, L->bo, a, H);
+        linear(k, s, out_rows, of, ctx, H, &L->o, L->bo, a, H);
         norm_rows(k, nt, a, res, L->attn_norm_g, L->attn_norm_b, out_rows, H, w->eps);
 
         if (w->geglu) { /* u row t = [gate | up], then gelu(gate) * up over the gate's half */
-            linear(k, s, out_rows, a, H, &L->gate, NULL, u, 2 * F);
-            linear(k, s, out_rows, a, H, &L->up, L->bup, u + F, 2 * F);
+            linear(k, s, out_rows, of, a, H, &L->gate, NULL, u, 2 * F);
+            linear(k, s, out_rows, of, a, H, &L->up, L->bup, u + F, 2 * F);
             #pragma omp parallel for num_threads(nt) schedule(static)
             for (int t = 0; t < out_rows; t++) {
                 float *g = u + (size_t)t * 2 * F;
                 k->gelu_f32(g, (size_t)F);
                 for (int i = 0; i < F; i++) g[i] *= g[F + i];
             }
-            linear(k, s, out_rows, u, 2 * F, &L->down, L->bdown, y, H);
+            linear(k, s, out_rows, of, u, 2 * F, &L->down, L->bdown, y, H);
         } else {
-            linear(k, s, out_rows, a, H, &L->up, L->bup, u, F);
+            linear(k, s, out_rows, of, a, H, &L->up, L->bup, u, F);
             #pragma omp parallel for num_threads(nt) schedule(static)
             for (int t = 0; t < out_rows; t++) k->gelu_f32(u + (size_t)t * F, (size_t)F);
-            linear(k, s, out_rows, u, F, &L->down, L->bdown, y, H);
+            linear(k, s, out_rows, of, u, F, &L->down, L->bdown, y, H);
         }
         norm_rows(k, nt, y, a, L->out_norm_g, L->out_norm_b, out_rows, H, w->eps);
         if (pruned) return y;

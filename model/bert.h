@@ -43,6 +43,7 @@ typedef struct {
  * at most max_len tokens, with n_threads threads.  Sizes in floats. */
 typedef struct {
     float *x, *h, *ctx, *u;     /* (rows, hidden) x3, (rows, max(ffn, 3 hidden)); GEGLU: 2 ffn, gate | up */
+    int *form;                  /* (rows) each row's GEMM form (model_row_forms) */
     float *gemm_pack;           /* kern_gemm_scratch_floats(n_threads) */
     float *attn;                /* n_threads * kern_attention_scratch_floats(max_len, head dim) */
     size_t attn_stride;

@@ -40,7 +40,7 @@ size_t qwen3_scratch_floats(const qwen3_weights *w, int max_rows, int max_len, i
     size_t half = (size_t)w->head_dim / 2, F2 = 2 * (size_t)w->ffn, f = sizeof(float);
     return (round64(R * H * f) + round64(R * KVD * f) + 2 * round64(R * half * f) +
            round64(B * H * f) + round64(B * QD * f) + round64(B * max_sz(F2, QD) * f) +
-           round64(B * sizeof(int)) + round64(kern_gemm_scratch_floats(n_threads) * f) +
+           2 * round64(B * sizeof(int)) + round64(R * sizeof(int)) + round64(kern_gemm_scratch_floats(n_threads) * f) +
            (size_t)n_threads * attn_floats(w, max_len) * f) / f;
 }
 
@@ -59,6 +59,8 @@ void qwen3_scratch_init(qwen3_scratch *s, const qwen3_weights *w, float *block,
     s->q = (float *)p;  p += round64(B * QD * f);
     s->u = (float *)p;  p += round64(B * max_sz(F2, QD) * f);
     s->rows = (int *)p; p += round64(B * sizeof(int));
+    s->block_form = (int *)p; p += round64(B * sizeof(int));
+    s->form = (int *)p; p += round64(R * sizeof(int));
     s->gemm_pack = (float *)p; p += round64(kern_gemm_scratch_floats(n_threads) * f);
     s->attn = (float *)p;
     s->attn_stride = attn_floats(w, max_len);
@@ -68,10 +70,12 @@ void qwen3_scratch_init(qwen3_scratch *s, const qwen3_weights *w, float *block,
     s->bf16_dot = bf16_dot;
 }
 
-static void linear(const kern_ops *k, qwen3_scratch *s, int M, const float *A, int lda,
+/* form: each row's GEMM form (model_row_forms), or NULL for rows that each
+ * stand alone (the kept rows of a pooled-row pass) */
+static void linear(const kern_ops *k, qwen3_scratch *s, int M, const int *form, const float *A, int lda,
                    const model_mat *W, float *C, int ldc)
 {
-    model_linear(k, s->bf16_dot, M, A, lda, W, NULL, C, ldc, s->gemm_pack, s->n_threads);
+    model_linear_forms(k, s->bf16_dot, M, form, A, lda, W, NULL, C, ldc, s->gemm_pack, s->n_threads);
 }
 
 /* The RoPE angles of each row's position: pos * theta^(-2i / head_dim), in
@@ -144,8 +148,8 @@ static void keys_values(const qwen3_weights *w, const qwen3_layer *L, const kern
         for (int i = 0; i < n; i++) s->rows[i] = r0 + i;
         norm_block(k, nt, s->x, s->rows, n, L->attn_norm, s->h, H, w->eps);
         float *kv = s->kv + (size_t)r0 * KVD;
-        linear(k, s, n, s->h, H, &L->k, kv, KVD);
-        linear(k, s, n, s->h, H, &L->v, kv + KD, KVD);
+        linear(k, s, n, s->form + r0, s->h, H, &L->k, kv, KVD);
+        linear(k, s, n, s->form + r0, s->h, H, &L->v, kv + KD, KVD);
         #pragma omp parallel for num_threads(nt) schedule(static) if ((size_t)n * KD >= PAR_MIN_FLOATS)
         for (int i = 0; i < n; i++) norm_rope(k, w, s, kv + (size_t)i * KVD, w->n_kv_heads, L->k_norm, r0 + i);
     }
@@ -153,9 +157,10 @@ static void keys_values(const qwen3_weights *w, const qwen3_layer *L, const kern
 
 /* Pass 2 of a layer over one block of n rows (s->rows, increasing): queries,
  * causal attention against the keys and values of pass 1, output projection
- * and MLP, each added to the residual stream. */
+ * and MLP, each added to the residual stream.  form: the block's rows'
+ * GEMM forms (NULL: kept rows, each alone). */
 static void attend_and_mlp(const qwen3_weights *w, const qwen3_layer *L, const kern_ops *k, qwen3_scratch *s,
-                           const int *off, int n_seq, int n)
+                           const int *off, int n_seq, int n, const int *form)
 {
     const int H = w->hidden, F = w->ffn, hd = w->head_dim, nh = w->n_heads;
     const int QD = nh * hd, KD = w->n_kv_heads * hd, KVD = 2 * KD, group = nh / w->n_kv_heads, nt = s->n_threads;
@@ -163,7 +168,7 @@ static void attend_and_mlp(const qwen3_weights *w, const qwen3_layer *L, const k
     const int *rows = s->rows;
 
     norm_block(k, nt, s->x, rows, n, L->attn_norm, s->h, H, w->eps);
-    linear(k, s, n, s->h, H, &L->q, s->q, QD);
+    linear(k, s, n, form, s->h, H, &L->q, s->q, QD);
 
     /* runs of consecutive rows of one sequence share their keys: one task per
      * (run, head), which norms and rotates its queries, then attends; query
@@ -188,14 +193,14 @@ static void attend_and_mlp(const qwen3_weights *w, const qwen3_layer *L, const k
                                 kk, KVD, kk + KD, KVD, s->u + (size_t)i0 * QD + (size_t)hh * hd, QD,
                                 s->attn + (size_t)tid * s->attn_stride);
     }
-    linear(k, s, n, s->u, QD, &L->o, s->h, H);
+    linear(k, s, n, form, s->u, QD, &L->o, s->h, H);
     /* the residual, then SwiGLU: down(silu(gate(h)) * up(h)), gate | up side by side in u */
     add_norm_block(k, nt, s->x, rows, n, s->h, L->ffn_norm, H, w->eps);
-    linear(k, s, n, s->h, H, &L->gate, s->u, 2 * F);
-    linear(k, s, n, s->h, H, &L->up, s->u + F, 2 * F);
+    linear(k, s, n, form, s->h, H, &L->gate, s->u, 2 * F);
+    linear(k, s, n, form, s->h, H, &L->up, s->u + F, 2 * F);
     #pragma omp parallel for num_threads(nt) schedule(static) if ((size_t)n * F >= PAR_MIN_FLOATS)
     for (int i = 0; i < n; i++) k->silu_mul_f32(s->u + (size_t)i * 2 * F, s->u + (size_t)i * 2 * F + F, (size_t)F);
-    linear(k, s, n, s->u, 2 * F, &L->down, s->h, H);
+    linear(k, s, n, form, s->u, 2 * F, &L->down, s->h, H);
     add_norm_block(k, nt, s->x, rows, n, s->h, NULL, H, w->eps);
 }
 
@@ -210,6 +215,7 @@ const float *qwen3_forward(const qwen3_weights *w, const kern_ops *k, qwen3_scra
     #pragma omp parallel for num_threads(nt) schedule(static) if ((size_t)rows * H >= PAR_MIN_FLOATS)
     for (int t = 0; t < rows; t++) model_mat_row(&w->tok_embd, ids[t], x + (size_t)t * H);
     rope_tables(w, s, pos_ids, rows);
+    model_row_forms(k, off, n_seq, s->form);
 
     for (int l = 0; l < w->n_layers; l++) {
         const qwen3_layer *L = &w->layers[l];
@@ -219,8 +225,11 @@ const float *qwen3_forward(const qwen3_weights *w, const kern_ops *k, qwen3_scra
         keys_values(w, L, k, s, rows);
         for (int i0 = 0; i0 < out_rows; i0 += B) {
             int n = out_rows - i0 < B ? out_rows - i0 : B;
-            for (int i = 0; i < n; i++) s->rows[i] = pruned ? keep[i0 + i] : i0 + i;
-            attend_and_mlp(w, L, k, s, off, n_seq, n);
+            for (int i = 0; i < n; i++) {
+                s->rows[i] = pruned ? keep[i0 + i] : i0 + i;
+                s->block_form[i] = s->form[s->rows[i]];
+            }
+            attend_and_mlp(w, L, k, s, off, n_seq, n, pruned ? NULL : s->block_form);
         }
     }
 

@@ -42,6 +42,8 @@ typedef struct {
     float *q;                   /* (block, n_heads * head_dim) queries, then the attention output */
     float *u;                   /* (block, 2 * ffn) gate | up */
     int *rows;                  /* (block) the rows a block holds */
+    int *block_form;            /* (block) their GEMM forms */
+    int *form;                  /* (rows) each row's GEMM form (model_row_forms) */
     float *gemm_pack;           /* kern_gemm_scratch_floats(n_threads) */
     float *attn;                /* n_threads * attn_stride */
     size_t attn_stride;

@@ -217,6 +217,57 @@ static void test_gemm(void **s)
     for (int M = 257; M <= 264; M++) check_gemm(M, 13, 11, M % 3, (kern_wtype)(M % 3), M % 2);
 }
 
+/* Each GEMM form gives a row of C the same bits whatever M and the thread
+ * count (kern_ops.gemm_form_f32): every row of an M-row call equals that
+ * row computed alone, on every table, for each form gemm_form returns,
+ * with M crossing the forms' internal edges (quad calls of 24 rows,
+ * broadcast blocks, the packed form past 256 rows) and K past the chunks
+ * (2728 for the quad tiles, the broadcast form's by M). */
+static void test_gemm_forms_row_bits(void **s)
+{
+    (void)s;
+    static const int Ms[] = {2, 7, 23, 30, 50, 130, 300};
+    static const int Ks[] = {37, 3001};
+    const int N = 21, Mmax = 300, Kmax = 3001;
+    float *A = malloc(sizeof(float) * (size_t)Mmax * Kmax), *W = malloc(sizeof(float) * (size_t)N * Kmax);
+    float *C = malloc(sizeof(float) * (size_t)Mmax * N), *C2 = malloc(sizeof(float) * (size_t)Mmax * N);
+    float *one = malloc(sizeof(float) * (size_t)N), bias[21];
+    float *pack = aligned_alloc(64, ((kern_gemm_scratch_floats(2) * sizeof(float) + 63) / 64) * 64);
+    assert_true(A && W && C && C2 && one && pack);
+    for (size_t i = 0; i < (size_t)Mmax * Kmax; i++) A[i] = frand();
+    for (size_t i = 0; i < (size_t)N * Kmax; i++) W[i] = frand();
+    for (int i = 0; i < N; i++) bias[i] = frand();
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        name_traps("gemm forms on %s", k->name);
+        int seen[3] = {0};
+        for (int base = 1; base <= Mmax; base++) seen[k->gemm_form(base)] = 1;
+        for (int f = 0; f < 3; f++) {
+            if (!seen[f]) continue;
+            for (int ki = 0; ki < 2; ki++)
+                for (int mi = 0; mi < (int)(sizeof Ms / sizeof Ms[0]); mi++) {
+                    const int M = Ms[mi], K = Ks[ki], nt = 1 + mi % 2;
+                    if (K > 100 && M > 50 && isa >= KERN_ISA_FIRST_EMU) continue; /* the emulated tables are slow */
+                    k->gemm_form_f32(f, M, N, K, A, K, W, KERN_W_F32, K, bias, C, N, pack, nt);
+                    for (int r = 0; r < M; r += 1 + M / 9) {
+                        k->gemm_form_f32(f, 1, N, K, A + (size_t)r * K, K, W, KERN_W_F32, K, bias, one, N, pack, 1);
+                        if (memcmp(one, C + (size_t)r * N, sizeof(float) * (size_t)N) != 0)
+                            fail_msg("%s: form %d, row %d of %d (K %d, %d threads) differs from the row alone", k->name,
+                                     f, r, M, K, nt);
+                    }
+                }
+        }
+        /* gemm_f32 is the form gemm_form names */
+        for (int M = 1; M <= 40; M += 13) {
+            k->gemm_f32(M, N, 50, A, 50, W, KERN_W_F32, 50, bias, C, N, pack, 1);
+            k->gemm_form_f32(k->gemm_form(M), M, N, 50, A, 50, W, KERN_W_F32, 50, bias, C2, N, pack, 1);
+            if (memcmp(C2, C, sizeof(float) * (size_t)M * N) != 0) fail_msg("%s: gemm_f32 of %d rows is not its form", k->name, M);
+        }
+    }
+    free(A); free(W); free(C); free(C2); free(one); free(pack);
+}
+
 static void test_gelu(void **s)
 {
     (void)s;
@@ -918,6 +969,7 @@ int main(void)
         cmocka_unit_test(test_dispatch),
         cmocka_unit_test(test_half),
         cmocka_unit_test(test_gemm),
+        cmocka_unit_test(test_gemm_forms_row_bits),
         cmocka_unit_test(test_gelu),
         cmocka_unit_test(test_layernorm_dot),
         cmocka_unit_test(test_attention),

@@ -231,7 +231,11 @@ static void test_cross_without_ember_keys(void **state)
     if (!strstr(err, "cls.weight") || !strstr(err, "reranker head")) fail_msg("unclear refusal: %s", err);
 }
 
-/* One batched call must equal per-text calls (padding never leaks). */
+/* One batched call must equal per-text calls bit for bit, on every kernel
+ * table: padding never leaks, and each text's rows get the GEMM form they
+ * get alone (model_linear_forms), whatever else is in its chunk: short
+ * texts, 5..24-row ones and long ones, a chunk of long ones past 256 rows
+ * (the packed form, where alone a text gets the broadcast one). */
 static void test_batch_equals_single(void **state)
 {
     (void)state;
@@ -240,19 +244,30 @@ static void test_batch_equals_single(void **state)
     char err[512];
     ember_model *m = ember_model_load(gguf, err, sizeof err);
     assert_non_null(m);
-    ember_ctx_params p = ember_ctx_default_params();
-    p.max_batch = 3; /* forces several chunks */
-    ember_ctx *c = ember_ctx_create(m, &p, err, sizeof err);
-    assert_non_null(c);
-    const char *t[7] = { "a", "Hello world", "", "The quick brown fox jumps over the lazy dog.",
-                         "[CLS] [SEP]", "naïve café", "x y z" };
-    float all[7 * 64], one[64];
-    assert_int_equal(ember_embed(c, t, NULL, 7, 0, all), EMBER_OK);
-    for (int i = 0; i < 7; i++) {
-        assert_int_equal(ember_embed(c, &t[i], NULL, 1, 0, one), EMBER_OK);
-        for (int j = 0; j < 64; j++) assert_float_equal(one[j], all[i * 64 + j], 1e-6);
+    static char long1[1200], long2[1200], long3[1200];
+    for (int i = 0; i < 110; i++) {
+        strcat(long1, i % 3 ? "word " : "other ");
+        strcat(long2, i % 5 ? "cat " : "dog ");
+        strcat(long3, i % 2 ? "blue " : "sky ");
     }
-    ember_ctx_free(c);
+    const char *t[10] = { long1, long2, long3, "a", "Hello world", "", "The quick brown fox jumps over the lazy dog.",
+                          "[CLS] [SEP]", "naïve café", "x y z" };
+    float all[10 * 64], one[64];
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        ember_ctx_params p = ember_ctx_default_params();
+        p.max_batch = 3; /* several chunks, the first three long texts together */
+        ember_ctx *c = ember_ctx_create(m, &p, err, sizeof err);
+        assert_non_null(c);
+        c->k = k;
+        assert_int_equal(ember_embed(c, t, NULL, 10, 0, all), EMBER_OK);
+        for (int i = 0; i < 10; i++) {
+            assert_int_equal(ember_embed(c, &t[i], NULL, 1, 0, one), EMBER_OK);
+            if (memcmp(one, all + i * 64, sizeof one) != 0) fail_msg("%s: text %d batched differs from alone", k->name, i);
+        }
+        ember_ctx_free(c);
+    }
     ember_model_free(m);
 }
 
