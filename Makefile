@@ -53,7 +53,7 @@ GEN_BIN   := $(TOOLS_GEN:tools/%.c=$(BUILD)/%)
 EX_BIN    := $(TOOLS_EX:tools/%.c=$(BUILD)/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test sanitize tsan clean demo bench bench-qwen3 bench-index bench-tokenizers check-deps check-arm64 check-real check-tokenizers
+.PHONY: all test sanitize tsan clean demo bench bench-qwen3 bench-xlmr bench-index bench-tokenizers check-deps check-arm64 check-real check-tokenizers
 # keep intermediate objects (and keep make quiet after the test summary)
 .SECONDARY:
 all: $(BUILD)/libember.a $(BUILD)/libember.so $(BUILD)/ember ember $(GEN_BIN) $(EX_BIN)
@@ -147,6 +147,14 @@ bench: all $(BUILD)/bench/bench_embed
 # ember vs llama.cpp (LLAMA_DIR=a llama.cpp checkout, built once at -march=native), checked against transformers.
 bench-qwen3: all $(BUILD)/bench/bench_embed
 	@BUILD=$(BUILD) sh bench/run_qwen3.sh
+
+# An XLM-R-base-shaped cross-encoder (not part of `make test`): 1 query x 100
+# documents of 128 tokens against ONNX Runtime on the same weights, checked
+# against transformers first (torch, transformers, onnxruntime from PyPI into
+# $(BUILD)/venv; skipped without them); SHAPE, ROUNDS, THREADS, GEN, MODELS,
+# TOL pass through (see bench/run_xlmr.sh).
+bench-xlmr: all $(BUILD)/bench/bench_embed
+	@BUILD=$(BUILD) SHAPE="$(SHAPE)" ROUNDS=$(ROUNDS) THREADS="$(THREADS)" GEN="$(GEN)" MODELS=$(MODELS) TOL=$(TOL) sh bench/run_xlmr.sh
 
 # Index benchmark (not part of `make test`): ember vs hnswlib, and FAISS and
 # usearch from PyPI (skipped without it).

@@ -4,8 +4,8 @@ model run by ONNX Runtime (bench/ort_bench.py) must match them too.
 
     check_export.py FIXTURE_DIR WORK_DIR      (exit 0 = both checks pass)
 
-FIXTURE_DIR: e.g. ../shared/fixtures/models/minilm-embed-tiny or
-minilm-cross-tiny (goldens.jsonl with input_ids and embedding_normalized or
+FIXTURE_DIR: e.g. ../shared/fixtures/models/minilm-embed-tiny,
+minilm-cross-tiny or xlmr-cross-tiny (goldens.jsonl with input_ids and embedding_normalized or
 logits).  Runs in the venv of bench/venv.sh (numpy, onnx, onnxruntime from
 PyPI); the exporter and the ORT peer run on the same python."""
 import json
@@ -24,7 +24,8 @@ TOL = 1e-5
 
 def forward64(cfg, W, ids, tt):
     """One unpadded sequence, float64 throughout."""
-    pre = "bert." if any(k.startswith("bert.") for k in W) else ""
+    pre = next((p for p in ("bert.", "roberta.") if any(k.startswith(p) for k in W)), "")
+    roberta = pre == "roberta."
     w = lambda n: W[pre + n].astype(np.float64)  # noqa: E731
     H, nh, L = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_hidden_layers"]
     hd, eps = H // nh, float(cfg.get("layer_norm_eps", 1e-12))
@@ -39,7 +40,9 @@ def forward64(cfg, W, ids, tt):
         return x @ w(n + ".weight").T + w(n + ".bias")
 
     S = len(ids)
-    x = w("embeddings.word_embeddings.weight")[ids] + w("embeddings.position_embeddings.weight")[:S] \
+    # XLM-R: positions from padding_idx + 1 (no pad id inside an unpadded row)
+    p0 = int(cfg.get("pad_token_id", 1)) + 1 if roberta else 0
+    x = w("embeddings.word_embeddings.weight")[ids] + w("embeddings.position_embeddings.weight")[p0:p0 + S] \
         + w("embeddings.token_type_embeddings.weight")[tt]
     x = ln(x, "embeddings.LayerNorm")
     for l in range(L):
@@ -56,8 +59,12 @@ def forward64(cfg, W, ids, tt):
         g = 0.5 * f * (1.0 + erf(f / math.sqrt(2.0)))
         x = ln(lin(g, p + "output.dense") + x, p + "output.LayerNorm")
     if cfg["architectures"][0].endswith("ForSequenceClassification"):
+        c = lambda n: W[n].astype(np.float64)  # noqa: E731  (the head has no model prefix)
+        if roberta:
+            t = np.tanh(x[0] @ c("classifier.dense.weight").T + c("classifier.dense.bias"))
+            return t @ c("classifier.out_proj.weight").T + c("classifier.out_proj.bias")
         t = np.tanh(lin(x[0], "pooler.dense"))
-        return t @ W["classifier.weight"].astype(np.float64).T + W["classifier.bias"].astype(np.float64)
+        return t @ c("classifier.weight").T + c("classifier.bias")
     m = x.mean(0)
     return m / np.linalg.norm(m)
 

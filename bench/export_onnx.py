@@ -1,11 +1,16 @@
-"""Exports a HuggingFace BERT checkpoint folder (config.json + model.safetensors)
-to ONNX with onnx.helper, so ONNX Runtime can run the SAME weights ember runs.
+"""Exports a HuggingFace BERT or XLM-RoBERTa checkpoint folder (config.json +
+model.safetensors) to ONNX with onnx.helper, so ONNX Runtime can run the SAME
+weights ember runs.
 
     export_onnx.py HF_DIR OUT.onnx
 
-BertModel -> mean-pooled, L2-normalised sentence embedding [batch, hidden]
-(as sentence-transformers all-MiniLM-L6-v2 computes it);
-BertForSequenceClassification -> logits [batch, 1] (pooler tanh + classifier).
+BertModel / XLMRobertaModel -> mean-pooled, L2-normalised sentence embedding
+[batch, hidden] (as sentence-transformers all-MiniLM-L6-v2 computes it);
+BertForSequenceClassification -> logits [batch, 1] (pooler tanh + classifier);
+XLMRobertaForSequenceClassification -> logits [batch, num_labels]
+(classifier.out_proj(tanh(classifier.dense(h[0]))), as transformers' head).
+XLM-R positions are transformers' create_position_ids_from_input_ids:
+padding_idx + 1 + the count of non-pad ids so far, padding_idx for a pad id.
 Exact erf GELU, LayerNormalization (opset 17), additive padding mask.
 Needs onnx and numpy (the venv of bench/venv.sh); no torch, no transformers."""
 import json
@@ -34,7 +39,8 @@ def read_safetensors(path):
         if t["dtype"] == "BF16":
             arr = (raw.view(np.uint16).astype(np.uint32) << 16).view(np.float32)
         elif t["dtype"] in DT:
-            arr = raw.view(DT[t["dtype"]]).astype(np.float32)
+            # F32 stays a view of the mapped file (an XLM-R base table is 768 MB)
+            arr = raw.view(DT[t["dtype"]]).astype(np.float32, copy=False)
         else:
             continue  # position_ids and other non-float buffers
         out[name] = arr.reshape(t["shape"])
@@ -48,7 +54,8 @@ def main():
     cfg = json.load(open(f"{src}/config.json"))
     W = read_safetensors(f"{src}/model.safetensors")
     cross = cfg["architectures"][0].endswith("ForSequenceClassification")
-    pre = "bert." if any(k.startswith("bert.") for k in W) else ""
+    pre = next((p for p in ("bert.", "roberta.") if any(k.startswith(p) for k in W)), "")
+    roberta = cfg.get("model_type") == "xlm-roberta" or cfg["architectures"][0].startswith("XLMRoberta")
     H, nh, L = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_hidden_layers"]
     hd, eps = H // nh, float(cfg.get("layer_norm_eps", 1e-12))
 
@@ -74,9 +81,16 @@ def main():
                     axis=-1, epsilon=eps)
 
     ids, tt, mask = "input_ids", "token_type_ids", "attention_mask"
-    # position ids 0..S-1 per row: cumsum of ones, minus one
-    ones = node("ConstantOfShape", [node("Shape", [ids])], value=helper.make_tensor("v1", TensorProto.INT64, [1], [1]))
-    pos = node("Sub", [node("CumSum", [ones, const("ax1c", np.array(1, np.int64))]), const("one_i", np.array(1, np.int64))])
+    if roberta:
+        # transformers' create_position_ids_from_input_ids: cumsum(ids != pad) * (ids != pad) + pad
+        pad = np.array(int(cfg.get("pad_token_id", 1)), np.int64)
+        real = node("Cast", [node("Not", [node("Equal", [ids, const("pad_id", pad)])])], to=TensorProto.INT64)
+        pos = node("Add", [node("Mul", [node("CumSum", [real, const("ax1c", np.array(1, np.int64))]), real]),
+                           const("pad_off", pad)])
+    else:
+        # position ids 0..S-1 per row: cumsum of ones, minus one
+        ones = node("ConstantOfShape", [node("Shape", [ids])], value=helper.make_tensor("v1", TensorProto.INT64, [1], [1]))
+        pos = node("Sub", [node("CumSum", [ones, const("ax1c", np.array(1, np.int64))]), const("one_i", np.array(1, np.int64))])
     x = node("Add", [node("Gather", [init("wemb", w("embeddings.word_embeddings.weight")), ids], axis=0),
                      node("Gather", [init("pemb", w("embeddings.position_embeddings.weight")), pos], axis=0)])
     x = node("Add", [x, node("Gather", [init("temb", w("embeddings.token_type_embeddings.weight")), tt], axis=0)])
@@ -103,10 +117,13 @@ def main():
         x = layernorm(node("Add", [linear(g, p + "output.dense"), x]), p + "output.LayerNorm")
     if cross:
         h0 = node("Gather", [x, const("zero_s", np.array(0, np.int64))], axis=1)
-        t = node("Tanh", [linear(h0, "pooler.dense")])
-        wc = init("cls.wT", W["classifier.weight"].T.copy())
-        out = node("Add", [node("MatMul", [t, wc]), init("cls.b", W["classifier.bias"])], ["logits"])
-        out_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 1])
+        # the head's tensors carry no model prefix
+        dense, out_w = ("classifier.dense", "classifier.out_proj") if roberta else (pre + "pooler.dense", "classifier")
+        t = node("Tanh", [node("Add", [node("MatMul", [h0, init("cls.dense.wT", W[dense + ".weight"].T.copy())]),
+                                       init("cls.dense.b", W[dense + ".bias"])])])
+        wc = init("cls.wT", W[out_w + ".weight"].T.copy())
+        out = node("Add", [node("MatMul", [t, wc]), init("cls.b", W[out_w + ".bias"])], ["logits"])
+        out_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", W[out_w + ".weight"].shape[0]])
     else:
         m3 = node("Unsqueeze", [maskf, const("ax2", np.array([2], np.int64))])
         summed = node("ReduceSum", [node("Mul", [x, m3]), const("ax1", np.array([1], np.int64))], keepdims=0)
@@ -115,12 +132,13 @@ def main():
         out = node("LpNormalization", [mean], ["embedding"], axis=-1, p=2)
         out_info = helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", H])
     inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "seq"]) for n in (ids, tt, mask)]
-    graph = helper.make_graph(nodes, "bert", inputs, [out_info], inits)
+    graph = helper.make_graph(nodes, "xlm-roberta" if roberta else "bert", inputs, [out_info], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="ember-bench")
     model.ir_version = 8
     onnx.checker.check_model(model)
     onnx.save(model, dst)
-    print(f"export_onnx: wrote {dst} ({'cross-encoder' if cross else 'embedder'}, {L} layers, hidden {H})")
+    print(f"export_onnx: wrote {dst} ({'XLM-R ' if roberta else ''}{'cross-encoder' if cross else 'embedder'}, "
+          f"{L} layers, hidden {H})")
 
 
 if __name__ == "__main__":
