@@ -38,7 +38,11 @@ def weights(path):
 other, table, row = weights(os.path.join(hf, "model.safetensors"))
 used = {i for r in json.load(open(ids_path))["ids"] for i in r}
 # the rows the ids select; the pages holding them add at most a page a row either side
-touched = other + len(used) * row
+# the GGUF's keys and vocabulary (250,002 pieces and scores), read at load:
+# the file less its tensors (those are the checkpoint's, but for the
+# 2 position rows XLM-R never reads)
+meta = max(0, os.path.getsize(gguf) - other - table)
+touched = other + len(used) * row + meta
 cfg = json.load(open(os.path.join(hf, "config.json")))
 
 
@@ -90,7 +94,8 @@ print(f"| GGUF (ember) | {size(gguf)} |")
 print(f"| ONNX (ORT) | {size(onnx_path)} |")
 print(f"| word-embedding table | {table / MB:,.1f} |")
 print(f"| touched: every tensor but the word embeddings ({other / MB:,.1f}) + the {len(used)} embedding rows the "
-      f"ids use ({len(used) * row / MB:.2f}) | {touched / MB:,.1f} |")
+      f"ids use ({len(used) * row / MB:.2f}) + the GGUF's keys and vocabulary, read at load ({meta / MB:.1f}) "
+      f"| {touched / MB:,.1f} |")
 print("\nONNX Runtime's peak RSS holds the graph's initializers, which it reads from the .onnx file into its own "
       "memory (the embedding table included); ember maps its GGUF file and touches the pages it reads.")
 if ember_rows:

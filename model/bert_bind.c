@@ -17,10 +17,8 @@
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
 /* the architecture's key names */
-typedef struct { const char *embd, *blocks, *heads, *ffn, *ctx, *pooling, *ln_eps; } bert_keys;
-static const bert_keys BERT_KEYS = { KEY_EMBD, KEY_BLOCKS, KEY_HEADS, KEY_FFN, KEY_CTX, KEY_POOLING, KEY_LN_EPS };
-static const bert_keys JINA_KEYS = { KEY_JINA_EMBD, KEY_JINA_BLOCKS, KEY_JINA_HEADS, KEY_JINA_FFN, KEY_JINA_CTX,
-                                     KEY_JINA_POOLING, KEY_JINA_LN_EPS };
+static const encoder_keys BERT_KEYS = ENCODER_KEYS_BERT;
+static const encoder_keys JINA_KEYS = ENCODER_KEYS_JINA;
 
 /* ALiBi's head slopes as jina-bert-implementation computes them (the ALiBi
  * paper's): for n heads a power of two, head h gets start^(h + 1), start =
@@ -82,7 +80,7 @@ static int refuse_jina_variant(const gguf_file *f, char *err, size_t errlen)
     return 0;
 }
 
-static int bind_encoder(ember_model *m, const bert_keys *K, int jina, char *err, size_t errlen)
+static int bind_encoder(ember_model *m, const encoder_keys *K, int jina, char *err, size_t errlen)
 {
     const gguf_file *f = m->gguf;
     bert_weights *w = &m->w.bert;

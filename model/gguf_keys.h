@@ -24,6 +24,12 @@
 #define KEY_JINA_LN_EPS "jina-bert-v2.attention.layer_norm_epsilon"
 #define KEY_JINA_CAUSAL "jina-bert-v2.attention.causal"
 #define KEY_JINA_POOLING "jina-bert-v2.pooling_type"
+/* An encoder's hyper-parameter keys, one set per architecture name (the
+ * reader in bert_bind.c, the writer in convert_bert.c) */
+typedef struct { const char *embd, *blocks, *heads, *ffn, *ctx, *pooling, *ln_eps, *causal; } encoder_keys;
+#define ENCODER_KEYS_BERT { KEY_EMBD, KEY_BLOCKS, KEY_HEADS, KEY_FFN, KEY_CTX, KEY_POOLING, KEY_LN_EPS, KEY_CAUSAL }
+#define ENCODER_KEYS_JINA { KEY_JINA_EMBD, KEY_JINA_BLOCKS, KEY_JINA_HEADS, KEY_JINA_FFN, KEY_JINA_CTX, \
+                            KEY_JINA_POOLING, KEY_JINA_LN_EPS, KEY_JINA_CAUSAL }
 #define KEY_TOK_MODEL "tokenizer.ggml.model"
 #define KEY_TOK_TOKENS "tokenizer.ggml.tokens"
 #define KEY_TOK_TYPES "tokenizer.ggml.token_type"

@@ -16,7 +16,10 @@
 #include <omp.h>
 #endif
 
-#define QWEN3_BLOCK_ROWS 256
+/* A block's GEMMs take the packed form (more than 256 rows), faster than
+ * the broadcast one at Qwen3's widths (bench/RESULTS.md), and the wide
+ * intermediates of 512 rows stay a few MB. */
+#define QWEN3_BLOCK_ROWS 512
 /* per-row work below this many floats runs on the calling thread: a
  * parallel region costs more than it spreads (a query's few rows) */
 #define PAR_MIN_FLOATS 65536

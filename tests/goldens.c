@@ -118,3 +118,31 @@ void golden_variants_free(golden_variant *v, int n)
 {
     for (int k = 0; k < n; k++) ember_ctx_free(v[k].c);
 }
+
+void golden_batch_equals_single(ember_model *m, const char *const *texts, int n, int dim)
+{
+    char err[512];
+    float *all = malloc(sizeof(float) * (size_t)n * dim), *one = malloc(sizeof(float) * (size_t)dim);
+    assert_true(all && one);
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        const kern_ops *k = kern_ops_for((kern_isa)isa);
+        if (!k) continue;
+        for (int nt = 1; nt <= 2; nt++) {
+            ember_ctx_params p = ember_ctx_default_params();
+            p.max_batch = 3; /* several chunks, the first three texts together */
+            p.n_threads = nt;
+            ember_ctx *c = ember_ctx_create(m, &p, err, sizeof err);
+            if (!c) fail_msg("context: %s", err);
+            c->k = k;
+            assert_int_equal(ember_embed(c, texts, NULL, n, 0, all), EMBER_OK);
+            for (int i = 0; i < n; i++) {
+                assert_int_equal(ember_embed(c, &texts[i], NULL, 1, 0, one), EMBER_OK);
+                if (memcmp(one, all + (size_t)i * dim, sizeof(float) * (size_t)dim) != 0)
+                    fail_msg("%s/%dt: text %d batched differs from alone", k->name, nt, i);
+            }
+            ember_ctx_free(c);
+        }
+    }
+    free(all);
+    free(one);
+}

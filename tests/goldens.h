@@ -32,4 +32,8 @@ typedef struct { ember_ctx *c; const char *what; int threads; char name[32]; } g
 #define GOLDEN_MAX_VARIANTS 32
 int golden_variants(const ember_model *m, int max_tokens, golden_variant *v);
 void golden_variants_free(golden_variant *v, int n);
+/* ember_embed of texts in one call (chunks of 3) equals each text alone,
+ * bit for bit, on every kernel table and 1 and 2 threads (dim: the
+ * model's). */
+void golden_batch_equals_single(ember_model *m, const char *const *texts, int n, int dim);
 #endif

@@ -24,6 +24,7 @@ static const char *const LAYERS[] = {"index/", "model/", "kernels/", "tokenizer/
 static const struct { const char *file, *header; } ALLOWED[] = {
     {"convert_internal.h", "model/gguf.h"},
     {"convert_internal.h", "tokenizer/unigram.h"},
+    {"convert_internal.h", "model/gguf_keys.h"},
     {"convert.c", "model/gguf_keys.h"},
     {"convert.c", "kernels/kernels.h"},
     {"convert_bert.c", "model/gguf_keys.h"},

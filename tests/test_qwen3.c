@@ -394,26 +394,7 @@ static void test_batch_equals_single(void **state)
     }
     const char *t[10] = { long1, long2, long3, "a", "Hello world", "", "The quick brown fox jumps over the lazy dog.",
                           "<|im_start|> <think>", "naïve café 你好", "x y z" };
-    float all[10 * 64], one[64];
-    for (int isa = 0; isa < KERN_ISA_COUNT; isa++) {
-        const kern_ops *k = kern_ops_for((kern_isa)isa);
-        if (!k) continue;
-        for (int nt = 1; nt <= 2; nt++) {
-            ember_ctx_params p = ember_ctx_default_params();
-            p.max_batch = 3; /* several chunks, the first three long texts together */
-            p.n_threads = nt;
-            ember_ctx *c = ember_ctx_create(m, &p, err, sizeof err);
-            assert_non_null(c);
-            c->k = k;
-            assert_int_equal(ember_embed(c, t, NULL, 10, 0, all), EMBER_OK);
-            for (int i = 0; i < 10; i++) {
-                assert_int_equal(ember_embed(c, &t[i], NULL, 1, 0, one), EMBER_OK);
-                if (memcmp(one, all + i * 64, sizeof one) != 0)
-                    fail_msg("%s/%dt: text %d batched differs from alone", k->name, nt, i);
-            }
-            ember_ctx_free(c);
-        }
-    }
+    golden_batch_equals_single(m, t, 10, 64);
     ember_model_free(m);
 }
 

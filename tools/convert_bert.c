@@ -44,18 +44,24 @@ static int read_config(conv *c)
     return roberta ? conv_jina_xlmr_config(c) : 0;
 }
 
-static int set_model_keys(conv *c, gguf_writer *w)
+int conv_encoder_keys(conv *c, gguf_writer *w, const encoder_keys *K)
 {
     int bad = 0;
-    bad |= gguf_writer_set_u32(w, KEY_CTX, c->ctx);
-    bad |= gguf_writer_set_u32(w, KEY_EMBD, c->hidden);
-    bad |= gguf_writer_set_u32(w, KEY_FFN, c->ffn);
-    bad |= gguf_writer_set_u32(w, KEY_BLOCKS, c->layers);
-    bad |= gguf_writer_set_u32(w, KEY_HEADS, c->heads);
-    bad |= gguf_writer_set_f32(w, KEY_LN_EPS, (float)c->ln_eps);
-    bad |= gguf_writer_set_bool(w, KEY_CAUSAL, 0);
-    bad |= gguf_writer_set_u32(w, KEY_POOLING, c->pooling);
+    bad |= gguf_writer_set_u32(w, K->ctx, c->ctx);
+    bad |= gguf_writer_set_u32(w, K->embd, c->hidden);
+    bad |= gguf_writer_set_u32(w, K->ffn, c->ffn);
+    bad |= gguf_writer_set_u32(w, K->blocks, c->layers);
+    bad |= gguf_writer_set_u32(w, K->heads, c->heads);
+    bad |= gguf_writer_set_f32(w, K->ln_eps, (float)c->ln_eps);
+    bad |= gguf_writer_set_bool(w, K->causal, 0);
+    bad |= gguf_writer_set_u32(w, K->pooling, c->pooling);
     return bad ? cfail(c, "out of memory building the GGUF keys") : 0;
+}
+
+static int set_model_keys(conv *c, gguf_writer *w)
+{
+    static const encoder_keys K = ENCODER_KEYS_BERT;
+    return conv_encoder_keys(c, w, &K);
 }
 
 static int add_tensors(conv *c)

@@ -17,6 +17,7 @@
 #include "tools/json.h"
 #include "tools/safetensors.h"
 #include "model/gguf.h"
+#include "model/gguf_keys.h"
 #include "tokenizer/unigram.h"
 
 #include <stddef.h>
@@ -81,6 +82,11 @@ extern const convert_family convert_qwen3;
 extern const convert_tokenizer convert_tok_wordpiece;
 extern const convert_tokenizer convert_tok_bpe;
 extern const convert_tokenizer convert_tok_unigram;
+
+/* The encoder families' hyper-parameters (hidden, layers, heads, ffn,
+ * context, layer-norm eps, non-causal, pooling) under K's names
+ * (convert_bert.c; JinaBERT's under jina-bert-v2.*). */
+int conv_encoder_keys(conv *c, gguf_writer *w, const encoder_keys *K);
 
 /* Jina's XLM-RoBERTa layout (convert_jina_xlmr.c), within the BERT family:
  * whether the checkpoint has it; its config.json keys (refusals, the

@@ -48,16 +48,8 @@ static int read_config(conv *c)
 
 static int set_model_keys(conv *c, gguf_writer *w)
 {
-    int bad = 0;
-    bad |= gguf_writer_set_u32(w, KEY_JINA_CTX, c->ctx);
-    bad |= gguf_writer_set_u32(w, KEY_JINA_EMBD, c->hidden);
-    bad |= gguf_writer_set_u32(w, KEY_JINA_FFN, c->ffn);
-    bad |= gguf_writer_set_u32(w, KEY_JINA_BLOCKS, c->layers);
-    bad |= gguf_writer_set_u32(w, KEY_JINA_HEADS, c->heads);
-    bad |= gguf_writer_set_f32(w, KEY_JINA_LN_EPS, (float)c->ln_eps);
-    bad |= gguf_writer_set_bool(w, KEY_JINA_CAUSAL, 0);
-    bad |= gguf_writer_set_u32(w, KEY_JINA_POOLING, c->pooling);
-    return bad ? cfail(c, "out of memory building the GGUF keys") : 0;
+    static const encoder_keys K = ENCODER_KEYS_JINA;
+    return conv_encoder_keys(c, w, &K);
 }
 
 /* rows r0 .. r0 + n of HF tensor hname (rows x cols) as GGUF gname */
