@@ -123,6 +123,23 @@ int model_vocab_read(const gguf_file *f, uint64_t n_tok, int kidx, model_vocab *
     return 0;
 }
 
+int model_read_ids(const gguf_file *f, const char *key, uint64_t n_tok, int32_t **ids, int *n, char *err, size_t errlen)
+{
+    uint32_t et;
+    uint64_t cnt;
+    const void *d;
+    int rc = gguf_get_arr(f, key, &et, &cnt, &d);
+    *ids = NULL;
+    *n = 0;
+    if (rc == -1) return 0;
+    if (rc != 0 || et != GGUF_TYPE_INT32 || cnt > n_tok) return ERR("%s must be an int32 array of token ids", key);
+    if (cnt == 0) return 0;
+    if (!(*ids = malloc(cnt * sizeof **ids))) return ERR("out of memory");
+    memcpy(*ids, d, cnt * sizeof **ids);
+    *n = (int)cnt;
+    return 0;
+}
+
 /* WordPiece ("bert"): the tokenizer and BERT's template. */
 static int bind_wordpiece(ember_model *m, uint64_t n_tok, int kidx, char *err, size_t errlen)
 {
@@ -218,20 +235,29 @@ static int bind_bpe(ember_model *m, uint64_t n_tok, int kidx, char *err, size_t 
     if (midx < 0) return ERR("missing or malformed key tokenizer.ggml.merges (a string array)");
     if (n_merges > (1u << 26)) return ERR("tokenizer.ggml.merges has %llu entries", (unsigned long long)n_merges);
 
-    model_vocab v;
-    if (model_vocab_read(f, n_tok, kidx, &v, err, errlen)) return -1;
+    /* the added tokens that strip whitespace (ember's keys; HF's lstrip / rstrip) */
+    bpe_options opt = { .pre = pre, .nfc = nfc, .ignore_merges = ignore_merges };
+    int32_t *ls = NULL, *rs = NULL;
+    model_vocab v = { 0 };
+    if (model_read_ids(f, KEY_E_LSTRIP, n_tok, &ls, &opt.n_lstrip, err, errlen) ||
+        model_read_ids(f, KEY_E_RSTRIP, n_tok, &rs, &opt.n_rstrip, err, errlen) ||
+        model_vocab_read(f, n_tok, kidx, &v, err, errlen)) {
+        free(ls); free(rs);
+        return -1;
+    }
+    opt.lstrip = ls;
+    opt.rstrip = rs;
     const char **ms = malloc((n_merges ? n_merges : 1) * sizeof *ms);
     uint32_t *ml = malloc((n_merges ? n_merges : 1) * sizeof *ml);
-    if (!ms || !ml) { free(ms); free(ml); model_vocab_free(&v); return ERR("out of memory"); }
+    if (!ms || !ml) { free(ms); free(ml); free(ls); free(rs); model_vocab_free(&v); return ERR("out of memory"); }
     for (uint64_t i = 0; i < n_merges; i++) {
         size_t len;
         gguf_str_arr_at(f, midx, i, &ms[i], &len);
         ml[i] = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
     }
-    bpe_options opt = { .pre = pre, .nfc = nfc, .ignore_merges = ignore_merges };
     char why[256];
     bpe *b = bpe_create((int32_t)n_tok, v.toks, v.lens, v.types, (int32_t)n_merges, ms, ml, &opt, why, sizeof why);
-    free(ms); free(ml);
+    free(ms); free(ml); free(ls); free(rs);
     model_vocab_free(&v);
     if (!b) return ERR("tokenizer: %s", why);
     m->tok = tok_model_wrap(&bpe_ops, b, why, sizeof why);

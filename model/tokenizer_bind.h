@@ -24,6 +24,10 @@ void model_default_template(tok_template *t, int add_bos, int32_t bos, int add_e
  * implies (BERT's, or RoBERTa's with one row), from [CLS] and [SEP]. */
 int model_default_pair_layout(ember_model *m, int32_t cls, int32_t sep, char *err, size_t errlen);
 
+/* An int32 list of token ids under key (ember.tokenizer.lstrip / rstrip):
+ * a copy in *ids (NULL, *n 0 when the key is absent or empty). */
+int model_read_ids(const gguf_file *f, const char *key, uint64_t n_tok, int32_t **ids, int *n, char *err, size_t errlen);
+
 /* SentencePiece Unigram ("t5"): m->tok, m->pad_id and m->tpl. */
 int model_bind_unigram(ember_model *m, uint64_t n_tok, int kidx, char *err, size_t errlen);
 

@@ -45,24 +45,6 @@ static int read_scores(const gguf_file *f, uint64_t n_tok, double **out, char *e
     return 0;
 }
 
-/* an int32 id list (lstrip / rstrip) */
-static int read_ids(const gguf_file *f, const char *key, uint64_t n_tok, int32_t **ids, int *n, char *err, size_t errlen)
-{
-    uint32_t et;
-    uint64_t cnt;
-    const void *d;
-    int rc = gguf_get_arr(f, key, &et, &cnt, &d);
-    *ids = NULL;
-    *n = 0;
-    if (rc == -1) return 0;
-    if (rc != 0 || et != GGUF_TYPE_INT32 || cnt > n_tok) return ERR("%s must be an int32 array of token ids", key);
-    if (cnt == 0) return 0;
-    if (!(*ids = malloc(cnt * sizeof **ids))) return ERR("out of memory");
-    memcpy(*ids, d, cnt * sizeof **ids);
-    *n = (int)cnt;
-    return 0;
-}
-
 /* ember.tokenizer.normalizers (with the Replace patterns and contents), or
  * the steps llama.cpp's keys stand for */
 static int read_normalizers(const gguf_file *f, unigram_options *o, char *err, size_t errlen)
@@ -188,8 +170,8 @@ int model_bind_unigram(ember_model *m, uint64_t n_tok, int kidx, char *err, size
     int32_t *ls = NULL, *rs = NULL;
     model_vocab v = { 0 };
     if (read_scores(f, n_tok, &scores, err, errlen) ||
-        read_ids(f, KEY_E_LSTRIP, n_tok, &ls, &o.n_lstrip, err, errlen) ||
-        read_ids(f, KEY_E_RSTRIP, n_tok, &rs, &o.n_rstrip, err, errlen) ||
+        model_read_ids(f, KEY_E_LSTRIP, n_tok, &ls, &o.n_lstrip, err, errlen) ||
+        model_read_ids(f, KEY_E_RSTRIP, n_tok, &rs, &o.n_rstrip, err, errlen) ||
         model_vocab_read(f, n_tok, kidx, &v, err, errlen)) {
         free(scores);
         free(ls);

@@ -439,6 +439,65 @@ static void test_unknown_pre_refused(void **state)
     }
 }
 
+/* HF's lstrip / rstrip on a bare byte vocabulary (GPT-2's split, no merges):
+ * the whitespace beside the token goes with it, early stops give prefixes,
+ * and a strip list naming a token that is not an added token is refused. */
+static void test_strip(void **state)
+{
+    (void)state;
+    enum { N = 258 };
+    const char *toks[N];
+    uint32_t lens[N];
+    char store[256][4];
+    int32_t types[N];
+    for (int i = 0; i < 256; i++) {
+        lens[i] = (uint32_t)uni_utf8_encode(bpe_byte_char((uint8_t)i), (uint8_t *)store[i]);
+        toks[i] = store[i];
+        types[i] = 1;
+    }
+    toks[256] = "<m>";
+    toks[257] = "<n>";
+    lens[256] = lens[257] = 3;
+    types[256] = 3;
+    types[257] = 4;
+    char err[256];
+    static const int32_t m_id[] = { 256 }, n_id[] = { 257 }, normal[] = { 'A' }, outside[] = { N };
+    bpe_options o = { .pre = BPE_PRE_GPT2, .lstrip = normal, .n_lstrip = 1 };
+    assert_null(bpe_create(N, toks, lens, types, 0, NULL, NULL, &o, err, sizeof err));
+    if (!strstr(err, "lstrip token 65 is not an added token")) fail_msg("%s", err);
+    o = (bpe_options){ .pre = BPE_PRE_GPT2, .rstrip = outside, .n_rstrip = 1 };
+    assert_null(bpe_create(N, toks, lens, types, 0, NULL, NULL, &o, err, sizeof err));
+    if (!strstr(err, "rstrip token 258 is not an added token")) fail_msg("%s", err);
+
+    o = (bpe_options){ .pre = BPE_PRE_GPT2, .lstrip = m_id, .n_lstrip = 1, .rstrip = n_id, .n_rstrip = 1 };
+    bpe *b = bpe_create(N, toks, lens, types, 0, NULL, NULL, &o, err, sizeof err);
+    if (!b) fail_msg("%s", err);
+    static const struct { const char *s; int32_t ids[12]; } cases[] = {
+        { "a \t<m>", { 'a', 256, -1 } },                      /* lstrip: both spaces */
+        { "<n> \n b", { 257, 'b', -1 } },                     /* rstrip: all three */
+        { "x <n>  y", { 'x', ' ', 257, 'y', -1 } },           /* rstrip does not take the space before */
+        { "x<m>  y", { 'x', 256, ' ', ' ', 'y', -1 } },       /* nor lstrip the spaces after: " " and " y" */
+        { "<n> <m>", { 257, 256, -1 } },                      /* what rstrip took, lstrip does not retake */
+        { " <m> <m> ", { 256, 256, ' ', -1 } },
+        { "a\xC2\xA0<m>", { 'a', 256, -1 } },                 /* U+00A0 is White_Space */
+        { "a\xE2\x80\x8B<m>", { 'a', 0xE2, 0x80, 0x8B, 256, -1 } }, /* U+200B is not */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int32_t ids[16];
+        int want = 0;
+        while (cases[i].ids[want] >= 0) want++;
+        int n = bpe_encode(b, cases[i].s, strlen(cases[i].s), ids, 16, -1, err, sizeof err);
+        if (n != want || memcmp(ids, cases[i].ids, (size_t)n * sizeof *ids) != 0)
+            fail_msg("case %zu (%s): %d ids, want %d", i, cases[i].s, n, want);
+        for (int max = 0; max < want; max++) {
+            int32_t part[16];
+            assert_int_equal(bpe_encode(b, cases[i].s, strlen(cases[i].s), part, 16, max, err, sizeof err), max);
+            assert_memory_equal(part, ids, (size_t)max * sizeof *ids);
+        }
+    }
+    bpe_free(b);
+}
+
 /* ---- NFC ---- */
 
 /* Reference NFC of a UTF-8 string (whole-string buffers). */
@@ -782,6 +841,7 @@ int main(void)
         cmocka_unit_test(test_nfc_ascii_shortcut),
         cmocka_unit_test(test_nfc_stream),
         cmocka_unit_test(test_unknown_pre_refused),
+        cmocka_unit_test(test_strip),
         cmocka_unit_test(test_cases_qwen3),
         cmocka_unit_test(test_llama_cpp_qwen2),
         cmocka_unit_test(test_nfc_nfd_equal),

@@ -299,8 +299,8 @@ static void test_small_and_refusals(void **state)
     j.model_extra = "\"continuing_subword_prefix\":\"##\",";
     expect_refused("prefix", &j, "continuing_subword_prefix");
     j = (bpe_json){ 0 };
-    j.added = "{\"id\":258,\"content\":\"<x>\",\"special\":true,\"lstrip\":true,\"normalized\":false}";
-    expect_refused("lstrip", &j, "<x> has lstrip set");
+    j.added = "{\"id\":258,\"content\":\"<x>\",\"special\":true,\"single_word\":true,\"normalized\":false}";
+    expect_refused("single-word", &j, "<x> has single_word set");
     j = (bpe_json){ 0 };
     j.added = "{\"id\":258,\"content\":\"<x>\",\"special\":false,\"normalized\":true}";
     expect_refused("normalized", &j, "<x> is normalized");
@@ -326,9 +326,114 @@ static void test_small_and_refusals(void **state)
     gguf_close(f);
 }
 
+/* ---- HF's lstrip / rstrip, RoBERTa style ---- */
+
+/* The small vocabulary with GPT-2's pipeline (ByteLevel with its regex, no
+ * normalizer), RoBERTa's post-processor and added tokens as transformers
+ * writes RoBERTa's (<mask> lstrip), plus an rstrip token (normalized, as
+ * older files have it), one with both, and a literal starting with a space. */
+static const char ROBERTA_ADDED[] =
+    "{\"id\":258,\"content\":\"<s>\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,"
+    "\"special\":true},"
+    "{\"id\":259,\"content\":\"</s>\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,"
+    "\"special\":true},"
+    "{\"id\":260,\"content\":\"<mask>\",\"single_word\":false,\"lstrip\":true,\"rstrip\":false,\"normalized\":false,"
+    "\"special\":true},"
+    "{\"id\":261,\"content\":\"<r>\",\"single_word\":false,\"lstrip\":false,\"rstrip\":true,\"normalized\":true,"
+    "\"special\":false},"
+    "{\"id\":262,\"content\":\"<lr>\",\"single_word\":false,\"lstrip\":true,\"rstrip\":true,\"normalized\":false,"
+    "\"special\":true},"
+    "{\"id\":263,\"content\":\" x\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,"
+    "\"special\":false}";
+
+/* ids from HuggingFace tokenizers 0.23.3 (encode with add_special_tokens) on
+ * the tokenizer.json write_bpe writes here; -1 ends a list.  Byte b is token
+ * b (32 the space, GPT-2's "\xC4\xA0"), "ab" 256, "abc" 257.  Whitespace is
+ * White_Space (U+0085, U+00A0, U+2028, U+3000 are; U+001C, U+180E, U+200B
+ * are not); after <r> took "  ", " x" is still found where its space is. */
+static const struct {
+    const char *text, *pair;
+    int32_t ids[24];
+} STRIP_CASES[] = {
+    { "a <mask> b", NULL, { 258, 97, 260, 32, 98, 259, -1 } },
+    { "a   <mask>", NULL, { 258, 97, 260, 259, -1 } },
+    { "<mask>x", NULL, { 258, 260, 120, 259, -1 } },
+    { " <mask> ", NULL, { 258, 260, 32, 259, -1 } },
+    { "x<mask>  y", NULL, { 258, 120, 260, 32, 32, 121, 259, -1 } },
+    { "abc <mask>abc", NULL, { 258, 257, 260, 257, 259, -1 } },
+    { "<mask><mask>", NULL, { 258, 260, 260, 259, -1 } },
+    { "  <mask>  <mask>  ", NULL, { 258, 260, 260, 32, 32, 259, -1 } },
+    { "a\x09\x0A <mask>", NULL, { 258, 97, 260, 259, -1 } },
+    { "a\xC2\xA0<mask>", NULL, { 258, 97, 260, 259, -1 } },
+    { "a\xE3\x80\x80<mask>", NULL, { 258, 97, 260, 259, -1 } },
+    { "a\xC2\x85<mask>", NULL, { 258, 97, 260, 259, -1 } },
+    { "a\xE2\x80\x8B<mask>", NULL, { 258, 97, 226, 128, 139, 260, 259, -1 } },
+    { "a\x1C<mask>", NULL, { 258, 97, 28, 260, 259, -1 } },
+    { "a\xE2\x80\xA8<mask>", NULL, { 258, 97, 260, 259, -1 } },
+    { "a\xE1\xA0\x8E<mask>", NULL, { 258, 97, 225, 160, 142, 260, 259, -1 } },
+    { "x<r>  y", NULL, { 258, 120, 261, 121, 259, -1 } },
+    { "x <r>\x09\x0A ab", NULL, { 258, 120, 32, 261, 256, 259, -1 } },
+    { "<r><r> ", NULL, { 258, 261, 261, 259, -1 } },
+    { "x <lr> \x09 y", NULL, { 258, 120, 262, 121, 259, -1 } },
+    { "<r> <mask>", NULL, { 258, 261, 260, 259, -1 } },
+    { "<r>  <lr>  <mask> abc", NULL, { 258, 261, 262, 260, 32, 257, 259, -1 } },
+    { "<r> x", NULL, { 258, 261, 263, 259, -1 } },
+    { "<r>  x", NULL, { 258, 261, 263, 259, -1 } },
+    { "a x<mask>", NULL, { 258, 97, 263, 260, 259, -1 } },
+    { "a <mask> b", " <mask> b", { 258, 97, 260, 32, 98, 259, 259, 260, 32, 98, 259, -1 } },
+    { "what is <mask>?", "a <r> b",
+      { 258, 119, 104, 97, 116, 32, 105, 115, 260, 63, 259, 259, 97, 32, 261, 98, 259, -1 } },
+    { " ", "<mask>", { 258, 32, 259, 259, 260, 259, -1 } },
+    { "", " <lr> ", { 258, 259, 259, 262, 259, -1 } },
+};
+
+static void test_strip_roberta(void **state)
+{
+    (void)state;
+    char out[700], err[512];
+    bpe_json j = { 0 };
+    j.normalizer = "null";
+    j.pre = "{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":true}";
+    j.post = "{\"type\":\"RobertaProcessing\",\"sep\":[\"</s>\",259],\"cls\":[\"<s>\",258],\"trim_offsets\":true,"
+             "\"add_prefix_space\":false}";
+    j.added = ROBERTA_ADDED;
+    const char *dir = write_bpe("roberta-strip", &j);
+    snprintf(out, sizeof out, "%s/roberta-strip.gguf", test_tmpdir());
+    if (convert_vocab(dir, out, err, sizeof err)) fail_msg("%s", err);
+    gguf_file *f = gguf_open(out, err, sizeof err);
+    assert_non_null(f);
+    const int32_t lstrip[] = { 260, 262 }, rstrip[] = { 261, 262 };
+    expect_i32s(f, KEY_E_LSTRIP, lstrip, 2);
+    expect_i32s(f, KEY_E_RSTRIP, rstrip, 2);
+    gguf_close(f);
+
+    ember_model *m = ember_model_load(out, err, sizeof err);
+    if (!m) fail_msg("%s", err);
+    ember_ctx *c = ember_ctx_create(m, NULL, err, sizeof err);
+    assert_non_null(c);
+    int bad = 0;
+    for (size_t i = 0; i < sizeof STRIP_CASES / sizeof *STRIP_CASES; i++) {
+        int32_t ids[64];
+        int got = 0, want = 0;
+        const char *t = STRIP_CASES[i].text, *p = STRIP_CASES[i].pair;
+        assert_int_equal(ember_tokenize(c, t, strlen(t), p, p ? strlen(p) : 0, 1, 0, ids, NULL, 64, &got), EMBER_OK);
+        while (STRIP_CASES[i].ids[want] >= 0) want++;
+        if (got != want || memcmp(ids, STRIP_CASES[i].ids, (size_t)got * sizeof *ids) != 0) {
+            printf("  FAIL case %zu %s%s%s: got", i, t, p ? " | " : "", p ? p : "");
+            for (int k = 0; k < got; k++) printf(" %d", ids[k]);
+            printf("\n");
+            bad++;
+        }
+    }
+    assert_int_equal(bad, 0);
+    ember_ctx_free(c);
+    ember_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_strip_roberta),
         cmocka_unit_test(test_small_and_refusals),
         cmocka_unit_test(test_qwen3_cases),
     };

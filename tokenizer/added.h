@@ -3,6 +3,8 @@
  * before anything else, leftmost-longest as HuggingFace's AddedVocabulary
  * (Aho-Corasick, MatchKind::LeftmostLongest) finds them: the earliest
  * position where any literal starts wins, and there the longest literal.
+ * A literal may carry HF's lstrip / rstrip: the whitespace before / after
+ * it in the text is taken into the token (tok_added_next).
  *
  * A byte trie: matching at one position costs at most the longest literal's
  * length in steps (each a scan of one node's children, the first level a
@@ -22,6 +24,24 @@ tok_added *tok_added_create(int32_t n, const char *const *lits, const uint32_t *
                             const int32_t *ids, char *err, size_t errlen);
 void tok_added_free(tok_added *a);
 
+/* HF's lstrip / rstrip: the added tokens (by id) that take the whitespace
+ * before / after them; the lists may be empty (n 0, pointer NULL). */
+typedef struct {
+    const int32_t *lstrip;
+    int n_lstrip;
+    const int32_t *rstrip;
+    int n_rstrip;
+} tok_added_strip;
+
+/* The matcher of a vocabulary laid out as one pool of bytes, token i at
+ * pool[off[i]..off[i + 1]): every non-empty token of GGUF type unknown,
+ * control or user-defined, with the strip flags of `strip` (NULL: none),
+ * whose ids must be such tokens.  `who` names the caller in messages.
+ * 0 with *out NULL when the vocabulary has no such token, 0 with the
+ * matcher, or -1 with the reason in err. */
+int tok_added_from_vocab(int32_t n_tokens, const char *pool, const uint32_t *off, const int32_t *types,
+                         const tok_added_strip *strip, const char *who, tok_added **out, char *err, size_t errlen);
+
 /* Number of distinct literals (0: nothing to match). */
 int32_t tok_added_count(const tok_added *a);
 
@@ -40,5 +60,22 @@ int32_t tok_added_match(const tok_added *a, const uint8_t *s, size_t n, size_t *
 /* The leftmost literal in s[0..n): its offset (n when there is none), id in
  * *id and length in *mlen. */
 size_t tok_added_find(const tok_added *a, const uint8_t *s, size_t n, int32_t *id, size_t *mlen);
+
+/* Splitting a text at its added tokens as HF's AddedVocabulary::find_matches
+ * does: literals are searched from the end of the last one found (not from
+ * the end of the whitespace its rstrip took); lstrip takes the White_Space
+ * run before the literal but never text already consumed; rstrip takes the
+ * run after it.  Start with both fields 0. */
+typedef struct {
+    size_t pos;    /* the text not yet consumed starts here (HF's start_offset) */
+    size_t search; /* the next literal is looked for from here */
+} tok_added_cursor;
+
+/* The next added token of s[0..n) (a may be NULL: none): its id, and the
+ * text before it, to be tokenized as a piece, in [*begin, *end) (may be
+ * empty); cur then moves past the token and its stripped whitespace.  -1
+ * when no token is left: the piece is the rest of the text. */
+int32_t tok_added_next(const tok_added *a, const uint8_t *s, size_t n, tok_added_cursor *cur, size_t *begin,
+                       size_t *end);
 
 #endif

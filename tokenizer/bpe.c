@@ -104,11 +104,6 @@ static uint32_t pow2_above(uint64_t n)
     return s;
 }
 
-static int is_literal_type(int32_t t)
-{
-    return t == TOK_TYPE_UNKNOWN || t == TOK_TYPE_CONTROL || t == TOK_TYPE_USER;
-}
-
 static int build_vocab(bpe *b, const char *const *tokens, const uint32_t *lens, char *err, size_t errlen)
 {
     uint32_t pos = 0;
@@ -198,33 +193,10 @@ static int build_merges(bpe *b, const char *const *merges, const uint32_t *mlens
     return 0;
 }
 
-static int build_literals(bpe *b, char *err, size_t errlen)
+static int build_literals(bpe *b, const bpe_options *o, char *err, size_t errlen)
 {
-    int32_t n = 0;
-    for (int32_t i = 0; i < b->n_tokens; i++)
-        n += is_literal_type(b->types[i]) && b->off[i + 1] > b->off[i];
-    if (n == 0)
-        return 0;
-    const char **lt = malloc((size_t)n * sizeof *lt);
-    uint32_t *ll = malloc((size_t)n * sizeof *ll);
-    int32_t *li = malloc((size_t)n * sizeof *li);
-    int32_t k = 0;
-    for (int32_t i = 0; lt && ll && li && i < b->n_tokens; i++) {
-        if (!is_literal_type(b->types[i]) || b->off[i + 1] == b->off[i])
-            continue;
-        lt[k] = b->pool + b->off[i];
-        ll[k] = b->off[i + 1] - b->off[i];
-        li[k] = i;
-        k++;
-    }
-    if (lt && ll && li)
-        b->lit = tok_added_create(k, lt, ll, li, err, errlen);
-    else
-        tok_seterr(err, errlen, "bpe: out of memory");
-    free(lt);
-    free(ll);
-    free(li);
-    return b->lit ? 0 : -1;
+    tok_added_strip st = { o->lstrip, o->n_lstrip, o->rstrip, o->n_rstrip };
+    return tok_added_from_vocab(b->n_tokens, b->pool, b->off, b->types, &st, "bpe", &b->lit, err, errlen);
 }
 
 bpe *bpe_create(int32_t n_tokens, const char *const *tokens, const uint32_t *lens,
@@ -281,12 +253,14 @@ bpe *bpe_create(int32_t n_tokens, const char *const *tokens, const uint32_t *len
     b->n_tokens = n_tokens;
     b->n_merges = n_merges;
     b->opt = *opt;
+    b->opt.lstrip = b->opt.rstrip = NULL; /* read into the matcher, not kept */
+    b->opt.n_lstrip = b->opt.n_rstrip = 0;
     b->mask = nslots - 1;
     b->m_mask = mslots - 1;
     for (int32_t i = 0; i < n_tokens; i++)
         b->types[i] = types ? types[i] : TOK_TYPE_NORMAL;
     if (build_vocab(b, tokens, lens, err, errlen) || build_merges(b, merges, merge_lens, err, errlen) ||
-        build_literals(b, err, errlen)) {
+        build_literals(b, opt, err, errlen)) {
         bpe_free(b);
         return NULL;
     }
@@ -398,28 +372,24 @@ static int encode_from(const bpe *b, const char *text, size_t len, int skip, int
     st.b = b;
     st.out = tok_sink_make(ids, cap, skip, max_tokens);
     const uint8_t *s = (const uint8_t *)text;
-    size_t pos = 0;
+    tok_added_cursor cur = { 0, 0 };
     int stop = 0;
-    while (pos < len && !stop) {
-        int32_t lid = -1;
-        size_t ml = 0;
-        size_t q = b->lit ? tok_added_find(b->lit, s + pos, len - pos, &lid, &ml) : len - pos;
-        if (q > 0) {
+    while (!stop) {
+        size_t begin, end;
+        int32_t lid = tok_added_next(b->lit, s, len, &cur, &begin, &end);
+        if (end > begin) {
             size_t bad = 0;
-            int rc = encode_piece(&st, s + pos, q, &bad);
+            int rc = encode_piece(&st, s + begin, end - begin, &bad);
             if (rc < 0) {
-                tok_seterr(err, errlen, "bpe_encode: invalid UTF-8 at byte offset %zu (byte 0x%02X)", pos + bad,
-                       (unsigned)s[pos + bad]);
+                tok_seterr(err, errlen, "bpe_encode: invalid UTF-8 at byte offset %zu (byte 0x%02X)", begin + bad,
+                       (unsigned)s[begin + bad]);
                 return rc;
             }
             stop = rc;
         }
-        if (stop)
-            break;
-        if (lid < 0)
+        if (stop || lid < 0)
             break;
         stop = emit(&st, lid);
-        pos += q + ml;
     }
     if (st.out.overflow) {
         tok_seterr(err, errlen, "bpe_encode: output buffer too small (cap %d)", cap);

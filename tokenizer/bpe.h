@@ -2,8 +2,9 @@
  * (and every model sharing their pipeline).  The pipeline, as HF runs it:
  *
  *   1. added tokens (GGUF types 2, 3, 4: HF's added tokens, special or not)
- *      are found in the raw text first, leftmost-longest (tokenizer/added.h);
- *      the text between them is processed piece by piece;
+ *      are found in the raw text first, leftmost-longest (tokenizer/added.h),
+ *      with HF's lstrip / rstrip (whitespace beside the token is taken into
+ *      it); the text between them is processed piece by piece;
  *   2. NFC (tokenizer/nfc_stream.h), when the tokenizer has that normalizer;
  *   3. the split pattern (pre-tokenizer) cuts the piece into pre-tokens:
  *      Qwen2's `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}|
@@ -58,6 +59,10 @@ typedef struct {
     int pre;           /* BPE_PRE_* */
     int nfc;           /* the NFC normalizer runs before splitting */
     int ignore_merges; /* HF BPE ignore_merges: a pre-token that is a token stays whole */
+    const int32_t *lstrip; /* added tokens that take the whitespace before them (HF lstrip) */
+    int n_lstrip;
+    const int32_t *rstrip; /* ... and after them (rstrip) */
+    int n_rstrip;
 } bpe_options;
 
 typedef struct bpe bpe;
@@ -66,8 +71,9 @@ typedef struct bpe bpe;
  * types) may be NULL (all normal).  merges[i] is merge_lens[i] bytes,
  * "left right" with one space, rank i (a pair listed twice keeps its later
  * rank, as HF's map does).  Every single-byte symbol must be a token, and
- * both sides and the result of every merge normal tokens.  The strings are
- * copied.  NULL on error (message in err). */
+ * both sides and the result of every merge normal tokens; the lstrip /
+ * rstrip ids must be added tokens (types 2, 3, 4).  The strings are copied
+ * (the lists are read).  NULL on error (message in err). */
 bpe *bpe_create(int32_t n_tokens, const char *const *tokens, const uint32_t *lens,
                 const int32_t *types, int32_t n_merges, const char *const *merges,
                 const uint32_t *merge_lens, const bpe_options *opt, char *err, size_t errlen);

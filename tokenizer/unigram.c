@@ -114,7 +114,6 @@ void unigram_free(unigram *u)
     free(u->norm_strs);
     ug_charsmap_free(&u->cmap);
     tok_added_free(u->lit);
-    free(u->strip);
     free(u);
 }
 
@@ -196,54 +195,10 @@ static int build_norm(unigram *u, const unigram_options *o, char *err, size_t er
     return 0;
 }
 
-static int is_literal_type(int32_t t)
-{
-    return t == TOK_TYPE_UNKNOWN || t == TOK_TYPE_CONTROL || t == TOK_TYPE_USER;
-}
-
 static int build_literals(unigram *u, const unigram_options *o, char *err, size_t errlen)
 {
-    int32_t n = 0;
-    for (int32_t i = 0; i < u->n_tokens; i++)
-        n += is_literal_type(u->types[i]) && u->off[i + 1] > u->off[i];
-    if (n) {
-        const char **lt = malloc((size_t)n * sizeof *lt);
-        uint32_t *ll = malloc((size_t)n * sizeof *ll);
-        int32_t *li = malloc((size_t)n * sizeof *li), k = 0;
-        for (int32_t i = 0; lt && ll && li && i < u->n_tokens; i++)
-            if (is_literal_type(u->types[i]) && u->off[i + 1] > u->off[i]) {
-                lt[k] = u->pool + u->off[i];
-                ll[k] = u->off[i + 1] - u->off[i];
-                li[k++] = i;
-            }
-        if (lt && ll && li)
-            u->lit = tok_added_create(k, lt, ll, li, err, errlen);
-        else
-            tok_seterr(err, errlen, "unigram: out of memory");
-        free(lt);
-        free(ll);
-        free(li);
-        if (!u->lit)
-            return -1;
-    }
-    if (o->n_lstrip + o->n_rstrip > 0) {
-        if (o->n_lstrip < 0 || o->n_rstrip < 0 || (o->n_lstrip && !o->lstrip) || (o->n_rstrip && !o->rstrip) ||
-            !(u->strip = calloc((size_t)u->n_tokens, 1))) {
-            tok_seterr(err, errlen, "unigram: bad lstrip / rstrip lists");
-            return -1;
-        }
-        for (int side = 0; side < 2; side++) {
-            const int32_t *ids = side ? o->rstrip : o->lstrip;
-            for (int i = 0; i < (side ? o->n_rstrip : o->n_lstrip); i++) {
-                if (ids[i] < 0 || ids[i] >= u->n_tokens || !is_literal_type(u->types[ids[i]])) {
-                    tok_seterr(err, errlen, "unigram: %cstrip token %d is not an added token", side ? 'r' : 'l', (int)ids[i]);
-                    return -1;
-                }
-                u->strip[ids[i]] |= (uint8_t)(1 << side);
-            }
-        }
-    }
-    return 0;
+    tok_added_strip st = { o->lstrip, o->n_lstrip, o->rstrip, o->n_rstrip };
+    return tok_added_from_vocab(u->n_tokens, u->pool, u->off, u->types, &st, "unigram", &u->lit, err, errlen);
 }
 
 static int build_vocab(unigram *u, const char *const *tokens, const uint32_t *lens, const unigram_options *o,
@@ -458,17 +413,6 @@ static int encode_piece(const unigram *u, ug_lattice *L, const uint8_t *s, size_
     return open && ug_lattice_end(L) ? 1 : 0;
 }
 
-/* the whitespace character ending s[0..n), its length, or 0 */
-static size_t ws_before(const uint8_t *s, size_t n)
-{
-    for (size_t k = 1; k <= 4 && k <= n; k++) {
-        uint32_t cp;
-        if (uni_utf8_decode(s + n - k, k, &cp) == (int)k)
-            return is_ws(cp) ? k : 0;
-    }
-    return 0;
-}
-
 /* unigram_encode with the first skip ids dropped (tok_model_encode_from). */
 static int encode_from(const unigram *u, const char *text, size_t len, int skip, int32_t *ids, int cap,
                        int max_tokens, char *err, size_t errlen)
@@ -486,29 +430,16 @@ static int encode_from(const unigram *u, const char *text, size_t len, int skip,
     ug_lattice L;
     ug_lattice_init(&L, u, ids, cap, skip, max_tokens);
     const uint8_t *s = (const uint8_t *)text;
-    size_t pos = 0;
-    while (pos < len && !L.stop) {
-        int32_t lid = -1;
-        size_t ml = 0;
-        size_t q = u->lit ? tok_added_find(u->lit, s + pos, len - pos, &lid, &ml) : len - pos;
-        size_t start = pos + q, end = start + ml;
-        if (lid >= 0 && u->strip) { /* HF's lstrip / rstrip: the whitespace goes with the token */
-            size_t k;
-            if (u->strip[lid] & 1)
-                while (start > pos && (k = ws_before(s + pos, start - pos)) > 0)
-                    start -= k;
-            uint32_t cp;
-            int l;
-            if (u->strip[lid] & 2)
-                while (end < len && (l = uni_utf8_decode(s + end, len - end, &cp)) > 0 && is_ws(cp))
-                    end += (size_t)l;
-        }
-        if (start > pos) {
+    tok_added_cursor cur = { 0, 0 };
+    while (!L.stop) {
+        size_t begin, end;
+        int32_t lid = tok_added_next(u->lit, s, len, &cur, &begin, &end);
+        if (end > begin) {
             size_t bad = 0;
-            int rc = encode_piece(u, &L, s + pos, start - pos, pos == 0, &bad);
+            int rc = encode_piece(u, &L, s + begin, end - begin, begin == 0, &bad);
             if (rc < 0) {
-                tok_seterr(err, errlen, "unigram_encode: invalid UTF-8 at byte offset %zu (byte 0x%02X)", pos + bad,
-                       (unsigned)s[pos + bad]);
+                tok_seterr(err, errlen, "unigram_encode: invalid UTF-8 at byte offset %zu (byte 0x%02X)", begin + bad,
+                       (unsigned)s[begin + bad]);
                 return rc;
             }
         }
@@ -516,7 +447,6 @@ static int encode_from(const unigram *u, const char *text, size_t len, int skip,
             break;
         if (tok_sink_put(&L.out, lid))
             L.stop = 1;
-        pos = end;
     }
     if (L.out.overflow) {
         tok_seterr(err, errlen, "unigram_encode: output buffer too small (cap %d)", cap);

@@ -72,9 +72,7 @@ struct unigram {
     /* pre-tokenizers */
     int whitespace_split, metaspace, prepend, split;
     uint32_t replacement;
-    /* added tokens: the matcher and HF's lstrip (1) / rstrip (2) by id */
-    tok_added *lit;
-    uint8_t *strip;       /* NULL when no token strips */
+    tok_added *lit;       /* added tokens (with their lstrip / rstrip), NULL when none */
 };
 
 /* ---- the normalizers as a stream (unigram_norm.c) ---- */

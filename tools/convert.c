@@ -277,6 +277,35 @@ int conv_set_template_keys(conv *c, gguf_writer *w)
     return bad ? cfail(c, "out of memory building the GGUF keys") : 0;
 }
 
+/* ---- added tokens' flags ---- */
+
+static int append_id(int32_t **list, int *n, int32_t id)
+{
+    int32_t *l = realloc(*list, (size_t)(*n + 1) * sizeof *l);
+    if (!l) return -1;
+    l[(*n)++] = id;
+    *list = l;
+    return 0;
+}
+
+int conv_added_flags(conv *c, const json_value *a, const char *content, uint32_t id)
+{
+    if (json_bool(json_object_get(a, "single_word")))
+        return cfail(c, "tokenizer.json: added token %s has single_word set, which ember does not reproduce", content);
+    if ((json_bool(json_object_get(a, "lstrip")) && append_id(&c->lstrip, &c->n_lstrip, (int32_t)id)) ||
+        (json_bool(json_object_get(a, "rstrip")) && append_id(&c->rstrip, &c->n_rstrip, (int32_t)id)))
+        return cfail(c, "out of memory");
+    return 0;
+}
+
+int conv_set_strip_keys(conv *c, gguf_writer *w)
+{
+    int bad = 0;
+    if (c->n_lstrip) bad |= gguf_writer_set_arr(w, KEY_E_LSTRIP, GGUF_TYPE_INT32, c->lstrip, (uint64_t)c->n_lstrip);
+    if (c->n_rstrip) bad |= gguf_writer_set_arr(w, KEY_E_RSTRIP, GGUF_TYPE_INT32, c->rstrip, (uint64_t)c->n_rstrip);
+    return bad ? cfail(c, "out of memory building the GGUF keys") : 0;
+}
+
 /* ---- the tokenizer: which reader ---- */
 
 static int read_tokenizer(conv *c)
@@ -636,8 +665,8 @@ static void conv_free(conv *c)
     free(c->scores);
     for (int i = 0; i < 2 * UG_MAX_NORM; i++) free(c->ug_strs[i]);
     free(c->ug_charsmap);
-    free(c->ug_lstrip);
-    free(c->ug_rstrip);
+    free(c->lstrip);
+    free(c->rstrip);
     json_free(c->config);
     json_free(c->tok_json);
     json_free(c->tok_cfg);

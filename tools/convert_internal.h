@@ -136,15 +136,17 @@ struct conv {
     int32_t bos, eos, eot;
     int add_bos, add_eos;
     /* SentencePiece Unigram: the pieces' scores, and the pipeline as
-     * unigram_create takes it (its strings, charsmap and lists owned by
-     * ug_strs, ug_charsmap, ug_lstrip, ug_rstrip) */
+     * unigram_create takes it (its strings and charsmap owned by ug_strs
+     * and ug_charsmap, its lstrip / rstrip lists by lstrip and rstrip) */
     double *scores;
     uint32_t n_pieces;
     unigram_options ug;
     char *ug_strs[2 * UG_MAX_NORM];
     uint8_t *ug_charsmap;
-    int32_t *ug_lstrip, *ug_rstrip;
     int32_t mask_id;
+    /* added tokens with HF's lstrip / rstrip (conv_added_flags), any model */
+    int32_t *lstrip, *rstrip;
+    int n_lstrip, n_rstrip;
     /* the post-processor's templates: token ids, -1 for text A, -2 for B */
     int32_t tpl_single[CONV_TPL_MAX], tpl_single_t[CONV_TPL_MAX], tpl_pair[CONV_TPL_MAX], tpl_pair_t[CONV_TPL_MAX];
     int n_single, n_pair;
@@ -188,6 +190,13 @@ int32_t conv_find_special(conv *c, const char *field, const char *def);
 int conv_read_post_processor(conv *c, const json_value *pp);
 int conv_simple_template(conv *c, int32_t cls, int32_t sep, int roberta);
 int conv_set_template_keys(conv *c, gguf_writer *w);
+
+/* An added token's flags (tokenizer.json added_tokens[i], its content and
+ * id): single_word is refused, lstrip / rstrip recorded in c->lstrip /
+ * c->rstrip; conv_set_strip_keys writes them as ember.tokenizer.lstrip /
+ * rstrip when there are any. */
+int conv_added_flags(conv *c, const json_value *a, const char *content, uint32_t id);
+int conv_set_strip_keys(conv *c, gguf_writer *w);
 
 /* A checkpoint tensor by name, trying the family's prefixes; NULL if absent. */
 const st_tensor *conv_find_tensor(conv *c, const char *name);

@@ -7,13 +7,14 @@
  * name (tokenizer.ggml.pre "qwen2" or "gpt-2"), bos / eos / eot / pad and
  * add_bos_token / add_eos_token from tokenizer_config.json and the
  * post-processor as its SpecialVocab finds them.  ember.tokenizer.* adds what
- * llama.cpp does not record: the NFC normalizer, ignore_merges and the
- * post-processor's exact templates.
+ * llama.cpp does not record: the NFC normalizer, ignore_merges, the added
+ * tokens with HF's lstrip / rstrip (RoBERTa's <mask> takes the spaces before
+ * it) and the post-processor's exact templates.
  *
  * Anything of the pipeline ember would not reproduce is refused by name:
  * another split pattern or normalizer, byte fallback, dropout, subword
- * prefixes and suffixes, added tokens that strip spaces, match single words
- * only or are matched after normalization. */
+ * prefixes and suffixes, added tokens that match single words only or are
+ * matched after normalization (NFC). */
 #include "tools/convert_internal.h"
 #include "model/gguf_keys.h"
 #include "tokenizer/bpe.h"
@@ -200,10 +201,6 @@ static int read_vocab(conv *c, const json_value *vocab, const json_value *added)
         const char *s = json_string(json_object_get(a, "content"), &len);
         uint32_t id = (uint32_t)json_number(json_object_get(a, "id"));
         if (!s) return cfail(c, TJ ": added_tokens[%zu] has no content", i);
-        static const char *const flags[] = {"lstrip", "rstrip", "single_word"};
-        for (int k = 0; k < 3; k++)
-            if (json_bool(json_object_get(a, flags[k])))
-                return cfail(c, TJ ": added token %s has %s set, which ember does not reproduce", s, flags[k]);
         /* matched in the normalized text: the same as in the raw text only
          * without a normalizer */
         if (c->nfc && json_bool(json_object_get(a, "normalized")))
@@ -211,6 +208,7 @@ static int read_vocab(conv *c, const json_value *vocab, const json_value *added)
         if (conv_set_token(c, id, s, len, TJ " added_tokens")) return -1;
         c->tok_types[id] = json_bool(json_object_get(a, "special")) || looks_special(s, len) ? CONV_TOK_CONTROL
                                                                                             : CONV_TOK_USER;
+        if (conv_added_flags(c, a, s, id)) return -1;
     }
     for (uint32_t i = 0; i < c->n_tok; i++) {
         if (c->hf_toks[i]) continue;
@@ -255,7 +253,8 @@ static int check_loads(conv *c)
     if (!lens || !mlens) { free(lens); free(mlens); return cfail(c, "out of memory"); }
     for (uint32_t i = 0; i < c->n_tok; i++) lens[i] = (uint32_t)c->tok_lens[i];
     for (uint32_t i = 0; i < c->n_merges; i++) mlens[i] = (uint32_t)c->merge_lens[i];
-    bpe_options o = { .pre = c->pre, .nfc = c->nfc, .ignore_merges = c->ignore_merges };
+    bpe_options o = { .pre = c->pre, .nfc = c->nfc, .ignore_merges = c->ignore_merges,
+                      .lstrip = c->lstrip, .n_lstrip = c->n_lstrip, .rstrip = c->rstrip, .n_rstrip = c->n_rstrip };
     char why[256];
     bpe *b = bpe_create((int32_t)c->n_tok, (const char *const *)c->toks, lens, c->tok_types, (int32_t)c->n_merges,
                         (const char *const *)c->merges, mlens, &o, why, sizeof why);
@@ -300,7 +299,7 @@ static int set_keys(conv *c, gguf_writer *w)
     bad |= gguf_writer_set_bool(w, KEY_E_NFC, c->nfc);
     bad |= gguf_writer_set_bool(w, KEY_E_IGNORE_MERGES, c->ignore_merges);
     if (bad) return cfail(c, "out of memory building the GGUF keys");
-    return conv_set_template_keys(c, w);
+    return conv_set_strip_keys(c, w) ? -1 : conv_set_template_keys(c, w);
 }
 
 const convert_tokenizer convert_tok_bpe = {

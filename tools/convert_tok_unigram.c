@@ -159,15 +159,6 @@ static int read_pre_tokenizer(conv *c, const json_value *p)
     return 0;
 }
 
-static int32_t add_to(int32_t **list, int *n, int32_t id)
-{
-    int32_t *l = realloc(*list, (size_t)(*n + 1) * sizeof *l);
-    if (!l) return -1;
-    l[(*n)++] = id;
-    *list = l;
-    return 0;
-}
-
 static int read_vocab(conv *c, const json_value *model, const json_value *added)
 {
     const json_value *vocab = json_object_get(model, "vocab");
@@ -203,17 +194,13 @@ static int read_vocab(conv *c, const json_value *model, const json_value *added)
         const char *s = json_string(json_object_get(a, "content"), &len);
         uint32_t id = (uint32_t)json_number(json_object_get(a, "id"));
         if (!s) return cfail(c, TJ ": added_tokens[%zu] has no content", i);
-        if (json_bool(json_object_get(a, "single_word")))
-            return cfail(c, TJ ": added token %s has single_word set, which ember does not reproduce", s);
         /* matched in the normalized text, which ember does not do */
         if (json_bool(json_object_get(a, "normalized")))
             return cfail(c, TJ ": added token %s is normalized (matched after the normalizers), which ember does not "
                          "reproduce", s);
         if (conv_set_token(c, id, s, len, TJ " added_tokens")) return -1;
         c->tok_types[id] = json_bool(json_object_get(a, "special")) ? CONV_TOK_CONTROL : CONV_TOK_USER;
-        if ((json_bool(json_object_get(a, "lstrip")) && add_to(&c->ug_lstrip, &c->ug.n_lstrip, (int32_t)id)) ||
-            (json_bool(json_object_get(a, "rstrip")) && add_to(&c->ug_rstrip, &c->ug.n_rstrip, (int32_t)id)))
-            return cfail(c, "out of memory");
+        if (conv_added_flags(c, a, s, id)) return -1;
     }
     for (uint32_t i = 0; i < c->n_tok; i++) {
         if (c->hf_toks[i]) continue;
@@ -224,8 +211,10 @@ static int read_vocab(conv *c, const json_value *model, const json_value *added)
         c->tok_types[i] = CONV_TOK_UNUSED;
         c->scores[i] = -10000.0; /* llama.cpp's filler score */
     }
-    c->ug.lstrip = c->ug_lstrip;
-    c->ug.rstrip = c->ug_rstrip;
+    c->ug.lstrip = c->lstrip;
+    c->ug.n_lstrip = c->n_lstrip;
+    c->ug.rstrip = c->rstrip;
+    c->ug.n_rstrip = c->n_rstrip;
     return 0;
 }
 
@@ -361,11 +350,9 @@ static int set_keys(conv *c, gguf_writer *w)
     bad |= gguf_writer_set_val(w, KEY_E_UNK_SCORE, GGUF_TYPE_FLOAT64, &o->unk_score);
     if (need_f64) bad |= gguf_writer_set_arr(w, KEY_E_SCORES_F64, GGUF_TYPE_FLOAT64, c->scores, c->n_tok);
     bad |= gguf_writer_set_u32(w, KEY_E_N_PIECES, c->n_pieces);
-    if (o->n_lstrip) bad |= gguf_writer_set_arr(w, KEY_E_LSTRIP, GGUF_TYPE_INT32, o->lstrip, (uint64_t)o->n_lstrip);
-    if (o->n_rstrip) bad |= gguf_writer_set_arr(w, KEY_E_RSTRIP, GGUF_TYPE_INT32, o->rstrip, (uint64_t)o->n_rstrip);
     free(f32);
     if (bad) return cfail(c, "out of memory building the GGUF keys");
-    return conv_set_template_keys(c, w);
+    return conv_set_strip_keys(c, w) ? -1 : conv_set_template_keys(c, w);
 }
 
 const convert_tokenizer convert_tok_unigram = {

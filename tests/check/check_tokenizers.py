@@ -3,9 +3,9 @@
 For every tokenizer.json that `ember convert --vocab-only` accepts (the
 WordPiece, BPE and Unigram fixtures must be accepted; others are skipped
 with ember's own refusal), for each fixture folder's post_processor.<name>.json
-again with that post-processor in place of the file's, and for a Unigram
-fixture again under the other pipelines ember reads (unigram_variants;
-VARIANTS=0 leaves them out), N generated inputs (check_tokenizers_gen.py; singles and pairs,
+again with that post-processor in place of the file's, and for a Unigram or
+BPE fixture again under the other pipelines ember reads (unigram_variants,
+bpe_variants; VARIANTS=0 leaves them out), N generated inputs (check_tokenizers_gen.py; singles and pairs,
 with and without special tokens, truncated longest_first at random limits or
 not at all) go through `ember tokenize` (JSONL, one process per group of
 inputs sharing a max length) and through tokenizers.Tokenizer.from_file
@@ -247,6 +247,40 @@ def unigram_variants(folder, tj, workdir):
     return out
 
 
+def bpe_variants(folder, tj, workdir):
+    """(name, tokenizer.json) for a byte-level BPE file: its added tokens with
+    HF's lstrip / rstrip (by id: lstrip, rstrip, both, neither in turn), in
+    its own pipeline and in RoBERTa's (ByteLevel with GPT-2's regex, no
+    normalizer, RobertaProcessing around its first two special tokens)."""
+    with open(tj, encoding="utf-8") as f:
+        base = json.load(f)
+    specials = [t for t in base.get("added_tokens", []) if t.get("special")]
+    out = []
+
+    def strip(t):
+        for a in t["added_tokens"]:
+            a["lstrip"] = a["id"] % 4 in (0, 2)
+            a["rstrip"] = a["id"] % 4 in (1, 2)
+
+    def roberta(t):
+        strip(t)
+        t["normalizer"] = None
+        t["pre_tokenizer"] = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
+        if len(specials) >= 2:
+            a, b = specials[0], specials[1]
+            t["post_processor"] = {"type": "RobertaProcessing", "sep": [b["content"], b["id"]],
+                                   "cls": [a["content"], a["id"]], "trim_offsets": True, "add_prefix_space": False}
+
+    for name, change in (("strip", strip), ("roberta-strip", roberta)):
+        t = json.loads(json.dumps(base))
+        change(t)
+        path = os.path.join(workdir, "%s+%s.tokenizer.json" % (os.path.basename(folder), name))
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(t, f, ensure_ascii=False)
+        out.append((name, path))
+    return out
+
+
 def post_processor_variants(folder, tj, workdir):
     """(name, tokenizer.json) for each post_processor.<name>.json beside tj:
     tj with that post-processor (Qwen3-Embedding's appends <|endoftext|>)."""
@@ -278,8 +312,9 @@ def find_tokenizers(args, py_site_note):
                 found.append((name, tj, None, must_accept(tj)))
                 for variant, vtj in post_processor_variants(os.path.join(fx, name), tj, args.out):
                     found.append(("%s+%s" % (name, variant), vtj, None, must_accept(vtj)))
-                if model_type(tj) == "Unigram" and args.variants:
-                    for variant, vtj in unigram_variants(os.path.join(fx, name), tj, args.out):
+                variants = {"Unigram": unigram_variants, "BPE": bpe_variants}.get(model_type(tj))
+                if variants and args.variants:
+                    for variant, vtj in variants(os.path.join(fx, name), tj, args.out):
                         found.append(("%s+%s" % (name, variant), vtj, None, True))
     else:
         log("check-tokenizers: no fixtures at %s (EMBER_FIXTURES): fixture tokenizers skipped" % fx)
@@ -517,7 +552,7 @@ def main():
     ap.add_argument("--sweep", type=int, default=int(os.environ.get("SWEEP") or 1),
                     help="1: also every code point between two letters (SWEEP=0: not)")
     ap.add_argument("--variants", type=int, default=int(os.environ.get("VARIANTS") or 1),
-                    help="1: also a Unigram fixture under the other pipelines ember reads (VARIANTS=0: not)")
+                    help="1: also a Unigram or BPE fixture under the other pipelines ember reads (VARIANTS=0: not)")
     args = ap.parse_args()
     args.out = os.path.join(args.build, "check-tokenizers")
     os.makedirs(args.out, exist_ok=True)

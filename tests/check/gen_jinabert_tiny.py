@@ -16,7 +16,8 @@ here from that modeling code's semantics:
   head         pooler tanh(dense(h[<s>])), classifier (one logit)
 
 Token ids come from the HuggingFace `tokenizers` library on the written
-tokenizer.json (truncation longest_first).  RobertaTokenizer returns no
+tokenizer.json (truncation longest_first), whose <mask> has lstrip as
+transformers 4's RobertaTokenizerFast writes it.  RobertaTokenizer returns no
 token_type_ids (its model_input_names), so the model sees type 0 on every
 token: the goldens record what is fed.
 
@@ -37,7 +38,7 @@ import zlib
 
 import numpy as np
 from safetensors.numpy import save_file
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 
 SEED = 1515
 HIDDEN, LAYERS, HEADS, INTER = 36, 2, 12, 72  # 12 heads as the real ones: slopes past a power of two
@@ -191,6 +192,9 @@ def write_tokenizer(out):
     trainer = trainers.BpeTrainer(vocab_size=BPE_VOCAB, min_frequency=1, special_tokens=SPECIALS,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tok.train_from_iterator(CORPUS.splitlines(), trainer=trainer)
+    # as transformers 4's RobertaTokenizerFast (which saved the real files) writes it:
+    # <mask> takes the whitespace before it (HF lstrip)
+    tok.add_special_tokens([AddedToken("<mask>", lstrip=True, rstrip=False, normalized=False, special=True)])
     tok.post_processor = processors.RobertaProcessing(("</s>", tok.token_to_id("</s>")), ("<s>", tok.token_to_id("<s>")),
                                                       trim_offsets=True, add_prefix_space=False)
     tok.save(os.path.join(out, "tokenizer.json"))
@@ -202,7 +206,8 @@ def write_tokenizer(out):
         json.dump(cfg, f, indent=2, sort_keys=True)
         f.write("\n")
     with open(os.path.join(out, "special_tokens_map.json"), "w") as f:
-        json.dump(specials, f, indent=2, sort_keys=True)
+        mask = {"content": "<mask>", "lstrip": True, "normalized": False, "rstrip": False, "single_word": False}
+        json.dump(dict(specials, mask_token=mask), f, indent=2, sort_keys=True)
         f.write("\n")
     return Tokenizer.from_file(os.path.join(out, "tokenizer.json"))
 
@@ -271,6 +276,7 @@ SINGLE = [  # (id, query, document, max_length)
     ("trunc-query-long-16", LONG_DOC[:200], "Paris is the capital of France.", 16),
     ("trunc-exact-fit", "capital", "Paris is the capital.", 9),
     ("trunc-long-200", "Which ocean is the deepest?", LONG_DOC + " " + LONG_DOC, 200),
+    ("pair-mask-spaces", "Paris is the   <mask> of France.", "<mask>  capital\t<mask>\n<mask>x", MAX_POS),
 ]
 BATCHES = [
     ("batch-mixed", [("What is the capital of France?", d) for d in (

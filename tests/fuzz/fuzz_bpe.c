@@ -1,10 +1,11 @@
 /* libFuzzer harness: the input is text (any bytes) for the byte-level BPE
  * tokenizer.  A small vocabulary (the 256 byte symbols, merges over letters,
- * spaces, digits and a two-byte character, three added tokens) is built
- * once; the first input byte picks the split pattern.  Properties: ids in
- * range, counting equals encoding, every early stop gives a prefix, invalid
- * UTF-8 is refused only where there is some, and the NFC stream equals
- * the whole-string NFC (decompose, order, compose) of tokenizer/unicode.c. */
+ * spaces, digits and a two-byte character, three added tokens, with lstrip
+ * and rstrip under GPT-2's split) is built once; the first input byte picks
+ * the split pattern.  Properties: ids in range, counting equals encoding,
+ * every early stop gives a prefix, invalid UTF-8 is refused only where there
+ * is some, and the NFC stream equals the whole-string NFC (decompose,
+ * order, compose) of tokenizer/unicode.c. */
 #include "tests/fuzz/util.h"
 
 #include "tokenizer/bpe.h"
@@ -45,7 +46,11 @@ static void build(void)
     for (int i = 0; i < NM; i++) mlens[i] = (uint32_t)strlen(merges[i]);
     for (int p = 0; p < 2; p++) {
         char err[256];
-        bpe_options o = { .pre = p ? BPE_PRE_GPT2 : BPE_PRE_QWEN2, .nfc = 1, .ignore_merges = p };
+        /* GPT-2's split with HF's lstrip / rstrip: <x> and <|e|> take the
+         * whitespace before them, <xy> and <|e|> the whitespace after */
+        static const int32_t ls[] = { 256 + 9, 256 + 11 }, rs[] = { 256 + 10, 256 + 11 };
+        bpe_options o = { .pre = p ? BPE_PRE_GPT2 : BPE_PRE_QWEN2, .nfc = 1, .ignore_merges = p,
+                          .lstrip = p ? ls : NULL, .n_lstrip = p ? 2 : 0, .rstrip = p ? rs : NULL, .n_rstrip = p ? 2 : 0 };
         B[p] = bpe_create(N, toks, lens, types, NM, merges, mlens, &o, err, sizeof err);
         FUZZ_CHECK(B[p] != NULL, "bpe_create: %s", err);
     }
