@@ -8,17 +8,15 @@
 #include <stdio.h>
 #include <string.h>
 
-static int read_config(conv *c)
+int conv_encoder_config(conv *c)
 {
-    const int roberta = (c->flags & CONV_ROBERTA) != 0;
     if (conv_cfg_u32(c, "hidden_size", 1, 65536, 1, 0, &c->hidden) ||
         conv_cfg_u32(c, "intermediate_size", 1, 1u << 20, 1, 0, &c->ffn) ||
         conv_cfg_u32(c, "num_hidden_layers", 1, 1024, 1, 0, &c->layers) ||
         conv_cfg_u32(c, "num_attention_heads", 1, 65536, 1, 0, &c->heads) ||
         conv_cfg_u32(c, "max_position_embeddings", 1, 1u << 24, 1, 0, &c->max_pos) ||
         conv_cfg_u32(c, "type_vocab_size", 1, 1u << 16, 0, 2, &c->type_vocab) ||
-        conv_cfg_u32(c, "vocab_size", 1, 1u << 24, 1, 0, &c->vocab) ||
-        conv_cfg_u32(c, "pad_token_id", 0, 1u << 24, 0, roberta ? 1 : 0, &c->pad_id))
+        conv_cfg_u32(c, "vocab_size", 1, 1u << 24, 1, 0, &c->vocab))
         return -1;
     if (c->hidden % c->heads) return cfail(c, "config.json: hidden_size %u is not a multiple of num_attention_heads %u", c->hidden, c->heads);
     const json_value *eps = json_object_get(c->config, "layer_norm_eps");
@@ -26,6 +24,15 @@ static int read_config(conv *c)
     /* the range the loader accepts, as the f32 the file will hold (1e-52 would be 0) */
     if (eps && (json_type_of(eps) != JSON_NUMBER || !(c->ln_eps > 0 && c->ln_eps < 1 && (float)c->ln_eps > 0.0f)))
         return cfail(c, "config.json: layer_norm_eps must be a number in (0, 1) that float32 can hold (got %g)", c->ln_eps);
+    return 0;
+}
+
+static int read_config(conv *c)
+{
+    const int roberta = (c->flags & CONV_ROBERTA) != 0;
+    if (conv_encoder_config(c) ||
+        conv_cfg_u32(c, "pad_token_id", 0, 1u << 24, 0, roberta ? 1 : 0, &c->pad_id))
+        return -1;
     const char *act = json_string(json_object_get(c->config, "hidden_act"), NULL);
     if (act && strcmp(act, "gelu") != 0)
         return cfail(c, "config.json: hidden_act %s is not supported (ember implements exact \"gelu\")", act);

@@ -87,6 +87,9 @@ extern const convert_tokenizer convert_tok_unigram;
  * context, layer-norm eps, non-causal, pooling) under K's names
  * (convert_bert.c; JinaBERT's under jina-bert-v2.*). */
 int conv_encoder_keys(conv *c, gguf_writer *w, const encoder_keys *K);
+/* config.json's encoder sizes (hidden, ffn, layers, heads, positions, token
+ * types, vocabulary) and layer_norm_eps, checked, into c. */
+int conv_encoder_config(conv *c);
 
 /* Jina's XLM-RoBERTa layout (convert_jina_xlmr.c), within the BERT family:
  * whether the checkpoint has it; its config.json keys (refusals, the

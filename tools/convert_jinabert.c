@@ -17,19 +17,7 @@
 
 static int read_config(conv *c)
 {
-    if (conv_cfg_u32(c, "hidden_size", 1, 65536, 1, 0, &c->hidden) ||
-        conv_cfg_u32(c, "intermediate_size", 1, 1u << 20, 1, 0, &c->ffn) ||
-        conv_cfg_u32(c, "num_hidden_layers", 1, 1024, 1, 0, &c->layers) ||
-        conv_cfg_u32(c, "num_attention_heads", 1, 1024, 1, 0, &c->heads) ||
-        conv_cfg_u32(c, "max_position_embeddings", 1, 1u << 20, 1, 0, &c->max_pos) ||
-        conv_cfg_u32(c, "type_vocab_size", 1, 1u << 16, 0, 2, &c->type_vocab) ||
-        conv_cfg_u32(c, "vocab_size", 1, 1u << 24, 1, 0, &c->vocab))
-        return -1;
-    if (c->hidden % c->heads) return cfail(c, "config.json: hidden_size %u is not a multiple of num_attention_heads %u", c->hidden, c->heads);
-    const json_value *eps = json_object_get(c->config, "layer_norm_eps");
-    c->ln_eps = eps ? json_number(eps) : 1e-12;
-    if (eps && (json_type_of(eps) != JSON_NUMBER || !(c->ln_eps > 0 && c->ln_eps < 1 && (float)c->ln_eps > 0.0f)))
-        return cfail(c, "config.json: layer_norm_eps must be a number in (0, 1) that float32 can hold (got %g)", c->ln_eps);
+    if (conv_encoder_config(c)) return -1;
     /* JinaBertConfig's defaults are "absolute" and "original" (BERT's
      * feed-forward): a JinaBERT checkpoint ember runs says both */
     const char *pet = json_string(json_object_get(c->config, "position_embedding_type"), NULL);
