@@ -146,3 +146,19 @@ void golden_batch_equals_single(ember_model *m, const char *const *texts, int n,
     free(all);
     free(one);
 }
+
+void golden_check_ids(ember_ctx *c, const char *id, const char *a, size_t al, const char *b, size_t bl, int max_len,
+                      const json_value *ids, const json_value *types)
+{
+    int32_t got[2048], gt[2048];
+    int n = 0;
+    if (ember_tokenize(c, a, al, b, bl, 1, max_len, got, gt, 2048, &n) != EMBER_OK)
+        fail_msg("%s: tokenize failed: %s", id, ember_ctx_error(c));
+    if ((size_t)n != json_array_len(ids)) fail_msg("%s: %d tokens, golden has %zu", id, n, json_array_len(ids));
+    for (int i = 0; i < n; i++) {
+        if (got[i] != (int32_t)json_number(json_array_at(ids, (size_t)i)))
+            fail_msg("%s: token %d is %d, golden %d", id, i, got[i], (int)json_number(json_array_at(ids, (size_t)i)));
+        if (types && gt[i] != (int32_t)json_number(json_array_at(types, (size_t)i)))
+            fail_msg("%s: type id %d is %d, golden %d", id, i, gt[i], (int)json_number(json_array_at(types, (size_t)i)));
+    }
+}

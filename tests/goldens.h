@@ -35,5 +35,9 @@ void golden_variants_free(golden_variant *v, int n);
 /* ember_embed of texts in one call (chunks of 3) equals each text alone,
  * bit for bit, on every kernel table and 1 and 2 threads (dim: the
  * model's). */
+/* ember_tokenize of (a, b) (b NULL: a alone) equals the golden ids, and
+ * the golden type ids unless types is NULL. */
+void golden_check_ids(ember_ctx *c, const char *id, const char *a, size_t al, const char *b, size_t bl, int max_len,
+                      const json_value *ids, const json_value *types);
 void golden_batch_equals_single(ember_model *m, const char *const *texts, int n, int dim);
 #endif

@@ -62,21 +62,6 @@ static variant_set *variants_for(variant_set *sets, int *n_sets, const ember_mod
     return s;
 }
 
-static void check_ids(ember_ctx *c, const char *id, const char *q, size_t ql, const char *d, size_t dl, int max_len,
-                      const json_value *ids, const json_value *types)
-{
-    int32_t got[2048], gt[2048];
-    int n = 0;
-    if (ember_tokenize(c, q, ql, d, dl, 1, max_len, got, gt, 2048, &n) != EMBER_OK)
-        fail_msg("%s: tokenize failed: %s", id, ember_ctx_error(c));
-    if ((size_t)n != json_array_len(ids)) fail_msg("%s: %d tokens, golden has %zu", id, n, json_array_len(ids));
-    for (int i = 0; i < n; i++) {
-        if (got[i] != (int32_t)json_number(json_array_at(ids, (size_t)i)))
-            fail_msg("%s: token %d is %d, golden %d", id, i, got[i], (int)json_number(json_array_at(ids, (size_t)i)));
-        if (gt[i] != (int32_t)json_number(json_array_at(types, (size_t)i)))
-            fail_msg("%s: type id %d is %d, golden %d", id, i, gt[i], (int)json_number(json_array_at(types, (size_t)i)));
-    }
-}
 
 /* Every golden pair on every context; returns the worst |logit diff|. */
 static double run_goldens(const char *gguf, double tol)
@@ -125,7 +110,7 @@ static double run_goldens(const char *gguf, double tol)
                     if (got[t] != (int32_t)json_number(json_array_at(pi, t)) || gt[t] != (int32_t)json_number(json_array_at(pt, t)))
                         fail_msg("%s pair %d: token %zu differs from the golden", id, i, t);
             } else {
-                check_ids(vs->v[0].c, id, q[i], ql[i], d[i], dl[i], max_len, ids, types);
+                golden_check_ids(vs->v[0].c, id, q[i], ql[i], d[i], dl[i], max_len, ids, types);
             }
         }
         /* a batch with one query is scored in one call (several sequences

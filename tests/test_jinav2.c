@@ -51,30 +51,6 @@ static const char *converted(const char *dir, const char *name, int dtype)
     return o;
 }
 
-/* goldens.jsonl of the folder, one JSON value a line */
-static int load_goldens(goldens *g)
-{
-    size_t len;
-    memset(g, 0, sizeof *g);
-    g->buf = test_slurp(JINA_DIR "/goldens.jsonl", &len);
-    assert_non_null(g->buf);
-    g->rows = calloc(128, sizeof *g->rows);
-    assert_non_null(g->rows);
-    char err[256];
-    for (char *p = g->buf; *p && g->n < 128;) {
-        char *e = strchr(p, '\n');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        if (l) {
-            g->rows[g->n] = json_parse(p, l, err, sizeof err);
-            if (!g->rows[g->n]) fail_msg("goldens.jsonl line %d: %s", g->n + 1, err);
-            g->n++;
-        }
-        if (!e) break;
-        p = e + 1;
-    }
-    return g->n;
-}
-
 static void check_ids(ember_ctx *c, const char *id, const char *a, size_t al, const char *b, size_t bl, int max_len,
                       const json_value *want)
 {
@@ -120,7 +96,7 @@ static void run_goldens(const char *gguf)
     assert_int_equal(info.max_tokens, 1024); /* 1026 positions less pad_token_id + 1 */
     assert_int_equal(info.dim, HIDDEN);
     goldens g;
-    load_goldens(&g);
+    goldens_load_file(&g, JINA_DIR "/goldens.jsonl");
     /* the contexts of the model's length, and of the short cases' */
     golden_variant v[GOLDEN_MAX_VARIANTS], vs[GOLDEN_MAX_VARIANTS];
     int nv = golden_variants(m, 0, v), nvs = golden_variants(m, SHORT_MAX, vs);
@@ -323,7 +299,7 @@ static void test_embedder(void **state)
         {"jina-embed-mean", "\"emb_pooler\": null", EMBER_POOL_MEAN, "mean"},
     };
     goldens g;
-    load_goldens(&g);
+    goldens_load_file(&g, JINA_DIR "/goldens.jsonl");
     for (int i = 0; i < 2; i++) {
         const char *from[2] = {"\"XLMRobertaForSequenceClassification\"", "\"emb_pooler\": null"};
         const char *to[2] = {"\"XLMRobertaModel\"", c[i].pooler};

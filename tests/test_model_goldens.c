@@ -26,23 +26,6 @@
 #define TOL_LOGIT 2e-5
 #define TOL_SCORE 1e-5
 
-/* Checks ember's tokenization of (a, b) against the golden ids / type ids. */
-static void check_ids(ember_ctx *c, const char *id, const char *a, size_t al, const char *b, size_t bl,
-                      int max_len, const json_value *ids, const json_value *types)
-{
-    int32_t got[1024], gt[1024];
-    int n = 0;
-    ember_status st = ember_tokenize(c, a, al, b, bl, 1, max_len, got, gt, 1024, &n);
-    if (st != EMBER_OK) fail_msg("%s: tokenize failed: %s", id, ember_ctx_error(c));
-    if ((size_t)n != json_array_len(ids)) fail_msg("%s: %d tokens, golden has %zu", id, n, json_array_len(ids));
-    for (int i = 0; i < n; i++) {
-        if (got[i] != (int32_t)json_number(json_array_at(ids, (size_t)i)))
-            fail_msg("%s: token %d is %d, golden %d", id, i, got[i], (int)json_number(json_array_at(ids, (size_t)i)));
-        if (types && gt[i] != (int32_t)json_number(json_array_at(types, (size_t)i)))
-            fail_msg("%s: type id %d is %d, golden %d", id, i, gt[i], (int)json_number(json_array_at(types, (size_t)i)));
-    }
-}
-
 static void run_embed_goldens(const char *dtype, double tol_scale)
 {
     const char *gguf = golden_converted("minilm-embed-tiny", dtype);
@@ -89,7 +72,7 @@ static void run_embed_goldens(const char *dtype, double tol_scale)
                 for (int t = 0; t < n; t++)
                     assert_int_equal(got[t], (int)json_number(json_array_at(json_array_at(ids, (size_t)i), (size_t)t)));
             } else {
-                check_ids(v[0].c, id, tx[i], tl[i], NULL, 0, max_len, ids, tys);
+                golden_check_ids(v[0].c, id, tx[i], tl[i], NULL, 0, max_len, ids, tys);
             }
         }
         for (int k = 0; k < nv; k++) {
@@ -168,7 +151,7 @@ static void run_cross_goldens_on(const char *gguf, const char *model, double tol
             const char *q = golden_str(batch ? json_array_at(json_array_at(pairs, (size_t)i), 0) : json_object_get(row, "query"), &ql);
             const char *d = golden_str(batch ? json_array_at(json_array_at(pairs, (size_t)i), 1) : json_object_get(row, "document"), &dl);
             if (!batch)
-                check_ids(v[0].c, id, q, ql, d, dl, max_len, json_object_get(row, "input_ids"), json_object_get(row, "token_type_ids"));
+                golden_check_ids(v[0].c, id, q, ql, d, dl, max_len, json_object_get(row, "input_ids"), json_object_get(row, "token_type_ids"));
             for (int k = 0; k < nv; k++) {
                 float logit, again;
                 if (ember_rerank(v[k].c, q, ql, &d, &dl, 1, &logit) != EMBER_OK) fail_msg("%s: %s", id, ember_ctx_error(v[k].c));

@@ -9,11 +9,11 @@ Run once by hand from the repository root (not part of `make test`):
 
     build/venv/bin/python tests/check/gen_jinav2_tiny.py [--crosscheck] [--jina-code DIR]
 
-Needs numpy, torch, safetensors, tokenizers and sentencepiece (it compiles
-the tokenizer's small precompiled_charsmap with SentencePiece's own rule
-compiler); reads the shared Pegasus Unigram tokenizer
-($EMBER_FIXTURES/tokenizers/sentencepiece-unigram, default ../shared/fixtures)
-for real pieces and scores and for the normalization rules it keeps.
+Needs numpy, torch, safetensors, tokenizers and transformers.  The
+tokenizer's vocabulary and precompiled_charsmap come from
+gen_xlmr_embed_tiny.py (a made-up XLM-R-style vocabulary, a charsmap of a
+few nmt_nfkc rules in SentencePiece's format): nothing is read from the
+shared fixtures.
 
 --crosscheck runs the reference's inputs through transformers'
 XLMRobertaForSequenceClassification on the same weights renamed to its
@@ -28,34 +28,26 @@ unk_id 3, <s> <pad> </s> <unk> first and <mask> last, Precompiled charsmap
 then Replace(" {2,}", " "), Metaspace always-prepend, the <s> A </s></s> B
 </s> template), tokenizer_config.json and special_tokens_map.json.  What is
 not: the weights (seeded normal numbers), the vocabulary (a few hundred
-Pegasus pieces with their scores) and the charsmap (a few dozen of Pegasus'
-normalization rules: spaces, controls, full-width forms, ligatures,
-compositions)."""
+made-up pieces and scores) and the charsmap (a few dozen normalization
+rules: spaces, full-width forms, ligatures, a composition)."""
 import argparse
-import base64
 import json
 import math
 import os
 import sys
-import tempfile
 import zlib
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen_xlmr_embed_tiny import CHARSMAP_RULES, build_charsmap, vocabulary  # noqa: E402
 
 OUT_DEFAULT = "tests/data/models/jina-reranker-v2-tiny"
 SEED = 2406
 HIDDEN, LAYERS, HEADS, FFN = 32, 2, 4, 128
 MAX_POS, PAD_ID, EPS = 1026, 1, 1e-5
 MODEL_MAX_LENGTH = 1024
-N_TOP_PIECES = 120  # highest-scoring Pegasus pieces kept besides those the texts use
-
-# Pegasus' rules kept in the charsmap (keys as text; values are Pegasus')
-CHARSMAP_KEYS = [
-    "\t", "\n", "\r", "\x0b", "\x0c", "\x07", "\x01", "\u00a0", "\u3000", "\u2009", "\u200b", "\u2028",
-    "\ufeff", "\u202f", "Ａ", "Ｂ", "Ｃ", "ａ", "ｂ", "ｃ", "０", "１", "５", "ﬁ", "ﬀ", "①", "②", "™", "…", "²",
-    "½", "e\u0301", "a\u0300", "u\u0308", "ｶ", "ﾞ", "ｶﾞ", "Ⅻ", "℃", "㎏", "！", "？", "（", "）", "，", "：",
-    "µ", "ſ", "ĳ", "\u1100\u1161",
-]
+N_VOCAB = 512
 
 LONG = ("Bread is one of the oldest prepared foods. Evidence from thirty thousand years ago in Europe "
         "revealed starch residue on rocks used for pounding plants. The Chorleywood bread process was "
@@ -123,61 +115,6 @@ EMBED_TEXTS = [
 ]
 
 
-def fixtures_dir(arg):
-    return arg or os.environ.get("EMBER_FIXTURES") or "../shared/fixtures"
-
-
-def compile_charsmap(pegasus_json):
-    """Pegasus' value for each CHARSMAP_KEYS entry, compiled into a
-    precompiled_charsmap by SentencePiece's own rule compiler (a user
-    normalization_rule_tsv; the pieces it trains are thrown away)."""
-    import sentencepiece as spm
-    from sentencepiece import sentencepiece_model_pb2 as pb
-    norm = pegasus_json["normalizer"]
-    seq = norm["normalizers"] if norm["type"] == "Sequence" else [norm]
-    blob = base64.b64decode(next(n for n in seq if n["type"] == "Precompiled")["precompiled_charsmap"])
-    rules = []
-    for key in CHARSMAP_KEYS:
-        value = charsmap_lookup(blob, key.encode())
-        if value is None:
-            sys.exit("gen_jinav2_tiny: Pegasus' charsmap has no rule for %r" % key)
-        rules.append(" ".join("%X" % ord(ch) for ch in key) + "\t" + " ".join("%X" % ord(ch) for ch in value.decode()))
-    with tempfile.TemporaryDirectory() as tmp:
-        tsv, corpus = os.path.join(tmp, "rules.tsv"), os.path.join(tmp, "corpus.txt")
-        with open(tsv, "w") as f:
-            f.write("\n".join(rules) + "\n")
-        with open(corpus, "w") as f:
-            f.write((LONG + "\n" + WATER + "\n") * 4)
-        spm.SentencePieceTrainer.train(input=corpus, model_prefix=os.path.join(tmp, "m"), vocab_size=80,
-                                       model_type="unigram", normalization_rule_tsv=tsv, hard_vocab_limit=False,
-                                       minloglevel=2, num_threads=1)
-        proto = pb.ModelProto()
-        with open(os.path.join(tmp, "m.model"), "rb") as f:
-            proto.ParseFromString(f.read())
-    return proto.normalizer_spec.precompiled_charsmap
-
-
-def charsmap_lookup(blob, key):
-    """The whole-key value of a precompiled_charsmap (tokenizer/charsmap.h's layout)."""
-    size = int.from_bytes(blob[:4], "little")
-    units = np.frombuffer(blob[4:4 + size], dtype="<u4").astype(np.int64)
-    pool = blob[4 + size:]
-    off = lambda u: (u >> 10) << ((u & (1 << 9)) >> 6)
-    p = off(units[0])
-    for i, c in enumerate(key):
-        p ^= c
-        if p >= len(units) or (units[p] & ((1 << 31) | 0xFF)) != c:
-            return None
-        u = units[p]
-        p ^= off(u)
-        if i == len(key) - 1:
-            if not (u >> 8) & 1:
-                return None
-            v = int(units[p] & 0x7FFFFFFF)
-            return pool[v:pool.index(b"\0", v)]
-    return None
-
-
 def all_texts():
     out = []
     for _, q, d in PAIRS + PAIRS_SHORT:
@@ -187,31 +124,14 @@ def all_texts():
     return out + [t for _, t in EMBED_TEXTS]
 
 
-def build_tokenizer(pegasus_json, charsmap):
+def build_tokenizer(charsmap):
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-    def pipeline(tok):
-        tok.normalizer = normalizers.Sequence([normalizers.Precompiled(charsmap), normalizers.Replace(Regex(" {2,}"), " ")])
-        tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
-        tok.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
-        return tok
-
-    # Pegasus' SentencePiece pieces (after its reserved tokens and <unk>, <n>)
-    peg = pegasus_json["model"]["vocab"]
-    first = pegasus_json["model"]["unk_id"] + 2
-    pieces = [(p, s) for p, s in peg[first:]]
-    # the pieces the full Pegasus vocabulary segments the texts into, every
-    # single character of the texts Pegasus has, and its best-scored pieces
-    full = pipeline(Tokenizer(models.Unigram([("<unk>", 0.0)] + pieces, unk_id=0, byte_fallback=False)))
-    want = set()
-    for t in all_texts():
-        want.update(x for x in full.encode(t).tokens if x != "<unk>")
-    chars = set("".join(full.normalizer.normalize_str(t) for t in all_texts()).replace(" ", "\u2581"))
-    want.update(p for p, _ in pieces if p in chars)
-    want.update(p for p, _ in sorted(pieces, key=lambda ps: -ps[1])[:N_TOP_PIECES])
-    kept = [(p, s) for p, s in pieces if p in want]  # Pegasus' order
-    vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + kept + [("<mask>", 0.0)]
-    tok = pipeline(Tokenizer(models.Unigram(vocab, unk_id=3, byte_fallback=False)))
+    vocab = vocabulary(N_VOCAB)
+    tok = Tokenizer(models.Unigram(vocab, unk_id=3, byte_fallback=False))
+    tok.normalizer = normalizers.Sequence([normalizers.Precompiled(charsmap), normalizers.Replace(Regex(" {2,}"), " ")])
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
+    tok.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
     tok.post_processor = processors.TemplateProcessing(
         single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
     tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in ("<s>", "<pad>", "</s>", "<unk>")] +
@@ -486,15 +406,12 @@ def crosscheck_jina(rows, out_dir, code_dir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=OUT_DEFAULT)
-    ap.add_argument("--fixtures", default=None)
     ap.add_argument("--crosscheck", action="store_true")
     ap.add_argument("--jina-code", default=None)
     a = ap.parse_args()
     from safetensors.torch import save_file
-    with open(os.path.join(fixtures_dir(a.fixtures), "tokenizers/sentencepiece-unigram/tokenizer.json"), encoding="utf-8") as f:
-        pegasus = json.load(f)
-    charsmap = compile_charsmap(pegasus)
-    tok, n_vocab = build_tokenizer(pegasus, charsmap)
+    charsmap = build_charsmap(CHARSMAP_RULES)
+    tok, n_vocab = build_tokenizer(charsmap)
     os.makedirs(a.out, exist_ok=True)
     tok.save(os.path.join(a.out, "tokenizer.json"))
     for name, obj in [("config.json", config_json(n_vocab)), ("tokenizer_config.json", tokenizer_config(n_vocab)),
